@@ -1,0 +1,69 @@
+# Two commands on a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .make-stamps
+# Passed to pytest by `make test`, e.g. PYTEST_ARGS='-m "not rendering"'.
+PYTEST_ARGS ?=
+
+.PHONY: demo serve test sysdeps quality docs upgrade wheel clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# System packages: the MariaDB client headers mysqlclient builds against. Idempotent; needs root.
+sysdeps:
+	@if pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null; then \
+		echo "sysdeps: MariaDB client headers present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev pkg-config gcc; \
+	else \
+		echo "sysdeps: install libmariadb-dev and pkg-config (e.g. sudo apt-get install libmariadb-dev pkg-config)"; exit 1; \
+	fi
+
+$(STAMPS)/sandbox: requirements/sandbox.txt setup.cfg example/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -r requirements/sandbox.txt
+	$(BIN)/pip install -q --no-deps -e . -e ./example
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/test: requirements/test.txt $(STAMPS)/sandbox | sysdeps
+	$(BIN)/pip install -q -r requirements/test.txt
+	@touch $@
+
+$(STAMPS)/docs: requirements/doc.txt $(STAMPS)/sandbox
+	$(BIN)/pip install -q -r requirements/doc.txt
+	@touch $@
+
+## demo: set up the sandbox host on SQLite, issue credentials and print where to see them
+demo: $(STAMPS)/sandbox
+	cd example && ../$(BIN)/python manage.py migrate --noinput -v 0
+	cd example && ../$(BIN)/python manage.py sandbox_demo
+
+## serve: browse the sandbox after `make demo` (http://localhost:8000)
+serve: $(STAMPS)/sandbox
+	cd example && ../$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## test: the whole suite on SQLite, or on the database in DATABASE_URL
+test: $(STAMPS)/test
+	SANDBOX_FAST_PASSWORDS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+quality: $(STAMPS)/test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check learning_credentials tests example
+
+docs: $(STAMPS)/docs
+	$(BIN)/sphinx-build -W -q -b html docs docs/_build/html
+
+wheel: $(BIN)/python
+	$(BIN)/pip wheel -q --no-deps -w dist .
+
+## upgrade: recompile the pinned requirements from requirements/*.in
+upgrade: $(BIN)/python
+	$(BIN)/pip install -q -r requirements/pip-tools.txt
+	cd requirements && for f in base sandbox test doc dev; do \
+		../$(BIN)/pip-compile -q --upgrade --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o $$f.txt $$f.in; \
+	done
+
+clean:
+	rm -rf $(VENV) $(STAMPS) build dist *.egg-info docs/_build example/db.sqlite3

@@ -1,0 +1,99 @@
+"""The HostAdapter of the sandbox: learning_credentials' view of the sandbox LMS models.
+
+Every method runs a fixed number of queries whatever the number of learners, as the
+protocol requires. Keys may arrive as opaque key objects or strings; rows store strings.
+"""
+
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from opaque_keys.edx.keys import CourseKey, LearningContextKey
+
+from learning_credentials.adapters.base import GradingPolicy, Learner, LearnerGrades
+from learning_credentials.exceptions import ConfigurationError
+
+from .models import AssessmentGrade, Completion, Course, CourseStaff, Enrollment, LearningPath, LearningPathStep
+
+
+class SandboxAdapter:
+    """Implements learning_credentials.adapters.base.HostAdapter on the sandbox.lms models."""
+
+    def get_learners(self, user_ids: list[int]) -> dict[int, Learner]:
+        users = get_user_model().objects.filter(id__in=user_ids).select_related("profile")
+        learners = {}
+        for user in users:
+            profile = getattr(user, "profile", None)
+            learners[user.id] = Learner(
+                user_id=user.id,
+                username=user.username,
+                full_name=(profile and profile.full_name) or user.get_full_name() or user.username,
+                email=user.email,
+                language=(profile and profile.language) or "en",
+            )
+        return learners
+
+    def get_enrolled_user_ids(self, context_key: LearningContextKey, user_ids: list[int] | None = None) -> list[int]:
+        enrollments = Enrollment.objects.filter(context_key=str(context_key), is_active=True)
+        if user_ids is not None:
+            enrollments = enrollments.filter(user_id__in=user_ids)
+        return list(enrollments.order_by("user_id").values_list("user_id", flat=True))
+
+    def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
+        by_string = {str(key): key for key in context_keys}
+        names = dict(Course.objects.filter(key__in=by_string).values_list("key", "display_name"))
+        names.update(LearningPath.objects.filter(key__in=by_string).values_list("key", "display_name"))
+        return {by_string[key]: name for key, name in names.items()}
+
+    def get_organization_name(self, context_key: LearningContextKey) -> str:
+        key = str(context_key)
+        organization = (
+            Course.objects.filter(key=key).values_list("organization", flat=True).first()
+            or LearningPath.objects.filter(key=key).values_list("organization", flat=True).first()
+        )
+        return organization or getattr(settings, "PLATFORM_NAME", "Sandbox LMS")
+
+    def get_grading_policy(self, course_key: LearningContextKey) -> GradingPolicy:
+        policy = Course.objects.filter(key=str(course_key)).values_list("grading_policy", flat=True).first()
+        if policy is None:
+            raise ConfigurationError(f"The sandbox LMS has no course {course_key}.")
+        return GradingPolicy(weights=dict(policy["weights"]), passing_grade=float(policy["passing_grade"]))
+
+    def get_grades(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, LearnerGrades]:
+        """Category grade: mean fraction of its graded assessments, 0.0 if none; unweighted categories are ignored."""
+        rows = AssessmentGrade.objects.filter(course__key=str(course_key), user_id__in=user_ids).values_list(
+            "user_id", "assessment_id", "category", "earned", "possible"
+        )
+        by_assessment: dict[int, dict[str, float]] = defaultdict(dict)
+        by_category: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for user_id, assessment_id, category, earned, possible in rows:
+            by_assessment[user_id][assessment_id] = earned / possible
+            by_category[user_id][category].append(earned / possible)
+        if not by_assessment:
+            return {}
+        weights = self.get_grading_policy(course_key).weights
+        grades = {}
+        for user_id, assessments in by_assessment.items():
+            categories = {
+                category: sum(scores) / len(scores) if (scores := by_category[user_id].get(category)) else 0.0
+                for category in weights
+            }
+            grades[user_id] = LearnerGrades(
+                percent=sum(categories[category] * weight for category, weight in weights.items()),
+                by_category=categories,
+                by_assessment=assessments,
+            )
+        return grades
+
+    def get_completion(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, float]:
+        rows = Completion.objects.filter(course__key=str(course_key), user_id__in=user_ids)
+        return dict(rows.values_list("user_id", "fraction"))
+
+    def get_learning_path_steps(self, path_key: LearningContextKey) -> list[LearningContextKey]:
+        steps = LearningPathStep.objects.filter(path__key=str(path_key)).order_by("order", "id")
+        return [CourseKey.from_string(key) for key in steps.values_list("course__key", flat=True)]
+
+    def is_course_staff(self, user, context_key: LearningContextKey) -> bool:
+        if user is None or not user.is_authenticated:
+            return False
+        return CourseStaff.objects.filter(user_id=user.pk, context_key=str(context_key)).exists()

@@ -1,0 +1,11 @@
+"""App config of the sandbox LMS."""
+
+from django.apps import AppConfig
+
+
+class LmsConfig(AppConfig):
+    """The host-side models and the adapter that exposes them to learning_credentials."""
+
+    name = "sandbox.lms"
+    label = "lms"
+    verbose_name = "Sandbox LMS"

@@ -1,0 +1,77 @@
+"""The host-adapter seam: everything learning_credentials reads from the host LMS.
+
+Every read is in bulk (one call for all learners of a context), so a run over 10,000
+learners costs a handful of queries, not one per learner. Grades and completion are
+fractions from 0.0 to 1.0, as the Open edX grades API reports them.
+"""
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from opaque_keys.edx.keys import LearningContextKey
+
+
+@dataclass(frozen=True)
+class Learner:
+    """What the host knows about one learner."""
+
+    user_id: int
+    username: str
+    full_name: str
+    email: str
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class GradingPolicy:
+    """Assignment categories with their weights (summing to 1.0) and the pass mark."""
+
+    weights: dict[str, float]
+    passing_grade: float
+
+
+@dataclass(frozen=True)
+class LearnerGrades:
+    """One learner's grades in one course."""
+
+    percent: float
+    by_category: dict[str, float] = field(default_factory=dict)
+    # Assessment id -> fraction earned, for criteria that look at each assessment.
+    by_assessment: dict[str, float] = field(default_factory=dict)
+
+
+@runtime_checkable
+class HostAdapter(Protocol):
+    """What a host LMS must provide. Implementations: adapters.openedx, the sandbox's."""
+
+    def get_learners(self, user_ids: list[int]) -> dict[int, Learner]:
+        """Learners by id; ids the host does not know are absent."""
+
+    def get_enrolled_user_ids(self, context_key: LearningContextKey, user_ids: list[int] | None = None) -> list[int]:
+        """Ids of learners actively enrolled in a course or learning path, among ``user_ids`` if given."""
+
+    def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
+        """Display names of courses or learning paths; unknown keys are absent."""
+
+    def get_organization_name(self, context_key: LearningContextKey) -> str:
+        """Name of the issuing organisation (or platform) for a context."""
+
+    def get_grading_policy(self, course_key: LearningContextKey) -> GradingPolicy:
+        """The course's assignment categories, weights and pass mark."""
+
+    def get_grades(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, LearnerGrades]:
+        """Grades of the given learners in a course; learners without grades are absent."""
+
+    def get_completion(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, float]:
+        """Completion of the given learners in a course; learners without progress are absent."""
+
+    def get_learning_path_steps(self, path_key: LearningContextKey) -> list[LearningContextKey]:
+        """Course keys of a learning path's steps, in order."""
+
+    def is_course_staff(self, user, context_key: LearningContextKey) -> bool:
+        """Whether ``user`` is on the course team of the context (not platform staff)."""
+
+
+def is_learning_path(context_key: LearningContextKey) -> bool:
+    """Learning paths are the non-course contexts whose steps are courses."""
+    return getattr(context_key, "CANONICAL_NAMESPACE", "") == "path-v1"

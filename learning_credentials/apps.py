@@ -1,0 +1,27 @@
+"""App configuration, including the Open edX plugin wiring (edx-django-utils plugin_app)."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LearningCredentialsConfig(AppConfig):
+    name = "learning_credentials"
+    verbose_name = _("Learning credentials")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    # Read by edx-django-utils when installed in Open edX (entry point lms.djangoapp).
+    plugin_app = {
+        "url_config": {
+            "lms.djangoapp": {"namespace": "learning_credentials", "regex": r"^", "relative_path": "urls"},
+        },
+        "settings_config": {
+            "lms.djangoapp": {
+                "common": {"relative_path": "settings.common"},
+                "production": {"relative_path": "settings.production"},
+                "test": {"relative_path": "settings.test"},
+            },
+        },
+    }
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks

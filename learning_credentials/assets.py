@@ -1,0 +1,72 @@
+"""Validation and loading of credential assets (templates, images, fonts)."""
+
+import io
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+
+
+def _read(file) -> bytes:
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
+    return data
+
+
+def validate_asset_file(*, kind: str, file) -> None:
+    """Raise ValidationError unless ``file`` is a usable asset of ``kind``."""
+    from .models import CredentialAsset
+
+    data = _read(file)
+    if not data:
+        raise ValidationError(_("The file is empty."))
+    if kind == CredentialAsset.Kind.PDF_TEMPLATE:
+        _validate_pdf(data)
+    elif kind == CredentialAsset.Kind.FONT:
+        _validate_font(data)
+    elif kind == CredentialAsset.Kind.IMAGE:
+        _validate_image(data)
+    else:
+        raise ValidationError(_("Unknown asset kind: %(kind)s.") % {"kind": kind})
+
+
+def _validate_pdf(data: bytes) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise ValidationError(_("A PDF template may be at most 10 MB."))
+    if not data.startswith(b"%PDF-"):
+        raise ValidationError(_("The file is not a PDF."))
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise ValidationError(_("Encrypted PDF templates are not supported."))
+        if len(reader.pages) == 0:
+            raise ValidationError(_("The PDF has no pages."))
+        reader.pages[0].mediabox  # noqa: B018 - parsing the page tree is the check
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+        raise ValidationError(_("The PDF cannot be read: %(error)s") % {"error": exc}) from exc
+
+
+def _validate_font(data: bytes) -> None:
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    if data[:4] == b"OTTO":
+        raise ValidationError(_("This is a CFF (OpenType/PostScript) font; only TrueType-outline fonts can be embedded."))
+    try:
+        TTFont("lc-validation", io.BytesIO(data))
+    except (TTFError, ValueError, KeyError, IndexError, OSError) as exc:
+        raise ValidationError(_("The font cannot be loaded: %(error)s") % {"error": exc}) from exc
+
+
+def _validate_image(data: bytes) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(_("The image cannot be decoded: %(error)s") % {"error": exc}) from exc

@@ -1,0 +1,50 @@
+"""Django system checks: a missing adapter, unregistered function keys, invalid stored options."""
+
+from django.core import checks
+from django.db import DatabaseError
+
+from .adapters import get_adapter
+from .exceptions import ConfigurationError, InvalidOptions
+from .registry import generation_functions, retrieval_functions, validate_options
+
+
+@checks.register()
+def check_adapter(app_configs=None, **kwargs):
+    try:
+        get_adapter()
+    except ConfigurationError as exc:
+        return [checks.Error(exc.message, id="learning_credentials.E001")]
+    return []
+
+
+@checks.register(checks.Tags.database)
+def check_stored_functions(app_configs=None, **kwargs):
+    """Report types whose function keys are not registered and configurations with invalid options."""
+    from .models import CredentialConfiguration, CredentialType
+
+    errors = []
+    try:
+        types = list(CredentialType.objects.all())
+        configurations = list(CredentialConfiguration.objects.select_related("credential_type"))
+    except DatabaseError:  # tables not migrated yet
+        return []
+    for credential_type in types:
+        for field, registry in (("retrieval_func", retrieval_functions), ("generation_func", generation_functions)):
+            key = getattr(credential_type, field)
+            if key not in registry.functions:
+                errors.append(
+                    checks.Error(
+                        f"Credential type '{credential_type.slug}' uses the unregistered {field} '{key}'.",
+                        hint=f"Registered: {', '.join(registry.keys()) or 'none'}. Install the package that provides it or edit the type.",
+                        obj=credential_type,
+                        id="learning_credentials.E002",
+                    )
+                )
+    for configuration in configurations:
+        try:
+            validate_options(configuration.credential_type.functions(), configuration.options())
+        except InvalidOptions as exc:
+            errors.append(checks.Error(f"Configuration '{configuration}' has invalid options: {exc.message}", obj=configuration, id="learning_credentials.E003"))
+        except ConfigurationError:
+            pass  # reported on its type above
+    return errors

@@ -1,0 +1,43 @@
+"""The one place that reads settings: ``LEARNING_CREDENTIALS`` merged over DEFAULTS, at call time.
+
+Open edX applies plugin settings after our modules are imported, so nothing here may read
+``django.conf.settings`` at import time.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS: dict[str, Any] = {
+    # Kill switch: False stops issuance on every path; existing credentials stay verifiable.
+    "ENABLED": True,
+    # Dotted path of the host adapter class (see learning_credentials.adapters.base).
+    "ADAPTER": None,
+    # Base URL of public links ({verify_url}); falls back to settings.LMS_ROOT_URL.
+    "BASE_URL": None,
+    # Alias in settings.STORAGES where credential artifacts are written.
+    "STORAGE": "default",
+    # Folder inside that storage for artifacts; files get non-guessable names beneath it.
+    "ARTIFACT_PREFIX": "learning_credentials/credentials",
+    # Extra invalidation reason categories, {key: human label}, on top of the built-in ones.
+    "EXTRA_INVALIDATION_REASONS": {},
+    # Length of the short verification code (characters of Crockford base32).
+    "VERIFICATION_CODE_LENGTH": 10,
+}
+
+
+def get(name: str) -> Any:
+    """Return the setting ``name`` from LEARNING_CREDENTIALS, or its default."""
+    if name not in DEFAULTS:
+        raise KeyError(f"Unknown learning_credentials setting: {name}")
+    return getattr(settings, "LEARNING_CREDENTIALS", {}).get(name, DEFAULTS[name])
+
+
+def base_url() -> str:
+    url = get("BASE_URL") or getattr(settings, "LMS_ROOT_URL", None)
+    if not url:
+        raise ImproperlyConfigured(
+            "Set LEARNING_CREDENTIALS['BASE_URL'] (or LMS_ROOT_URL) so public links can be built."
+        )
+    return url.rstrip("/")

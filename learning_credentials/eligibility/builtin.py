@@ -1,0 +1,156 @@
+"""Built-in retrieval functions. Each takes the adapter and returns verdicts in bulk.
+
+Signature of every ``retrieve_*`` function::
+
+    retrieve_x(*, adapter, context_key, options, user_ids=None) -> dict[int, Eligibility]
+
+``user_ids=None`` means every learner enrolled in the context; otherwise only those of the
+given learners who are enrolled. Learning paths are eligible only when every step passes.
+Thresholds in options are percentages (0-100).
+"""
+
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+
+from opaque_keys.edx.keys import LearningContextKey
+
+from ..adapters.base import HostAdapter, is_learning_path
+from ..exceptions import ConfigurationError
+from ..registry import Option, declare_options
+from . import Eligibility
+
+CourseCheck = Callable[[LearningContextKey, list[int]], dict[int, Eligibility]]
+EPSILON = 1e-9
+
+
+def _percentage(value) -> None:
+    if not 0 <= value <= 100:
+        raise ValueError("must be a percentage between 0 and 100")
+
+
+def _category_minimums(value: dict) -> None:
+    for category, minimum in value.items():
+        if isinstance(minimum, bool) or not isinstance(minimum, int | float) or not 0 <= minimum <= 100:
+            raise ValueError(f"the minimum of '{category}' must be a percentage between 0 and 100")
+
+
+COMPLETION_OPTIONS = {
+    "required_completion": Option(float, default=100, help="Minimum completion, in percent.", validator=_percentage),
+}
+GRADE_OPTIONS = {
+    "required_grades": Option(dict, default={}, help="Minimum grade per assignment category, in percent, e.g. {\"Exam\": 70}.", validator=_category_minimums),
+    "required_total": Option(
+        (float, type(None)),
+        default=None,
+        help="Minimum weighted total, in percent; null means the course's own passing grade.",
+        validator=lambda v: v is None or _percentage(v),
+    ),
+}
+
+
+def _percent(fraction: float) -> Decimal:
+    return Decimal(str(fraction * 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _completion_check(adapter: HostAdapter, options: dict) -> CourseCheck:
+    required = options["required_completion"] / 100
+
+    def check(course_key, user_ids):
+        completion = adapter.get_completion(course_key, user_ids)
+        results = {}
+        for user_id in user_ids:
+            done = completion.get(user_id, 0.0)
+            results[user_id] = Eligibility(
+                eligible=done + EPSILON >= required,
+                details={"completion": float(_percent(done)), "required_completion": options["required_completion"]},
+            )
+        return results
+
+    return check
+
+
+def _grades_check(adapter: HostAdapter, options: dict) -> CourseCheck:
+    minimums = options["required_grades"]
+
+    def check(course_key, user_ids):
+        policy = adapter.get_grading_policy(course_key)
+        unknown = sorted(set(minimums) - set(policy.weights))
+        if unknown:
+            raise ConfigurationError(f"required_grades names categories that {course_key} does not grade: {', '.join(unknown)}.")
+        required_total = policy.passing_grade if options["required_total"] is None else options["required_total"] / 100
+        total_weight = sum(policy.weights.values()) or 1.0
+        grades = adapter.get_grades(course_key, user_ids)
+        results = {}
+        for user_id in user_ids:
+            learner = grades.get(user_id)
+            by_category = learner.by_category if learner else {}
+            total = sum(by_category.get(cat, 0.0) * weight for cat, weight in policy.weights.items()) / total_weight
+            failed = [cat for cat, minimum in minimums.items() if by_category.get(cat, 0.0) + EPSILON < minimum / 100]
+            results[user_id] = Eligibility(
+                eligible=not failed and total + EPSILON >= required_total,
+                score=_percent(total),
+                details={
+                    "grades": {cat: float(_percent(by_category.get(cat, 0.0))) for cat in policy.weights},
+                    "total": float(_percent(total)),
+                    "required_grades": minimums,
+                    "required_total": float(_percent(required_total)),
+                    "failed_categories": failed,
+                },
+            )
+        return results
+
+    return check
+
+
+def _both(first: CourseCheck, second: CourseCheck) -> CourseCheck:
+    def check(course_key, user_ids):
+        a, b = first(course_key, user_ids), second(course_key, user_ids)
+        return {
+            uid: Eligibility(
+                eligible=a[uid].eligible and b[uid].eligible,
+                score=b[uid].score if b[uid].score is not None else a[uid].score,
+                details={**a[uid].details, **b[uid].details},
+            )
+            for uid in user_ids
+        }
+
+    return check
+
+
+def _evaluate(adapter: HostAdapter, context_key, user_ids, check: CourseCheck) -> dict[int, Eligibility]:
+    learners = adapter.get_enrolled_user_ids(context_key, user_ids)
+    if not learners:
+        return {}
+    if not is_learning_path(context_key):
+        return check(context_key, learners)
+    steps = adapter.get_learning_path_steps(context_key)
+    per_step = {str(step): check(step, learners) for step in steps}
+    results = {}
+    for uid in learners:
+        verdicts = [per_step[str(step)][uid] for step in steps]
+        scores = [v.score for v in verdicts if v.score is not None]
+        results[uid] = Eligibility(
+            eligible=bool(steps) and all(v.eligible for v in verdicts),
+            score=(sum(scores) / len(scores)).quantize(Decimal("0.01")) if scores and len(scores) == len(verdicts) else None,
+            details={"steps": {key: {"eligible": r[uid].eligible, **r[uid].details} for key, r in per_step.items()}},
+        )
+    return results
+
+
+@declare_options(**COMPLETION_OPTIONS)
+def retrieve_course_completion(*, adapter: HostAdapter, context_key, options: dict, user_ids=None) -> dict[int, Eligibility]:
+    """Eligible when completion reaches ``required_completion`` percent."""
+    return _evaluate(adapter, context_key, user_ids, _completion_check(adapter, options))
+
+
+@declare_options(**GRADE_OPTIONS)
+def retrieve_subsection_grades(*, adapter: HostAdapter, context_key, options: dict, user_ids=None) -> dict[int, Eligibility]:
+    """Eligible when every category in ``required_grades`` and the weighted total reach their minimums."""
+    return _evaluate(adapter, context_key, user_ids, _grades_check(adapter, options))
+
+
+@declare_options(**COMPLETION_OPTIONS, **GRADE_OPTIONS)
+def retrieve_completion_and_grades(*, adapter: HostAdapter, context_key, options: dict, user_ids=None) -> dict[int, Eligibility]:
+    """Eligible when both the completion and the grade criteria are met."""
+    check = _both(_completion_check(adapter, options), _grades_check(adapter, options))
+    return _evaluate(adapter, context_key, user_ids, check)

@@ -1,0 +1,98 @@
+"""One error tree: every error this app raises on purpose derives from LearningCredentialsError.
+
+Each error carries a machine-readable ``code``; the REST API maps the tree to HTTP statuses
+in one place (``rest_api/v1/views.py``).
+"""
+
+
+class LearningCredentialsError(Exception):
+    """Base of every error raised on purpose by learning_credentials."""
+
+    code = "error"
+
+    def __init__(self, message: str = "", *, code: str | None = None):
+        super().__init__(message or self.__class__.__doc__)
+        if code:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class ConfigurationError(LearningCredentialsError):
+    """The plugin or one of its records is misconfigured."""
+
+    code = "configuration_error"
+
+
+class UnknownFunction(ConfigurationError):
+    """A retrieval or generation function key is not registered."""
+
+    code = "unknown_function"
+
+
+class InvalidOptions(ConfigurationError):
+    """Options do not match what the functions declare."""
+
+    code = "invalid_options"
+
+    def __init__(self, message: str = "", *, errors: dict[str, list[str]] | None = None):
+        self.errors = errors or {}
+        if not message:
+            message = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in self.errors.items())
+        super().__init__(message)
+
+
+class AssetMissing(ConfigurationError):
+    """A credential asset referenced by options does not exist."""
+
+    code = "asset_missing"
+
+
+class InvalidContextKey(LearningCredentialsError):
+    """A learning context key could not be parsed."""
+
+    code = "invalid_context_key"
+
+
+class IssuanceRefused(LearningCredentialsError):
+    """A credential cannot be issued on this path."""
+
+    code = "issuance_refused"
+
+
+class IssuanceDisabled(IssuanceRefused):
+    """Issuance is switched off globally (LEARNING_CREDENTIALS['ENABLED'] is False)."""
+
+    code = "issuance_disabled"
+
+
+class ConfigurationDisabled(IssuanceRefused):
+    """The credential configuration is disabled; automatic issuance is off for it."""
+
+    code = "configuration_disabled"
+
+
+class PreviouslyInvalidated(IssuanceRefused):
+    """The learner's credential for this configuration was invalidated; only staff may reissue."""
+
+    code = "previously_invalidated"
+
+
+class NotEligible(IssuanceRefused):
+    """The learner does not meet the credential's criteria."""
+
+    code = "not_eligible"
+
+
+class InvalidTransition(LearningCredentialsError):
+    """The requested status change is not allowed by the credential lifecycle."""
+
+    code = "invalid_transition"
+
+
+class GenerationFailed(LearningCredentialsError):
+    """The credential artifact could not be generated."""
+
+    code = "generation_failed"

@@ -1,0 +1,266 @@
+"""Data and constraints. Workflows (issuing, invalidating) live in services/, not here."""
+
+import hashlib
+from uuid import uuid4
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from model_utils.models import TimeStampedModel
+from opaque_keys.edx.django.models import LearningContextKeyField
+
+from .exceptions import ConfigurationError, InvalidContextKey, InvalidOptions
+from .identifiers import parse_context_key
+from .lifecycle import Status
+from .registry import deep_merge, generation_functions, retrieval_functions, validate_options
+
+
+def validate_context_key(value) -> None:
+    try:
+        parse_context_key(str(value))
+    except InvalidContextKey as exc:
+        raise ValidationError(_("Enter a course key (course-v1:...) or a learning path key (path-v1:...).")) from exc
+
+
+class ContextKeyField(LearningContextKeyField):
+    """A LearningContextKeyField whose form field rejects a malformed key with a message, not a 500.
+
+    The opaque-keys field parses on assignment, so a bad key must be stopped in the form.
+    """
+
+    def formfield(self, **kwargs):
+        field = super().formfield(**kwargs)
+        field.validators.append(validate_context_key)
+        return field
+
+
+class CredentialType(TimeStampedModel):
+    """
+    What a credential is: who is eligible and how its artifact is made; reused across contexts.
+
+    .. no_pii:
+    """
+
+    name = models.CharField(_("name"), max_length=255, unique=True, help_text=_("Name shown to learners, e.g. 'Certificate of Achievement'."))
+    slug = models.SlugField(_("slug"), max_length=64, unique=True, help_text=_("Stable key of this type, used in URLs (type_key)."))
+    retrieval_func = models.CharField(_("retrieval function"), max_length=128, help_text=_("Registry key of the function that decides who is eligible (a retrieve_* function without its prefix)."))
+    generation_func = models.CharField(_("generation function"), max_length=128, help_text=_("Registry key of the function that makes the artifact (a generate_* function without its prefix)."))
+    custom_options = models.JSONField(_("default options"), default=dict, blank=True, help_text=_("Default options of both functions; configurations may override them."))
+
+    class Meta:
+        verbose_name = _("credential type")
+        verbose_name_plural = _("credential types")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def functions(self):
+        """The registered (retrieval, generation) functions; raises UnknownFunction."""
+        return retrieval_functions.get(self.retrieval_func), generation_functions.get(self.generation_func)
+
+    def clean(self) -> None:
+        errors = {}
+        for field, registry in (("retrieval_func", retrieval_functions), ("generation_func", generation_functions)):
+            try:
+                registry.get(getattr(self, field))
+            except ConfigurationError as exc:
+                errors[field] = exc.message
+        if errors:
+            raise ValidationError(errors)
+        try:
+            validate_options(self.functions(), self.custom_options, partial=True)
+        except InvalidOptions as exc:
+            raise ValidationError({"custom_options": exc.message}) from exc
+
+
+class CredentialConfiguration(TimeStampedModel):
+    """
+    Where a credential type applies: one learning context (course or learning path).
+
+    .. no_pii:
+    """
+
+    learning_context_key = ContextKeyField(_("learning context key"), max_length=255, help_text=_("Course key (course-v1:...) or learning path key (path-v1:...)."))
+    credential_type = models.ForeignKey(CredentialType, on_delete=models.PROTECT, related_name="configurations", verbose_name=_("credential type"), help_text=_("The credential type awarded in this context."))
+    custom_options = models.JSONField(_("option overrides"), default=dict, blank=True, help_text=_("Options deep-merged over the credential type's defaults."))
+    enabled = models.BooleanField(_("enabled"), default=True, help_text=_("When off, no automatic path (schedule, events, on-demand) issues this credential."))
+
+    class Meta:
+        verbose_name = _("credential configuration")
+        verbose_name_plural = _("credential configurations")
+        constraints = [
+            models.UniqueConstraint(fields=["learning_context_key", "credential_type"], name="lc_unique_configuration_per_context_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_type} in {self.learning_context_key}"
+
+    def options(self) -> dict:
+        """The type's default options with this configuration's overrides merged over them."""
+        return deep_merge(self.credential_type.custom_options or {}, self.custom_options or {})
+
+    def clean(self) -> None:
+        if not self.credential_type_id:
+            return
+        try:
+            validate_options(self.credential_type.functions(), self.options())
+        except InvalidOptions as exc:
+            raise ValidationError({"custom_options": exc.message}) from exc
+        except ConfigurationError as exc:
+            raise ValidationError({"credential_type": exc.message}) from exc
+
+
+class InvalidationReason(models.TextChoices):
+    """Built-in reason categories; operators add more in LEARNING_CREDENTIALS."""
+
+    REFUNDED = "refunded", _("Refunded")
+    ISSUED_IN_ERROR = "issued_in_error", _("Issued in error")
+    SUPERSEDED = "superseded", _("Superseded by a newer credential")
+    OTHER = "other", _("Other")
+
+
+class Credential(TimeStampedModel):
+    """
+    One learner's credential in one configuration, with the facts it was issued on.
+
+    .. pii: The learner's full name as it was at issue time (learner_name) and the user link.
+    .. pii_types: id, name
+    .. pii_retirement: retained
+    """
+
+    uuid = models.UUIDField(_("UUID"), primary_key=True, default=uuid4, editable=False, help_text=_("Internal identifier, used only in owner and staff URLs."))
+    verify_uuid = models.UUIDField(_("verification UUID"), unique=True, default=uuid4, editable=False, help_text=_("Public identifier in verification links."))
+    verification_code = models.CharField(_("verification code"), max_length=16, unique=True, editable=False, help_text=_("Short public code (Crockford base32) for verification by hand."))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="learning_credentials", verbose_name=_("learner"), help_text=_("The learner who holds the credential."))
+    configuration = models.ForeignKey(CredentialConfiguration, on_delete=models.PROTECT, related_name="credentials", verbose_name=_("configuration"), help_text=_("The configuration under which it was issued."))
+    learner_name = models.CharField(_("learner name"), max_length=255, help_text=_("The learner's full name at issue time; never changed afterwards."))
+    context_name = models.CharField(_("context name"), max_length=255, help_text=_("The course or learning path name at issue time; never changed afterwards."))
+    type_name = models.CharField(_("credential type name"), max_length=255, help_text=_("The credential type's name at issue time; never changed afterwards."))
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True, help_text=_("Score in percent, when the retrieval function produces one."))
+    status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.GENERATING, help_text=_("Lifecycle status; changed only through the services."))
+    # True while the credential counts as the learner's credential, NULL once invalidated:
+    # NULLs are distinct in unique indexes on SQLite, PostgreSQL and MariaDB alike, so the
+    # unique (user, configuration, active) constraint allows one live credential everywhere
+    # (a conditional UniqueConstraint is ignored by MariaDB/MySQL).
+    active = models.BooleanField(_("active"), null=True, default=True, editable=False, help_text=_("Set while not invalidated; backs the one-live-credential constraint."))
+    artifact = models.CharField(_("artifact"), max_length=512, blank=True, help_text=_("Storage name of the generated file; never exposed as a URL."))
+    task_id = models.CharField(_("task id"), max_length=255, blank=True, help_text=_("Celery task id of the last generation run."))
+    error_message = models.TextField(_("error message"), blank=True, help_text=_("Why the last generation failed."))
+    invalidated_at = models.DateTimeField(_("invalidated at"), null=True, blank=True, help_text=_("When the credential was invalidated."))
+    invalidation_reason = models.CharField(_("invalidation reason"), max_length=64, blank=True, help_text=_("Reason category shown publicly, e.g. refunded or issued_in_error."))
+    invalidation_note = models.TextField(_("staff note"), blank=True, help_text=_("Internal note of staff about the invalidation; never shown publicly."))
+    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by", verbose_name=_("replaces"), help_text=_("The credential this one supersedes (a reissue)."))
+    order_reference = models.CharField(_("order reference"), max_length=255, blank=True, db_index=True, help_text=_("The host's order or payment id this credential was issued under; used by refunds."))
+
+    class Meta:
+        verbose_name = _("credential")
+        verbose_name_plural = _("credentials")
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "configuration", "active"], name="lc_one_live_credential_per_user_configuration"),
+            models.CheckConstraint(
+                condition=(Q(status=Status.INVALIDATED, active__isnull=True) | (~Q(status=Status.INVALIDATED) & Q(active__isnull=False, active=True))),
+                name="lc_active_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type_name} for {self.learner_name} ({self.status})"
+
+
+class CredentialAsset(TimeStampedModel):
+    """
+    A file credentials are made from: PDF template, image or TrueType font, addressed by slug.
+
+    .. no_pii:
+    """
+
+    class Kind(models.TextChoices):
+        PDF_TEMPLATE = "pdf_template", _("PDF template")
+        IMAGE = "image", _("Image")
+        FONT = "font", _("TrueType font")
+
+    slug = models.SlugField(_("slug"), max_length=64, unique=True, help_text=_("Key by which options refer to this asset."))
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, help_text=_("What the file is; decides how the upload is validated."))
+    description = models.CharField(_("description"), max_length=255, blank=True, help_text=_("What the asset is for."))
+    file = models.FileField(_("file"), upload_to="learning_credentials/assets/", help_text=_("PDF template (max 10 MB), image (PNG/JPEG) or TrueType font (.ttf)."))
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, editable=False, help_text=_("SHA-256 of the file; identifies the template version."))
+
+    class Meta:
+        verbose_name = _("credential asset")
+        verbose_name_plural = _("credential assets")
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def clean(self) -> None:
+        from .assets import validate_asset_file
+
+        if self.file:
+            try:
+                validate_asset_file(kind=self.kind, file=self.file)
+            except ValidationError as exc:
+                raise ValidationError({"file": exc.messages}) from exc
+
+    def save(self, *args, **kwargs) -> None:
+        if self.file:
+            self.file.seek(0)
+            self.content_hash = hashlib.sha256(self.file.read()).hexdigest()
+            self.file.seek(0)
+        super().save(*args, **kwargs)
+
+
+class CredentialEvent(models.Model):
+    """
+    Append-only audit trail: every status change and every act on a credential.
+
+    .. no_pii:
+    """
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        INVALIDATED = "invalidated", _("Invalidated")
+        REISSUED = "reissued", _("Reissued")
+        MANUAL_AWARD = "manual_award", _("Manual award")
+        DUPLICATE_ATTEMPT = "duplicate_attempt", _("Duplicate attempt")
+        VISIBILITY_CHANGED = "visibility_changed", _("Visibility changed")
+        EMAIL_SENT = "email_sent", _("Email sent")
+
+    class Source(models.TextChoices):
+        SCHEDULE = "schedule", _("Schedule")
+        EVENT = "event", _("Platform event")
+        ADMIN = "admin", _("Admin")
+        API = "api", _("API")
+        COMMAND = "command", _("Management command")
+        WEBHOOK = "webhook", _("Webhook")
+        LEARNER = "learner", _("Learner")
+        SYSTEM = "system", _("System")
+
+    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="events", verbose_name=_("credential"), help_text=_("The credential the event is about."))
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, help_text=_("What happened."))
+    from_status = models.CharField(_("from status"), max_length=32, blank=True, help_text=_("Status before a transition."))
+    to_status = models.CharField(_("to status"), max_length=32, blank=True, help_text=_("Status after a transition."))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("actor"), help_text=_("The user who acted; empty when the system did."))
+    source = models.CharField(_("source"), max_length=32, choices=Source.choices, help_text=_("Which path caused the event."))
+    reason = models.TextField(_("reason"), blank=True, help_text=_("Why, in words."))
+    details = models.JSONField(_("details"), default=dict, blank=True, help_text=_("Facts at that moment, e.g. the grades that justified an issue."))
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True, help_text=_("When it happened."))
+
+    class Meta:
+        verbose_name = _("credential event")
+        verbose_name_plural = _("credential events")
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_status}->{self.to_status}".strip()
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Audit events are append-only.")

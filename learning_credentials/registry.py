@@ -1,0 +1,182 @@
+"""Registries of retrieval (``retrieve_*``) and generation (``generate_*``) functions.
+
+Functions are found by reflection in the built-in modules and through installed packages'
+entry points. The database stores the registry key (the function name without its prefix),
+so moving a function to another module never breaks a stored configuration.
+"""
+
+import importlib
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from .exceptions import ConfigurationError, InvalidOptions, UnknownFunction
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Option:
+    """Declaration of one option a registered function accepts."""
+
+    types: type | tuple[type, ...]
+    default: Any = REQUIRED
+    help: str = ""
+    # Called with the value; raises ValueError with a readable message when it is wrong.
+    validator: Callable[[Any], None] | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def check(self, value: Any) -> None:
+        types = self.types if isinstance(self.types, tuple) else (self.types,)
+        # bool is an int in Python; an option typed int or float must not accept True.
+        if isinstance(value, bool) and bool not in types:
+            raise ValueError(f"expected {_type_names(types)}, got a boolean")
+        accepted = types + ((int,) if float in types else ())
+        if not isinstance(value, accepted):
+            raise ValueError(f"expected {_type_names(types)}, got {type(value).__name__}")
+        if self.validator:
+            self.validator(value)
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def declare_options(**options: Option) -> Callable[[Callable], Callable]:
+    """Attach the option declarations a retrieval or generation function accepts."""
+
+    def decorator(func: Callable) -> Callable:
+        func.options = options
+        return func
+
+    return decorator
+
+
+def function_options(func: Callable) -> dict[str, Option]:
+    return getattr(func, "options", {})
+
+
+def resolve_options(func: Callable, options: dict[str, Any]) -> dict[str, Any]:
+    """Return the options ``func`` declares, defaults filled in; other keys are dropped."""
+    resolved = {}
+    for name, option in function_options(func).items():
+        if name in options:
+            resolved[name] = options[name]
+        elif not option.required:
+            resolved[name] = option.default
+    return resolved
+
+
+def validate_options(funcs: Iterable[Callable], options: Any, *, partial: bool = False) -> None:
+    """Raise InvalidOptions naming each wrong key: unknown, missing, of the wrong type or value.
+
+    ``funcs`` share one options dict (a configuration's merged options serve both its
+    retrieval and its generation function), so a key is known when any of them declares it.
+    ``partial`` waives required keys: a type's defaults may leave them to each configuration.
+    """
+    if not isinstance(options, dict):
+        raise InvalidOptions(errors={"options": ["Options must be a JSON object."]})
+    declared: dict[str, Option] = {}
+    for func in funcs:
+        declared.update(function_options(func))
+    errors: dict[str, list[str]] = {}
+    for key in options:
+        if key not in declared:
+            errors.setdefault(key, []).append(f"Unknown option; accepted: {', '.join(sorted(declared)) or 'none'}.")
+    for key, option in declared.items():
+        if key not in options:
+            if option.required and not partial:
+                errors.setdefault(key, []).append("This option is required.")
+            continue
+        try:
+            option.check(options[key])
+        except ValueError as exc:
+            errors.setdefault(key, []).append(str(exc))
+    if errors:
+        raise InvalidOptions(errors=errors)
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Merge ``override`` over ``base``; nested objects merge key by key, other values replace."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class Registry:
+    """Functions of one kind, by key, from built-in modules and an entry-point group."""
+
+    def __init__(self, *, prefix: str, modules: tuple[str, ...], group: str):
+        self.prefix = prefix
+        self.modules = modules
+        self.group = group
+        self._functions: dict[str, Callable] | None = None
+
+    def _discover(self) -> dict[str, Callable]:
+        functions: dict[str, Callable] = {}
+        for module_name in self.modules:
+            self._add_module(functions, importlib.import_module(module_name), origin=module_name)
+        for entry_point in entry_points(group=self.group):
+            loaded = entry_point.load()
+            if inspect.ismodule(loaded):
+                self._add_module(functions, loaded, origin=entry_point.value)
+            elif callable(loaded):
+                self._add(functions, entry_point.name, loaded, origin=entry_point.value)
+            else:
+                raise ConfigurationError(f"Entry point {entry_point.value} is neither a module nor a function.")
+        return functions
+
+    def _add_module(self, functions: dict[str, Callable], module, *, origin: str) -> None:
+        for name, func in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith(self.prefix) and func.__module__ == module.__name__:
+                self._add(functions, name.removeprefix(self.prefix), func, origin=origin)
+
+    def _add(self, functions: dict[str, Callable], key: str, func: Callable, *, origin: str) -> None:
+        if key in functions and functions[key] is not func:
+            raise ConfigurationError(f"Two {self.prefix}* functions are registered as '{key}' (one from {origin}).")
+        functions[key] = func
+
+    @property
+    def functions(self) -> dict[str, Callable]:
+        if self._functions is None:
+            self._functions = self._discover()
+        return self._functions
+
+    def clear_cache(self) -> None:
+        self._functions = None
+
+    def keys(self) -> list[str]:
+        return sorted(self.functions)
+
+    def get(self, key: str) -> Callable:
+        try:
+            return self.functions[key]
+        except KeyError:
+            raise UnknownFunction(
+                f"'{key}' is not a registered {self.prefix}* function; registered: {', '.join(self.keys()) or 'none'}."
+            ) from None
+
+    def choices(self) -> list[tuple[str, str]]:
+        return [(key, key.replace("_", " ").capitalize()) for key in self.keys()]
+
+
+retrieval_functions = Registry(
+    prefix="retrieve_",
+    modules=("learning_credentials.eligibility.builtin",),
+    group="learning_credentials.retrieval",
+)
+generation_functions = Registry(
+    prefix="generate_",
+    modules=("learning_credentials.rendering.builtin",),
+    group="learning_credentials.generation",
+)

@@ -1,0 +1,104 @@
+"""v1 API views: thin; rules live in selectors and services."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ...adapters import get_adapter
+from ...exceptions import InvalidContextKey, InvalidOptions, InvalidTransition, IssuanceRefused, LearningCredentialsError
+from ...identifiers import parse_context_key, parse_uuid
+from ...models import Credential
+from ...selectors import credential_get_public, credentials_for_user
+from .serializers import CredentialSerializer, MetadataSerializer
+
+# The one place where errors of our tree become HTTP statuses.
+ERROR_STATUSES: tuple[tuple[type[LearningCredentialsError], int], ...] = (
+    (InvalidContextKey, status.HTTP_400_BAD_REQUEST),
+    (InvalidOptions, status.HTTP_400_BAD_REQUEST),
+    (InvalidTransition, status.HTTP_409_CONFLICT),
+    (IssuanceRefused, status.HTTP_409_CONFLICT),
+)
+
+
+class BaseView(APIView):
+    def handle_exception(self, exc):
+        if isinstance(exc, LearningCredentialsError):
+            code = next((http for kind, http in ERROR_STATUSES if isinstance(exc, kind)), status.HTTP_500_INTERNAL_SERVER_ERROR)
+            return Response({"detail": exc.message, "code": exc.code}, status=code)
+        return super().handle_exception(exc)
+
+
+class MetadataView(BaseView):
+    """Public metadata of a credential by its verify_uuid; no authentication."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get(self, request, verify_uuid: str):
+        credential = credential_get_public(verify_uuid=verify_uuid)
+        if credential is None:
+            raise NotFound()
+        return Response(MetadataSerializer().to_representation(credential))
+
+
+class CredentialPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class CredentialListView(BaseView):
+    """The signed-in learner's credentials; staff may look at another learner's.
+
+    Global staff may pass ``username``; course staff may pass it only together with a
+    ``context_key`` they staff.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        raw_key = request.query_params.get("context_key")
+        context_key = parse_context_key(raw_key) if raw_key is not None else None
+        username = request.query_params.get("username")
+        user = request.user
+        if username and username != user.get_username():
+            allowed = user.is_staff or (context_key is not None and get_adapter().is_course_staff(user, context_key))
+            if not allowed:
+                raise PermissionDenied("You may only list your own credentials.")
+            target = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
+            if target is None:
+                raise NotFound("No such user.")
+        else:
+            target = user
+        paginator = CredentialPagination()
+        page = paginator.paginate_queryset(credentials_for_user(user_id=target.pk, context_key=context_key), request, view=self)
+        return paginator.get_paginated_response([CredentialSerializer().to_representation(c) for c in page])
+
+
+class CredentialDetailView(BaseView):
+    """One credential, for its owner and staff; 404 for anyone else."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, uuid: str):
+        parsed = parse_uuid(uuid)
+        credential = (
+            Credential.objects.select_related("configuration__credential_type", "user", "replaced_by").filter(pk=parsed).first()
+            if parsed
+            else None
+        )
+        if credential is None or not _may_see(request.user, credential):
+            raise NotFound()
+        return Response(CredentialSerializer().to_representation(credential))
+
+
+def _may_see(user, credential: Credential) -> bool:
+    return (
+        credential.user_id == user.pk
+        or user.is_staff
+        or get_adapter().is_course_staff(user, credential.configuration.learning_context_key)
+    )

@@ -1,0 +1,80 @@
+"""Read paths: public verification lookups, learners' lists, public status."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from . import conf
+from .identifiers import normalize_code, parse_uuid
+from .lifecycle import Status
+from .models import Credential, InvalidationReason
+
+PUBLIC_STATUSES = (Status.AVAILABLE, Status.INVALIDATED)
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """How a credential stands to a third party: valid, revoked or superseded."""
+
+    status: str
+    revoked_at: datetime | None = None
+    reason: str = ""
+    reason_label: str = ""
+    superseded_by_url: str | None = None
+
+
+def invalidation_reasons() -> dict[str, str]:
+    """Reason categories by key: the built-in ones plus LEARNING_CREDENTIALS['EXTRA_INVALIDATION_REASONS']."""
+    return {**{choice.value: str(choice.label) for choice in InvalidationReason}, **conf.get("EXTRA_INVALIDATION_REASONS")}
+
+
+def verify_url(credential: Credential) -> str:
+    return conf.base_url() + reverse("learning_credentials:verify", kwargs={"verify_uuid": credential.verify_uuid})
+
+
+def _public() -> QuerySet[Credential]:
+    return Credential.objects.filter(status__in=PUBLIC_STATUSES).select_related(
+        "configuration", "replaced_by"
+    )
+
+
+def credential_get_public(*, verify_uuid: str) -> Credential | None:
+    """The credential behind a public identifier, or None (malformed, unknown or not yet public)."""
+    parsed = parse_uuid(verify_uuid)
+    return None if parsed is None else _public().filter(verify_uuid=parsed).first()
+
+
+def credential_get_by_code(*, code: str) -> Credential | None:
+    normalized = normalize_code(code)
+    return None if normalized is None else _public().filter(verification_code=normalized).first()
+
+
+def credential_public_status(credential: Credential) -> PublicStatus:
+    if credential.status != Status.INVALIDATED:
+        return PublicStatus(status="valid")
+    if credential.invalidation_reason == InvalidationReason.SUPERSEDED:
+        newer = getattr(credential, "replaced_by", None)
+        url = verify_url(newer) if newer is not None and newer.status == Status.AVAILABLE else None
+        return PublicStatus(
+            status="superseded",
+            revoked_at=credential.invalidated_at,
+            reason=InvalidationReason.SUPERSEDED,
+            reason_label=str(InvalidationReason.SUPERSEDED.label),
+            superseded_by_url=url,
+        )
+    reason = credential.invalidation_reason
+    return PublicStatus(
+        status="revoked",
+        revoked_at=credential.invalidated_at,
+        reason=reason,
+        reason_label=invalidation_reasons().get(reason, reason),
+    )
+
+
+def credentials_for_user(*, user_id: int, context_key=None) -> QuerySet[Credential]:
+    queryset = Credential.objects.filter(user_id=user_id).select_related("configuration__credential_type", "user")
+    if context_key is not None:
+        queryset = queryset.filter(configuration__learning_context_key=context_key)
+    return queryset

@@ -1,0 +1,23 @@
+"""Services: every write and every business rule. Entry points call these, nothing else.
+
+Each service is keyword-only, typed, atomic, idempotent where the operation allows it, and
+writes its audit events.
+"""
+
+from .invalidation import credential_invalidate
+from .issuance import (
+    configuration_evaluate,
+    credential_generate,
+    credential_issue,
+    credential_reissue,
+    credential_retry,
+)
+
+__all__ = [
+    "configuration_evaluate",
+    "credential_generate",
+    "credential_invalidate",
+    "credential_issue",
+    "credential_reissue",
+    "credential_retry",
+]

@@ -1,0 +1,12 @@
+"""URLs of learning_credentials: public pages and the REST API (mount at the site root)."""
+
+from django.urls import include, path
+
+from . import views
+
+app_name = "learning_credentials"
+
+urlpatterns = [
+    path("learning_credentials/verify/<str:verify_uuid>/", views.verify_page, name="verify"),
+    path("api/learning_credentials/v1/", include("learning_credentials.rest_api.v1.urls")),
+]

@@ -1,0 +1,172 @@
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.forms import modelform_factory
+from PIL import Image
+
+from learning_credentials.models import CredentialAsset, CredentialConfiguration, CredentialEvent
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _invalidate_row(credential):
+    credential.status = "invalidated"
+    credential.active = None
+    credential.invalidated_at = timezone.now()
+    credential.save()
+
+
+class TestOneLiveCredentialConstraint:
+    def test_second_live_credential_is_refused_by_the_database(self, configuration):
+        first = factories.CredentialFactory(configuration=configuration)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            factories.CredentialFactory(configuration=configuration, user=first.user, status="generating")
+        assert first.user.learning_credentials.count() == 1
+
+    def test_invalidated_credentials_do_not_count(self, configuration):
+        first = factories.CredentialFactory(configuration=configuration)
+        _invalidate_row(first)
+        second = factories.CredentialFactory(configuration=configuration, user=first.user)
+        _invalidate_row(second)
+        factories.CredentialFactory(configuration=configuration, user=first.user)
+        assert first.user.learning_credentials.count() == 3
+
+    def test_other_learners_and_configurations_are_independent(self, configuration):
+        first = factories.CredentialFactory(configuration=configuration)
+        factories.CredentialFactory(configuration=configuration)
+        factories.CredentialFactory(user=first.user, configuration=factories.ConfigurationFactory())
+
+    @pytest.mark.parametrize("status,active", [("invalidated", True), ("available", None), ("generating", False)])
+    def test_active_flag_must_match_status(self, configuration, status, active):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            factories.CredentialFactory(configuration=configuration, status=status, active=active)
+
+    def test_verification_codes_are_unique(self, configuration):
+        first = factories.CredentialFactory(configuration=configuration)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            factories.CredentialFactory(configuration=configuration, verification_code=first.verification_code)
+
+    def test_a_credential_is_replaced_at_most_once(self, configuration):
+        old = factories.CredentialFactory(configuration=configuration)
+        _invalidate_row(old)
+        newer = factories.CredentialFactory(configuration=configuration, user=old.user, replaces=old)
+        _invalidate_row(newer)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            factories.CredentialFactory(configuration=configuration, user=old.user, replaces=old)
+
+
+def test_configuration_is_unique_per_context_and_type(configuration):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.ConfigurationFactory(credential_type=configuration.credential_type)
+
+
+def test_audit_events_are_append_only(configuration):
+    event = CredentialEvent.objects.create(credential=factories.CredentialFactory(configuration=configuration), kind="issued", source="api")
+    event.reason = "rewritten"
+    with pytest.raises(ValidationError):
+        event.save()
+    with pytest.raises(ValidationError):
+        event.delete()
+    assert CredentialEvent.objects.get(pk=event.pk).reason == ""
+
+
+class TestTypeAndConfigurationValidation:
+    def test_unknown_function_keys_name_the_field(self):
+        credential_type = factories.CredentialTypeFactory.build(retrieval_func="nope", generation_func="nada")
+        with pytest.raises(ValidationError) as error:
+            credential_type.full_clean()
+        assert "'nope' is not a registered retrieve_*" in str(error.value.message_dict["retrieval_func"])
+        assert "'nada' is not a registered generate_*" in str(error.value.message_dict["generation_func"])
+
+    @pytest.mark.parametrize(
+        "options,message",
+        [
+            ({"required_completion": "ninety"}, "required_completion: expected a number, got str"),
+            ({"required_completion": 120}, "required_completion: must be a percentage"),
+            ({"colour": "#fff"}, "colour: Unknown option"),
+            ({"elements": {"name": {"text": "{nmae}"}}}, "unknown placeholder {nmae}"),
+            ({"elements": {"logo": False}}, "only standard elements"),
+            ({"font": "Comic Sans"}, "font: unknown font"),
+        ],
+    )
+    def test_malformed_options_name_the_option(self, options, message):
+        credential_type = factories.CredentialTypeFactory.build(custom_options=options)
+        with pytest.raises(ValidationError) as error:
+            credential_type.full_clean()
+        assert message in str(error.value.message_dict["custom_options"])
+
+    def test_type_may_leave_required_options_to_configurations(self, course):
+        credential_type = factories.CredentialTypeFactory(custom_options={})
+        credential_type.full_clean()
+        configuration = factories.ConfigurationFactory.build(credential_type=credential_type)
+        with pytest.raises(ValidationError, match="template: This option is required"):
+            configuration.full_clean()
+        configuration.custom_options = {"template": "certificate-template"}
+        configuration.full_clean()
+
+    def test_configuration_overrides_deep_merge(self):
+        credential_type = factories.CredentialTypeFactory(
+            custom_options={"template": "t", "elements": {"name": {"size": 30, "color": "#112233"}}}
+        )
+        configuration = factories.ConfigurationFactory.build(
+            credential_type=credential_type, custom_options={"elements": {"name": {"size": 40}}}
+        )
+        assert configuration.options() == {"template": "t", "elements": {"name": {"size": 40, "color": "#112233"}}}
+
+    def test_invalid_context_key_is_refused_by_the_form(self, configuration):
+        form_class = modelform_factory(CredentialConfiguration, fields=["learning_context_key", "credential_type", "enabled"])
+        form = form_class(data={"learning_context_key": "not a key", "credential_type": configuration.credential_type_id})
+        assert not form.is_valid()
+        assert "learning_context_key" in form.errors
+        path = form_class(data={"learning_context_key": "path-v1:DemoX+data", "credential_type": configuration.credential_type_id})
+        assert path.is_valid(), path.errors
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class TestAssetValidation:
+    @pytest.mark.parametrize(
+        "kind,content,name,message",
+        [
+            ("pdf_template", b"hello", "t.pdf", "not a PDF"),
+            ("pdf_template", b"%PDF-1.4\ngarbage", "t.pdf", "cannot be read"),
+            ("pdf_template", b"%PDF-1.4" + b"0" * (10 * 1024 * 1024), "big.pdf", "at most 10 MB"),
+            ("image", b"not an image", "logo.png", "cannot be decoded"),
+            ("font", b"OTTO" + b"\x00" * 64, "cff.otf", "only TrueType-outline fonts"),
+            ("font", b"\x00\x01\x00\x00garbage", "bad.ttf", "cannot be loaded"),
+            ("image", b"", "empty.png", "empty"),
+        ],
+    )
+    def test_bad_uploads_are_refused_with_a_reason(self, kind, content, name, message):
+        asset = CredentialAsset(slug="x", kind=kind, file=ContentFile(content, name=name))
+        with pytest.raises(ValidationError) as error:
+            asset.full_clean()
+        assert message in " ".join(error.value.message_dict["file"])
+
+    @pytest.mark.parametrize(
+        "kind,content,name",
+        [("pdf_template", factories.template_pdf(), "t.pdf"), ("image", _png(), "logo.png")],
+    )
+    def test_good_uploads_pass_and_record_their_hash(self, kind, content, name):
+        asset = CredentialAsset(slug="ok", kind=kind, file=ContentFile(content, name=name))
+        asset.full_clean()
+        asset.save()
+        assert len(asset.content_hash) == 64
+
+    def test_a_truetype_font_passes(self):
+        import reportlab
+
+        from pathlib import Path
+
+        font = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
+        asset = CredentialAsset(slug="vera", kind="font", file=ContentFile(font.read_bytes(), name="Vera.ttf"))
+        asset.full_clean()
