@@ -7,6 +7,6 @@ from . import views
 app_name = "learning_credentials"
 
 urlpatterns = [
-    path("learning_credentials/verify/<str:verify_uuid>/", views.verify_page, name="verify"),
+    path("learning_credentials/verify/<path:verify_uuid>/", views.verify_page, name="verify"),
     path("api/learning_credentials/v1/", include("learning_credentials.rest_api.v1.urls")),
 ]
