@@ -55,7 +55,9 @@ def _validate_font(data: bytes) -> None:
     from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
     if data[:4] == b"OTTO":
-        raise ValidationError(_("This is a CFF (OpenType/PostScript) font; only TrueType-outline fonts can be embedded."))
+        raise ValidationError(
+            _("This is a CFF (OpenType/PostScript) font; only TrueType-outline fonts can be embedded.")
+        )
     try:
         TTFont("lc-validation", io.BytesIO(data))
     except (TTFError, ValueError, KeyError, IndexError, OSError) as exc:

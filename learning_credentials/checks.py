@@ -35,7 +35,8 @@ def check_stored_functions(app_configs=None, **kwargs):
                 errors.append(
                     checks.Error(
                         f"Credential type '{credential_type.slug}' uses the unregistered {field} '{key}'.",
-                        hint=f"Registered: {', '.join(registry.keys()) or 'none'}. Install the package that provides it or edit the type.",
+                        hint=f"Registered: {', '.join(registry.keys()) or 'none'}. "
+                        "Install the package that provides it or edit the type.",
                         obj=credential_type,
                         id="learning_credentials.E002",
                     )
@@ -44,7 +45,13 @@ def check_stored_functions(app_configs=None, **kwargs):
         try:
             validate_options(configuration.credential_type.functions(), configuration.options())
         except InvalidOptions as exc:
-            errors.append(checks.Error(f"Configuration '{configuration}' has invalid options: {exc.message}", obj=configuration, id="learning_credentials.E003"))
+            errors.append(
+                checks.Error(
+                    f"Configuration '{configuration}' has invalid options: {exc.message}",
+                    obj=configuration,
+                    id="learning_credentials.E003",
+                )
+            )
         except ConfigurationError:
             pass  # reported on its type above
     return errors

@@ -43,11 +43,33 @@ class CredentialType(TimeStampedModel):
     .. no_pii:
     """
 
-    name = models.CharField(_("name"), max_length=255, unique=True, help_text=_("Name shown to learners, e.g. 'Certificate of Achievement'."))
-    slug = models.SlugField(_("slug"), max_length=64, unique=True, help_text=_("Stable key of this type, used in URLs (type_key)."))
-    retrieval_func = models.CharField(_("retrieval function"), max_length=128, help_text=_("Registry key of the function that decides who is eligible (a retrieve_* function without its prefix)."))
-    generation_func = models.CharField(_("generation function"), max_length=128, help_text=_("Registry key of the function that makes the artifact (a generate_* function without its prefix)."))
-    custom_options = models.JSONField(_("default options"), default=dict, blank=True, help_text=_("Default options of both functions; configurations may override them."))
+    name = models.CharField(
+        _("name"),
+        max_length=255,
+        unique=True,
+        help_text=_("Name shown to learners, e.g. 'Certificate of Achievement'."),
+    )
+    slug = models.SlugField(
+        _("slug"), max_length=64, unique=True, help_text=_("Stable key of this type, used in URLs (type_key).")
+    )
+    retrieval_func = models.CharField(
+        _("retrieval function"),
+        max_length=128,
+        help_text=_(
+            "Registry key of the function that decides who is eligible (a retrieve_* function without its prefix)."
+        ),
+    )
+    generation_func = models.CharField(
+        _("generation function"),
+        max_length=128,
+        help_text=_("Registry key of the function that makes the artifact (a generate_* function without its prefix)."),
+    )
+    custom_options = models.JSONField(
+        _("default options"),
+        default=dict,
+        blank=True,
+        help_text=_("Default options of both functions; configurations may override them."),
+    )
 
     class Meta:
         verbose_name = _("credential type")
@@ -82,16 +104,37 @@ class CredentialConfiguration(TimeStampedModel):
     .. no_pii:
     """
 
-    learning_context_key = ContextKeyField(_("learning context key"), max_length=255, help_text=_("Course key (course-v1:...) or learning path key (path-v1:...)."))
-    credential_type = models.ForeignKey(CredentialType, on_delete=models.PROTECT, related_name="configurations", verbose_name=_("credential type"), help_text=_("The credential type awarded in this context."))
-    custom_options = models.JSONField(_("option overrides"), default=dict, blank=True, help_text=_("Options deep-merged over the credential type's defaults."))
-    enabled = models.BooleanField(_("enabled"), default=True, help_text=_("When off, no automatic path (schedule, events, on-demand) issues this credential."))
+    learning_context_key = ContextKeyField(
+        _("learning context key"),
+        max_length=255,
+        help_text=_("Course key (course-v1:...) or learning path key (path-v1:...)."),
+    )
+    credential_type = models.ForeignKey(
+        CredentialType,
+        on_delete=models.PROTECT,
+        related_name="configurations",
+        verbose_name=_("credential type"),
+        help_text=_("The credential type awarded in this context."),
+    )
+    custom_options = models.JSONField(
+        _("option overrides"),
+        default=dict,
+        blank=True,
+        help_text=_("Options deep-merged over the credential type's defaults."),
+    )
+    enabled = models.BooleanField(
+        _("enabled"),
+        default=True,
+        help_text=_("When off, no automatic path (schedule, events, on-demand) issues this credential."),
+    )
 
     class Meta:
         verbose_name = _("credential configuration")
         verbose_name_plural = _("credential configurations")
         constraints = [
-            models.UniqueConstraint(fields=["learning_context_key", "credential_type"], name="lc_unique_configuration_per_context_type"),
+            models.UniqueConstraint(
+                fields=["learning_context_key", "credential_type"], name="lc_unique_configuration_per_context_type"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -130,38 +173,134 @@ class Credential(TimeStampedModel):
     .. pii_retirement: retained
     """
 
-    uuid = models.UUIDField(_("UUID"), primary_key=True, default=uuid4, editable=False, help_text=_("Internal identifier, used only in owner and staff URLs."))
-    verify_uuid = models.UUIDField(_("verification UUID"), unique=True, default=uuid4, editable=False, help_text=_("Public identifier in verification links."))
-    verification_code = models.CharField(_("verification code"), max_length=16, unique=True, editable=False, help_text=_("Short public code (Crockford base32) for verification by hand."))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="learning_credentials", verbose_name=_("learner"), help_text=_("The learner who holds the credential."))
-    configuration = models.ForeignKey(CredentialConfiguration, on_delete=models.PROTECT, related_name="credentials", verbose_name=_("configuration"), help_text=_("The configuration under which it was issued."))
-    learner_name = models.CharField(_("learner name"), max_length=255, help_text=_("The learner's full name at issue time; never changed afterwards."))
-    context_name = models.CharField(_("context name"), max_length=255, help_text=_("The course or learning path name at issue time; never changed afterwards."))
-    type_name = models.CharField(_("credential type name"), max_length=255, help_text=_("The credential type's name at issue time; never changed afterwards."))
-    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True, help_text=_("Score in percent, when the retrieval function produces one."))
-    status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.GENERATING, help_text=_("Lifecycle status; changed only through the services."))
+    uuid = models.UUIDField(
+        _("UUID"),
+        primary_key=True,
+        default=uuid4,
+        editable=False,
+        help_text=_("Internal identifier, used only in owner and staff URLs."),
+    )
+    verify_uuid = models.UUIDField(
+        _("verification UUID"),
+        unique=True,
+        default=uuid4,
+        editable=False,
+        help_text=_("Public identifier in verification links."),
+    )
+    verification_code = models.CharField(
+        _("verification code"),
+        max_length=16,
+        unique=True,
+        editable=False,
+        help_text=_("Short public code (Crockford base32) for verification by hand."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="learning_credentials",
+        verbose_name=_("learner"),
+        help_text=_("The learner who holds the credential."),
+    )
+    configuration = models.ForeignKey(
+        CredentialConfiguration,
+        on_delete=models.PROTECT,
+        related_name="credentials",
+        verbose_name=_("configuration"),
+        help_text=_("The configuration under which it was issued."),
+    )
+    learner_name = models.CharField(
+        _("learner name"),
+        max_length=255,
+        help_text=_("The learner's full name at issue time; never changed afterwards."),
+    )
+    context_name = models.CharField(
+        _("context name"),
+        max_length=255,
+        help_text=_("The course or learning path name at issue time; never changed afterwards."),
+    )
+    type_name = models.CharField(
+        _("credential type name"),
+        max_length=255,
+        help_text=_("The credential type's name at issue time; never changed afterwards."),
+    )
+    score = models.DecimalField(
+        _("score"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Score in percent, when the retrieval function produces one."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=32,
+        choices=Status.choices,
+        default=Status.GENERATING,
+        help_text=_("Lifecycle status; changed only through the services."),
+    )
     # True while the credential counts as the learner's credential, NULL once invalidated:
     # NULLs are distinct in unique indexes on SQLite, PostgreSQL and MariaDB alike, so the
     # unique (user, configuration, active) constraint allows one live credential everywhere
     # (a conditional UniqueConstraint is ignored by MariaDB/MySQL).
-    active = models.BooleanField(_("active"), null=True, default=True, editable=False, help_text=_("Set while not invalidated; backs the one-live-credential constraint."))
-    artifact = models.CharField(_("artifact"), max_length=512, blank=True, help_text=_("Storage name of the generated file; never exposed as a URL."))
-    task_id = models.CharField(_("task id"), max_length=255, blank=True, help_text=_("Celery task id of the last generation run."))
+    active = models.BooleanField(
+        _("active"),
+        null=True,
+        default=True,
+        editable=False,
+        help_text=_("Set while not invalidated; backs the one-live-credential constraint."),
+    )
+    artifact = models.CharField(
+        _("artifact"),
+        max_length=512,
+        blank=True,
+        help_text=_("Storage name of the generated file; never exposed as a URL."),
+    )
+    task_id = models.CharField(
+        _("task id"), max_length=255, blank=True, help_text=_("Celery task id of the last generation run.")
+    )
     error_message = models.TextField(_("error message"), blank=True, help_text=_("Why the last generation failed."))
-    invalidated_at = models.DateTimeField(_("invalidated at"), null=True, blank=True, help_text=_("When the credential was invalidated."))
-    invalidation_reason = models.CharField(_("invalidation reason"), max_length=64, blank=True, help_text=_("Reason category shown publicly, e.g. refunded or issued_in_error."))
-    invalidation_note = models.TextField(_("staff note"), blank=True, help_text=_("Internal note of staff about the invalidation; never shown publicly."))
-    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by", verbose_name=_("replaces"), help_text=_("The credential this one supersedes (a reissue)."))
-    order_reference = models.CharField(_("order reference"), max_length=255, blank=True, db_index=True, help_text=_("The host's order or payment id this credential was issued under; used by refunds."))
+    invalidated_at = models.DateTimeField(
+        _("invalidated at"), null=True, blank=True, help_text=_("When the credential was invalidated.")
+    )
+    invalidation_reason = models.CharField(
+        _("invalidation reason"),
+        max_length=64,
+        blank=True,
+        help_text=_("Reason category shown publicly, e.g. refunded or issued_in_error."),
+    )
+    invalidation_note = models.TextField(
+        _("staff note"), blank=True, help_text=_("Internal note of staff about the invalidation; never shown publicly.")
+    )
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("replaces"),
+        help_text=_("The credential this one supersedes (a reissue)."),
+    )
+    order_reference = models.CharField(
+        _("order reference"),
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text=_("The host's order or payment id this credential was issued under; used by refunds."),
+    )
 
     class Meta:
         verbose_name = _("credential")
         verbose_name_plural = _("credentials")
         ordering = ["-created"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "configuration", "active"], name="lc_one_live_credential_per_user_configuration"),
+            models.UniqueConstraint(
+                fields=["user", "configuration", "active"], name="lc_one_live_credential_per_user_configuration"
+            ),
             models.CheckConstraint(
-                condition=(Q(status=Status.INVALIDATED, active__isnull=True) | (~Q(status=Status.INVALIDATED) & Q(active__isnull=False, active=True))),
+                condition=(
+                    Q(status=Status.INVALIDATED, active__isnull=True)
+                    | (~Q(status=Status.INVALIDATED) & Q(active__isnull=False, active=True))
+                ),
                 name="lc_active_matches_status",
             ),
         ]
@@ -182,11 +321,28 @@ class CredentialAsset(TimeStampedModel):
         IMAGE = "image", _("Image")
         FONT = "font", _("TrueType font")
 
-    slug = models.SlugField(_("slug"), max_length=64, unique=True, help_text=_("Key by which options refer to this asset."))
-    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, help_text=_("What the file is; decides how the upload is validated."))
+    slug = models.SlugField(
+        _("slug"), max_length=64, unique=True, help_text=_("Key by which options refer to this asset.")
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=32,
+        choices=Kind.choices,
+        help_text=_("What the file is; decides how the upload is validated."),
+    )
     description = models.CharField(_("description"), max_length=255, blank=True, help_text=_("What the asset is for."))
-    file = models.FileField(_("file"), upload_to="learning_credentials/assets/", help_text=_("PDF template (max 10 MB), image (PNG/JPEG) or TrueType font (.ttf)."))
-    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, editable=False, help_text=_("SHA-256 of the file; identifies the template version."))
+    file = models.FileField(
+        _("file"),
+        upload_to="learning_credentials/assets/",
+        help_text=_("PDF template (max 10 MB), image (PNG/JPEG) or TrueType font (.ttf)."),
+    )
+    content_hash = models.CharField(
+        _("content hash"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("SHA-256 of the file; identifies the template version."),
+    )
 
     class Meta:
         verbose_name = _("credential asset")
@@ -239,14 +395,37 @@ class CredentialEvent(models.Model):
         LEARNER = "learner", _("Learner")
         SYSTEM = "system", _("System")
 
-    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="events", verbose_name=_("credential"), help_text=_("The credential the event is about."))
+    credential = models.ForeignKey(
+        Credential,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("credential"),
+        help_text=_("The credential the event is about."),
+    )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, help_text=_("What happened."))
-    from_status = models.CharField(_("from status"), max_length=32, blank=True, help_text=_("Status before a transition."))
+    from_status = models.CharField(
+        _("from status"), max_length=32, blank=True, help_text=_("Status before a transition.")
+    )
     to_status = models.CharField(_("to status"), max_length=32, blank=True, help_text=_("Status after a transition."))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("actor"), help_text=_("The user who acted; empty when the system did."))
-    source = models.CharField(_("source"), max_length=32, choices=Source.choices, help_text=_("Which path caused the event."))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("The user who acted; empty when the system did."),
+    )
+    source = models.CharField(
+        _("source"), max_length=32, choices=Source.choices, help_text=_("Which path caused the event.")
+    )
     reason = models.TextField(_("reason"), blank=True, help_text=_("Why, in words."))
-    details = models.JSONField(_("details"), default=dict, blank=True, help_text=_("Facts at that moment, e.g. the grades that justified an issue."))
+    details = models.JSONField(
+        _("details"),
+        default=dict,
+        blank=True,
+        help_text=_("Facts at that moment, e.g. the grades that justified an issue."),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True, help_text=_("When it happened."))
 
     class Meta:

@@ -44,7 +44,14 @@ class Option:
 
 
 def _type_names(types: tuple[type, ...]) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+    }
     return " or ".join(names.get(t, t.__name__) for t in types)
 
 

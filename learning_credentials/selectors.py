@@ -27,7 +27,10 @@ class PublicStatus:
 
 def invalidation_reasons() -> dict[str, str]:
     """Reason categories by key: the built-in ones plus LEARNING_CREDENTIALS['EXTRA_INVALIDATION_REASONS']."""
-    return {**{choice.value: str(choice.label) for choice in InvalidationReason}, **conf.get("EXTRA_INVALIDATION_REASONS")}
+    return {
+        **{choice.value: str(choice.label) for choice in InvalidationReason},
+        **conf.get("EXTRA_INVALIDATION_REASONS"),
+    }
 
 
 def verify_url(credential: Credential) -> str:
@@ -35,9 +38,7 @@ def verify_url(credential: Credential) -> str:
 
 
 def _public() -> QuerySet[Credential]:
-    return Credential.objects.filter(status__in=PUBLIC_STATUSES).select_related(
-        "configuration", "replaced_by"
-    )
+    return Credential.objects.filter(status__in=PUBLIC_STATUSES).select_related("configuration", "replaced_by")
 
 
 def credential_get_public(*, verify_uuid: str) -> Credential | None:

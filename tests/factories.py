@@ -91,7 +91,9 @@ class CredentialFactory(factory.django.DjangoModelFactory):
 
 
 def make_course(key: str = COURSE_KEY, name: str = "Introduction to Computing", **kwargs) -> lms.Course:
-    course, _ = lms.Course.objects.get_or_create(key=key, defaults={"display_name": name, "organization": "DemoX", **kwargs})
+    course, _ = lms.Course.objects.get_or_create(
+        key=key, defaults={"display_name": name, "organization": "DemoX", **kwargs}
+    )
     return course
 
 
@@ -103,7 +105,12 @@ def set_completion(user, course: lms.Course, fraction: float) -> None:
     lms.Completion.objects.update_or_create(user=user, course=course, defaults={"fraction": fraction})
 
 
-def set_grade(user, course: lms.Course, assessment_id: str, category: str, earned: float, possible: float = 1.0) -> None:
+def set_grade(
+    user, course: lms.Course, assessment_id: str, category: str, earned: float, possible: float = 1.0
+) -> None:
     lms.AssessmentGrade.objects.update_or_create(
-        user=user, course=course, assessment_id=assessment_id, defaults={"category": category, "earned": earned, "possible": possible}
+        user=user,
+        course=course,
+        assessment_id=assessment_id,
+        defaults={"category": category, "earned": earned, "possible": possible},
     )

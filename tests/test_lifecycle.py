@@ -21,7 +21,8 @@ def test_allowed_transitions_pass(current, target):
 
 
 @pytest.mark.parametrize(
-    "current,target", sorted(set(itertools.product(Status.values, Status.values)) - {(a.value, b.value) for a, b in ALLOWED})
+    "current,target",
+    sorted(set(itertools.product(Status.values, Status.values)) - {(a.value, b.value) for a, b in ALLOWED}),
 )
 def test_every_other_transition_is_refused(current, target):
     with pytest.raises(InvalidTransition, match=f"from '{current}' to '{target}'"):

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.forms import modelform_factory
+from django.utils import timezone
 from PIL import Image
 
 from learning_credentials.models import CredentialAsset, CredentialConfiguration, CredentialEvent
@@ -66,7 +66,9 @@ def test_configuration_is_unique_per_context_and_type(configuration):
 
 
 def test_audit_events_are_append_only(configuration):
-    event = CredentialEvent.objects.create(credential=factories.CredentialFactory(configuration=configuration), kind="issued", source="api")
+    event = CredentialEvent.objects.create(
+        credential=factories.CredentialFactory(configuration=configuration), kind="issued", source="api"
+    )
     event.reason = "rewritten"
     with pytest.raises(ValidationError):
         event.save()
@@ -119,11 +121,17 @@ class TestTypeAndConfigurationValidation:
         assert configuration.options() == {"template": "t", "elements": {"name": {"size": 40, "color": "#112233"}}}
 
     def test_invalid_context_key_is_refused_by_the_form(self, configuration):
-        form_class = modelform_factory(CredentialConfiguration, fields=["learning_context_key", "credential_type", "enabled"])
-        form = form_class(data={"learning_context_key": "not a key", "credential_type": configuration.credential_type_id})
+        form_class = modelform_factory(
+            CredentialConfiguration, fields=["learning_context_key", "credential_type", "enabled"]
+        )
+        form = form_class(
+            data={"learning_context_key": "not a key", "credential_type": configuration.credential_type_id}
+        )
         assert not form.is_valid()
         assert "learning_context_key" in form.errors
-        path = form_class(data={"learning_context_key": "path-v1:DemoX+data", "credential_type": configuration.credential_type_id})
+        path = form_class(
+            data={"learning_context_key": "path-v1:DemoX+data", "credential_type": configuration.credential_type_id}
+        )
         assert path.is_valid(), path.errors
 
 
@@ -163,9 +171,9 @@ class TestAssetValidation:
         assert len(asset.content_hash) == 64
 
     def test_a_truetype_font_passes(self):
-        import reportlab
-
         from pathlib import Path
+
+        import reportlab
 
         font = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
         asset = CredentialAsset(slug="vera", kind="font", file=ContentFile(font.read_bytes(), name="Vera.ttf"))

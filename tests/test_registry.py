@@ -71,8 +71,8 @@ def test_entry_points_name_functions_or_modules(installed_plugin):
         """,
     )
     assert {"forum", "by_module_scan", "forum_activity", "course_completion"} <= set(retrieval_functions.keys())
-    assert "helper" not in retrieval_functions.keys()
-    assert "badge" in generation_functions.keys()
+    assert "helper" not in retrieval_functions.functions
+    assert "badge" in generation_functions.functions
     assert resolve_options(retrieval_functions.get("forum"), {}) == {"minimum_posts": 3}
 
 
@@ -93,7 +93,11 @@ def test_unknown_key_lists_what_is_registered():
 @declare_options(
     size=Option(int, default=12, help="Font size."),
     title=Option(str, help="Required title."),
-    ratio=Option(float, default=0.5, validator=lambda v: None if 0 <= v <= 1 else (_ for _ in ()).throw(ValueError("must be 0-1"))),
+    ratio=Option(
+        float,
+        default=0.5,
+        validator=lambda v: None if 0 <= v <= 1 else (_ for _ in ()).throw(ValueError("must be 0-1")),
+    ),
     flag=Option(bool, default=False),
 )
 def _declared(**kwargs):
@@ -141,7 +145,9 @@ def test_system_check_reports_unregistered_keys_and_bad_options(configuration):
     assert [e.id for e in run_checks(databases=["default"]) if e.id.startswith("learning_credentials")] == []
     CredentialType.objects.filter(pk=configuration.credential_type_id).update(retrieval_func="removed_plugin_func")
     broken = factories.ConfigurationFactory(learning_context_key="course-v1:DemoX+Other+2026")
-    type(broken.credential_type).objects.filter(pk=broken.credential_type_id).update(custom_options={"required_completion": "all"})
+    type(broken.credential_type).objects.filter(pk=broken.credential_type_id).update(
+        custom_options={"required_completion": "all"}
+    )
     messages = {e.id: e.msg for e in run_checks(databases=["default"]) if e.id.startswith("learning_credentials")}
     assert "unregistered retrieval_func 'removed_plugin_func'" in messages["learning_credentials.E002"]
     assert "required_completion: expected a number" in messages["learning_credentials.E003"]

@@ -49,7 +49,13 @@ def test_elements_can_be_hidden_moved_and_added():
     _, _, text = render(
         elements={
             "issue_date": False,
-            "code": {"text": "Code {verify_code} - score {score} - {{literal}}", "y": 40, "x": 30, "align": "left", "size": 8},
+            "code": {
+                "text": "Code {verify_code} - score {score} - {{literal}}",
+                "y": 40,
+                "x": 30,
+                "align": "left",
+                "size": 8,
+            },
         }
     )
     assert "23 November 2026" not in text
@@ -66,7 +72,9 @@ def test_score_placeholder_is_empty_without_a_score():
 def test_unusable_template_is_a_generation_error():
     with pytest.raises(GenerationFailed, match="template 'tpl' cannot be used"):
         generate_pdf_credential(
-            data=DATA, options=resolve_options(generate_pdf_credential, {"template": "tpl"}), load_asset=lambda slug: b"%PDF-1.4 junk"
+            data=DATA,
+            options=resolve_options(generate_pdf_credential, {"template": "tpl"}),
+            load_asset=lambda slug: b"%PDF-1.4 junk",
         )
 
 

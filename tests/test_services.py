@@ -64,7 +64,9 @@ class TestIssue:
         assert kinds(credential) == [("issued", "", "generating"), ("status_changed", "generating", "available")]
         text = pdf_text(credential)
         assert "Ada Lovelace" in text
-        assert f"https://lms.example.com/learning_credentials/verify/{credential.verify_uuid}/" in text.replace("\n", "")
+        assert f"https://lms.example.com/learning_credentials/verify/{credential.verify_uuid}/" in text.replace(
+            "\n", ""
+        )
 
     def test_issue_is_idempotent(self, issue, learner):
         first = issue()
@@ -152,7 +154,10 @@ class TestGenerate:
         assert credential.status == Status.AVAILABLE
         assert credential.error_message == ""
         assert [k[1:] for k in kinds(credential)] == [
-            ("", "generating"), ("generating", "error"), ("error", "generating"), ("generating", "available")
+            ("", "generating"),
+            ("generating", "error"),
+            ("error", "generating"),
+            ("generating", "available"),
         ]
 
     def test_generate_is_idempotent(self, issue):
@@ -168,8 +173,12 @@ class TestGenerate:
         credential.refresh_from_db()
         assert credential.status == Status.AVAILABLE
 
-    def test_invalidated_while_generating_keeps_no_file(self, configuration, learner, django_capture_on_commit_callbacks):
-        credential = credential_issue(user_id=learner.pk, configuration=configuration, source=SOURCE)  # not generated yet
+    def test_invalidated_while_generating_keeps_no_file(
+        self, configuration, learner, django_capture_on_commit_callbacks
+    ):
+        credential = credential_issue(
+            user_id=learner.pk, configuration=configuration, source=SOURCE
+        )  # not generated yet
         with django_capture_on_commit_callbacks(execute=True):
             credential_invalidate(credential=credential, category="refunded", source=SOURCE)
         with django_capture_on_commit_callbacks(execute=True):
@@ -183,7 +192,12 @@ class TestInvalidate:
     def test_invalidate_available_archives_the_file(self, issue, staff_user):
         credential = issue()
         result = credential_invalidate(
-            credential=credential, category="refunded", source=SOURCE, actor_id=staff_user.pk, note="chargeback #12", reason="refund"
+            credential=credential,
+            category="refunded",
+            source=SOURCE,
+            actor_id=staff_user.pk,
+            note="chargeback #12",
+            reason="refund",
         )
         assert result.status == Status.INVALIDATED
         assert result.active is None
@@ -191,7 +205,12 @@ class TestInvalidate:
         assert result.invalidation_reason == "refunded" and result.invalidation_note == "chargeback #12"
         assert default_storage.exists(result.artifact)
         event = result.events.get(kind="invalidated")
-        assert (event.from_status, event.to_status, event.actor_id, event.reason) == ("available", "invalidated", staff_user.pk, "refund")
+        assert (event.from_status, event.to_status, event.actor_id, event.reason) == (
+            "available",
+            "invalidated",
+            staff_user.pk,
+            "refund",
+        )
 
     def test_invalidate_error_discards_nothing_to_keep(self, issue, template_asset):
         template_asset.delete()
@@ -216,9 +235,14 @@ class TestInvalidate:
         assert credential.status == Status.AVAILABLE
 
     def test_operators_may_add_categories(self, issue, settings):
-        settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "EXTRA_INVALIDATION_REASONS": {"fraud": "Academic misconduct"}}
+        settings.LEARNING_CREDENTIALS = {
+            **settings.LEARNING_CREDENTIALS,
+            "EXTRA_INVALIDATION_REASONS": {"fraud": "Academic misconduct"},
+        }
         credential = issue()
-        assert credential_invalidate(credential=credential, category="fraud", source=SOURCE).invalidation_reason == "fraud"
+        assert (
+            credential_invalidate(credential=credential, category="fraud", source=SOURCE).invalidation_reason == "fraud"
+        )
 
 
 class TestReissue:

@@ -46,4 +46,6 @@ def test_unknown_and_malformed_are_404(client, db, junk):
 
 
 def test_generating_is_404(client, configuration):
-    assert page(client, factories.CredentialFactory(configuration=configuration, status="generating")).status_code == 404
+    assert (
+        page(client, factories.CredentialFactory(configuration=configuration, status="generating")).status_code == 404
+    )

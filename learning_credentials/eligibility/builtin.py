@@ -38,7 +38,12 @@ COMPLETION_OPTIONS = {
     "required_completion": Option(float, default=100, help="Minimum completion, in percent.", validator=_percentage),
 }
 GRADE_OPTIONS = {
-    "required_grades": Option(dict, default={}, help="Minimum grade per assignment category, in percent, e.g. {\"Exam\": 70}.", validator=_category_minimums),
+    "required_grades": Option(
+        dict,
+        default={},
+        help='Minimum grade per assignment category, in percent, e.g. {"Exam": 70}.',
+        validator=_category_minimums,
+    ),
     "required_total": Option(
         (float, type(None)),
         default=None,
@@ -76,7 +81,9 @@ def _grades_check(adapter: HostAdapter, options: dict) -> CourseCheck:
         policy = adapter.get_grading_policy(course_key)
         unknown = sorted(set(minimums) - set(policy.weights))
         if unknown:
-            raise ConfigurationError(f"required_grades names categories that {course_key} does not grade: {', '.join(unknown)}.")
+            raise ConfigurationError(
+                f"required_grades names categories that {course_key} does not grade: {', '.join(unknown)}."
+            )
         required_total = policy.passing_grade if options["required_total"] is None else options["required_total"] / 100
         total_weight = sum(policy.weights.values()) or 1.0
         grades = adapter.get_grades(course_key, user_ids)
@@ -131,26 +138,34 @@ def _evaluate(adapter: HostAdapter, context_key, user_ids, check: CourseCheck) -
         scores = [v.score for v in verdicts if v.score is not None]
         results[uid] = Eligibility(
             eligible=bool(steps) and all(v.eligible for v in verdicts),
-            score=(sum(scores) / len(scores)).quantize(Decimal("0.01")) if scores and len(scores) == len(verdicts) else None,
+            score=(sum(scores) / len(scores)).quantize(Decimal("0.01"))
+            if scores and len(scores) == len(verdicts)
+            else None,
             details={"steps": {key: {"eligible": r[uid].eligible, **r[uid].details} for key, r in per_step.items()}},
         )
     return results
 
 
 @declare_options(**COMPLETION_OPTIONS)
-def retrieve_course_completion(*, adapter: HostAdapter, context_key, options: dict, user_ids=None) -> dict[int, Eligibility]:
+def retrieve_course_completion(
+    *, adapter: HostAdapter, context_key, options: dict, user_ids=None
+) -> dict[int, Eligibility]:
     """Eligible when completion reaches ``required_completion`` percent."""
     return _evaluate(adapter, context_key, user_ids, _completion_check(adapter, options))
 
 
 @declare_options(**GRADE_OPTIONS)
-def retrieve_subsection_grades(*, adapter: HostAdapter, context_key, options: dict, user_ids=None) -> dict[int, Eligibility]:
+def retrieve_subsection_grades(
+    *, adapter: HostAdapter, context_key, options: dict, user_ids=None
+) -> dict[int, Eligibility]:
     """Eligible when every category in ``required_grades`` and the weighted total reach their minimums."""
     return _evaluate(adapter, context_key, user_ids, _grades_check(adapter, options))
 
 
 @declare_options(**COMPLETION_OPTIONS, **GRADE_OPTIONS)
-def retrieve_completion_and_grades(*, adapter: HostAdapter, context_key, options: dict, user_ids=None) -> dict[int, Eligibility]:
+def retrieve_completion_and_grades(
+    *, adapter: HostAdapter, context_key, options: dict, user_ids=None
+) -> dict[int, Eligibility]:
     """Eligible when both the completion and the grade criteria are met."""
     check = _both(_completion_check(adapter, options), _grades_check(adapter, options))
     return _evaluate(adapter, context_key, user_ids, check)

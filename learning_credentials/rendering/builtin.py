@@ -18,7 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ..exceptions import GenerationFailed
 from ..registry import Option, declare_options
-from . import AssetLoader, Artifact, CredentialData, check_placeholders, fill_placeholders
+from . import Artifact, AssetLoader, CredentialData, check_placeholders, fill_placeholders
 
 ALIGNMENTS = ("left", "center", "right")
 # Standard elements and their defaults; y is a fraction of the page height unless given in points.
@@ -35,7 +35,9 @@ def _check_elements(elements: dict) -> None:
     for name, element in elements.items():
         if element is False:
             if name not in STANDARD_ELEMENTS:
-                raise ValueError(f"'{name}': only standard elements ({', '.join(STANDARD_ELEMENTS)}) can be hidden with false")
+                raise ValueError(
+                    f"'{name}': only standard elements ({', '.join(STANDARD_ELEMENTS)}) can be hidden with false"
+                )
             continue
         if not isinstance(element, dict):
             raise ValueError(f"'{name}' must be an object or false")

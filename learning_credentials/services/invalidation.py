@@ -26,7 +26,9 @@ def credential_invalidate(
     GENERATING or ERROR credential is discarded.
     """
     if category not in invalidation_reasons():
-        raise InvalidOptions(errors={"category": [f"Unknown reason category; known: {', '.join(invalidation_reasons())}."]})
+        raise InvalidOptions(
+            errors={"category": [f"Unknown reason category; known: {', '.join(invalidation_reasons())}."]}
+        )
     with transaction.atomic():
         locked = Credential.objects.select_for_update().get(pk=credential.pk)
         previous_status, artifact = locked.status, locked.artifact

@@ -39,7 +39,9 @@ def normalize_name(name: str) -> str:
     return unicodedata.normalize("NFC", " ".join(name.split()))
 
 
-def configuration_evaluate(*, configuration: CredentialConfiguration, user_ids: list[int] | None = None) -> dict[int, Eligibility]:
+def configuration_evaluate(
+    *, configuration: CredentialConfiguration, user_ids: list[int] | None = None
+) -> dict[int, Eligibility]:
     """Run the configuration's retrieval function: verdicts for its learners (or those given)."""
     retrieve, _ = configuration.credential_type.functions()
     return retrieve(
@@ -79,8 +81,8 @@ def credential_issue(
         previous = held.filter(status=Status.INVALIDATED, replaced_by__isnull=True).order_by("-created").first()
         if previous is not None and not manual:
             raise PreviouslyInvalidated(
-                f"The learner's credential {previous.verification_code} was invalidated ({previous.invalidation_reason}); "
-                "only staff can issue it again."
+                f"The learner's credential {previous.verification_code} was invalidated "
+                f"({previous.invalidation_reason}); only staff can issue it again."
             )
         credential, created = _create(
             user_id=user_id,
@@ -107,7 +109,9 @@ def credential_issue(
     return credential
 
 
-def credential_reissue(*, credential: Credential, source: str, actor_id: int | None = None, reason: str = "") -> Credential:
+def credential_reissue(
+    *, credential: Credential, source: str, actor_id: int | None = None, reason: str = ""
+) -> Credential:
     """Supersede ``credential`` with a new one issued from today's facts (e.g. a new name).
 
     The old credential is invalidated as ``superseded`` (unless it already is invalidated);
@@ -155,8 +159,12 @@ def credential_retry(*, credential: Credential, source: str, actor_id: int | Non
         locked.error_message = ""
         locked.task_id = str(uuid.uuid4())
         credential_transition(
-            credential=locked, to=Status.GENERATING, source=source, actor_id=actor_id,
-            reason="retry", update_fields=("error_message", "task_id"),
+            credential=locked,
+            to=Status.GENERATING,
+            source=source,
+            actor_id=actor_id,
+            reason="retry",
+            update_fields=("error_message", "task_id"),
         )
         _queue_generation(locked, task_id=locked.task_id)
     return locked
@@ -172,7 +180,7 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
         return credential
     try:
         artifact = _render(credential)
-    except Exception as exc:  # noqa: BLE001 - any failure of one learner's render becomes that credential's ERROR
+    except Exception as exc:
         if not isinstance(exc, LearningCredentialsError):
             log.exception("Generating credential %s failed", credential.pk)
         message = exc.message if isinstance(exc, LearningCredentialsError) else f"{type(exc).__name__}: {exc}"
@@ -215,7 +223,11 @@ def _fail(*, credential_id, message: str, source: str) -> Credential:
         if locked.status == Status.GENERATING:
             locked.error_message = message[:2000]
             credential_transition(
-                credential=locked, to=Status.ERROR, source=source, reason=message[:2000], update_fields=("error_message",)
+                credential=locked,
+                to=Status.ERROR,
+                source=source,
+                reason=message[:2000],
+                update_fields=("error_message",),
             )
     return locked
 
@@ -268,7 +280,9 @@ def _create(
             if live is not None:
                 return live, False
             if replaces is not None and Credential.objects.filter(replaces=replaces).exists():
-                raise InvalidTransition(f"The credential {replaces.verification_code} has already been reissued.") from None
+                raise InvalidTransition(
+                    f"The credential {replaces.verification_code} has already been reissued."
+                ) from None
     raise IntegrityError("Could not allocate a unique verification code.")
 
 

@@ -20,7 +20,9 @@ PATH = LearningContextKey.from_string("path-v1:DemoX+data-science")
 
 
 def run(func, context_key=COURSE, user_ids=None, **options):
-    return func(adapter=SandboxAdapter(), context_key=context_key, options=resolve_options(func, options), user_ids=user_ids)
+    return func(
+        adapter=SandboxAdapter(), context_key=context_key, options=resolve_options(func, options), user_ids=user_ids
+    )
 
 
 @pytest.fixture
@@ -135,7 +137,9 @@ class TestLearningPaths:
         assert results[both.pk].eligible
         assert not results[one.pk].eligible
         assert results[one.pk].details["steps"][str(second.key)] == {
-            "eligible": False, "completion": 20.0, "required_completion": 100
+            "eligible": False,
+            "completion": 20.0,
+            "required_completion": 100,
         }
 
     def test_path_score_is_the_mean_of_step_scores(self, path):

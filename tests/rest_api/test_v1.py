@@ -34,7 +34,11 @@ def available(configuration):
 
 def _invalidate(credential, reason="refunded", note="internal: chargeback"):
     credential.status, credential.active = "invalidated", None
-    credential.invalidated_at, credential.invalidation_reason, credential.invalidation_note = timezone.now(), reason, note
+    credential.invalidated_at, credential.invalidation_reason, credential.invalidation_note = (
+        timezone.now(),
+        reason,
+        note,
+    )
     credential.save()
 
 
@@ -68,7 +72,9 @@ class TestMetadata:
 
     def test_superseded_links_to_the_newer_credential_once_available(self, client, available):
         _invalidate(available, reason="superseded", note="")
-        newer = factories.CredentialFactory(user=available.user, configuration=available.configuration, replaces=available, status="generating")
+        newer = factories.CredentialFactory(
+            user=available.user, configuration=available.configuration, replaces=available, status="generating"
+        )
         body = client.get(f"{API}/metadata/{available.verify_uuid}/").json()
         assert body["status"] == "superseded" and body["superseded_by"] is None
         newer.status = "available"
@@ -116,7 +122,9 @@ class TestCredentialList:
         assert client.get(f"{API}/credentials/", {"username": "grace"}).json()["count"] == 1
         response = client.get(f"{API}/credentials/", {"username": other.user.username})
         assert response.status_code == 403
-        response = client.get(f"{API}/credentials/", {"username": other.user.username, "context_key": factories.COURSE_KEY})
+        response = client.get(
+            f"{API}/credentials/", {"username": other.user.username, "context_key": factories.COURSE_KEY}
+        )
         assert response.status_code == 403
 
     def test_global_staff_may_filter_by_username(self, client, available, staff_user):

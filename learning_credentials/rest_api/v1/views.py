@@ -9,7 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ...adapters import get_adapter
-from ...exceptions import InvalidContextKey, InvalidOptions, InvalidTransition, IssuanceRefused, LearningCredentialsError
+from ...exceptions import (
+    InvalidContextKey,
+    InvalidOptions,
+    InvalidTransition,
+    IssuanceRefused,
+    LearningCredentialsError,
+)
 from ...identifiers import parse_context_key, parse_uuid
 from ...models import Credential
 from ...selectors import credential_get_public, credentials_for_user
@@ -27,7 +33,9 @@ ERROR_STATUSES: tuple[tuple[type[LearningCredentialsError], int], ...] = (
 class BaseView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, LearningCredentialsError):
-            code = next((http for kind, http in ERROR_STATUSES if isinstance(exc, kind)), status.HTTP_500_INTERNAL_SERVER_ERROR)
+            code = next(
+                (http for kind, http in ERROR_STATUSES if isinstance(exc, kind)), status.HTTP_500_INTERNAL_SERVER_ERROR
+            )
             return Response({"detail": exc.message, "code": exc.code}, status=code)
         return super().handle_exception(exc)
 
@@ -75,7 +83,9 @@ class CredentialListView(BaseView):
         else:
             target = user
         paginator = CredentialPagination()
-        page = paginator.paginate_queryset(credentials_for_user(user_id=target.pk, context_key=context_key), request, view=self)
+        page = paginator.paginate_queryset(
+            credentials_for_user(user_id=target.pk, context_key=context_key), request, view=self
+        )
         return paginator.get_paginated_response([CredentialSerializer().to_representation(c) for c in page])
 
 
@@ -87,7 +97,9 @@ class CredentialDetailView(BaseView):
     def get(self, request, uuid: str):
         parsed = parse_uuid(uuid)
         credential = (
-            Credential.objects.select_related("configuration__credential_type", "user", "replaced_by").filter(pk=parsed).first()
+            Credential.objects.select_related("configuration__credential_type", "user", "replaced_by")
+            .filter(pk=parsed)
+            .first()
             if parsed
             else None
         )
