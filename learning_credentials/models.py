@@ -14,7 +14,7 @@ from opaque_keys.edx.django.models import LearningContextKeyField
 from .exceptions import ConfigurationError, InvalidContextKey, InvalidOptions
 from .identifiers import parse_context_key
 from .lifecycle import Status
-from .registry import deep_merge, generation_functions, retrieval_functions, validate_options
+from .registry import asset_references, deep_merge, generation_functions, retrieval_functions, validate_options
 
 
 def validate_context_key(value) -> None:
@@ -22,6 +22,16 @@ def validate_context_key(value) -> None:
         parse_context_key(str(value))
     except InvalidContextKey as exc:
         raise ValidationError(_("Enter a course key (course-v1:...) or a learning path key (path-v1:...).")) from exc
+
+
+def check_asset_references(funcs, options: dict) -> None:
+    """Raise InvalidOptions for options naming an asset that does not exist or is of another kind."""
+    errors = {}
+    for name, (slug, kind) in asset_references(funcs, options).items():
+        if not CredentialAsset.objects.filter(slug=slug, kind=kind).exists():
+            errors[name] = [f"There is no {kind.replace('_', ' ')} asset with the slug '{slug}'."]
+    if errors:
+        raise InvalidOptions(errors=errors)
 
 
 class ContextKeyField(LearningContextKeyField):
@@ -93,8 +103,14 @@ class CredentialType(TimeStampedModel):
             raise ValidationError(errors)
         try:
             validate_options(self.functions(), self.custom_options, partial=True)
+            check_asset_references(self.functions(), self.custom_options)
         except InvalidOptions as exc:
             raise ValidationError({"custom_options": exc.message}) from exc
+
+    def save(self, *args, **kwargs) -> None:
+        """Refuse unknown function keys and invalid options on every save path, not only in forms."""
+        self.clean()
+        super().save(*args, **kwargs)
 
 
 class CredentialConfiguration(TimeStampedModel):
@@ -148,11 +164,18 @@ class CredentialConfiguration(TimeStampedModel):
         if not self.credential_type_id:
             return
         try:
-            validate_options(self.credential_type.functions(), self.options())
+            functions = self.credential_type.functions()
+            validate_options(functions, self.options())
+            check_asset_references(functions, self.options())
         except InvalidOptions as exc:
             raise ValidationError({"custom_options": exc.message}) from exc
         except ConfigurationError as exc:
             raise ValidationError({"credential_type": exc.message}) from exc
+
+    def save(self, *args, **kwargs) -> None:
+        """Refuse invalid options on every save path, not only in forms."""
+        self.clean()
+        super().save(*args, **kwargs)
 
 
 class InvalidationReason(models.TextChoices):

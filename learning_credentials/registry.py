@@ -26,6 +26,8 @@ class Option:
     help: str = ""
     # Called with the value; raises ValueError with a readable message when it is wrong.
     validator: Callable[[Any], None] | None = None
+    # The value is the slug of a CredentialAsset of this kind (checked against the database on save).
+    asset_kind: str | None = None
 
     @property
     def required(self) -> bool:
@@ -107,6 +109,16 @@ def validate_options(funcs: Iterable[Callable], options: Any, *, partial: bool =
             errors.setdefault(key, []).append(str(exc))
     if errors:
         raise InvalidOptions(errors=errors)
+
+
+def asset_references(funcs: Iterable[Callable], options: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Options that name an asset: {option: (slug, asset kind)}."""
+    return {
+        name: (options[name], option.asset_kind)
+        for func in funcs
+        for name, option in function_options(func).items()
+        if option.asset_kind and isinstance(options.get(name), str)
+    }
 
 
 def deep_merge(base: dict, override: dict) -> dict:

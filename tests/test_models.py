@@ -8,7 +8,7 @@ from django.forms import modelform_factory
 from django.utils import timezone
 from PIL import Image
 
-from learning_credentials.models import CredentialAsset, CredentialConfiguration, CredentialEvent
+from learning_credentials.models import CredentialAsset, CredentialConfiguration, CredentialEvent, CredentialType
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,7 @@ class TestTypeAndConfigurationValidation:
             credential_type.full_clean()
         assert message in str(error.value.message_dict["custom_options"])
 
-    def test_type_may_leave_required_options_to_configurations(self, course):
+    def test_type_may_leave_required_options_to_configurations(self, course, template_asset):
         credential_type = factories.CredentialTypeFactory(custom_options={})
         credential_type.full_clean()
         configuration = factories.ConfigurationFactory.build(credential_type=credential_type)
@@ -111,14 +111,32 @@ class TestTypeAndConfigurationValidation:
         configuration.custom_options = {"template": "certificate-template"}
         configuration.full_clean()
 
-    def test_configuration_overrides_deep_merge(self):
+    def test_missing_or_wrong_kind_asset_is_refused_on_save(self, course, template_asset):
+        with pytest.raises(ValidationError, match="no pdf template asset with the slug 'nope'"):
+            factories.CredentialTypeFactory(custom_options={"template": "nope"})
+        CredentialAsset.objects.create(slug="logo", kind="image", file=ContentFile(_png(), name="logo.png"))
+        credential_type = factories.CredentialTypeFactory(custom_options={})
+        with pytest.raises(ValidationError, match="no pdf template asset with the slug 'logo'"):
+            factories.ConfigurationFactory(credential_type=credential_type, custom_options={"template": "logo"})
+        assert not CredentialConfiguration.objects.exists()
+
+    def test_save_refuses_unknown_function_keys(self):
+        with pytest.raises(ValidationError) as error:
+            factories.CredentialTypeFactory(generation_func="gone")
+        assert "generation_func" in error.value.message_dict
+        assert not CredentialType.objects.exists()
+
+    def test_configuration_overrides_deep_merge(self, template_asset):
         credential_type = factories.CredentialTypeFactory(
-            custom_options={"template": "t", "elements": {"name": {"size": 30, "color": "#112233"}}}
+            custom_options={"template": "certificate-template", "elements": {"name": {"size": 30, "color": "#112233"}}}
         )
         configuration = factories.ConfigurationFactory.build(
             credential_type=credential_type, custom_options={"elements": {"name": {"size": 40}}}
         )
-        assert configuration.options() == {"template": "t", "elements": {"name": {"size": 40, "color": "#112233"}}}
+        assert configuration.options() == {
+            "template": "certificate-template",
+            "elements": {"name": {"size": 40, "color": "#112233"}},
+        }
 
     def test_invalid_context_key_is_refused_by_the_form(self, configuration):
         form_class = modelform_factory(

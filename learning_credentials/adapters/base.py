@@ -3,6 +3,11 @@
 Every read is in bulk (one call for all learners of a context), so a run over 10,000
 learners costs a handful of queries, not one per learner. Grades and completion are
 fractions from 0.0 to 1.0, as the Open edX grades API reports them.
+
+Context keys arrive as opaque-key objects; dict results are keyed by the objects the caller
+passed. A context the host does not know yields empty results (no learners, no names, no
+steps), except ``get_grading_policy``, which raises ConfigurationError: criteria cannot be
+judged without a policy. ``tests/contract/`` checks all of this for any implementation.
 """
 
 from dataclasses import dataclass, field
@@ -34,7 +39,9 @@ class GradingPolicy:
 class LearnerGrades:
     """One learner's grades in one course."""
 
+    # The host's weighted total, authoritative: it applies drop rules and rounding.
     percent: float
+    # Every category of the grading policy; 0.0 where nothing is graded yet.
     by_category: dict[str, float] = field(default_factory=dict)
     # Assessment id -> fraction earned, for criteria that look at each assessment.
     by_assessment: dict[str, float] = field(default_factory=dict)
@@ -48,16 +55,16 @@ class HostAdapter(Protocol):
         """Learners by id; ids the host does not know are absent."""
 
     def get_enrolled_user_ids(self, context_key: LearningContextKey, user_ids: list[int] | None = None) -> list[int]:
-        """Ids of learners actively enrolled in a course or learning path, among ``user_ids`` if given."""
+        """Ids of learners actively enrolled in a course or learning path, among ``user_ids`` if given, ascending."""
 
     def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
         """Display names of courses or learning paths; unknown keys are absent."""
 
     def get_organization_name(self, context_key: LearningContextKey) -> str:
-        """Name of the issuing organisation (or platform) for a context."""
+        """Name of the issuing organisation for a context; the platform's name when it has none."""
 
     def get_grading_policy(self, course_key: LearningContextKey) -> GradingPolicy:
-        """The course's assignment categories, weights and pass mark."""
+        """The course's assignment categories, weights and pass mark; ConfigurationError for an unknown course."""
 
     def get_grades(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, LearnerGrades]:
         """Grades of the given learners in a course; learners without grades are absent."""
@@ -69,7 +76,7 @@ class HostAdapter(Protocol):
         """Course keys of a learning path's steps, in order."""
 
     def is_course_staff(self, user, context_key: LearningContextKey) -> bool:
-        """Whether ``user`` is on the course team of the context (not platform staff)."""
+        """Whether ``user`` is on the course team of the context (not platform staff); False when anonymous."""
 
 
 def is_learning_path(context_key: LearningContextKey) -> bool:

@@ -85,13 +85,13 @@ def _grades_check(adapter: HostAdapter, options: dict) -> CourseCheck:
                 f"required_grades names categories that {course_key} does not grade: {', '.join(unknown)}."
             )
         required_total = policy.passing_grade if options["required_total"] is None else options["required_total"] / 100
-        total_weight = sum(policy.weights.values()) or 1.0
         grades = adapter.get_grades(course_key, user_ids)
         results = {}
         for user_id in user_ids:
             learner = grades.get(user_id)
             by_category = learner.by_category if learner else {}
-            total = sum(by_category.get(cat, 0.0) * weight for cat, weight in policy.weights.items()) / total_weight
+            # The host's total is authoritative (it applies drop rules and rounding we cannot see).
+            total = learner.percent if learner else 0.0
             failed = [cat for cat, minimum in minimums.items() if by_category.get(cat, 0.0) + EPSILON < minimum / 100]
             results[user_id] = Eligibility(
                 eligible=not failed and total + EPSILON >= required_total,

@@ -73,7 +73,9 @@ def _check_font(value: str) -> None:
 
 
 @declare_options(
-    template=Option(str, help="Slug of the PDF template asset; its first page is the background."),
+    template=Option(
+        str, help="Slug of the PDF template asset; its first page is the background.", asset_kind="pdf_template"
+    ),
     font=Option(str, default="Helvetica", help="Built-in PDF font of the text.", validator=_check_font),
     color=Option(str, default="#000000", help="Default text colour.", validator=lambda v: _color(v, "color")),
     elements=Option(

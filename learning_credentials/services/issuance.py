@@ -276,7 +276,13 @@ def _create(
                 )
             return credential, True
         except IntegrityError:
-            live = Credential.objects.filter(user_id=user_id, configuration=configuration, active=True).first()
+            # A locking read sees rows committed after this transaction began (MariaDB's
+            # REPEATABLE READ snapshot would hide the row that won the race).
+            live = (
+                Credential.objects.select_for_update()
+                .filter(user_id=user_id, configuration=configuration, active=True)
+                .first()
+            )
             if live is not None:
                 return live, False
             if replaces is not None and Credential.objects.filter(replaces=replaces).exists():

@@ -12,7 +12,13 @@ from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen.canvas import Canvas
 
 from learning_credentials import conf
-from learning_credentials.models import Credential, CredentialAsset, CredentialConfiguration, CredentialEvent, CredentialType
+from learning_credentials.models import (
+    Credential,
+    CredentialAsset,
+    CredentialConfiguration,
+    CredentialEvent,
+    CredentialType,
+)
 from learning_credentials.selectors import verify_url
 from learning_credentials.services import configuration_evaluate, credential_issue
 
@@ -66,7 +72,9 @@ class Command(BaseCommand):
         for order, step in enumerate((course, second), start=1):
             lms.LearningPathStep.objects.get_or_create(path=path, course=step, defaults={"order": order})
         for username, full_name, completion, exam, homework in LEARNERS:
-            user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            user, created = get_user_model().objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.com"}
+            )
             if created:
                 user.set_password("demo")
                 user.save()
@@ -74,12 +82,19 @@ class Command(BaseCommand):
             for context in (COURSE, PATH):
                 lms.Enrollment.objects.get_or_create(user=user, context_key=context)
             lms.Completion.objects.update_or_create(user=user, course=course, defaults={"fraction": completion})
-            lms.Completion.objects.update_or_create(user=user, course=second, defaults={"fraction": 1.0 if username == "ada" else 0.3})
+            lms.Completion.objects.update_or_create(
+                user=user, course=second, defaults={"fraction": 1.0 if username == "ada" else 0.3}
+            )
             for assessment, category, grade in (("final", "Exam", exam), ("hw1", "Homework", homework)):
                 lms.AssessmentGrade.objects.update_or_create(
-                    user=user, course=course, assessment_id=assessment, defaults={"category": category, "earned": grade, "possible": 1}
+                    user=user,
+                    course=course,
+                    assessment_id=assessment,
+                    defaults={"category": category, "earned": grade, "possible": 1},
                 )
-        admin, created = get_user_model().objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
+        admin, created = get_user_model().objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
         if created:
             admin.set_password("admin")
             admin.save()
@@ -115,7 +130,11 @@ class Command(BaseCommand):
             },
         )
         configurations = []
-        for context, credential_type in ((COURSE, completion_type), (COURSE, achievement_type), (PATH, completion_type)):
+        for context, credential_type in (
+            (COURSE, completion_type),
+            (COURSE, achievement_type),
+            (PATH, completion_type),
+        ):
             configuration, _ = CredentialConfiguration.objects.get_or_create(
                 learning_context_key=context, credential_type=credential_type
             )
@@ -127,13 +146,21 @@ class Command(BaseCommand):
         configurations = self._seed()
         for configuration in configurations:
             verdicts = configuration_evaluate(configuration=configuration)
-            self.stdout.write(f"\n{configuration}: {sum(v.eligible for v in verdicts.values())} of {len(verdicts)} eligible")
+            self.stdout.write(
+                f"\n{configuration}: {sum(v.eligible for v in verdicts.values())} of {len(verdicts)} eligible"
+            )
             for user_id, verdict in sorted(verdicts.items()):
-                if not verdict.eligible or Credential.objects.filter(user_id=user_id, configuration=configuration).exists():
+                if (
+                    not verdict.eligible
+                    or Credential.objects.filter(user_id=user_id, configuration=configuration).exists()
+                ):
                     continue
                 with transaction.atomic():
                     credential_issue(
-                        user_id=user_id, configuration=configuration, eligibility=verdict, source=CredentialEvent.Source.COMMAND
+                        user_id=user_id,
+                        configuration=configuration,
+                        eligibility=verdict,
+                        source=CredentialEvent.Source.COMMAND,
                     )
 
         self.stdout.write("\nCredentials (open these after `make serve`):")
@@ -145,8 +172,12 @@ class Command(BaseCommand):
             )
         sample = Credential.objects.filter(status="available").first()
         if sample is not None:
-            response = Client().get(f"/api/learning_credentials/v1/metadata/{sample.verify_uuid}/", SERVER_NAME="localhost")
-            self.stdout.write(f"\nGET /api/learning_credentials/v1/metadata/{sample.verify_uuid}/ -> {response.status_code}")
+            response = Client().get(
+                f"/api/learning_credentials/v1/metadata/{sample.verify_uuid}/", SERVER_NAME="localhost"
+            )
+            self.stdout.write(
+                f"\nGET /api/learning_credentials/v1/metadata/{sample.verify_uuid}/ -> {response.status_code}"
+            )
             self.stdout.write(json.dumps(response.json(), indent=2, ensure_ascii=False))
         self.stdout.write(
             f"\nSandbox ready on {conf.base_url()}: `make serve`, then sign in at /admin/ as admin/admin "
