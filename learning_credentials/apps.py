@@ -14,13 +14,6 @@ class LearningCredentialsConfig(AppConfig):
         "url_config": {
             "lms.djangoapp": {"namespace": "learning_credentials", "regex": r"^", "relative_path": "urls"},
         },
-        "settings_config": {
-            "lms.djangoapp": {
-                "common": {"relative_path": "settings.common"},
-                "production": {"relative_path": "settings.production"},
-                "test": {"relative_path": "settings.test"},
-            },
-        },
     }
 
     def ready(self) -> None:
