@@ -377,13 +377,15 @@ class CredentialAsset(TimeStampedModel):
     def clean(self) -> None:
         from .assets import validate_asset_file
 
-        if self.file:
+        if self.file and not getattr(self.file, "_committed", True):
             try:
                 validate_asset_file(kind=self.kind, file=self.file)
             except ValidationError as exc:
                 raise ValidationError({"file": exc.messages}) from exc
 
     def save(self, *args, **kwargs) -> None:
+        """Validate the file on every save path; record its hash as the template version."""
+        self.clean()
         if self.file:
             self.file.seek(0)
             self.content_hash = hashlib.sha256(self.file.read()).hexdigest()

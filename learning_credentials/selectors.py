@@ -20,8 +20,8 @@ class PublicStatus:
 
     status: str
     revoked_at: datetime | None = None
-    reason: str = ""
-    reason_label: str = ""
+    reason: str | None = None
+    reason_label: str | None = None
     superseded_by_url: str | None = None
 
 

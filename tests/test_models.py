@@ -188,6 +188,12 @@ class TestAssetValidation:
         asset.save()
         assert len(asset.content_hash) == 64
 
+    def test_save_refuses_a_bad_file_and_stores_nothing(self, settings, tmp_path):
+        with pytest.raises(ValidationError, match="not a PDF"):
+            CredentialAsset.objects.create(slug="bad", kind="pdf_template", file=ContentFile(b"junk", name="bad.pdf"))
+        assert not CredentialAsset.objects.exists()
+        assert not list((tmp_path / "media").rglob("bad*"))
+
     def test_a_truetype_font_passes(self):
         from pathlib import Path
 

@@ -3,6 +3,7 @@
 import logging
 import unicodedata
 import uuid
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
@@ -252,7 +253,12 @@ def _snapshots(*, user_id: int, configuration: CredentialConfiguration) -> dict[
 
 
 def _create(
-    *, user_id: int, configuration: CredentialConfiguration, replaces: Credential | None, score, order_reference: str
+    *,
+    user_id: int,
+    configuration: CredentialConfiguration,
+    replaces: Credential | None,
+    score: Decimal | None,
+    order_reference: str,
 ) -> tuple[Credential, bool]:
     """Insert a GENERATING credential; the database constraint settles races.
 

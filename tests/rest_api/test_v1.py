@@ -114,6 +114,8 @@ class TestCredentialList:
         assert item["uuid"] == str(available.uuid) and item["status"] == "available"
         assert item["type_key"] == configuration.credential_type.slug
         assert item["public_status"]["status"] == "valid"
+        assert item["invalidation_reason"] is None and item["invalidated_at"] is None
+        assert item["score"] == "91.50" and item["username"] == "grace"
         assert "invalidation_note" not in item
 
     def test_learner_may_name_themselves_but_nobody_else(self, client, available, configuration):

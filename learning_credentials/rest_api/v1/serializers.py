@@ -7,61 +7,72 @@ from ...identifiers import format_code
 from ...selectors import PUBLIC_STATUSES, credential_public_status, verify_url
 
 
-class PublicStatusFields(serializers.Serializer):
-    """The status a third party sees: valid, revoked (date, reason) or superseded (link)."""
+class PublicStatusSerializer(serializers.Serializer):
+    """How a credential stands to a third party (a selectors.PublicStatus)."""
+
+    status = serializers.ChoiceField(choices=["valid", "revoked", "superseded"])
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField(allow_null=True)
+    reason_label = serializers.CharField(allow_null=True)
+    superseded_by = serializers.URLField(allow_null=True, source="superseded_by_url")
+
+
+class CredentialBaseSerializer(serializers.Serializer):
+    """Fields the public and the owner see alike."""
+
+    verify_uuid = serializers.UUIDField()
+    verification_code = serializers.SerializerMethodField()
+    verify_url = serializers.SerializerMethodField()
+    credential_type = serializers.CharField(source="type_name")
+    context_key = serializers.CharField(source="configuration.learning_context_key")
+    context_name = serializers.CharField()
+    score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+
+    def get_verification_code(self, credential) -> str:
+        return format_code(credential.verification_code)
+
+    def get_verify_url(self, credential) -> str | None:
+        return verify_url(credential) if credential.status in PUBLIC_STATUSES else None
+
+
+class MetadataSerializer(CredentialBaseSerializer):
+    """Public metadata of an AVAILABLE or INVALIDATED credential; status fields at the top level."""
+
+    holder_name = serializers.CharField(source="learner_name")
+    issuer = serializers.SerializerMethodField()
+    issue_date = serializers.SerializerMethodField()
+
+    def get_issuer(self, credential) -> str:
+        return get_adapter().get_organization_name(credential.configuration.learning_context_key)
+
+    def get_issue_date(self, credential) -> str:
+        return credential.created.date().isoformat()
 
     def to_representation(self, credential):
-        public = credential_public_status(credential)
         return {
-            "status": public.status,
-            "revoked_at": public.revoked_at.isoformat() if public.revoked_at else None,
-            "reason": public.reason or None,
-            "reason_label": public.reason_label or None,
-            "superseded_by": public.superseded_by_url,
+            **super().to_representation(credential),
+            **PublicStatusSerializer(credential_public_status(credential)).data,
         }
 
 
-class MetadataSerializer(serializers.Serializer):
-    """Public metadata of an AVAILABLE or INVALIDATED credential."""
-
-    def to_representation(self, credential):
-        context_key = credential.configuration.learning_context_key
-        return {
-            "verify_uuid": str(credential.verify_uuid),
-            "verification_code": format_code(credential.verification_code),
-            "verify_url": verify_url(credential),
-            "holder_name": credential.learner_name,
-            "credential_type": credential.type_name,
-            "context_key": str(context_key),
-            "context_name": credential.context_name,
-            "issuer": get_adapter().get_organization_name(context_key),
-            "issue_date": credential.created.date().isoformat(),
-            "score": None if credential.score is None else str(credential.score),
-            **PublicStatusFields().to_representation(credential),
-        }
-
-
-class CredentialSerializer(serializers.Serializer):
+class CredentialSerializer(CredentialBaseSerializer):
     """A credential as its owner and staff see it (also the status URL of queued work)."""
 
-    def to_representation(self, credential):
-        public = credential.status in PUBLIC_STATUSES
-        return {
-            "uuid": str(credential.uuid),
-            "verify_uuid": str(credential.verify_uuid),
-            "verification_code": format_code(credential.verification_code),
-            "verify_url": verify_url(credential) if public else None,
-            "status": credential.status,
-            "username": credential.user.get_username(),
-            "learner_name": credential.learner_name,
-            "credential_type": credential.type_name,
-            "type_key": credential.configuration.credential_type.slug,
-            "context_key": str(credential.configuration.learning_context_key),
-            "context_name": credential.context_name,
-            "score": None if credential.score is None else str(credential.score),
-            "created": credential.created.isoformat(),
-            "modified": credential.modified.isoformat(),
-            "invalidated_at": credential.invalidated_at.isoformat() if credential.invalidated_at else None,
-            "invalidation_reason": credential.invalidation_reason or None,
-            "public_status": PublicStatusFields().to_representation(credential) if public else None,
-        }
+    uuid = serializers.UUIDField()
+    status = serializers.CharField()
+    username = serializers.CharField(source="user.username")
+    learner_name = serializers.CharField()
+    type_key = serializers.CharField(source="configuration.credential_type.slug")
+    created = serializers.DateTimeField()
+    modified = serializers.DateTimeField()
+    invalidated_at = serializers.DateTimeField(allow_null=True)
+    invalidation_reason = serializers.SerializerMethodField()
+    public_status = serializers.SerializerMethodField()
+
+    def get_invalidation_reason(self, credential) -> str | None:
+        return credential.invalidation_reason or None
+
+    def get_public_status(self, credential) -> dict | None:
+        if credential.status not in PUBLIC_STATUSES:
+            return None
+        return PublicStatusSerializer(credential_public_status(credential)).data

@@ -50,7 +50,7 @@ class MetadataView(BaseView):
         credential = credential_get_public(verify_uuid=verify_uuid)
         if credential is None:
             raise NotFound()
-        return Response(MetadataSerializer().to_representation(credential))
+        return Response(MetadataSerializer(credential).data)
 
 
 class CredentialPagination(PageNumberPagination):
@@ -86,7 +86,7 @@ class CredentialListView(BaseView):
         page = paginator.paginate_queryset(
             credentials_for_user(user_id=target.pk, context_key=context_key), request, view=self
         )
-        return paginator.get_paginated_response([CredentialSerializer().to_representation(c) for c in page])
+        return paginator.get_paginated_response(CredentialSerializer(page, many=True).data)
 
 
 class CredentialDetailView(BaseView):
@@ -105,7 +105,7 @@ class CredentialDetailView(BaseView):
         )
         if credential is None or not _may_see(request.user, credential):
             raise NotFound()
-        return Response(CredentialSerializer().to_representation(credential))
+        return Response(CredentialSerializer(credential).data)
 
 
 def _may_see(user, credential: Credential) -> bool:
