@@ -17,4 +17,4 @@ class LearningCredentialsConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import checks, handlers  # noqa: F401 - registers the system checks and signal receivers

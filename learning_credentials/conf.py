@@ -24,6 +24,16 @@ DEFAULTS: dict[str, Any] = {
     "EXTRA_INVALIDATION_REASONS": {},
     # Length of the short verification code (characters of Crockford base32).
     "VERIFICATION_CODE_LENGTH": 10,
+    # Generation attempts after which scheduled runs stop retrying a credential in ERROR.
+    "MAX_ATTEMPTS": 3,
+    # Learners per chunk task of a run: each chunk issues and generates its learners.
+    "CHUNK_SIZE": 200,
+    # Serve a valid credential's PDF publicly at /learning_credentials/verify/<verify_uuid>/credential.pdf.
+    "PUBLIC_PDF": True,
+    # Email the learner when a credential becomes available.
+    "EMAIL_ENABLED": True,
+    # Send email through edx-ace: "auto" (when edx_ace is in INSTALLED_APPS), True or False (Django's mail).
+    "EMAIL_VIA_ACE": "auto",
 }
 
 

@@ -5,9 +5,12 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.validators import crontab_validator
 from model_utils.models import TimeStampedModel
 from opaque_keys.edx.django.models import LearningContextKeyField
 
@@ -113,6 +116,14 @@ class CredentialType(TimeStampedModel):
         super().save(*args, **kwargs)
 
 
+class ScheduleType(models.TextChoices):
+    INTERVAL = "interval", _("Interval")
+    CRONTAB = "crontab", _("Crontab")
+
+
+INTERVAL_PERIODS = (IntervalSchedule.DAYS, IntervalSchedule.HOURS, IntervalSchedule.MINUTES, IntervalSchedule.SECONDS)
+
+
 class CredentialConfiguration(TimeStampedModel):
     """
     Where a credential type applies: one learning context (course or learning path).
@@ -143,6 +154,45 @@ class CredentialConfiguration(TimeStampedModel):
         default=True,
         help_text=_("When off, no automatic path (schedule, events, on-demand) issues this credential."),
     )
+    schedule_type = models.CharField(
+        _("schedule type"),
+        max_length=16,
+        choices=ScheduleType.choices,
+        default=ScheduleType.INTERVAL,
+        help_text=_("Run at a fixed interval or on a crontab."),
+    )
+    interval_every = models.PositiveIntegerField(
+        _("every"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("With an interval schedule: how many periods between runs."),
+    )
+    interval_period = models.CharField(
+        _("period"),
+        max_length=24,
+        choices=[(p, p) for p in INTERVAL_PERIODS],
+        default=IntervalSchedule.HOURS,
+        help_text=_("With an interval schedule: the unit of 'every'."),
+    )
+    crontab = models.CharField(
+        _("crontab"),
+        max_length=120,
+        blank=True,
+        default="0 3 * * *",
+        help_text=_(
+            "With a crontab schedule: 'minute hour day-of-month month day-of-week' in the server's time zone, e.g. '0 3 * * *'."
+        ),
+    )
+    periodic_task = models.OneToOneField(
+        PeriodicTask,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("periodic task"),
+        help_text=_("The django-celery-beat row that runs this configuration; kept in sync on save."),
+    )
 
     class Meta:
         verbose_name = _("credential configuration")
@@ -161,6 +211,18 @@ class CredentialConfiguration(TimeStampedModel):
         return deep_merge(self.credential_type.custom_options or {}, self.custom_options or {})
 
     def clean(self) -> None:
+        if self.schedule_type == ScheduleType.CRONTAB:
+            fields = self.crontab.split()
+            if len(fields) != 5:
+                raise ValidationError(
+                    {"crontab": _("A crontab has five fields: minute hour day-of-month month day-of-week.")}
+                )
+            try:
+                crontab_validator(" ".join(fields))
+            except ValidationError as exc:
+                raise ValidationError(
+                    {"crontab": _("Invalid crontab: %(error)s") % {"error": " ".join(exc.messages)}}
+                ) from exc
         if not self.credential_type_id:
             return
         try:
@@ -310,6 +372,21 @@ class Credential(TimeStampedModel):
         db_index=True,
         help_text=_("The host's order or payment id this credential was issued under; used by refunds."),
     )
+    attempts = models.PositiveSmallIntegerField(
+        _("generation attempts"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "How many times generation was tried; automatic retries stop at LEARNING_CREDENTIALS['MAX_ATTEMPTS']."
+        ),
+    )
+    notified_at = models.DateTimeField(
+        _("learner notified at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the learner was emailed that the credential is available; set once."),
+    )
 
     class Meta:
         verbose_name = _("credential")
@@ -409,6 +486,7 @@ class CredentialEvent(models.Model):
         DUPLICATE_ATTEMPT = "duplicate_attempt", _("Duplicate attempt")
         VISIBILITY_CHANGED = "visibility_changed", _("Visibility changed")
         EMAIL_SENT = "email_sent", _("Email sent")
+        EMAIL_FAILED = "email_failed", _("Email failed")
 
     class Source(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
@@ -468,3 +546,62 @@ class CredentialEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Audit events are append-only.")
+
+
+class CredentialRun(models.Model):
+    """
+    One run of a configuration (schedule, command or admin): what it found and did, and how long it took.
+
+    Chunks may finish on different workers; each adds its counts and the last one closes the run.
+
+    .. no_pii:
+    """
+
+    configuration = models.ForeignKey(
+        CredentialConfiguration,
+        on_delete=models.CASCADE,
+        related_name="runs",
+        verbose_name=_("configuration"),
+        help_text=_("The configuration that ran."),
+    )
+    source = models.CharField(
+        _("source"), max_length=32, choices=CredentialEvent.Source.choices, help_text=_("What started the run.")
+    )
+    started_at = models.DateTimeField(
+        _("started at"), auto_now_add=True, db_index=True, help_text=_("When the run started.")
+    )
+    finished_at = models.DateTimeField(
+        _("finished at"), null=True, blank=True, help_text=_("When its last chunk finished.")
+    )
+    eligible = models.PositiveIntegerField(
+        _("eligible"), default=0, help_text=_("Learners eligible at the start of the run.")
+    )
+    already_held = models.PositiveIntegerField(
+        _("already held"), default=0, help_text=_("Eligible learners skipped because they hold (or held) a credential.")
+    )
+    issued = models.PositiveIntegerField(_("issued"), default=0, help_text=_("Credentials this run made AVAILABLE."))
+    failed = models.PositiveIntegerField(
+        _("failed"), default=0, help_text=_("Learners whose credential ended in ERROR or could not be issued.")
+    )
+    retried = models.PositiveIntegerField(
+        _("retried"), default=0, help_text=_("Credentials in ERROR sent back to generation.")
+    )
+    chunks_total = models.PositiveIntegerField(
+        _("chunks"), default=0, help_text=_("How many chunks the run was split into.")
+    )
+    chunks_done = models.PositiveIntegerField(
+        _("chunks done"), default=0, help_text=_("How many chunks have finished.")
+    )
+    error = models.TextField(_("error"), blank=True, help_text=_("Why the run could not proceed, if it could not."))
+
+    class Meta:
+        verbose_name = _("credential run")
+        verbose_name_plural = _("credential runs")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.configuration} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        return self.finished_at - self.started_at if self.finished_at else None

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from . import conf
+from .adapters import get_adapter
 from .identifiers import normalize_code, parse_uuid
 from .lifecycle import Status
 from .models import Credential, InvalidationReason
@@ -72,6 +73,28 @@ def credential_public_status(credential: Credential) -> PublicStatus:
         reason=reason,
         reason_label=invalidation_reasons().get(reason, reason),
     )
+
+
+def user_may_see(user, credential: Credential) -> bool:
+    """The owner, platform staff and the context's course staff may see a credential."""
+    return (
+        credential.user_id == user.pk
+        or user.is_staff
+        or get_adapter().is_course_staff(user, credential.configuration.learning_context_key)
+    )
+
+
+def credential_get_for_download(*, uuid: str, user) -> Credential | None:
+    """The credential whose PDF ``user`` may download: an AVAILABLE one they may see, or any archive for staff."""
+    parsed = parse_uuid(uuid)
+    if parsed is None:
+        return None
+    credential = Credential.objects.select_related("configuration").filter(pk=parsed).first()
+    if credential is None or not user_may_see(user, credential):
+        return None
+    if credential.status == Status.AVAILABLE or (credential.status == Status.INVALIDATED and user.is_staff):
+        return credential
+    return None
 
 
 def credentials_for_user(*, user_id: int, context_key=None) -> QuerySet[Credential]:

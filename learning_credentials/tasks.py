@@ -1,11 +1,62 @@
-"""Celery tasks: explicit names (beat rows and EXPLICIT_QUEUES routing survive refactors), ids in, one service call."""
+"""Celery tasks: explicit names (beat rows and EXPLICIT_QUEUES routing survive refactors), ids in, one service call.
+
+Every task is ``acks_late``: a worker that dies mid-task leaves the message to be redelivered,
+and every service behind a task is idempotent, so running one twice is safe.
+"""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from .services import credential_generate
+from .services.configuration import configuration_issue_chunk, configuration_run, configurations_run_all
+from .services.notification import credential_notify
+
+# Errors worth another try: the database or a network peer may be back in a moment.
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+RETRY = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
 
 
-@shared_task(name="learning_credentials.generate_credential", acks_late=True)
+@shared_task(name="learning_credentials.run_all_configurations", acks_late=True, **RETRY)
+def run_all_configurations(source: str = "schedule") -> list[int]:
+    """Queue a run of every enabled configuration."""
+    return configurations_run_all(source=source)
+
+
+@shared_task(name="learning_credentials.run_configuration", acks_late=True, **RETRY)
+def run_configuration(configuration_id: int, source: str = "schedule") -> int | None:
+    """Plan one configuration's run (beat calls this with the configuration's id)."""
+    run = configuration_run(configuration_id=configuration_id, source=source)
+    return run.pk if run else None
+
+
+@shared_task(name="learning_credentials.issue_chunk", acks_late=True, **RETRY)
+def issue_chunk(
+    configuration_id: int, user_ids: list[int], run_id: int | None = None, source: str = "schedule"
+) -> dict:
+    """Issue and generate one chunk of a run."""
+    return configuration_issue_chunk(configuration_id=configuration_id, user_ids=user_ids, run_id=run_id, source=source)
+
+
+@shared_task(name="learning_credentials.generate_credential", acks_late=True, **RETRY)
 def generate_credential(credential_id: str) -> str:
     """Render and store one credential's artifact."""
     return credential_generate(credential_id=credential_id).status
+
+
+@shared_task(
+    name="learning_credentials.send_credential_email",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def send_credential_email(credential_id: str) -> bool:
+    """Email the learner; any failure is retried with backoff (the credential itself is never touched)."""
+    return credential_notify(credential_id=credential_id)

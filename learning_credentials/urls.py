@@ -7,6 +7,8 @@ from . import views
 app_name = "learning_credentials"
 
 urlpatterns = [
+    path("learning_credentials/verify/<str:verify_uuid>/credential.pdf", views.verify_pdf, name="verify-pdf"),
     path("learning_credentials/verify/<path:verify_uuid>/", views.verify_page, name="verify"),
+    path("learning_credentials/credentials/<str:uuid>/download/", views.credential_download, name="download"),
     path("api/learning_credentials/v1/", include("learning_credentials.rest_api.v1.urls")),
 ]

@@ -1,11 +1,17 @@
 """Server-rendered public pages."""
 
-from django.http import Http404
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.utils.text import slugify
 
+from . import conf
 from .adapters import get_adapter
 from .identifiers import format_code
-from .selectors import credential_get_public, credential_public_status
+from .lifecycle import Status
+from .models import Credential
+from .selectors import credential_get_for_download, credential_get_public, credential_public_status
+from .services.common import artifact_storage
 
 
 def verify_page(request, verify_uuid: str):
@@ -24,3 +30,34 @@ def verify_page(request, verify_uuid: str):
             "code": format_code(credential.verification_code),
         },
     )
+
+
+def _pdf_response(credential: Credential, *, disposition: str):
+    """Stream the stored artifact; never a redirect to a storage URL."""
+    if not credential.artifact:
+        raise Http404()
+    try:
+        handle = artifact_storage().open(credential.artifact, "rb")
+    except (FileNotFoundError, OSError):
+        raise Http404() from None
+    filename = f"{slugify(credential.type_name) or 'credential'}-{credential.verification_code}.pdf"
+    return FileResponse(
+        handle, content_type="application/pdf", as_attachment=disposition == "attachment", filename=filename
+    )
+
+
+@login_required
+def credential_download(request, uuid: str):
+    """The owner's (or staff's) PDF; 404 for anyone else. Only staff get an invalidated credential's archive."""
+    credential = credential_get_for_download(uuid=uuid, user=request.user)
+    if credential is None:
+        raise Http404()
+    return _pdf_response(credential, disposition="attachment")
+
+
+def verify_pdf(request, verify_uuid: str):
+    """The public PDF of a valid credential, when LEARNING_CREDENTIALS['PUBLIC_PDF'] allows it."""
+    credential = credential_get_public(verify_uuid=verify_uuid)
+    if not conf.get("PUBLIC_PDF") or credential is None or credential.status != Status.AVAILABLE:
+        raise Http404()
+    return _pdf_response(credential, disposition="inline")

@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from .. import conf
 from ..adapters import get_adapter
@@ -70,6 +71,35 @@ def credential_issue(
     False) refuse a disabled configuration and a learner whose credential was invalidated;
     a staff manual award issues anyway, recorded as replacing the invalidated credential.
     """
+    credential, _ = credential_issue_or_get(
+        user_id=user_id,
+        configuration=configuration,
+        source=source,
+        actor_id=actor_id,
+        eligibility=eligibility,
+        order_reference=order_reference,
+        manual=manual,
+        reason=reason,
+    )
+    return credential
+
+
+def credential_issue_or_get(
+    *,
+    user_id: int,
+    configuration: CredentialConfiguration,
+    source: str,
+    actor_id: int | None = None,
+    eligibility: Eligibility | None = None,
+    order_reference: str = "",
+    manual: bool = False,
+    reason: str = "",
+    queue: bool = True,
+) -> tuple[Credential, bool]:
+    """credential_issue, also saying whether this call created the credential.
+
+    With ``queue`` False the caller generates the credential itself (a run's chunk does).
+    """
     if not conf.get("ENABLED"):
         raise IssuanceDisabled()
     if not manual and not configuration.enabled:
@@ -78,7 +108,7 @@ def credential_issue(
         held = Credential.objects.filter(user_id=user_id, configuration=configuration)
         live = held.filter(active=True).first()
         if live is not None:
-            return _duplicate(live, source=source, actor_id=actor_id)
+            return _duplicate(live, source=source, actor_id=actor_id), False
         previous = held.filter(status=Status.INVALIDATED, replaced_by__isnull=True).order_by("-created").first()
         if previous is not None and not manual:
             raise PreviouslyInvalidated(
@@ -93,7 +123,7 @@ def credential_issue(
             order_reference=order_reference or (previous.order_reference if previous else ""),
         )
         if not created:
-            return _duplicate(credential, source=source, actor_id=actor_id)
+            return _duplicate(credential, source=source, actor_id=actor_id), False
         details = {"eligibility": eligibility.details if eligibility else None}
         if previous is not None:
             details["replaces"] = str(previous.verify_uuid)
@@ -106,8 +136,9 @@ def credential_issue(
             details=details,
             to_status=Status.GENERATING,
         )
-        _queue_generation(credential)
-    return credential
+        if queue:
+            _queue_generation(credential)
+    return credential, True
 
 
 def credential_reissue(
@@ -179,6 +210,7 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
     credential = Credential.objects.select_related("configuration__credential_type").get(pk=credential_id)
     if credential.status != Status.GENERATING:
         return credential
+    Credential.objects.filter(pk=credential.pk).update(attempts=F("attempts") + 1)
     try:
         artifact = _render(credential)
     except Exception as exc:
@@ -195,6 +227,8 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
                 return locked
             locked.artifact = name
             credential_transition(credential=locked, to=Status.AVAILABLE, source=source, update_fields=("artifact",))
+            if conf.get("EMAIL_ENABLED"):
+                _queue_email(locked)
     except BaseException:
         artifact_delete(name)
         raise
@@ -296,6 +330,13 @@ def _create(
                     f"The credential {replaces.verification_code} has already been reissued."
                 ) from None
     raise IntegrityError("Could not allocate a unique verification code.")
+
+
+def _queue_email(credential: Credential) -> None:
+    from ..tasks import send_credential_email
+
+    credential_id = str(credential.pk)
+    transaction.on_commit(lambda: send_credential_email.delay(credential_id))
 
 
 def _queue_generation(credential: Credential, task_id: str | None = None) -> None:

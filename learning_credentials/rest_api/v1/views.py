@@ -18,7 +18,7 @@ from ...exceptions import (
 )
 from ...identifiers import parse_context_key, parse_uuid
 from ...models import Credential
-from ...selectors import credential_get_public, credentials_for_user
+from ...selectors import credential_get_public, credentials_for_user, user_may_see
 from .serializers import CredentialSerializer, MetadataSerializer
 
 # The one place where errors of our tree become HTTP statuses.
@@ -103,14 +103,6 @@ class CredentialDetailView(BaseView):
             if parsed
             else None
         )
-        if credential is None or not _may_see(request.user, credential):
+        if credential is None or not user_may_see(request.user, credential):
             raise NotFound()
         return Response(CredentialSerializer(credential).data)
-
-
-def _may_see(user, credential: Credential) -> bool:
-    return (
-        credential.user_id == user.pk
-        or user.is_staff
-        or get_adapter().is_course_staff(user, credential.configuration.learning_context_key)
-    )

@@ -1,0 +1,10 @@
+"""edx-ace message types (imported only when edx-ace is installed)."""
+
+from edx_ace.message import MessageType
+
+
+class CredentialAvailable(MessageType):
+    """Sent once when a learner's credential becomes available."""
+
+    APP_LABEL = "learning_credentials"
+    NAME = "credentialavailable"

@@ -1,0 +1,173 @@
+"""Configurations: their beat schedule, and runs that issue credentials in bulk."""
+
+import json
+import logging
+import time
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+from .. import conf
+from ..exceptions import LearningCredentialsError
+from ..lifecycle import Status
+from ..models import Credential, CredentialConfiguration, CredentialEvent, CredentialRun, ScheduleType
+from .issuance import configuration_evaluate, credential_generate, credential_issue_or_get, credential_retry
+
+log = logging.getLogger(__name__)
+
+RUN_TASK = "learning_credentials.run_configuration"
+
+
+def _task_name(configuration: CredentialConfiguration) -> str:
+    return f"learning_credentials: configuration {configuration.pk} ({configuration.learning_context_key})"[:200]
+
+
+def configuration_schedule_sync(*, configuration: CredentialConfiguration) -> PeriodicTask:
+    """Create or update the configuration's PeriodicTask so beat runs it on its schedule, only while enabled."""
+    with transaction.atomic():
+        if configuration.schedule_type == ScheduleType.CRONTAB:
+            minute, hour, day_of_month, month_of_year, day_of_week = configuration.crontab.split()
+            crontab, _ = CrontabSchedule.objects.get_or_create(
+                minute=minute,
+                hour=hour,
+                day_of_month=day_of_month,
+                month_of_year=month_of_year,
+                day_of_week=day_of_week,
+                timezone=timezone.get_default_timezone_name(),
+            )
+            schedule = {"crontab": crontab, "interval": None}
+        else:
+            interval, _ = IntervalSchedule.objects.get_or_create(
+                every=configuration.interval_every, period=configuration.interval_period
+            )
+            schedule = {"interval": interval, "crontab": None}
+        fields = {
+            "name": _task_name(configuration),
+            "task": RUN_TASK,
+            "args": json.dumps([configuration.pk]),
+            "enabled": configuration.enabled,
+            "description": f"Issues '{configuration.credential_type}' in {configuration.learning_context_key}.",
+            **schedule,
+        }
+        task = configuration.periodic_task
+        if task is None:
+            task = PeriodicTask.objects.create(**fields)
+            CredentialConfiguration.objects.filter(pk=configuration.pk).update(periodic_task=task)
+            configuration.periodic_task = task
+        else:
+            for field, value in fields.items():
+                setattr(task, field, value)
+            task.save()
+    return task
+
+
+def configuration_schedule_delete(*, configuration: CredentialConfiguration) -> None:
+    if configuration.periodic_task_id:
+        PeriodicTask.objects.filter(pk=configuration.periodic_task_id).delete()
+
+
+def configuration_run(*, configuration_id: int, source: str) -> CredentialRun | None:
+    """Plan a run: find eligible learners without a credential, retry ERRORs, queue chunks.
+
+    Learners who hold a credential of this configuration in any status (invalidated ones
+    included) are skipped, so a refunded learner never gets it back from a run. Returns
+    None when issuance is off globally or for this configuration.
+    """
+    from ..tasks import issue_chunk
+
+    configuration = CredentialConfiguration.objects.select_related("credential_type").get(pk=configuration_id)
+    if not conf.get("ENABLED") or not configuration.enabled:
+        return None
+    run = CredentialRun.objects.create(configuration=configuration, source=source)
+    try:
+        verdicts = configuration_evaluate(configuration=configuration)
+    except LearningCredentialsError as exc:
+        CredentialRun.objects.filter(pk=run.pk).update(error=exc.message, finished_at=timezone.now())
+        run.refresh_from_db()
+        return run
+    eligible = sorted(uid for uid, verdict in verdicts.items() if verdict.eligible)
+    held = set(
+        Credential.objects.filter(configuration=configuration, user_id__in=eligible).values_list("user_id", flat=True)
+    )
+    to_issue = [uid for uid in eligible if uid not in held]
+    retried = _retry_errors(configuration=configuration, source=source)
+    size = conf.get("CHUNK_SIZE")
+    chunks = [to_issue[i : i + size] for i in range(0, len(to_issue), size)]
+    CredentialRun.objects.filter(pk=run.pk).update(
+        eligible=len(eligible),
+        already_held=len(held),
+        retried=retried,
+        chunks_total=len(chunks),
+        finished_at=None if chunks else timezone.now(),
+    )
+    for chunk in chunks:
+        transaction.on_commit(lambda chunk=chunk: issue_chunk.delay(configuration.pk, chunk, run.pk, source))
+    run.refresh_from_db()
+    return run
+
+
+def _retry_errors(*, configuration: CredentialConfiguration, source: str) -> int:
+    errored = Credential.objects.filter(
+        configuration=configuration, status=Status.ERROR, attempts__lt=conf.get("MAX_ATTEMPTS")
+    )
+    count = 0
+    for credential in errored:
+        credential_retry(credential=credential, source=source)
+        count += 1
+    return count
+
+
+def configuration_issue_chunk(*, configuration_id: int, user_ids: list[int], run_id: int | None, source: str) -> dict:
+    """Issue and generate the credentials of one chunk; one learner's failure never stops the others."""
+    started = time.monotonic()
+    configuration = CredentialConfiguration.objects.select_related("credential_type").get(pk=configuration_id)
+    counts = {"issued": 0, "failed": 0}
+    verdicts = configuration_evaluate(configuration=configuration, user_ids=user_ids)
+    for user_id in user_ids:
+        verdict = verdicts.get(user_id)
+        if verdict is None or not verdict.eligible:
+            continue
+        try:
+            credential, created = credential_issue_or_get(
+                user_id=user_id, configuration=configuration, source=source, eligibility=verdict, queue=False
+            )
+            if not created:
+                continue  # an overlapping run or another path got there first
+            credential = credential_generate(credential_id=credential.pk, source=source)
+        except LearningCredentialsError as exc:
+            log.warning("Not issuing %s to user %s: %s", configuration, user_id, exc.message)
+            counts["failed"] += 1
+            continue
+        except Exception:
+            log.exception("Issuing %s to user %s failed", configuration, user_id)
+            counts["failed"] += 1
+            continue
+        counts["issued" if credential.status == Status.AVAILABLE else "failed"] += 1
+    if run_id is not None:
+        _run_add(run_id=run_id, counts=counts)
+    log.info("Chunk of %s: %s in %.2fs", configuration, counts, time.monotonic() - started)
+    return counts
+
+
+def _run_add(*, run_id: int, counts: dict) -> None:
+    with transaction.atomic():
+        CredentialRun.objects.filter(pk=run_id).update(
+            issued=F("issued") + counts["issued"],
+            failed=F("failed") + counts["failed"],
+            chunks_done=F("chunks_done") + 1,
+        )
+        CredentialRun.objects.filter(pk=run_id, chunks_done__gte=F("chunks_total"), finished_at__isnull=True).update(
+            finished_at=timezone.now()
+        )
+
+
+def configurations_run_all(*, source: str = CredentialEvent.Source.SCHEDULE) -> list[int]:
+    """Queue a run of every enabled configuration; returns their ids."""
+    from ..tasks import run_configuration
+
+    ids = list(CredentialConfiguration.objects.filter(enabled=True).values_list("pk", flat=True))
+    for configuration_id in ids:
+        transaction.on_commit(lambda cid=configuration_id: run_configuration.delay(cid, source))
+    return ids
