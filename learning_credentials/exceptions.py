@@ -96,3 +96,9 @@ class GenerationFailed(LearningCredentialsError):
     """The credential artifact could not be generated."""
 
     code = "generation_failed"
+
+
+class QueueUnavailable(LearningCredentialsError):
+    """The Celery broker cannot be reached; the work was not queued."""
+
+    code = "queue_unavailable"

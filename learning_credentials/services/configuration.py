@@ -5,12 +5,13 @@ import logging
 import time
 
 from django.db import transaction
+from kombu.exceptions import OperationalError
 from django.db.models import F
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from .. import conf
-from ..exceptions import LearningCredentialsError
+from ..exceptions import LearningCredentialsError, QueueUnavailable
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, CredentialRun, ScheduleType
 from .issuance import configuration_evaluate, credential_generate, credential_issue_or_get, credential_retry
@@ -171,3 +172,13 @@ def configurations_run_all(*, source: str = CredentialEvent.Source.SCHEDULE) -> 
     for configuration_id in ids:
         transaction.on_commit(lambda cid=configuration_id: run_configuration.delay(cid, source))
     return ids
+
+
+def configuration_run_queue(*, configuration: CredentialConfiguration, source: str) -> str:
+    """Queue a run now ("Generate now"); returns the Celery task id. Raises QueueUnavailable when the broker is down."""
+    from ..tasks import run_configuration
+
+    try:
+        return run_configuration.apply_async(args=[configuration.pk, source], retry=False).id
+    except OperationalError as exc:  # kombu's: the broker cannot be reached
+        raise QueueUnavailable(f"The task queue cannot be reached, nothing was queued: {exc}") from exc
