@@ -5,10 +5,10 @@ import logging
 import time
 
 from django.db import transaction
-from kombu.exceptions import OperationalError
 from django.db.models import F
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+from kombu.exceptions import OperationalError
 
 from .. import conf
 from ..exceptions import LearningCredentialsError, QueueUnavailable
