@@ -1,3 +1,6 @@
+import sys
+import textwrap
+
 import pytest
 
 from learning_credentials.registry import generation_functions, retrieval_functions
@@ -44,3 +47,21 @@ def learner(db, course):
 @pytest.fixture
 def staff_user(db):
     return factories.UserFactory(username="staff", is_staff=True)
+
+
+@pytest.fixture
+def installed_plugin(tmp_path, monkeypatch):
+    """Install a real distribution (dist-info with entry points) on sys.path, as pip would."""
+
+    def install(module_source: str, entry_points: str, name: str = "lc_test_plugin"):
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(module_source))
+        dist = tmp_path / f"{name}-1.0.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        (dist / "entry_points.txt").write_text(textwrap.dedent(entry_points))
+        monkeypatch.syspath_prepend(str(tmp_path))
+        retrieval_functions.clear_cache()
+        generation_functions.clear_cache()
+
+    yield install
+    sys.modules.pop("lc_test_plugin", None)

@@ -3,6 +3,8 @@
 import json
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
@@ -69,12 +71,39 @@ def configuration_schedule_delete(*, configuration: CredentialConfiguration) -> 
         PeriodicTask.objects.filter(pk=configuration.periodic_task_id).delete()
 
 
-def configuration_run(*, configuration_id: int, source: str) -> CredentialRun | None:
-    """Plan a run: find eligible learners without a credential, retry ERRORs, queue chunks.
+@dataclass(frozen=True)
+class RunPlan:
+    """Who a run would issue to: eligible learners minus those who hold (or held) a credential."""
 
-    Learners who hold a credential of this configuration in any status (invalidated ones
-    included) are skipped, so a refunded learner never gets it back from a run. Returns
-    None when issuance is off globally or for this configuration.
+    eligible: list[int]
+    held: set[int]
+    to_issue: list[int]
+
+
+def configuration_plan(*, configuration: CredentialConfiguration) -> RunPlan:
+    """Bulk eligibility minus every learner with a credential of this configuration, in any status.
+
+    Invalidated credentials count as held, so a refunded learner never gets it back from a run.
+    """
+    verdicts = configuration_evaluate(configuration=configuration)
+    eligible = sorted(uid for uid, verdict in verdicts.items() if verdict.eligible)
+    holders = Credential.objects.filter(configuration=configuration, user_id__in=eligible)
+    held = set(holders.values_list("user_id", flat=True))
+    return RunPlan(eligible=eligible, held=held, to_issue=[uid for uid in eligible if uid not in held])
+
+
+def configuration_run(
+    *,
+    configuration_id: int,
+    source: str,
+    inline: bool = False,
+    on_chunk: Callable[[dict], None] | None = None,
+) -> CredentialRun | None:
+    """Run a configuration: retry ERRORs, then issue the plan in chunks.
+
+    Chunks are queued as tasks, or with ``inline`` run in this process one after another
+    (``on_chunk`` hears each chunk's counts). Returns None when issuance is off globally or
+    for this configuration; a run the host cannot serve records its error.
     """
     from ..tasks import issue_chunk
 
@@ -83,28 +112,30 @@ def configuration_run(*, configuration_id: int, source: str) -> CredentialRun | 
         return None
     run = CredentialRun.objects.create(configuration=configuration, source=source)
     try:
-        verdicts = configuration_evaluate(configuration=configuration)
+        plan = configuration_plan(configuration=configuration)
     except LearningCredentialsError as exc:
         CredentialRun.objects.filter(pk=run.pk).update(error=exc.message, finished_at=timezone.now())
         run.refresh_from_db()
         return run
-    eligible = sorted(uid for uid, verdict in verdicts.items() if verdict.eligible)
-    held = set(
-        Credential.objects.filter(configuration=configuration, user_id__in=eligible).values_list("user_id", flat=True)
-    )
-    to_issue = [uid for uid in eligible if uid not in held]
     retried = _retry_errors(configuration=configuration, source=source)
     size = conf.get("CHUNK_SIZE")
-    chunks = [to_issue[i : i + size] for i in range(0, len(to_issue), size)]
+    chunks = [plan.to_issue[i : i + size] for i in range(0, len(plan.to_issue), size)]
     CredentialRun.objects.filter(pk=run.pk).update(
-        eligible=len(eligible),
-        already_held=len(held),
+        eligible=len(plan.eligible),
+        already_held=len(plan.held),
         retried=retried,
         chunks_total=len(chunks),
         finished_at=None if chunks else timezone.now(),
     )
     for chunk in chunks:
-        transaction.on_commit(lambda chunk=chunk: issue_chunk.delay(configuration.pk, chunk, run.pk, source))
+        if inline:
+            counts = configuration_issue_chunk(
+                configuration_id=configuration.pk, user_ids=chunk, run_id=run.pk, source=source
+            )
+            if on_chunk:
+                on_chunk({**counts, "learners": len(chunk)})
+        else:
+            transaction.on_commit(lambda chunk=chunk: issue_chunk.delay(configuration.pk, chunk, run.pk, source))
     run.refresh_from_db()
     return run
 

@@ -1,0 +1,69 @@
+"""Run credential configurations from the command line: queued, in-process, or as a dry run."""
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from ...exceptions import LearningCredentialsError
+from ...models import CredentialConfiguration, CredentialEvent
+from ...services.configuration import configuration_plan, configuration_run, configuration_run_queue
+
+SOURCE = CredentialEvent.Source.COMMAND
+HEADER = ("configuration", "eligible", "held", "issued", "failed", "retried", "result")
+
+
+class Command(BaseCommand):
+    help = "Issue credentials for configurations (--configuration ID, repeatable) or every enabled one (--all)."
+
+    def add_arguments(self, parser):
+        target = parser.add_mutually_exclusive_group(required=True)
+        target.add_argument("--configuration", type=int, action="append", dest="ids", help="Configuration id.")
+        target.add_argument("--all", action="store_true", help="Every enabled configuration.")
+        parser.add_argument("--sync", action="store_true", help="Run in this process instead of queueing tasks.")
+        parser.add_argument("--dry-run", action="store_true", help="List who would be issued; change nothing.")
+
+    def handle(self, *args, ids=None, all=False, sync=False, dry_run=False, **options):
+        configurations = CredentialConfiguration.objects.select_related("credential_type").order_by("pk")
+        found = list(configurations.filter(enabled=True) if all else configurations.filter(pk__in=ids))
+        missing = set(ids or ()) - {configuration.pk for configuration in found}
+        if missing:
+            raise CommandError(f"No credential configuration with id {', '.join(map(str, sorted(missing)))}.")
+        rows = []
+        for configuration in found:
+            try:
+                if dry_run:
+                    rows.append(self._dry_run(configuration))
+                elif sync:
+                    rows.append(self._sync(configuration))
+                else:
+                    task_id = configuration_run_queue(configuration=configuration, source=SOURCE)
+                    rows.append((configuration, "", "", "", "", "", f"queued, task {task_id}"))
+            except LearningCredentialsError as exc:
+                rows.append((configuration, "", "", "", "", "", f"error: {exc.message}"))
+        self._table(rows)
+        if any(str(row[-1]).startswith("error") for row in rows):
+            raise CommandError("Some configurations could not run; see the table above.")
+
+    def _dry_run(self, configuration):
+        plan = configuration_plan(configuration=configuration)
+        for user_id in plan.to_issue:
+            self.stdout.write(f"would issue '{configuration.credential_type.slug}' to user {user_id}")
+        return (configuration, len(plan.eligible), len(plan.held), len(plan.to_issue), 0, "", "dry run")
+
+    def _sync(self, configuration):
+        with tqdm(desc=str(configuration)[:48], unit="learner", file=self.stderr) as bar:
+            run = configuration_run(
+                configuration_id=configuration.pk,
+                source=SOURCE,
+                inline=True,
+                on_chunk=lambda c: bar.update(c["learners"]),
+            )
+        if run is None:
+            return (configuration, "", "", "", "", "", "skipped: issuance is disabled")
+        result = f"error: {run.error}" if run.error else f"done in {run.duration.total_seconds():.1f}s"
+        return (configuration, run.eligible, run.already_held, run.issued, run.failed, run.retried, result)
+
+    def _table(self, rows) -> None:
+        table = [HEADER, *[tuple(map(str, row)) for row in rows]]
+        widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
+        for row in table:
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
