@@ -12,14 +12,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# System packages: the MariaDB client headers mysqlclient builds against. Idempotent; needs root.
+# System packages: MariaDB client headers (mysqlclient builds against them) and qpdf (PDF checks
+# in the tests). Idempotent; installs with apt-get when run as root, otherwise says what is missing.
+SYSDEPS := libmariadb-dev pkg-config qpdf
 sysdeps:
-	@if pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null; then \
-		echo "sysdeps: MariaDB client headers present"; \
+	@missing=""; \
+	pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || missing="libmariadb-dev pkg-config"; \
+	command -v qpdf >/dev/null 2>&1 || missing="$$missing qpdf"; \
+	if [ -z "$$missing" ]; then \
+		echo "sysdeps: present ($(SYSDEPS))"; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev pkg-config gcc; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing gcc; \
 	else \
-		echo "sysdeps: install libmariadb-dev and pkg-config (e.g. sudo apt-get install libmariadb-dev pkg-config)"; exit 1; \
+		echo "sysdeps: please install: $$missing (e.g. sudo apt-get install $$missing)"; exit 1; \
 	fi
 
 $(STAMPS)/sandbox: requirements/sandbox.txt setup.cfg example/pyproject.toml | $(BIN)/python
@@ -38,7 +43,7 @@ $(STAMPS)/docs: requirements/doc.txt $(STAMPS)/sandbox
 ## demo: set up the sandbox host on SQLite, issue credentials and print where to see them
 demo: $(STAMPS)/sandbox
 	cd example && ../$(BIN)/python manage.py migrate --noinput -v 0
-	cd example && ../$(BIN)/python manage.py sandbox_demo
+	cd example && ../$(BIN)/python manage.py demo
 
 ## serve: browse the sandbox after `make demo` (http://localhost:8000)
 serve: $(STAMPS)/sandbox

@@ -89,3 +89,30 @@ def test_placeholder_errors(text, message):
 
 def test_known_placeholders_and_escapes_pass():
     check_placeholders("{name} earned {type_name} on {issue_date}; {{not a placeholder}}")
+
+
+def test_truetype_font_asset_prints_names_beyond_latin1():
+    from pathlib import Path
+
+    import reportlab
+
+    vera = (Path(reportlab.__file__).parent / "fonts" / "Vera.ttf").read_bytes()
+    options = resolve_options(generate_pdf_credential, {"template": "tpl", "font_asset": "vera"})
+    assets = {"tpl": template_pdf(), "vera": vera}
+    artifact = generate_pdf_credential(data=DATA, options=options, load_asset=assets.__getitem__)
+    reader = PdfReader(io.BytesIO(artifact.content))
+    fonts = {str(f.get_object()["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert any("Vera" in font for font in fonts)
+    assert "Zoë Ångström" in reader.pages[0].extract_text()
+
+
+def test_generated_pdf_passes_qpdf_check(tmp_path):
+    import shutil
+    import subprocess
+
+    assert shutil.which("qpdf"), "qpdf is missing: run `make sysdeps`"
+    artifact, _, _ = render()
+    path = tmp_path / "credential.pdf"
+    path.write_bytes(artifact.content)
+    result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -96,12 +96,17 @@ REST_FRAMEWORK = {
     ],
 }
 
-# Eager by default so the demo and the unit tests run tasks in-process without a broker.
+# Tasks run in-process unless a broker is named: then a real worker (`make worker`) runs them.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
-CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_ALWAYS_EAGER", True)
+CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_ALWAYS_EAGER", "CELERY_BROKER_URL" not in os.environ)
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_EAGER_PROPAGATES = False
 
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "Sandbox LMS")
 LMS_ROOT_URL = os.environ.get("LMS_ROOT_URL", "http://localhost:8000")
 
 LEARNING_CREDENTIALS = {"ADAPTER": "sandbox.lms.adapter.SandboxAdapter"}
+# Learner emails land as files in example/sent-emails/ (tests use Django's in-memory outbox).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = BASE_DIR / "sent-emails"
+DEFAULT_FROM_EMAIL = "credentials@sandbox.example"

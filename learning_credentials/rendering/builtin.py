@@ -8,12 +8,15 @@ They are pure with respect to our tables: assets come through ``load_asset`` and
 result is returned, never stored here.
 """
 
+import hashlib
 import io
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 from reportlab.lib.colors import HexColor
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import standardFonts, stringWidth
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from ..exceptions import GenerationFailed
@@ -72,11 +75,28 @@ def _check_font(value: str) -> None:
         raise ValueError(f"unknown font; built-in fonts: {', '.join(standardFonts)}")
 
 
+def _register_font(data: bytes) -> str:
+    """Register a TrueType font once per content (registering costs milliseconds); return its name."""
+    name = f"lc-{hashlib.sha256(data).hexdigest()[:16]}"
+    if name not in pdfmetrics.getRegisteredFontNames():
+        try:
+            pdfmetrics.registerFont(TTFont(name, io.BytesIO(data)))
+        except (TTFError, ValueError, KeyError, OSError) as exc:
+            raise GenerationFailed(f"The font cannot be used: {exc}") from exc
+    return name
+
+
 @declare_options(
     template=Option(
         str, help="Slug of the PDF template asset; its first page is the background.", asset_kind="pdf_template"
     ),
     font=Option(str, default="Helvetica", help="Built-in PDF font of the text.", validator=_check_font),
+    font_asset=Option(
+        (str, type(None)),
+        default=None,
+        help="Slug of a TrueType font asset; replaces 'font' (needed for names outside Latin-1).",
+        asset_kind="font",
+    ),
     color=Option(str, default="#000000", help="Default text colour.", validator=lambda v: _color(v, "color")),
     elements=Option(
         dict,
@@ -96,6 +116,7 @@ def generate_pdf_credential(*, data: CredentialData, options: dict, load_asset: 
         raise GenerationFailed(f"The template '{options['template']}' cannot be used: {exc}") from exc
     width, height = float(page.mediabox.width), float(page.mediabox.height)
 
+    font = _register_font(load_asset(options["font_asset"])) if options["font_asset"] else options["font"]
     overlay = io.BytesIO()
     canvas = Canvas(overlay, pagesize=(width, height))
     elements = {**{name: {} for name in STANDARD_ELEMENTS}, **options["elements"]}
@@ -107,13 +128,13 @@ def generate_pdf_credential(*, data: CredentialData, options: dict, load_asset: 
         size = element.get("size", 12)
         x = element.get("x", width / 2)
         y = element.get("y", height * element.get("y_fraction", 0.5))
-        canvas.setFont(options["font"], size)
+        canvas.setFont(font, size)
         canvas.setFillColor(_color(element.get("color", options["color"]), name))
         align = element.get("align", "center")
         if align == "center":
-            x -= stringWidth(text, options["font"], size) / 2
+            x -= stringWidth(text, font, size) / 2
         elif align == "right":
-            x -= stringWidth(text, options["font"], size)
+            x -= stringWidth(text, font, size)
         canvas.drawString(x, y, text)
     canvas.save()
     page.merge_page(PdfReader(overlay).pages[0])

@@ -1,0 +1,222 @@
+"""The sandbox demo: a course and a learning path with 50 learners, two credential types, one pipeline run.
+
+Credentials are issued through the same Celery tasks beat calls: in this process by default,
+or by a real worker when CELERY_BROKER_URL is set (start one with `make worker`).
+"""
+
+import io
+import random
+import time
+from pathlib import Path
+
+import reportlab
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from reportlab.lib.pagesizes import landscape, letter
+from reportlab.pdfgen.canvas import Canvas
+
+from learning_credentials import conf
+from learning_credentials.identifiers import format_code
+from learning_credentials.models import (
+    Credential,
+    CredentialAsset,
+    CredentialConfiguration,
+    CredentialEvent,
+    CredentialRun,
+    CredentialType,
+)
+from learning_credentials.selectors import verify_url
+from learning_credentials.tasks import run_configuration
+
+from ... import models as lms
+
+COURSE = "course-v1:DemoX+CS101+2026"
+SECOND_COURSE = "course-v1:DemoX+STAT2+2026"
+PATH = "path-v1:DemoX+data-science"
+ORGANIZATION = "DemoX University"
+FIRST = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Zoë",
+    "José",
+    "Ngozi",
+    "Kenji",
+    "Olga",
+    "Priya",
+    "Émile",
+    "Fatima",
+    "Lars",
+    "Mei",
+    "Tomás",
+]
+LAST = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Ångström",
+    "Muñoz",
+    "Okafor",
+    "Tanaka",
+    "Ivanova",
+    "Sharma",
+    "Dubois",
+    "Haddad",
+]
+LEARNERS = 50
+
+
+def template_pdf() -> bytes:
+    """A designer-style landscape template: background, border, title and fixed wording."""
+    buffer = io.BytesIO()
+    width, height = landscape(letter)
+    canvas = Canvas(buffer, pagesize=(width, height))
+    canvas.setFillColorRGB(0.97, 0.96, 0.92)
+    canvas.rect(0, 0, width, height, stroke=0, fill=1)
+    canvas.setStrokeColorRGB(0.12, 0.27, 0.5)
+    canvas.setLineWidth(8)
+    canvas.rect(28, 28, width - 56, height - 56)
+    canvas.setFillColorRGB(0.12, 0.27, 0.5)
+    canvas.setFont("Times-Bold", 38)
+    canvas.drawCentredString(width / 2, height - 120, "Certificate")
+    canvas.setFont("Times-Italic", 16)
+    canvas.drawCentredString(width / 2, height * 0.55 + 50, "This certifies that")
+    canvas.drawCentredString(width / 2, height * 0.44 + 36, "has successfully completed")
+    canvas.save()
+    return buffer.getvalue()
+
+
+class Command(BaseCommand):
+    help = "Seed the sandbox LMS with 50 learners, issue credentials through the pipeline and print them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--timeout", type=int, default=180, help="Seconds to wait for a real worker.")
+
+    def handle(self, *args, timeout: int = 180, **options):
+        configurations = self._seed()
+        started = time.monotonic()
+        for configuration in configurations:
+            run_configuration.delay(configuration.pk, CredentialEvent.Source.COMMAND)
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            self.stdout.write(f"Queued on {settings.CELERY_BROKER_URL}; waiting for the worker...")
+            self._wait(configurations, timeout=timeout)
+        self._summary(configurations, seconds=time.monotonic() - started)
+
+    @transaction.atomic
+    def _seed(self) -> list[CredentialConfiguration]:
+        rng = random.Random(2026)
+        course = self._course(COURSE, "Introduction to Computing")
+        second = self._course(SECOND_COURSE, "Statistics")
+        path, _ = lms.LearningPath.objects.get_or_create(
+            key=PATH, defaults={"display_name": "Data Science", "organization": ORGANIZATION}
+        )
+        for order, step in enumerate((course, second), start=1):
+            lms.LearningPathStep.objects.get_or_create(path=path, course=step, defaults={"order": order})
+        users = get_user_model().objects
+        password = make_password("demo")  # hashed once: hashing 50 times would dominate the demo's time
+        for number in range(LEARNERS):
+            username = f"learner{number:02d}"
+            defaults = {"email": f"{username}@example.com", "password": password}
+            user, created = users.get_or_create(username=username, defaults=defaults)
+            if not created:
+                continue
+            full_name = f"{FIRST[number % len(FIRST)]} {LAST[number % len(LAST)]}"
+            lms.Profile.objects.create(user=user, full_name=full_name, language=rng.choice(["en", "en", "fr", "es"]))
+            for context in (COURSE, PATH):
+                lms.Enrollment.objects.create(user=user, context_key=context)
+            for index, step in enumerate((course, second)):
+                progress = rng.choice([1.0, 1.0, 1.0, 0.95, 0.8, 0.4, 0.0]) if index == 0 else rng.choice([1.0, 0.6])
+                lms.Completion.objects.create(user=user, course=step, fraction=progress)
+            for assessment, category in (("hw1", "Homework"), ("hw2", "Homework"), ("final", "Exam")):
+                earned = round(rng.uniform(0.35, 1.0), 2)
+                lms.AssessmentGrade.objects.create(
+                    user=user, course=course, assessment_id=assessment, category=category, earned=earned, possible=1
+                )
+        if not users.filter(username="admin").exists():
+            users.create_superuser("admin", "admin@example.com", "admin")
+
+        self._asset("demo-template", CredentialAsset.Kind.PDF_TEMPLATE, template_pdf(), "demo-template.pdf")
+        vera = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
+        self._asset("vera-sans", CredentialAsset.Kind.FONT, vera.read_bytes(), "Vera.ttf")
+        base = {"template": "demo-template", "font_asset": "vera-sans"}
+        completion = self._type(
+            "completion", "Certificate of Completion", "course_completion", {**base, "required_completion": 100}
+        )
+        achievement = self._type(
+            "achievement",
+            "Certificate of Achievement",
+            "completion_and_grades",
+            {
+                **base,
+                "required_completion": 90,
+                "required_grades": {"Exam": 60},
+                "elements": {"score": {"text": "Final score: {score}", "y": 150, "size": 12}},
+            },
+        )
+        pairs = ((COURSE, completion), (COURSE, achievement), (PATH, completion))
+        return [
+            CredentialConfiguration.objects.get_or_create(learning_context_key=key, credential_type=kind)[0]
+            for key, kind in pairs
+        ]
+
+    def _course(self, key: str, name: str) -> lms.Course:
+        return lms.Course.objects.get_or_create(key=key, defaults={"display_name": name, "organization": ORGANIZATION})[
+            0
+        ]
+
+    def _asset(self, slug: str, kind: str, content: bytes, filename: str) -> None:
+        if not CredentialAsset.objects.filter(slug=slug).exists():
+            CredentialAsset.objects.create(slug=slug, kind=kind, file=ContentFile(content, name=filename))
+
+    def _type(self, slug: str, name: str, retrieval: str, options: dict) -> CredentialType:
+        defaults = {"name": name, "retrieval_func": retrieval, "generation_func": "pdf_credential"}
+        return CredentialType.objects.get_or_create(slug=slug, defaults={**defaults, "custom_options": options})[0]
+
+    def _wait(self, configurations, *, timeout: int) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pending = CredentialRun.objects.filter(configuration__in=configurations, finished_at__isnull=True).exists()
+            busy = Credential.objects.filter(status="generating").exists()
+            if not pending and not busy:
+                return
+            time.sleep(1)
+        raise CommandError(f"The worker did not finish within {timeout}s: is `make worker` running?")
+
+    def _summary(self, configurations, *, seconds: float) -> None:
+        rows = [("learner", "credential", "context", "status", "code", "verify URL")]
+        for credential in Credential.objects.select_related("configuration").order_by(
+            "configuration_id", "learner_name"
+        ):
+            code = format_code(credential.verification_code)
+            rows.append(
+                (
+                    credential.learner_name,
+                    credential.type_name,
+                    credential.context_name,
+                    credential.status,
+                    code,
+                    verify_url(credential),
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        for configuration in configurations:
+            run = configuration.runs.first()
+            if run:
+                self.stdout.write(
+                    f"{configuration}: {run.eligible} eligible, {run.issued} issued, {run.already_held} already held,"
+                    f" {run.failed} failed"
+                )
+        folder = Path(settings.MEDIA_ROOT) / conf.get("ARTIFACT_PREFIX")
+        self.stdout.write(f"\n{len(rows) - 1} credentials in {seconds:.1f}s. PDFs: {folder}")
+        self.stdout.write(f"Emails to learners: {settings.EMAIL_FILE_PATH}")
+        self.stdout.write(
+            "\nNext: `make serve`, then open a verify URL above, the admin at http://localhost:8000/admin/"
+            " (admin / admin), or the API at http://localhost:8000/api/learning_credentials/v1/credentials/"
+            " signed in as a learner (learner00 ... learner49, password demo)."
+        )
