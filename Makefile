@@ -6,7 +6,7 @@ STAMPS := .make-stamps
 # Passed to pytest by `make test`, e.g. PYTEST_ARGS='-m "not rendering"'.
 PYTEST_ARGS ?=
 
-.PHONY: demo serve test sysdeps quality docs upgrade wheel clean
+.PHONY: demo serve worker beat test sysdeps quality docs upgrade wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ demo: $(STAMPS)/sandbox
 ## serve: browse the sandbox after `make demo` (http://localhost:8000)
 serve: $(STAMPS)/sandbox
 	cd example && ../$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## worker / beat: a real Celery worker and beat for the sandbox (Redis on 127.0.0.1:6379);
+## then `CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make demo` runs the demo through them.
+worker: $(STAMPS)/sandbox
+	cd example && CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} ../$(BIN)/celery -A sandbox worker -l INFO
+
+beat: $(STAMPS)/sandbox
+	cd example && CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} ../$(BIN)/celery -A sandbox beat -l INFO
 
 ## test: the whole suite on SQLite, or on the database in DATABASE_URL
 test: $(STAMPS)/test

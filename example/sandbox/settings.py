@@ -64,7 +64,9 @@ if "mysql" in DATABASES["default"]["ENGINE"]:
     DATABASES["default"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 elif "sqlite" in DATABASES["default"]["ENGINE"]:
-    DATABASES["default"]["TEST"] = {"NAME": None}  # in memory
+    # A file, not memory: the worker integration test's Celery processes open the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SANDBOX_TEST_DB", str(BASE_DIR / "test-db.sqlite3"))}
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -100,6 +102,7 @@ REST_FRAMEWORK = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_ALWAYS_EAGER", "CELERY_BROKER_URL" not in os.environ)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = False
 
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "Sandbox LMS")
