@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen.canvas import Canvas
 
@@ -98,12 +99,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, timeout: int = 180, **options):
         configurations = self._seed()
-        started = time.monotonic()
+        started, since = time.monotonic(), timezone.now()
         for configuration in configurations:
             run_configuration.delay(configuration.pk, CredentialEvent.Source.COMMAND)
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write(f"Queued on {settings.CELERY_BROKER_URL}; waiting for the worker...")
-            self._wait(configurations, timeout=timeout)
+            self._wait(configurations, since=since, timeout=timeout)
         self._summary(configurations, seconds=time.monotonic() - started)
 
     @transaction.atomic
@@ -176,12 +177,15 @@ class Command(BaseCommand):
         defaults = {"name": name, "retrieval_func": retrieval, "generation_func": "pdf_credential"}
         return CredentialType.objects.get_or_create(slug=slug, defaults={**defaults, "custom_options": options})[0]
 
-    def _wait(self, configurations, *, timeout: int) -> None:
+    def _wait(self, configurations, *, since, timeout: int) -> None:
+        """Until every configuration has a finished run started after ``since`` and nothing is generating."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            pending = CredentialRun.objects.filter(configuration__in=configurations, finished_at__isnull=True).exists()
-            busy = Credential.objects.filter(status="generating").exists()
-            if not pending and not busy:
+            finished = CredentialRun.objects.filter(
+                configuration__in=configurations, started_at__gte=since, finished_at__isnull=False
+            )
+            done = finished.values("configuration").distinct().count() == len(configurations)
+            if done and not Credential.objects.filter(status="generating").exists():
                 return
             time.sleep(1)
         raise CommandError(f"The worker did not finish within {timeout}s: is `make worker` running?")
