@@ -1,11 +1,14 @@
 """Validation and loading of credential assets (templates, images, fonts)."""
 
+import hashlib
 import io
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+MM_PER_POINT = 25.4 / 72
 
 
 def _read(file) -> bytes:
@@ -72,3 +75,41 @@ def _validate_image(data: bytes) -> None:
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(_("The image cannot be decoded: %(error)s") % {"error": exc}) from exc
+
+
+@dataclass(frozen=True)
+class PdfTemplateInfo:
+    """What staff check about a PDF template before using it: pages, first-page size, bytes, hash."""
+
+    pages: int
+    width_pt: float
+    height_pt: float
+    size: int
+    sha256: str
+
+    @property
+    def width_mm(self) -> float:
+        return self.width_pt * MM_PER_POINT
+
+    @property
+    def height_mm(self) -> float:
+        return self.height_pt * MM_PER_POINT
+
+
+def pdf_template_info(data: bytes) -> PdfTemplateInfo:
+    """Describe a PDF template; ValueError when it cannot be read (e.g. the file changed after validation)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        box = reader.pages[0].mediabox
+    except (PyPdfError, KeyError, IndexError, TypeError) as exc:
+        raise ValueError(f"not a readable PDF: {exc}") from exc
+    return PdfTemplateInfo(
+        pages=len(reader.pages),
+        width_pt=float(box.width),
+        height_pt=float(box.height),
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )

@@ -24,6 +24,10 @@ def check_stored_functions(app_configs=None, **kwargs):
 
     errors = []
     try:
+        retrieval_functions.keys(), generation_functions.keys()
+    except ConfigurationError as exc:  # e.g. two installed plugins register the same key
+        return [checks.Error(exc.message, id="learning_credentials.E004")]
+    try:
         types = list(CredentialType.objects.all())
         configurations = list(CredentialConfiguration.objects.select_related("credential_type"))
     except DatabaseError:  # tables not migrated yet

@@ -3,14 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from . import conf
 from .adapters import get_adapter
 from .identifiers import normalize_code, parse_uuid
 from .lifecycle import Status
-from .models import Credential, InvalidationReason
+from .models import Credential, CredentialConfiguration, CredentialRun, InvalidationReason
 
 PUBLIC_STATUSES = (Status.AVAILABLE, Status.INVALIDATED)
 
@@ -102,3 +102,19 @@ def credentials_for_user(*, user_id: int, context_key=None) -> QuerySet[Credenti
     if context_key is not None:
         queryset = queryset.filter(configuration__learning_context_key=context_key)
     return queryset
+
+
+COUNTED_STATUSES = (Status.AVAILABLE, Status.GENERATING, Status.ERROR, Status.INVALIDATED)
+
+
+def configurations_with_stats(queryset: QuerySet[CredentialConfiguration]) -> QuerySet[CredentialConfiguration]:
+    """Annotate counts by status (``<status>_count``) and the last run's start and end, in one query."""
+    last_run = CredentialRun.objects.filter(configuration=OuterRef("pk")).order_by("-started_at", "-id")
+    return queryset.annotate(
+        **{
+            f"{status.value}_count": Count("credentials", filter=Q(credentials__status=status))
+            for status in COUNTED_STATUSES
+        },
+        last_run_started=Subquery(last_run.values("started_at")[:1]),
+        last_run_finished=Subquery(last_run.values("finished_at")[:1]),
+    )

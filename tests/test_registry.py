@@ -63,6 +63,18 @@ def test_conflicting_keys_are_reported(installed_plugin):
         retrieval_functions.keys()
 
 
+@pytest.mark.django_db
+def test_system_check_reports_conflicting_plugins(installed_plugin):
+    from learning_credentials.checks import check_stored_functions
+
+    installed_plugin(
+        "def retrieve_course_completion(**kwargs):\n    return {}\n",
+        "[learning_credentials.retrieval]\nmine = lc_test_plugin\n",
+    )
+    [error] = check_stored_functions()
+    assert error.id == "learning_credentials.E004" and "course_completion" in error.msg
+
+
 def test_unknown_key_lists_what_is_registered():
     with pytest.raises(UnknownFunction, match="registered: completion_and_grades, course_completion"):
         retrieval_functions.get("nope")

@@ -1,6 +1,7 @@
 """Settings of the sandbox host. Every value a deployment may change reads an environment variable."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -65,7 +66,9 @@ if "mysql" in DATABASES["default"]["ENGINE"]:
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 elif "sqlite" in DATABASES["default"]["ENGINE"]:
     # A file, not memory: the worker integration test's Celery processes open the same test database.
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SANDBOX_TEST_DB", str(BASE_DIR / "test-db.sqlite3"))}
+    # One file per test process, so that two test runs on one machine never share it.
+    test_db = Path(tempfile.gettempdir()) / f"learning-credentials-test-{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SANDBOX_TEST_DB", str(test_db))}
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -9,6 +9,7 @@ from .issuance import (
     configuration_evaluate,
     credential_generate,
     credential_issue,
+    credential_issue_or_get,
     credential_reissue,
     credential_retry,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "credential_generate",
     "credential_invalidate",
     "credential_issue",
+    "credential_issue_or_get",
     "credential_reissue",
     "credential_retry",
 ]

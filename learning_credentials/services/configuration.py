@@ -13,7 +13,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from kombu.exceptions import OperationalError
 
 from .. import conf
-from ..exceptions import LearningCredentialsError, QueueUnavailable
+from ..exceptions import ConfigurationDisabled, IssuanceDisabled, LearningCredentialsError, QueueUnavailable
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, CredentialRun, ScheduleType
 from .issuance import configuration_evaluate, credential_generate, credential_issue_or_get, credential_retry
@@ -206,10 +206,23 @@ def configurations_run_all(*, source: str = CredentialEvent.Source.SCHEDULE) -> 
 
 
 def configuration_run_queue(*, configuration: CredentialConfiguration, source: str) -> str:
-    """Queue a run now ("Generate now"); returns the Celery task id. Raises QueueUnavailable when the broker is down."""
+    """Queue a run now ("Generate now"); returns the Celery task id.
+
+    Refuses a disabled configuration (the run would do nothing) and fails fast with
+    QueueUnavailable when the broker cannot be reached, instead of kombu's retry loop.
+    """
     from ..tasks import run_configuration
 
+    if not conf.get("ENABLED"):
+        raise IssuanceDisabled()
+    if not configuration.enabled:
+        raise ConfigurationDisabled(f"The configuration '{configuration}' is disabled.")
+    app = run_configuration.app
     try:
-        return run_configuration.apply_async(args=[configuration.pk, source], retry=False).id
+        if app.conf.task_always_eager:
+            return run_configuration.apply_async(args=[configuration.pk, source]).id
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
+            return run_configuration.apply_async(args=[configuration.pk, source], connection=connection, retry=False).id
     except OperationalError as exc:  # kombu's: the broker cannot be reached
         raise QueueUnavailable(f"The task queue cannot be reached, nothing was queued: {exc}") from exc

@@ -1,0 +1,595 @@
+"""Django admin for platform staff. Thin: every action and save that changes state calls a service."""
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from .assets import pdf_template_info
+from .exceptions import LearningCredentialsError, QueueUnavailable
+from .forms import CredentialTypeForm, InvalidateForm, ManualIssueForm, ReissueForm
+from .identifiers import format_code, normalize_code
+from .lifecycle import Status
+from .models import (
+    Credential,
+    CredentialAsset,
+    CredentialConfiguration,
+    CredentialEvent,
+    CredentialRun,
+    CredentialType,
+    ScheduleType,
+)
+from .registry import function_options, generation_functions, retrieval_functions
+from .selectors import COUNTED_STATUSES, PUBLIC_STATUSES, configurations_with_stats, invalidation_reasons
+from .services import credential_invalidate, credential_issue_or_get, credential_reissue, credential_retry
+from .services.assets import asset_replace_file
+from .services.configuration import configuration_run_queue
+
+SOURCE = CredentialEvent.Source.ADMIN
+RECENT_RUNS = 10
+
+
+class ReadOnlyMixin:
+    """Rows only services write: the admin shows them and never adds or edits one."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AppendOnlyMixin(ReadOnlyMixin):
+    """The audit trail: never edited and never deleted."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _render(template: str, context: dict[str, Any]) -> str:
+    return render_to_string(f"learning_credentials/admin/{template}", context)
+
+
+def _url_name(model_admin: admin.ModelAdmin, view: str) -> str:
+    return f"{model_admin.opts.app_label}_{model_admin.opts.model_name}_{view}"
+
+
+def _type_label(types: type | tuple[type, ...]) -> str:
+    return " | ".join(
+        "null" if t is type(None) else t.__name__ for t in (types if isinstance(types, tuple) else (types,))
+    )
+
+
+# --- Credential types ---------------------------------------------------------------------------
+
+
+@admin.register(CredentialType)
+class CredentialTypeAdmin(admin.ModelAdmin):
+    form = CredentialTypeForm
+    list_display = ("name", "slug", "retrieval_func", "generation_func", "modified")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("declared_options",)
+    fields = ("name", "slug", "retrieval_func", "generation_func", "custom_options", "declared_options")
+
+    @admin.display(description=_("Accepted options"))
+    def declared_options(self, obj: CredentialType | None) -> str:
+        """What custom_options may hold: the selected functions' declarations (every function's, when adding)."""
+        if obj is None or obj.pk is None:
+            selected = [
+                (registry, key)
+                for registry in (retrieval_functions, generation_functions)
+                for key, _label in registry.choices()
+            ]
+        else:
+            selected = [(retrieval_functions, obj.retrieval_func), (generation_functions, obj.generation_func)]
+        sections = []
+        for registry, key in selected:
+            section: dict[str, Any] = {"title": f"{registry.prefix}{key}"}
+            try:
+                options = function_options(registry.get(key))
+            except LearningCredentialsError as exc:
+                section["error"] = exc.message
+            else:
+                section["options"] = [
+                    {
+                        "name": name,
+                        "type": _type_label(option.types),
+                        "required": option.required,
+                        "default": None if option.required else json.dumps(option.default, default=str),
+                        "help": option.help,
+                    }
+                    for name, option in options.items()
+                ]
+            sections.append(section)
+        return _render("declared_options.html", {"sections": sections})
+
+
+# --- Configurations -----------------------------------------------------------------------------
+
+
+def _status_count(status: Status) -> Callable[[CredentialConfiguration], int]:
+    """A list column showing one status's count from the changelist's annotation."""
+    attribute = f"{status.value}_count"
+
+    @admin.display(description=status.label, ordering=attribute)
+    def column(obj: CredentialConfiguration) -> int:
+        return getattr(obj, attribute)
+
+    column.__name__ = attribute
+    return column
+
+
+# Columns in the order staff read them: what learners hold first, then what needs attention.
+
+STATUS_COUNTS = [_status_count(status) for status in COUNTED_STATUSES]
+
+
+@admin.register(CredentialConfiguration)
+class CredentialConfigurationAdmin(admin.ModelAdmin):
+    change_form_template = "learning_credentials/admin/configuration_change_form.html"
+    list_display = (
+        "learning_context_key",
+        "credential_type",
+        "enabled",
+        "schedule",
+        *STATUS_COUNTS,
+        "last_run",
+        "last_run_duration",
+    )
+    list_select_related = ("credential_type",)
+    list_filter = ("enabled", "credential_type", "schedule_type")
+    search_fields = ("learning_context_key", "credential_type__name")
+    ordering = ("learning_context_key",)
+    actions = ("generate_now",)
+    readonly_fields = ("effective_options", "periodic_task", "recent_runs")
+    fieldsets = (
+        (None, {"fields": ("learning_context_key", "credential_type", "enabled")}),
+        (_("Options"), {"fields": ("custom_options", "effective_options")}),
+        (
+            _("Schedule"),
+            {"fields": ("schedule_type", ("interval_every", "interval_period"), "crontab", "periodic_task")},
+        ),
+        (_("Recent runs"), {"fields": ("recent_runs",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CredentialConfiguration]:
+        return configurations_with_stats(super().get_queryset(request))
+
+    @admin.display(description=_("Schedule"))
+    def schedule(self, obj: CredentialConfiguration) -> str:
+        if obj.schedule_type == ScheduleType.CRONTAB:
+            return gettext("crontab %(crontab)s") % {"crontab": obj.crontab}
+        return gettext("every %(every)s %(period)s") % {"every": obj.interval_every, "period": obj.interval_period}
+
+    @admin.display(description=_("Last run"), ordering="last_run_started")
+    def last_run(self, obj: CredentialConfiguration) -> datetime | None:
+        return obj.last_run_started
+
+    @admin.display(description=_("Last run took"))
+    def last_run_duration(self, obj: CredentialConfiguration) -> str | None:
+        if obj.last_run_started is None:
+            return None
+        if obj.last_run_finished is None:
+            return gettext("running")
+        return str(obj.last_run_finished - obj.last_run_started)
+
+    @admin.display(description=_("Effective options"))
+    def effective_options(self, obj: CredentialConfiguration) -> str:
+        """The type's defaults with this configuration's overrides merged over them, as the functions get them."""
+        if obj.pk is None:
+            return "-"
+        return format_html("<pre>{}</pre>", json.dumps(obj.options(), indent=2, sort_keys=True))
+
+    @admin.display(description=_("Recent runs"))
+    def recent_runs(self, obj: CredentialConfiguration) -> str:
+        if obj.pk is None:
+            return "-"
+        all_url = reverse("admin:learning_credentials_credentialrun_changelist") + f"?configuration__id__exact={obj.pk}"
+        return _render("recent_runs.html", {"runs": obj.runs.all()[:RECENT_RUNS], "all_url": all_url})
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/generate-now/",
+                self.admin_site.admin_view(require_POST(self.generate_now_view)),
+                name=_url_name(self, "generate_now"),
+            ),
+            *super().get_urls(),
+        ]
+
+    def generate_now_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The change page's "Generate now" button."""
+        configuration = self.get_object(request, unquote(object_id))
+        if configuration is None:
+            raise Http404()
+        if not self.has_change_permission(request, configuration):
+            raise PermissionDenied
+        self._queue_runs(request, [configuration])
+        return HttpResponseRedirect(reverse(f"admin:{_url_name(self, 'change')}", args=[configuration.pk]))
+
+    @admin.action(description=_("Generate now"), permissions=["change"])
+    def generate_now(self, request: HttpRequest, queryset: QuerySet[CredentialConfiguration]) -> None:
+        self._queue_runs(request, queryset)
+
+    def _queue_runs(self, request: HttpRequest, configurations) -> None:
+        """Queue a run of each configuration; a broker that is down would fail them all, so stop at the first."""
+        configurations = list(configurations)
+        for index, configuration in enumerate(configurations):
+            try:
+                configuration_run_queue(configuration=configuration, source=SOURCE)
+            except QueueUnavailable as exc:
+                not_queued, configurations = configurations[index:], configurations[:index]
+                self.message_user(
+                    request,
+                    gettext("Not queued: %(configurations)s. %(error)s")
+                    % {"configurations": ", ".join(map(str, not_queued)), "error": exc.message},
+                    messages.ERROR,
+                )
+                break
+        if configurations:
+            self.message_user(
+                request,
+                gettext("A run was queued for: %(configurations)s.")
+                % {"configurations": ", ".join(map(str, configurations))},
+                messages.SUCCESS,
+            )
+
+
+# --- Credentials --------------------------------------------------------------------------------
+
+
+class InvalidationReasonFilter(admin.SimpleListFilter):
+    """Reason categories with their labels, the operator's extra ones included."""
+
+    title = _("invalidation reason")
+    parameter_name = "invalidation_reason"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return list(invalidation_reasons().items())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Credential]) -> QuerySet[Credential]:
+        return queryset.filter(invalidation_reason=self.value()) if self.value() else queryset
+
+
+class CredentialEventInline(AppendOnlyMixin, admin.TabularInline):
+    model = CredentialEvent
+    fields = ("created", "kind", "from_status", "to_status", "source", "actor", "reason", "details")
+    readonly_fields = fields
+    extra = 0
+    verbose_name_plural = _("audit trail")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CredentialEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Credential)
+class CredentialAdmin(admin.ModelAdmin):
+    """Credentials change only through the actions (services); the change page is for reading."""
+
+    change_list_template = "learning_credentials/admin/credential_change_list.html"
+    list_display = (
+        "learner_name",
+        "username",
+        "type_name",
+        "context",
+        "status",
+        "created",
+        "code",
+    )
+    list_select_related = ("user", "configuration")
+    list_filter = ("status", "configuration__credential_type", InvalidationReasonFilter)
+    search_fields = ("user__username", "learner_name", "=verify_uuid", "=uuid")
+    search_help_text = _("Username, learner name, verification code or UUID.")
+    actions = ("invalidate", "reissue", "retry")
+    inlines = (CredentialEventInline,)
+    readonly_fields = ("code", "download", "verification_page", "replacement")
+    fieldsets = (
+        (
+            None,
+            {"fields": ("user", "configuration", "status", "code", "download", "verification_page", "created")},
+        ),
+        (_("Snapshots taken at issue time"), {"fields": ("learner_name", "context_name", "type_name", "score")}),
+        (_("Identifiers"), {"fields": ("uuid", "verify_uuid", "order_reference")}),
+        (_("Generation"), {"fields": ("attempts", "task_id", "artifact", "error_message", "notified_at")}),
+        (
+            _("Invalidation"),
+            {"fields": ("invalidated_at", "invalidation_reason", "invalidation_note", "replaces", "replacement")},
+        ),
+    )
+
+    def has_change_permission(self, request: HttpRequest, obj: Credential | None = None) -> bool:
+        """Actions need the change permission; the page of one credential is read-only."""
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Credential | None = None) -> bool:
+        """Deleting would bypass the lifecycle and the audit trail; staff invalidate instead."""
+        return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Credential], search_term: str
+    ) -> tuple[QuerySet[Credential], bool]:
+        """Also find a verification code as people type it: any case, with or without its hyphen."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        code = normalize_code(search_term)
+        if code:
+            results |= queryset.filter(verification_code=code)
+        return results, may_have_duplicates
+
+    @admin.display(description=_("username"), ordering="user__username")
+    def username(self, obj: Credential) -> str:
+        return obj.user.get_username()
+
+    @admin.display(description=_("learning context"), ordering="configuration__learning_context_key")
+    def context(self, obj: Credential) -> str:
+        return str(obj.configuration.learning_context_key)
+
+    @admin.display(description=_("verification code"), ordering="verification_code")
+    def code(self, obj: Credential) -> str:
+        return format_code(obj.verification_code)
+
+    @admin.display(description=_("PDF"))
+    def download(self, obj: Credential) -> str:
+        if not obj.artifact:
+            return "-"
+        url = reverse("learning_credentials:download", kwargs={"uuid": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, gettext("Download"))
+
+    @admin.display(description=_("public verification page"))
+    def verification_page(self, obj: Credential) -> str:
+        if obj.status not in PUBLIC_STATUSES:
+            return "-"
+        url = reverse("learning_credentials:verify", kwargs={"verify_uuid": obj.verify_uuid})
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    @admin.display(description=_("replaced by"))
+    def replacement(self, obj: Credential) -> str:
+        newer = getattr(obj, "replaced_by", None)
+        if newer is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse(f"admin:{_url_name(self, 'change')}", args=[newer.pk]), newer)
+
+    # Issuing by hand replaces the add form: the service snapshots names and audits the award.
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "issue-manually/",
+                self.admin_site.admin_view(self.issue_manually_view),
+                name=_url_name(self, "issue_manually"),
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None) -> HttpResponse:
+        return HttpResponseRedirect(reverse(f"admin:{_url_name(self, 'issue_manually')}"))
+
+    def issue_manually_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ManualIssueForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                credential, created = credential_issue_or_get(
+                    user_id=form.cleaned_data["learner"].pk,
+                    configuration=form.cleaned_data["configuration"],
+                    source=SOURCE,
+                    actor_id=request.user.pk,
+                    manual=True,
+                    reason=form.cleaned_data["reason"],
+                )
+            except LearningCredentialsError as exc:
+                form.add_error(None, exc.message)
+            else:
+                if created:
+                    self.message_user(request, gettext("The credential was issued; it is being generated."))
+                else:
+                    self.message_user(
+                        request,
+                        gettext("The learner already holds this credential; nothing changed."),
+                        messages.WARNING,
+                    )
+                return HttpResponseRedirect(reverse(f"admin:{_url_name(self, 'change')}", args=[credential.pk]))
+        return self._form_page(
+            request,
+            "issue_manually.html",
+            form=form,
+            title=gettext("Issue a credential manually"),
+            submit_label=gettext("Issue"),
+        )
+
+    # Bulk actions: each credential goes through the service on its own; a refusal never stops the others.
+
+    @admin.action(description=_("Invalidate selected credentials"), permissions=["change"])
+    def invalidate(self, request: HttpRequest, queryset: QuerySet[Credential]) -> HttpResponse | None:
+        return self._with_form(
+            request,
+            queryset,
+            action="invalidate",
+            form_class=InvalidateForm,
+            title=gettext("Invalidate credentials"),
+            apply=lambda credential, data: credential_invalidate(
+                credential=credential,
+                category=data["category"],
+                note=data["note"],
+                actor_id=request.user.pk,
+                source=SOURCE,
+            ),
+            done=lambda n: (
+                ngettext("%(count)d credential invalidated.", "%(count)d credentials invalidated.", n) % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Reissue selected credentials"), permissions=["change"])
+    def reissue(self, request: HttpRequest, queryset: QuerySet[Credential]) -> HttpResponse | None:
+        return self._with_form(
+            request,
+            queryset,
+            action="reissue",
+            form_class=ReissueForm,
+            title=gettext("Reissue credentials"),
+            apply=lambda credential, data: credential_reissue(
+                credential=credential, source=SOURCE, actor_id=request.user.pk, reason=data["reason"]
+            ),
+            done=lambda n: (
+                ngettext("%(count)d credential reissued.", "%(count)d credentials reissued.", n) % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Retry generating selected credentials in error"), permissions=["change"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[Credential]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda credential: credential_retry(credential=credential, source=SOURCE, actor_id=request.user.pk),
+            done=lambda n: (
+                ngettext(
+                    "%(count)d credential sent back to generation.", "%(count)d credentials sent back to generation.", n
+                )
+                % {"count": n}
+            ),
+        )
+
+    def _with_form(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Credential],
+        *,
+        action: str,
+        form_class: type,
+        title: str,
+        apply: Callable[[Credential, dict[str, Any]], object],
+        done: Callable[[int], str],
+    ) -> HttpResponse | None:
+        """Ask for the action's input first; once it is valid, apply it to each selected credential."""
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._each(request, queryset, lambda credential: apply(credential, form.cleaned_data), done=done)
+            return None
+        return self._form_page(
+            request,
+            "credential_action.html",
+            form=form,
+            title=title,
+            submit_label=title,
+            selection=[(credential, format_code(credential.verification_code)) for credential in queryset],
+            action=action,
+            action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
+        )
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Credential],
+        service: Callable[[Credential], object],
+        *,
+        done: Callable[[int], str],
+    ) -> None:
+        succeeded, refused = 0, []
+        for credential in queryset:
+            try:
+                service(credential)
+            except LearningCredentialsError as exc:
+                refused.append(f"{format_code(credential.verification_code)}: {exc.message}")
+            else:
+                succeeded += 1
+        if succeeded:
+            self.message_user(request, done(succeeded), messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request, gettext("Not changed: %(refusals)s") % {"refusals": "; ".join(refused)}, messages.WARNING
+            )
+
+    def _form_page(self, request: HttpRequest, template: str, *, form, **context: Any) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            f"learning_credentials/admin/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "form": form,
+                "media": self.media + form.media,
+                **context,
+            },
+        )
+
+
+# --- Assets -------------------------------------------------------------------------------------
+
+
+@admin.register(CredentialAsset)
+class CredentialAssetAdmin(admin.ModelAdmin):
+    list_display = ("slug", "kind", "description", "modified")
+    list_filter = ("kind",)
+    search_fields = ("slug", "description")
+    readonly_fields = ("content_hash", "template_info")
+    fields = ("slug", "kind", "description", "file", "content_hash", "template_info")
+
+    @admin.display(description=_("PDF template"))
+    def template_info(self, obj: CredentialAsset) -> str:
+        if obj.pk is None or obj.kind != CredentialAsset.Kind.PDF_TEMPLATE:
+            return "-"
+        try:
+            with obj.file.open("rb") as file:
+                info = pdf_template_info(file.read())
+        except (OSError, ValueError) as exc:
+            return _render("asset_info.html", {"error": gettext("The file cannot be read: %(error)s") % {"error": exc}})
+        return _render("asset_info.html", {"info": info})
+
+    def save_model(self, request: HttpRequest, obj: CredentialAsset, form, change: bool) -> None:
+        """A replaced file goes through the service, which decides whether the old file may be deleted."""
+        if change and "file" in form.changed_data:
+            asset_replace_file(asset=obj, new_file=form.cleaned_data["file"])
+        else:
+            obj.save()
+
+
+# --- History (written by services only) ---------------------------------------------------------
+
+
+@admin.register(CredentialEvent)
+class CredentialEventAdmin(AppendOnlyMixin, admin.ModelAdmin):
+    list_display = ("created", "credential", "kind", "from_status", "to_status", "source", "actor")
+    list_select_related = ("credential", "actor")
+    list_filter = ("kind", "source")
+    search_fields = ("credential__verification_code", "credential__user__username", "reason")
+    date_hierarchy = "created"
+
+
+@admin.register(CredentialRun)
+class CredentialRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Never added or edited here; deletion keeps the model permission so deleting a configuration takes its runs."""
+
+    list_display = (
+        "started_at",
+        "configuration",
+        "source",
+        "run_duration",
+        "eligible",
+        "already_held",
+        "issued",
+        "failed",
+        "retried",
+        "chunks_done",
+        "chunks_total",
+    )
+    list_select_related = ("configuration__credential_type",)
+    list_filter = ("source", "configuration")
+
+    @admin.display(description=_("duration"))
+    def run_duration(self, obj: CredentialRun) -> timedelta | None:
+        return obj.duration

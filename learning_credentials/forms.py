@@ -1,0 +1,73 @@
+"""Admin forms. They collect and check input; the services they feed hold the rules."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .models import CredentialConfiguration, CredentialType
+from .registry import generation_functions, retrieval_functions
+from .selectors import invalidation_reasons
+
+
+class CredentialTypeForm(forms.ModelForm):
+    """Function keys picked from the registries instead of typed."""
+
+    class Meta:
+        model = CredentialType
+        fields = ("name", "slug", "retrieval_func", "generation_func", "custom_options")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, registry in (("retrieval_func", retrieval_functions), ("generation_func", generation_functions)):
+            choices = registry.choices()
+            current = self.initial.get(name)
+            if current and current not in dict(choices):
+                # Keep a key whose plugin is gone selectable, so the model's error explains it instead of
+                # the select silently switching to another function.
+                choices.append((current, gettext("%(key)s (not registered)") % {"key": current}))
+            self.fields[name].widget = forms.Select(choices=[("", "---------"), *choices])
+
+
+class InvalidateForm(forms.Form):
+    category = forms.ChoiceField(
+        label=_("Reason category"),
+        choices=invalidation_reasons,
+        help_text=_("Shown publicly on the verification page."),
+    )
+    note = forms.CharField(
+        label=_("Staff note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For staff only; never shown publicly."),
+    )
+
+
+class ReissueForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why the credential is reissued, e.g. the learner's name changed; kept in the audit trail."),
+    )
+
+
+class ManualIssueForm(forms.Form):
+    """A staff award: the learner gets the credential whether or not they meet its criteria."""
+
+    configuration = forms.ModelChoiceField(
+        label=_("Configuration"),
+        queryset=CredentialConfiguration.objects.select_related("credential_type").order_by("learning_context_key"),
+    )
+    learner = forms.CharField(label=_("Learner (username)"), max_length=150)
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why the learner gets it without meeting the criteria; kept in the audit trail."),
+    )
+
+    def clean_learner(self):
+        user_model = get_user_model()
+        user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: self.cleaned_data["learner"]}).first()
+        if user is None:
+            raise forms.ValidationError(_("There is no user with this username."))
+        return user
