@@ -12,19 +12,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# System packages: MariaDB client headers (mysqlclient builds against them) and qpdf (PDF checks
-# in the tests). Idempotent; installs with apt-get when run as root, otherwise says what is missing.
-SYSDEPS := libmariadb-dev pkg-config qpdf
+# Debian packages the tests need: MariaDB client headers (mysqlclient builds against them), qpdf,
+# poppler-utils and zbar-tools (independent PDF, raster and QR checks) and TrueType fonts for
+# Latin, Greek, Cyrillic, Arabic, Hebrew (DejaVu) and CJK (IPA Gothic). Idempotent; installs with
+# apt-get when run as root, otherwise says what is missing.
+SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic
 sysdeps:
-	@missing=""; \
-	pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || missing="libmariadb-dev pkg-config"; \
-	command -v qpdf >/dev/null 2>&1 || missing="$$missing qpdf"; \
+	@missing=$$(for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done); \
 	if [ -z "$$missing" ]; then \
-		echo "sysdeps: present ($(SYSDEPS))"; \
+		echo "sysdeps: all present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing gcc; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else \
-		echo "sysdeps: please install: $$missing (e.g. sudo apt-get install $$missing)"; exit 1; \
+		echo "sysdeps: please install: $$missing(e.g. sudo apt-get install $$missing)"; exit 1; \
 	fi
 
 $(STAMPS)/sandbox: requirements/sandbox.txt setup.cfg example/pyproject.toml | $(BIN)/python
