@@ -14,6 +14,17 @@ class LearningCredentialsConfig(AppConfig):
         "url_config": {
             "lms.djangoapp": {"namespace": "learning_credentials", "regex": r"^", "relative_path": "urls"},
         },
+        "settings_config": {
+            "lms.djangoapp": {
+                "common": {"relative_path": "settings.common"},
+                "production": {"relative_path": "settings.production"},
+                "test": {"relative_path": "settings.test"},
+            },
+        },
+        # edx-django-utils imports learning_credentials.handlers even while the receiver list is empty.
+        "signals_config": {
+            "lms.djangoapp": {"relative_path": "handlers", "receivers": []},
+        },
     }
 
     def ready(self) -> None:

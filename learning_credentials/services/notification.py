@@ -53,9 +53,7 @@ class _SendFailed(Exception):
 
 
 def _notify_locked(*, credential_id: str) -> bool:
-    credential = (
-        Credential.objects.select_for_update(of=("self",)).select_related("configuration").get(pk=credential_id)
-    )
+    credential = Credential.objects.select_for_update().select_related("configuration").get(pk=credential_id)
     if credential.notified_at is not None or credential.status != Status.AVAILABLE:
         return False
     adapter = get_adapter()

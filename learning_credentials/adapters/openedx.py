@@ -1,0 +1,252 @@
+"""The HostAdapter for Open edX: learning_credentials' view of edx-platform and its plugins.
+
+edx-platform code is imported inside the methods, never at module level, so this module
+imports (and the rest of the app runs) without the platform. The completion aggregator and
+the learning-paths plugin are optional: without them completion and learning paths are empty.
+
+What only courses have (grades, completion, a course team) is empty for any other learning
+context, as for an unknown course; asking for the grading policy of one raises ConfigurationError.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import F, OuterRef, Subquery
+from opaque_keys.edx.keys import CourseKey, LearningContextKey
+
+from ..exceptions import ConfigurationError
+from .base import GradingPolicy, Learner, LearnerGrades, is_learning_path
+
+log = logging.getLogger(__name__)
+
+# Aggregator.aggregation_name of the course root block: its percent is the course completion.
+COURSE_AGGREGATION = "course"
+
+
+def _is_course(context_key: LearningContextKey) -> bool:
+    # Modulestore libraries subclass CourseKey for historical reasons; is_course tells them apart.
+    return isinstance(context_key, CourseKey) and context_key.is_course
+
+
+def _category_grades(grader_result: dict, weights: dict[str, float]) -> dict[str, float]:
+    """Each policy category's grade after drop rules, as the course grader computed it.
+
+    The grader reports a category's grade as the ``prominent`` entry of ``section_breakdown``;
+    a category whose policy sets ``hide_average`` has none, so its grade is recovered from the
+    weighted contribution in ``grade_breakdown``. A weightless hidden category reads 0.0.
+    """
+    averages = {
+        entry["category"]: float(entry["percent"])
+        for entry in grader_result.get("section_breakdown", [])
+        if entry.get("prominent")
+    }
+    contributions = grader_result.get("grade_breakdown", {})
+    grades = {}
+    for category, weight in weights.items():
+        if category in averages:
+            grades[category] = averages[category]
+        elif weight and category in contributions:
+            grades[category] = float(contributions[category]["percent"]) / weight
+        else:
+            grades[category] = 0.0
+    return grades
+
+
+def _assessment_grades(course_grade) -> dict[str, float]:
+    """Fraction earned on each graded subsection; the platform leaves out those worth no points."""
+    return {
+        str(location): subsection.graded_total.earned / subsection.graded_total.possible
+        for subsections in course_grade.graded_subsections_by_format().values()
+        for location, subsection in subsections.items()
+    }
+
+
+def _weights(course) -> dict[str, float]:
+    """Category weights of a modulestore course block, read as the grades REST API reads them (``raw_grader``)."""
+    return {grader["type"]: float(grader.get("weight", 0)) for grader in course.raw_grader}
+
+
+class OpenEdxAdapter:
+    """Implements learning_credentials.adapters.base.HostAdapter on edx-platform (LMS)."""
+
+    def get_learners(self, user_ids: list[int]) -> dict[int, Learner]:
+        """One query: the profile name and language preference come in as correlated subqueries."""
+        if not user_ids:
+            return {}
+        from common.djangoapps.student.models import UserProfile
+        from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
+        from openedx.core.djangoapps.user_api.models import UserPreference
+
+        users = (
+            get_user_model()
+            .objects.filter(id__in=user_ids)
+            .annotate(
+                profile_name=Subquery(UserProfile.objects.filter(user_id=OuterRef("pk")).values("name")[:1]),
+                language=Subquery(
+                    UserPreference.objects.filter(user_id=OuterRef("pk"), key=LANGUAGE_KEY).values("value")[:1]
+                ),
+            )
+        )
+        return {
+            user.id: Learner(
+                user_id=user.id,
+                username=user.username,
+                full_name=user.profile_name or user.get_full_name() or user.username,
+                email=user.email,
+                language=user.language or settings.LANGUAGE_CODE,
+            )
+            for user in users
+        }
+
+    def get_enrolled_user_ids(self, context_key: LearningContextKey, user_ids: list[int] | None = None) -> list[int]:
+        if _is_course(context_key):
+            from common.djangoapps.student.models import CourseEnrollment
+
+            enrollments = CourseEnrollment.objects.filter(course_id=context_key, is_active=True)
+        elif is_learning_path(context_key):
+            try:
+                from learning_paths.models import LearningPathEnrollment
+            except ImportError:
+                return []
+            enrollments = LearningPathEnrollment.objects.filter(learning_path__key=context_key, is_active=True)
+        else:
+            return []
+        if user_ids is not None:
+            enrollments = enrollments.filter(user_id__in=user_ids)
+        return list(enrollments.order_by("user_id").values_list("user_id", flat=True))
+
+    def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
+        by_string = {str(key): key for key in context_keys}
+        names: dict[str, str] = {}
+        course_keys = [key for key in context_keys if _is_course(key)]
+        if course_keys:
+            from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+            rows = CourseOverview.objects.filter(id__in=course_keys).values_list("id", "display_name")
+            names.update((str(key), name or str(key)) for key, name in rows)
+        path_keys = [key for key in context_keys if is_learning_path(key)]
+        if path_keys:
+            try:
+                from learning_paths.models import LearningPath
+            except ImportError:
+                pass
+            else:
+                rows = LearningPath.objects.filter(key__in=path_keys).values_list("key", "display_name")
+                names.update((str(key), name) for key, name in rows)
+        return {by_string[key]: name for key, name in names.items()}
+
+    def get_organization_name(self, context_key: LearningContextKey) -> str:
+        """The course's display organisation (its org code unless the course sets one); a path's org code."""
+        if _is_course(context_key):
+            from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+            organization = (
+                CourseOverview.objects.filter(id=context_key).values_list("display_org_with_default", flat=True).first()
+            )
+            return organization or settings.PLATFORM_NAME
+        if is_learning_path(context_key):
+            try:
+                from learning_paths.models import LearningPath
+            except ImportError:
+                return settings.PLATFORM_NAME
+            if LearningPath.objects.filter(key=context_key).exists():
+                return getattr(context_key, "org", "") or settings.PLATFORM_NAME
+        return settings.PLATFORM_NAME
+
+    def get_grading_policy(self, course_key: LearningContextKey) -> GradingPolicy:
+        course = self._course_block(course_key)
+        if course is None:
+            raise ConfigurationError(f"Open edX has no course {course_key}.")
+        return GradingPolicy(weights=_weights(course), passing_grade=float(course.lowest_passing_grade))
+
+    def get_grades(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, LearnerGrades]:
+        """Through CourseGradeFactory.iter with persisted grades prefetched for all learners at once.
+
+        Learners without a persisted grade (the platform's ZeroCourseGrade, ``attempted`` False)
+        and learners the platform fails to grade (it logs why) are absent.
+        """
+        course = self._course_block(course_key)
+        users = list(get_user_model().objects.filter(id__in=user_ids)) if course is not None else []
+        if not users:
+            return {}
+        from lms.djangoapps.grades.api import (
+            CourseGradeFactory,
+            clear_prefetched_course_grades,
+            prefetch_course_and_subsection_grades,
+        )
+
+        weights = _weights(course)
+        grades = {}
+        prefetch_course_and_subsection_grades(course_key, users)
+        try:
+            for user, course_grade, error in CourseGradeFactory().iter(users, course=course, course_key=course_key):
+                if error is not None or not course_grade.attempted:
+                    continue
+                grades[user.id] = LearnerGrades(
+                    percent=float(course_grade.percent),
+                    by_category=_category_grades(course_grade.grader_result(), weights),
+                    by_assessment=_assessment_grades(course_grade),
+                )
+        finally:
+            # Despite its name this clears the subsection grades too (lms/djangoapps/grades/models_api.py).
+            clear_prefetched_course_grades(course_key)
+        return grades
+
+    def get_completion(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, float]:
+        """The completion aggregator's stored course aggregators; it recomputes stale ones asynchronously."""
+        if not _is_course(course_key):
+            return {}
+        try:
+            from completion_aggregator.models import Aggregator
+        except ImportError:
+            log.warning("openedx-completion-aggregator is not installed: no completion for %s.", course_key)
+            return {}
+        rows = Aggregator.objects.filter(
+            course_key=course_key, aggregation_name=COURSE_AGGREGATION, user_id__in=user_ids
+        ).values_list("user_id", "percent")
+        return {user_id: float(percent) for user_id, percent in rows}
+
+    def get_learning_path_steps(self, path_key: LearningContextKey) -> list[LearningContextKey]:
+        """Steps by ``order``; steps of a non-sequential path have none and come last, by creation."""
+        if not is_learning_path(path_key):
+            return []
+        try:
+            from learning_paths.models import LearningPathStep
+        except ImportError:
+            return []
+        steps = LearningPathStep.objects.filter(learning_path__key=path_key).order_by(
+            F("order").asc(nulls_last=True), "pk"
+        )
+        return list(steps.values_list("course_key", flat=True))
+
+    def is_course_staff(self, user, context_key: LearningContextKey) -> bool:
+        """Course or org staff/instructor, as courseware.access grants "staff" minus global staff.
+
+        Learning paths have no team of their own (the plugin only knows global staff), so False.
+        """
+        if user is None or not user.is_authenticated or not _is_course(context_key):
+            return False
+        from common.djangoapps.student.roles import (
+            CourseInstructorRole,
+            CourseStaffRole,
+            OrgInstructorRole,
+            OrgStaffRole,
+        )
+
+        roles = (
+            CourseStaffRole(context_key),
+            CourseInstructorRole(context_key),
+            OrgStaffRole(context_key.org),
+            OrgInstructorRole(context_key.org),
+        )
+        return any(role.has_user(user) for role in roles)
+
+    @staticmethod
+    def _course_block(course_key: LearningContextKey):
+        """The course block without children (depth=0), or None for an unknown course."""
+        if not _is_course(course_key):
+            return None
+        from xmodule.modulestore.django import modulestore
+
+        return modulestore().get_course(course_key, depth=0)

@@ -1,0 +1,1 @@
+"""Open edX plugin settings (edx-django-utils ``settings_config``): one module per settings type."""

@@ -1,0 +1,358 @@
+"""The Open edX adapter meets the HostAdapter contract on the fakes, and maps the platform's data faithfully."""
+
+import importlib.util
+import logging
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from opaque_keys.edx.keys import CourseKey, LearningContextKey
+
+from learning_credentials.adapters import get_adapter
+from learning_credentials.adapters.base import GradingPolicy, Learner, LearnerGrades
+from learning_credentials.adapters.openedx import OpenEdxAdapter, _category_grades
+from learning_credentials.exceptions import ConfigurationError
+from tests.contract.adapter_contract import BULK_SIZE, AdapterContract, World
+
+from . import fakes
+from .fakes import grades, models, modulestore, roles
+
+COURSE = CourseKey.from_string("course-v1:OpenedX+DS101+2026")
+SECOND_COURSE = CourseKey.from_string("course-v1:OpenedX+DS102+2026")
+PATH = LearningContextKey.from_string("path-v1:OpenedX+data-science")
+GRADER = [
+    {"type": "Homework", "min_count": 2, "drop_count": 0, "short_label": "HW", "weight": 0.4},
+    {"type": "Exam", "min_count": 1, "drop_count": 0, "short_label": "Exam", "weight": 0.6},
+]
+
+
+def _user(username: str, name: str | None = None, language: str | None = None, **fields):
+    user = get_user_model().objects.create(username=username, email=f"{username}@example.com", **fields)
+    if name is not None:
+        models.UserProfile.objects.create(user=user, name=name)
+    if language is not None:
+        models.UserPreference.objects.create(user=user, key="pref-lang", value=language)
+    return user
+
+
+def _course(course_key: CourseKey, name: str, organization: str, grader=GRADER, cutoffs=None) -> None:
+    models.CourseOverview.objects.create(id=course_key, display_name=name, display_org_with_default=organization)
+    modulestore.COURSES[str(course_key)] = modulestore.CourseBlock(course_key, grader, cutoffs or {"Pass": 0.7})
+
+
+def _subsection(course_key: CourseKey, block_id: str, section_format: str, earned: float, possible: float):
+    location = course_key.make_usage_key("sequential", block_id)
+    return grades.SubsectionGrade(location, section_format, earned, possible)
+
+
+def _grade(user, course_key: CourseKey, percent: float, *subsections) -> None:
+    grader = modulestore.COURSES[str(course_key)].raw_grader
+    grades.GRADES[(str(course_key), user.id)] = grades.CourseGrade(grader, list(subsections), percent)
+
+
+def _completion(user, course_key: CourseKey, percent: float, aggregation_name: str = "course") -> None:
+    block_key = course_key.make_usage_key(aggregation_name, "block")
+    models.Aggregator.objects.create(
+        user=user, course_key=course_key, aggregation_name=aggregation_name, block_key=block_key, percent=percent
+    )
+
+
+def _key(block_id: str, course_key: CourseKey = COURSE) -> str:
+    return str(course_key.make_usage_key("sequential", block_id))
+
+
+def _build_world() -> World:
+    _course(COURSE, "Data Science 101", "Open edX University")
+    _course(SECOND_COURSE, "Data Science 102", "OpenedX")
+    path = models.LearningPath.objects.create(key=PATH, display_name="Data Science Path")
+    # Created out of order: steps come back by their order, not by insertion.
+    models.LearningPathStep.objects.create(learning_path=path, course_key=SECOND_COURSE, order=2)
+    models.LearningPathStep.objects.create(learning_path=path, course_key=COURSE, order=1)
+
+    alice = _user("alice", "Alice Liddell", language="fr")
+    bob = _user("bob", first_name="Bob", last_name="Builder")  # no profile: Django's name
+    models.UserPreference.objects.create(user=bob, key="time_zone", value="Europe/Paris")  # not a language
+    carol = _user("carol")
+    dave = _user("dave", "Dave Dropout")
+    erin = _user("erin", "Erin Elsewhere")
+    teacher = _user("teacher", "Tess Teacher")
+    roles.CourseStaffRole(COURSE).add_users(teacher)
+    bulk = [_user(f"learner{n:02}", f"Learner {n}") for n in range(BULK_SIZE)]
+
+    for user in (alice, bob, carol, *bulk):
+        models.CourseEnrollment.objects.create(user=user, course_id=COURSE)
+    models.CourseEnrollment.objects.create(user=dave, course_id=COURSE, is_active=False)
+    models.CourseEnrollment.objects.create(user=erin, course_id=SECOND_COURSE)
+    for user in (alice, bob):
+        models.LearningPathEnrollment.objects.create(user=user, learning_path=path)
+    models.LearningPathEnrollment.objects.create(user=dave, learning_path=path, is_active=False)
+
+    _grade(
+        alice,
+        COURSE,
+        0.82,
+        _subsection(COURSE, "hw1", "Homework", 8, 10),
+        _subsection(COURSE, "hw2", "Homework", 6, 10),
+        _subsection(COURSE, "exam", "Exam", 45, 50),
+    )
+    _grade(alice, SECOND_COURSE, 0.0, _subsection(SECOND_COURSE, "hw1", "Homework", 0, 10))  # must not leak in
+    # One homework of the two the policy expects: the platform averages over both.
+    _grade(bob, COURSE, 0.1, _subsection(COURSE, "hw1", "Homework", 5, 10))
+    for n, user in enumerate(bulk):
+        homework, exam = n % 10 / 10, 0.8
+        _grade(
+            user,
+            COURSE,
+            round(0.4 * homework / 2 + 0.6 * exam, 2),
+            _subsection(COURSE, "hw1", "Homework", n % 10, 10),
+            _subsection(COURSE, "exam", "Exam", 40, 50),
+        )
+
+    _completion(alice, COURSE, 1.0)
+    _completion(bob, COURSE, 0.5)
+    _completion(carol, COURSE, 0.4, aggregation_name="chapter")  # a chapter is not the course
+    _completion(erin, SECOND_COURSE, 0.25)
+    for user in bulk:
+        _completion(user, COURSE, 0.75)
+
+    return World(
+        course_key=COURSE,
+        course_name="Data Science 101",
+        organization="Open edX University",
+        grading_policy=GradingPolicy(weights={"Homework": 0.4, "Exam": 0.6}, passing_grade=0.7),
+        path_key=PATH,
+        path_name="Data Science Path",
+        path_steps=[COURSE, SECOND_COURSE],
+        enrolled_user_ids=[alice.id, bob.id, carol.id, *(user.id for user in bulk)],
+        path_enrolled_user_ids=[alice.id, bob.id],
+        not_enrolled_user_ids=[dave.id, erin.id, teacher.id],
+        unknown_user_id=max(user.id for user in bulk) + 1000,
+        bulk_user_ids=[user.id for user in bulk],
+        learners={
+            alice.id: Learner(alice.id, "alice", "Alice Liddell", "alice@example.com", "fr"),
+            bob.id: Learner(bob.id, "bob", "Bob Builder", "bob@example.com", "en"),
+            carol.id: Learner(carol.id, "carol", "carol", "carol@example.com", "en"),
+        },
+        grades={
+            alice.id: LearnerGrades(
+                percent=0.82,
+                by_category={"Homework": 0.7, "Exam": 0.9},
+                by_assessment={_key("hw1"): 0.8, _key("hw2"): 0.6, _key("exam"): 0.9},
+            ),
+            bob.id: LearnerGrades(
+                percent=0.1, by_category={"Homework": 0.25, "Exam": 0.0}, by_assessment={_key("hw1"): 0.5}
+            ),
+        },
+        completion={alice.id: 1.0, bob.id: 0.5},
+        ungraded_user_ids=[carol.id],
+        no_progress_user_ids=[carol.id],
+        staff_user=teacher,
+        non_staff_user=alice,
+    )
+
+
+@pytest.mark.django_db
+class TestOpenEdxAdapter(AdapterContract):
+    @pytest.fixture
+    def adapter(self, openedx):
+        return OpenEdxAdapter()
+
+    @pytest.fixture
+    def world(self, openedx):
+        return _build_world()
+
+
+@pytest.fixture
+def adapter(openedx) -> OpenEdxAdapter:
+    return OpenEdxAdapter()
+
+
+@pytest.fixture
+def world(openedx) -> World:
+    return _build_world()
+
+
+def test_imports_and_loads_without_edx_platform(settings):
+    assert importlib.util.find_spec("lms") is None
+    settings.LEARNING_CREDENTIALS = {"ADAPTER": "learning_credentials.adapters.openedx.OpenEdxAdapter"}
+    assert isinstance(get_adapter(), OpenEdxAdapter)
+
+
+class TestCategoryGrades:
+    """grader_result -> by_category, on results shaped as xmodule.graders returns them."""
+
+    def test_the_prominent_entry_is_the_category_grade_after_drops(self):
+        result = {
+            "percent": 0.6,
+            "section_breakdown": [
+                {"percent": 1.0, "category": "Homework", "label": "HW 01"},
+                {"percent": 0.5, "category": "Homework", "label": "HW 02"},
+                {"percent": 0.0, "category": "Homework", "label": "HW 03", "mark": {"detail": "dropped"}},
+                {"percent": 0.75, "category": "Homework", "label": "HW Avg", "prominent": True},
+                {"percent": 0.5, "category": "Exam", "label": "Exam", "prominent": True},
+            ],
+            "grade_breakdown": {
+                "Homework": {"percent": 0.3, "category": "Homework"},
+                "Exam": {"percent": 0.3, "category": "Exam"},
+            },
+        }
+        assert _category_grades(result, {"Homework": 0.4, "Exam": 0.6}) == {"Homework": 0.75, "Exam": 0.5}
+
+    def test_a_hidden_average_comes_from_the_weighted_contribution(self):
+        result = {
+            "section_breakdown": [{"percent": 0.9, "category": "Lab"}, {"percent": 0.7, "category": "Lab"}],
+            "grade_breakdown": {"Lab": {"percent": 0.2, "category": "Lab"}},
+        }
+        assert _category_grades(result, {"Lab": 0.25}) == pytest.approx({"Lab": 0.8})
+
+    def test_a_hidden_weightless_category_and_a_missing_one_read_zero(self):
+        result = {
+            "section_breakdown": [{"percent": 0.9, "category": "Practice"}],
+            "grade_breakdown": {"Practice": {"percent": 0.0, "category": "Practice"}},
+        }
+        assert _category_grades(result, {"Practice": 0.0, "Exam": 1.0}) == {"Practice": 0.0, "Exam": 0.0}
+
+
+def test_grades_apply_the_policys_drop_rules(adapter, openedx):
+    grader = [{"type": "Homework", "min_count": 3, "drop_count": 1, "short_label": "HW", "weight": 1.0}]
+    _course(COURSE, "Data Science 101", "Open edX University", grader=grader)
+    learner = _user("ada")
+    _grade(
+        learner,
+        COURSE,
+        0.75,
+        _subsection(COURSE, "hw1", "Homework", 10, 10),
+        _subsection(COURSE, "hw2", "Homework", 5, 10),
+        _subsection(COURSE, "hw3", "Homework", 0, 10),
+    )
+    result = adapter.get_grades(COURSE, [learner.id])[learner.id]
+    assert result.by_category == {"Homework": 0.75}
+    assert result.by_assessment == {_key("hw1"): 1.0, _key("hw2"): 0.5, _key("hw3"): 0.0}
+
+
+def test_the_platforms_percent_is_reported_not_recomputed(adapter, openedx):
+    _course(COURSE, "Data Science 101", "Open edX University")
+    learner = _user("ada")
+    # The stored percent_grade, rounded by the platform, differs from 0.4 * 0.7 + 0.6 * 0.9 = 0.82.
+    _grade(
+        learner, COURSE, 0.83, _subsection(COURSE, "hw1", "Homework", 14, 20), _subsection(COURSE, "e", "Exam", 9, 10)
+    )
+    assert adapter.get_grades(COURSE, [learner.id])[learner.id].percent == 0.83
+
+
+def test_grades_are_prefetched_for_all_learners_and_the_prefetch_cleared(adapter, world):
+    adapter.get_grades(COURSE, world.bulk_user_ids)
+    (prefetch, course, user_ids), clear = grades.PREFETCH_LOG
+    assert (prefetch, course, sorted(user_ids)) == ("prefetch", str(COURSE), sorted(world.bulk_user_ids))
+    assert clear == ("clear", str(COURSE), [])
+
+
+def test_a_learner_the_platform_cannot_grade_is_absent_and_the_others_are_not(adapter, world):
+    failing, *others = world.bulk_user_ids
+    grades.GRADES[(str(COURSE), failing)] = RuntimeError("broken block structure")
+    assert set(adapter.get_grades(COURSE, world.bulk_user_ids)) == set(others)
+
+
+def test_grades_and_completion_of_a_learning_path_are_empty(adapter, world):
+    assert adapter.get_grades(PATH, world.bulk_user_ids) == {}
+    assert adapter.get_completion(PATH, world.bulk_user_ids) == {}
+
+
+class TestGradingPolicy:
+    def test_weights_by_assignment_type_and_the_lowest_cutoff_passes(self, adapter, openedx):
+        grader = [
+            {"type": "Lab", "min_count": 4, "drop_count": 1, "short_label": "Lab", "weight": 0.25},
+            {"type": "Final Exam", "min_count": 1, "drop_count": 0, "short_label": "Final", "weight": 0.75},
+        ]
+        _course(COURSE, "Data Science 101", "Open edX University", grader, cutoffs={"A": 0.9, "B": 0.8, "C": 0.6})
+        assert adapter.get_grading_policy(COURSE) == GradingPolicy(
+            weights={"Lab": 0.25, "Final Exam": 0.75}, passing_grade=0.6
+        )
+
+    def test_an_unknown_course_has_no_policy(self, adapter, openedx):
+        with pytest.raises(ConfigurationError):
+            adapter.get_grading_policy(COURSE)
+
+    def test_a_learning_path_has_no_policy(self, adapter, world):
+        with pytest.raises(ConfigurationError):
+            adapter.get_grading_policy(PATH)
+
+
+class TestLearners:
+    def test_without_a_language_preference_the_platform_language(self, adapter, world, settings):
+        settings.LANGUAGE_CODE = "es-419"
+        learners = adapter.get_learners([*world.learners])
+        assert {learner.username: learner.language for learner in learners.values()} == {
+            "alice": "fr",
+            "bob": "es-419",
+            "carol": "es-419",
+        }
+
+    def test_learners_cost_one_query(self, adapter, world, django_assert_num_queries):
+        with django_assert_num_queries(1):
+            assert len(adapter.get_learners(world.bulk_user_ids)) == BULK_SIZE
+
+
+class TestLearningPaths:
+    def test_steps_without_an_order_come_last(self, adapter, world):
+        third = CourseKey.from_string("course-v1:OpenedX+DS103+2026")
+        path = models.LearningPath.objects.get(key=PATH)
+        models.LearningPathStep.objects.create(learning_path=path, course_key=third, order=None)
+        assert adapter.get_learning_path_steps(PATH) == [COURSE, SECOND_COURSE, third]
+
+    def test_the_organisation_of_a_path_is_its_org(self, adapter, world, settings):
+        settings.PLATFORM_NAME = "Acme Academy"
+        assert adapter.get_organization_name(PATH) == "OpenedX"
+        assert adapter.get_organization_name(LearningContextKey.from_string("path-v1:OpenedX+nothing")) == (
+            "Acme Academy"
+        )
+
+    def test_course_staff_is_no_path_staff(self, adapter, world):
+        assert adapter.is_course_staff(world.staff_user, PATH) is False
+
+    def test_without_the_plugin_paths_are_empty(self, adapter, world, monkeypatch, settings):
+        settings.PLATFORM_NAME = "Acme Academy"
+        fakes.install(monkeypatch, learning_paths=False)
+        assert adapter.get_enrolled_user_ids(PATH) == []
+        assert adapter.get_learning_path_steps(PATH) == []
+        assert adapter.get_context_names([COURSE, PATH]) == {COURSE: "Data Science 101"}
+        assert adapter.get_organization_name(PATH) == "Acme Academy"
+        assert adapter.get_enrolled_user_ids(COURSE) == world.enrolled_user_ids
+
+
+def test_without_the_completion_aggregator_completion_is_empty_and_logged(adapter, world, monkeypatch, caplog):
+    fakes.install(monkeypatch, completion=False)
+    with caplog.at_level(logging.WARNING, logger="learning_credentials.adapters.openedx"):
+        assert adapter.get_completion(COURSE, world.bulk_user_ids) == {}
+    assert "completion-aggregator is not installed" in caplog.text
+
+
+def test_the_organisation_of_a_course_falls_back_to_the_platform_name(adapter, world, settings):
+    settings.PLATFORM_NAME = "Acme Academy"
+    assert adapter.get_organization_name(CourseKey.from_string("course-v1:Other+X+1")) == "Acme Academy"
+    assert adapter.get_organization_name(SECOND_COURSE) == "OpenedX"
+
+
+class TestCourseStaff:
+    @pytest.mark.parametrize(
+        "role",
+        [
+            lambda: roles.CourseInstructorRole(COURSE),
+            lambda: roles.OrgStaffRole(COURSE.org),
+            lambda: roles.OrgInstructorRole(COURSE.org),
+        ],
+        ids=["course instructor", "org staff", "org instructor"],
+    )
+    def test_the_course_team_includes_instructors_and_org_staff(self, adapter, openedx, role):
+        member = _user("member")
+        role().add_users(member)
+        assert adapter.is_course_staff(member, COURSE) is True
+        assert adapter.is_course_staff(member, CourseKey.from_string("course-v1:Other+X+1")) is False
+
+    def test_an_inactive_team_member_is_not_staff(self, adapter, world):
+        world.staff_user.is_active = False
+        assert adapter.is_course_staff(world.staff_user, COURSE) is False
+
+    def test_nobody_is_staff_when_anonymous(self, adapter, openedx):
+        assert adapter.is_course_staff(AnonymousUser(), COURSE) is False
+        assert adapter.is_course_staff(None, COURSE) is False
