@@ -47,7 +47,7 @@ def check_stored_functions(app_configs=None, **kwargs):
                 )
     for configuration in configurations:
         try:
-            validate_options(configuration.credential_type.functions(), configuration.options())
+            validate_options(configuration.credential_type.option_declarations(), configuration.options())
         except InvalidOptions as exc:
             errors.append(
                 checks.Error(

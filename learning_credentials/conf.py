@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_ENABLED": True,
     # Send email through edx-ace: "auto" (when edx_ace is in INSTALLED_APPS), True or False (Django's mail).
     "EMAIL_VIA_ACE": "auto",
+    # Share image size in pixels (1200x627 suits LinkedIn link previews); served as PNG or JPEG.
+    "SHARE_IMAGE_SIZE": (1200, 627),
 }
 
 

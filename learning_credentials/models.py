@@ -95,6 +95,12 @@ class CredentialType(TimeStampedModel):
         """The registered (retrieval, generation) functions; raises UnknownFunction."""
         return retrieval_functions.get(self.retrieval_func), generation_functions.get(self.generation_func)
 
+    def option_declarations(self) -> tuple:
+        """Everything that declares options this type's dict may hold: its two functions and the share image."""
+        from .rendering.share_image import share_image_options
+
+        return (*self.functions(), share_image_options)
+
     def clean(self) -> None:
         errors = {}
         for field, registry in (("retrieval_func", retrieval_functions), ("generation_func", generation_functions)):
@@ -105,8 +111,8 @@ class CredentialType(TimeStampedModel):
         if errors:
             raise ValidationError(errors)
         try:
-            validate_options(self.functions(), self.custom_options, partial=True)
-            check_asset_references(self.functions(), self.custom_options)
+            validate_options(self.option_declarations(), self.custom_options, partial=True)
+            check_asset_references(self.option_declarations(), self.custom_options)
         except InvalidOptions as exc:
             raise ValidationError({"custom_options": exc.message}) from exc
 
@@ -226,7 +232,7 @@ class CredentialConfiguration(TimeStampedModel):
         if not self.credential_type_id:
             return
         try:
-            functions = self.credential_type.functions()
+            functions = self.credential_type.option_declarations()
             validate_options(functions, self.options())
             check_asset_references(functions, self.options())
         except InvalidOptions as exc:

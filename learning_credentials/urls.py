@@ -1,6 +1,6 @@
 """URLs of learning_credentials: public pages and the REST API (mount at the site root)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
 
@@ -8,6 +8,11 @@ app_name = "learning_credentials"
 
 urlpatterns = [
     path("learning_credentials/verify/<str:verify_uuid>/credential.pdf", views.verify_pdf, name="verify-pdf"),
+    re_path(
+        r"^learning_credentials/verify/(?P<verify_uuid>[^/]+)/image\.(?P<extension>png|jpg)$",
+        views.verify_image,
+        name="verify-image",
+    ),
     path("learning_credentials/verify/<path:verify_uuid>/", views.verify_page, name="verify"),
     path("learning_credentials/credentials/<str:uuid>/download/", views.credential_download, name="download"),
     path("api/learning_credentials/v1/", include("learning_credentials.rest_api.v1.urls")),

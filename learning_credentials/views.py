@@ -1,7 +1,7 @@
 """Server-rendered public pages."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
 
@@ -12,6 +12,7 @@ from .lifecycle import Status
 from .models import Credential
 from .selectors import credential_get_for_download, credential_get_public, credential_public_status
 from .services.common import artifact_storage
+from .services.sharing import credential_share_image
 
 
 def verify_page(request, verify_uuid: str):
@@ -61,3 +62,14 @@ def verify_pdf(request, verify_uuid: str):
     if not conf.get("PUBLIC_PDF") or credential is None or credential.status != Status.AVAILABLE:
         raise Http404()
     return _pdf_response(credential, disposition="inline")
+
+
+def verify_image(request, verify_uuid: str, extension: str):
+    """The share image of a public credential (PNG or JPEG), with a REVOKED/SUPERSEDED label when so."""
+    credential = credential_get_public(verify_uuid=verify_uuid)
+    if credential is None:
+        raise Http404()
+    content, content_type = credential_share_image(credential=credential, extension=extension)
+    response = HttpResponse(content, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=300"
+    return response

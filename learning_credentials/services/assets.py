@@ -26,7 +26,7 @@ def asset_file_needed(*, asset: CredentialAsset) -> bool:
     )
     for configuration in configurations:
         try:
-            references = asset_references(configuration.credential_type.functions(), configuration.options())
+            references = asset_references(configuration.credential_type.option_declarations(), configuration.options())
         except ConfigurationError:
             return True
         if (asset.slug, asset.kind) in references.values():

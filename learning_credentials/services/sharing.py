@@ -1,0 +1,60 @@
+"""Share images of public credentials: rendered on first request, then served from storage."""
+
+import logging
+
+from django.core.files.base import ContentFile
+
+from .. import conf
+from ..adapters import get_adapter
+from ..exceptions import LearningCredentialsError
+from ..identifiers import format_code
+from ..models import Credential
+from ..registry import resolve_options
+from ..rendering.share_image import ShareImageData, render_share_image, share_image_options
+from ..selectors import credential_public_status, verify_url
+from .common import artifact_storage, asset_load
+
+log = logging.getLogger(__name__)
+EXTENSIONS = {"png": "png", "jpg": "jpeg"}
+
+
+def credential_share_image(*, credential: Credential, extension: str) -> tuple[bytes, str]:
+    """The share image of a public credential as (bytes, content type), cached in storage.
+
+    The cache key holds everything the picture shows that can change (public status, size,
+    format), so a revoked credential never keeps its 'valid' picture.
+    """
+    image_format = EXTENSIONS[extension]
+    public = credential_public_status(credential)
+    width, height = conf.get("SHARE_IMAGE_SIZE")
+    name = f"{conf.get('ARTIFACT_PREFIX')}/{credential.pk}/share-{public.status}-{width}x{height}.{extension}"
+    storage = artifact_storage()
+    content_type = "image/png" if image_format == "png" else "image/jpeg"
+    if storage.exists(name):
+        with storage.open(name, "rb") as cached:
+            return cached.read(), content_type
+    context_key = credential.configuration.learning_context_key
+    data = ShareImageData(
+        learner_name=credential.learner_name,
+        type_name=credential.type_name,
+        context_name=credential.context_name,
+        issuer=get_adapter().get_organization_name(context_key),
+        issue_date=f"{credential.created:%d %B %Y}".lstrip("0"),
+        verify_url=verify_url(credential),
+        verify_code=format_code(credential.verification_code),
+        score="" if credential.score is None else f"{credential.score.normalize():f}%",
+        public_status=public.status,
+    )
+    options = resolve_options(share_image_options, credential.configuration.options())["share_image"]
+    try:
+        content, content_type = render_share_image(
+            data=data, options=options, load_asset=asset_load, size=(width, height), image_format=image_format
+        )
+    except LearningCredentialsError as exc:  # a removed background or font must not break previews
+        log.warning("Share image of %s without its assets: %s", credential.pk, exc.message)
+        content, content_type = render_share_image(
+            data=data, options={}, load_asset=asset_load, size=(width, height), image_format=image_format
+        )
+    if not storage.exists(name):
+        storage.save(name, ContentFile(content))
+    return content, content_type

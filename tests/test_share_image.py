@@ -1,0 +1,96 @@
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from learning_credentials.models import CredentialEvent
+from learning_credentials.rendering.share_image import ShareImageData, render_share_image
+from learning_credentials.services import credential_invalidate
+from tests import factories
+
+REVOKED_RED = (0xB3, 0x26, 0x1E)
+
+
+def red_pixels(image: Image.Image) -> int:
+    raw = image.convert("RGB").tobytes()
+    pixels = zip(raw[0::3], raw[1::3], raw[2::3], strict=True)
+    return sum(1 for pixel in pixels if sum(abs(a - b) for a, b in zip(pixel, REVOKED_RED, strict=True)) < 40)
+
+
+@pytest.fixture
+def credential(configuration):
+    user = factories.UserFactory(username="grace", profile__full_name="Grace Hopper")
+    return factories.CredentialFactory(user=user, configuration=configuration, score="91.50")
+
+
+def fetch(client, credential, extension="png"):
+    return client.get(f"/learning_credentials/verify/{credential.verify_uuid}/image.{extension}")
+
+
+@pytest.mark.django_db
+class TestShareImageView:
+    def test_png_of_a_valid_credential_is_cached(self, client, credential):
+        response = fetch(client, credential)
+        assert response.status_code == 200 and response["Content-Type"] == "image/png"
+        image = Image.open(io.BytesIO(response.content))
+        assert image.size == (1200, 627) and image.format == "PNG"
+        assert red_pixels(image) == 0
+        cached = f"learning_credentials/credentials/{credential.pk}/share-valid-1200x627.png"
+        assert default_storage.exists(cached)
+        assert fetch(client, credential).content == response.content
+
+    def test_jpeg_and_configured_size(self, client, credential, settings):
+        settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "SHARE_IMAGE_SIZE": (600, 314)}
+        response = fetch(client, credential, "jpg")
+        image = Image.open(io.BytesIO(response.content))
+        assert response["Content-Type"] == "image/jpeg" and image.format == "JPEG" and image.size == (600, 314)
+
+    def test_revoked_credential_gets_a_new_labelled_picture(self, client, credential):
+        valid = Image.open(io.BytesIO(fetch(client, credential).content))
+        credential_invalidate(credential=credential, category="refunded", source=CredentialEvent.Source.ADMIN)
+        revoked = Image.open(io.BytesIO(fetch(client, credential).content))
+        assert red_pixels(valid) == 0
+        assert red_pixels(revoked) > 2000
+
+    @pytest.mark.parametrize("status", ["generating", "error"])
+    def test_unfinished_credentials_have_no_image(self, client, configuration, status):
+        assert fetch(client, factories.CredentialFactory(configuration=configuration, status=status)).status_code == 404
+
+    @pytest.mark.parametrize(
+        "path", ["not-a-uuid/image.png", "12345678-1234-1234-1234-1234567890ab/image.png", "%00/image.jpg"]
+    )
+    def test_unknown_and_malformed_are_404(self, client, db, path):
+        assert client.get(f"/learning_credentials/verify/{path}").status_code == 404
+
+    def test_bad_share_image_options_are_refused(self, template_asset):
+        with pytest.raises(ValidationError, match="share_image"):
+            factories.CredentialTypeFactory(
+                custom_options={"template": "certificate-template", "share_image": {"colour": "red"}}
+            )
+
+
+@pytest.mark.rendering
+@pytest.mark.parametrize(
+    "name", ["Zoë Ångström", "Γιώργος Παπαδόπουλος", "Пётр Чайковский", "山田 太郎", "محمد عبد الله", "דוד כהן"]
+)
+def test_every_script_gets_a_font_that_has_all_its_glyphs(name):
+    from learning_credentials.rendering.share_image import _coverage, _font_chain, _font_for
+
+    font = _font_for(name, _font_chain({}, load_asset=lambda slug: b""), 40)
+    assert {ord(ch) for ch in name if not ch.isspace()} <= _coverage(font.path), font.path
+    data = ShareImageData(
+        learner_name=name,
+        type_name="Certificate",
+        context_name="Course",
+        issuer="DemoX",
+        issue_date="23 November 2026",
+        verify_url="https://lms.example.com/learning_credentials/verify/x/",
+        verify_code="7KQ2M-XW4PD",
+    )
+    content, content_type = render_share_image(
+        data=data, options={}, load_asset=lambda slug: b"", size=(1200, 627), image_format="png"
+    )
+    assert content_type == "image/png"
+    assert Image.open(io.BytesIO(content)).size == (1200, 627)
