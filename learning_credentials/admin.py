@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .assets import pdf_template_info
-from .exceptions import LearningCredentialsError, QueueUnavailable
+from .exceptions import InvalidOptions, LearningCredentialsError, QueueUnavailable
 from .forms import CredentialTypeForm, InvalidateForm, ManualIssueForm, ReissueForm
 from .identifiers import format_code, normalize_code
 from .lifecycle import Status
@@ -38,6 +38,7 @@ from .selectors import COUNTED_STATUSES, PUBLIC_STATUSES, configurations_with_st
 from .services import credential_invalidate, credential_issue_or_get, credential_reissue, credential_retry
 from .services.assets import asset_replace_file
 from .services.configuration import configuration_run_queue
+from .services.preview import credential_preview
 
 SOURCE = CredentialEvent.Source.ADMIN
 RECENT_RUNS = 10
@@ -74,17 +75,67 @@ def _type_label(types: type | tuple[type, ...]) -> str:
     )
 
 
+# --- Preview ----------------------------------------------------------------------------------------
+
+
+class PreviewMixin:
+    """A "Preview" button on the change form: a sample PDF and share image under the unsaved options."""
+
+    def preview_arguments(self, instance) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(require_POST(self.preview_view))
+        return [
+            path("preview/", view, name=_url_name(self, "preview")),
+            path("<path:object_id>/preview/", view, name=_url_name(self, "preview_object")),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        name = "preview_object" if obj is not None and obj.pk else "preview"
+        args = [obj.pk] if name == "preview_object" else []
+        context["preview_url"] = reverse(f"admin:{_url_name(self, name)}", args=args)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def preview_view(self, request: HttpRequest, object_id: str | None = None) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        if object_id and obj is None:
+            raise Http404()
+        allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        if not allowed:
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=obj is not None)(request.POST, request.FILES, instance=obj)
+        context: dict[str, Any] = {**self.admin_site.each_context(request), "opts": self.model._meta, "errors": []}
+        if not form.is_valid():
+            context["errors"] = [(field, list(messages)) for field, messages in form.errors.items()]
+        else:
+            try:
+                preview = credential_preview(**self.preview_arguments(form.save(commit=False)))
+            except InvalidOptions as exc:
+                context["errors"] = list(exc.errors.items())
+            except LearningCredentialsError as exc:
+                context["errors"] = [(gettext("generation"), [exc.message])]
+            else:
+                context.update(pdf_uri=preview.data_uri("pdf"), image_uri=preview.data_uri("image"))
+        return TemplateResponse(request, "learning_credentials/admin/preview.html", context)
+
+
 # --- Credential types ---------------------------------------------------------------------------
 
 
 @admin.register(CredentialType)
-class CredentialTypeAdmin(admin.ModelAdmin):
+class CredentialTypeAdmin(PreviewMixin, admin.ModelAdmin):
+    change_form_template = "learning_credentials/admin/type_change_form.html"
     form = CredentialTypeForm
     list_display = ("name", "slug", "retrieval_func", "generation_func", "modified")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("declared_options",)
     fields = ("name", "slug", "retrieval_func", "generation_func", "custom_options", "declared_options")
+
+    def preview_arguments(self, instance: CredentialType) -> dict[str, Any]:
+        return {"credential_type": instance, "options": instance.custom_options or {}}
 
     @admin.display(description=_("Accepted options"))
     def declared_options(self, obj: CredentialType | None) -> str:
@@ -140,7 +191,7 @@ STATUS_COUNTS = [_status_count(status) for status in COUNTED_STATUSES]
 
 
 @admin.register(CredentialConfiguration)
-class CredentialConfigurationAdmin(admin.ModelAdmin):
+class CredentialConfigurationAdmin(PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/configuration_change_form.html"
     list_display = (
         "learning_context_key",
@@ -201,6 +252,13 @@ class CredentialConfigurationAdmin(admin.ModelAdmin):
             return "-"
         all_url = reverse("admin:learning_credentials_credentialrun_changelist") + f"?configuration__id__exact={obj.pk}"
         return _render("recent_runs.html", {"runs": obj.runs.all()[:RECENT_RUNS], "all_url": all_url})
+
+    def preview_arguments(self, instance: CredentialConfiguration) -> dict[str, Any]:
+        return {
+            "credential_type": instance.credential_type,
+            "options": instance.options(),
+            "context_key": instance.learning_context_key,
+        }
 
     def get_urls(self) -> list[URLPattern]:
         return [

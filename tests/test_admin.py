@@ -1,5 +1,8 @@
 """The Django admin, through the test client as platform staff would use it."""
 
+import base64
+import io
+
 import pytest
 from celery import current_app
 from django.contrib.messages import get_messages
@@ -10,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from learning_credentials.assets import pdf_template_info
 from learning_credentials.identifiers import format_code
@@ -443,3 +447,59 @@ class TestAssets:
             asset_replace_file(asset=template_asset, new_file=ContentFile(factories.template_pdf("V2"), name="v2.pdf"))
         assert not default_storage.exists(old_name)
         assert default_storage.exists(other.file.name)
+
+
+class TestPreview:
+    """The Preview button posts the unsaved change form; the sample renders and nothing is recorded."""
+
+    def form_data(self, configuration, **overrides):
+        data = {
+            "learning_context_key": str(configuration.learning_context_key),
+            "credential_type": configuration.credential_type_id,
+            "custom_options": "{}",
+            "enabled": "on",
+            "schedule_type": "interval",
+            "interval_every": "1",
+            "interval_period": "hours",
+            "crontab": "0 3 * * *",
+        }
+        return {**data, **overrides}
+
+    def test_configuration_preview_renders_a_sample_and_writes_nothing(self, admin_client, configuration):
+        from learning_credentials.models import Credential, CredentialConfiguration
+
+        before = CredentialConfiguration.objects.get(pk=configuration.pk).custom_options
+        url = reverse("admin:learning_credentials_credentialconfiguration_preview_object", args=[configuration.pk])
+        response = admin_client.post(url, self.form_data(configuration, custom_options='{"font": "Times-Roman"}'))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "data:application/pdf;base64," in html and "data:image/png;base64," in html
+        pdf = base64.b64decode(html.split("data:application/pdf;base64,")[1].split('"')[0])
+        text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+        assert "Alex Sample-Learner" in text and "Introduction to Computing" in text
+        assert CredentialConfiguration.objects.get(pk=configuration.pk).custom_options == before
+        assert not Credential.objects.exists()
+
+    def test_preview_shows_validation_errors_instead_of_a_file(self, admin_client, configuration):
+        url = reverse("admin:learning_credentials_credentialconfiguration_preview_object", args=[configuration.pk])
+        response = admin_client.post(url, self.form_data(configuration, custom_options='{"font": "Comic Sans"}'))
+        html = response.content.decode()
+        assert "unknown font" in html
+        assert "data:application/pdf" not in html
+
+    def test_type_preview_on_the_add_page(self, admin_client, template_asset):
+        url = reverse("admin:learning_credentials_credentialtype_preview")
+        data = {
+            "name": "New type",
+            "slug": "new-type",
+            "retrieval_func": "course_completion",
+            "generation_func": "pdf_credential",
+            "custom_options": '{"template": "certificate-template"}',
+        }
+        response = admin_client.post(url, data)
+        assert "data:application/pdf;base64," in response.content.decode()
+        from learning_credentials.models import CredentialType
+
+        assert not CredentialType.objects.filter(slug="new-type").exists()
+        page = admin_client.get(reverse("admin:learning_credentials_credentialtype_add")).content.decode()
+        assert f'formaction="{url}"' in page

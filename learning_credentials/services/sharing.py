@@ -10,7 +10,7 @@ from ..exceptions import LearningCredentialsError
 from ..identifiers import format_code
 from ..models import Credential
 from ..registry import resolve_options
-from ..rendering.share_image import ShareImageData, render_share_image, share_image_options
+from ..rendering.share_image import ShareImageData, format_date, render_share_image, share_image_options
 from ..selectors import credential_public_status, verify_url
 from .common import artifact_storage, asset_load
 
@@ -39,7 +39,7 @@ def credential_share_image(*, credential: Credential, extension: str) -> tuple[b
         type_name=credential.type_name,
         context_name=credential.context_name,
         issuer=get_adapter().get_organization_name(context_key),
-        issue_date=f"{credential.created:%d %B %Y}".lstrip("0"),
+        issue_date=format_date(credential.created.date()),
         verify_url=verify_url(credential),
         verify_code=format_code(credential.verification_code),
         score="" if credential.score is None else f"{credential.score.normalize():f}%",
