@@ -378,6 +378,13 @@ class Credential(TimeStampedModel):
         db_index=True,
         help_text=_("The host's order or payment id this credential was issued under; used by refunds."),
     )
+    template_version = models.CharField(
+        _("template version"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("SHA-256 of the template the PDF was made from; the stored PDF never changes afterwards."),
+    )
     attempts = models.PositiveSmallIntegerField(
         _("generation attempts"),
         default=0,

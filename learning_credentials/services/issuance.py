@@ -226,7 +226,10 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
                 transaction.on_commit(lambda: artifact_delete(name))
                 return locked
             locked.artifact = name
-            credential_transition(credential=locked, to=Status.AVAILABLE, source=source, update_fields=("artifact",))
+            locked.template_version = getattr(artifact, "template_version", "")
+            credential_transition(
+                credential=locked, to=Status.AVAILABLE, source=source, update_fields=("artifact", "template_version")
+            )
             if conf.get("EMAIL_ENABLED"):
                 _queue_email(locked)
     except BaseException:
