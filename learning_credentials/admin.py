@@ -34,6 +34,7 @@ from .models import (
     ScheduleType,
 )
 from .registry import function_options, generation_functions, retrieval_functions
+from .rendering.share_image import share_image_options
 from .selectors import COUNTED_STATUSES, PUBLIC_STATUSES, configurations_with_stats, invalidation_reasons
 from .services import credential_invalidate, credential_issue_or_get, credential_reissue, credential_retry
 from .services.assets import asset_replace_file
@@ -149,10 +150,10 @@ class CredentialTypeAdmin(PreviewMixin, admin.ModelAdmin):
         else:
             selected = [(retrieval_functions, obj.retrieval_func), (generation_functions, obj.generation_func)]
         sections = []
-        for registry, key in selected:
-            section: dict[str, Any] = {"title": f"{registry.prefix}{key}"}
+        for registry, key in [*selected, (None, "share image")]:
+            section: dict[str, Any] = {"title": f"{registry.prefix}{key}" if registry else key}
             try:
-                options = function_options(registry.get(key))
+                options = function_options(registry.get(key) if registry else share_image_options)
             except LearningCredentialsError as exc:
                 section["error"] = exc.message
             else:
@@ -286,24 +287,27 @@ class CredentialConfigurationAdmin(PreviewMixin, admin.ModelAdmin):
 
     def _queue_runs(self, request: HttpRequest, configurations) -> None:
         """Queue a run of each configuration; a broker that is down would fail them all, so stop at the first."""
-        configurations = list(configurations)
+        queued = []
         for index, configuration in enumerate(configurations):
             try:
                 configuration_run_queue(configuration=configuration, source=SOURCE)
             except QueueUnavailable as exc:
-                not_queued, configurations = configurations[index:], configurations[:index]
+                not_queued = ", ".join(map(str, list(configurations)[index:]))
                 self.message_user(
                     request,
                     gettext("Not queued: %(configurations)s. %(error)s")
-                    % {"configurations": ", ".join(map(str, not_queued)), "error": exc.message},
+                    % {"configurations": not_queued, "error": exc.message},
                     messages.ERROR,
                 )
                 break
-        if configurations:
+            except LearningCredentialsError as exc:  # disabled configuration, kill switch
+                self.message_user(request, f"{configuration}: {exc.message}", messages.WARNING)
+            else:
+                queued.append(configuration)
+        if queued:
             self.message_user(
                 request,
-                gettext("A run was queued for: %(configurations)s.")
-                % {"configurations": ", ".join(map(str, configurations))},
+                gettext("A run was queued for: %(configurations)s.") % {"configurations": ", ".join(map(str, queued))},
                 messages.SUCCESS,
             )
 

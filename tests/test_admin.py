@@ -503,3 +503,15 @@ class TestPreview:
         assert not CredentialType.objects.filter(slug="new-type").exists()
         page = admin_client.get(reverse("admin:learning_credentials_credentialtype_add")).content.decode()
         assert f'formaction="{url}"' in page
+
+
+def test_generate_now_on_a_disabled_configuration_warns_instead_of_failing(admin_client, configuration):
+    from learning_credentials.models import CredentialRun
+
+    configuration.enabled = False
+    configuration.save()
+    url = reverse("admin:learning_credentials_credentialconfiguration_generate_now", args=[configuration.pk])
+    response = admin_client.post(url, follow=True)
+    assert response.status_code == 200
+    assert any("is disabled" in str(message) for message in get_messages(response.wsgi_request))
+    assert not CredentialRun.objects.exists()
