@@ -21,9 +21,23 @@ class LearningCredentialsConfig(AppConfig):
                 "test": {"relative_path": "settings.test"},
             },
         },
-        # edx-django-utils imports learning_credentials.handlers even while the receiver list is empty.
+        # Open edX events that start event-driven issuance; handlers.py says which event serves which setup.
         "signals_config": {
-            "lms.djangoapp": {"relative_path": "handlers", "receivers": []},
+            "lms.djangoapp": {
+                "relative_path": "handlers",
+                "receivers": [
+                    {
+                        "receiver_func_name": "handle_course_passing_status_updated",
+                        "signal_path": "openedx_events.learning.signals.COURSE_PASSING_STATUS_UPDATED",
+                        "dispatch_uid": "learning_credentials.course_passing_status_updated",
+                    },
+                    {
+                        "receiver_func_name": "handle_persistent_grade_summary_changed",
+                        "signal_path": "openedx_events.learning.signals.PERSISTENT_GRADE_SUMMARY_CHANGED",
+                        "dispatch_uid": "learning_credentials.persistent_grade_summary_changed",
+                    },
+                ],
+            },
         },
     }
 

@@ -36,6 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_VIA_ACE": "auto",
     # Share image size in pixels (1200x627 suits LinkedIn link previews); served as PNG or JPEG.
     "SHARE_IMAGE_SIZE": (1200, 627),
+    # Seconds an on-demand request (the eligibility POST, the browser certificate route) may spend
+    # issuing and generating a new credential itself; past it, generation goes on in the background
+    # and the API answers 202. 0 always queues.
+    "ON_DEMAND_BUDGET_SECONDS": 2.0,
+    # Days a learner must wait between two name-change reissues of the same credential (per
+    # configuration); 0 lifts the limit. Staff reissues in the admin are not limited.
+    "NAME_CHANGE_REISSUE_PERIOD_DAYS": 30,
 }
 
 

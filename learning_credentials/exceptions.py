@@ -102,3 +102,51 @@ class QueueUnavailable(LearningCredentialsError):
     """The Celery broker cannot be reached; the work was not queued."""
 
     code = "queue_unavailable"
+
+
+class AccessDenied(LearningCredentialsError):
+    """The signed-in user may not act on or look at this learner's data."""
+
+    code = "access_denied"
+
+
+class UnknownLearner(LearningCredentialsError):
+    """No user has the given username."""
+
+    code = "unknown_learner"
+
+
+class NotEnrolled(LearningCredentialsError):
+    """The learner is not actively enrolled in the learning context."""
+
+    code = "not_enrolled"
+
+
+class NotConfigured(LearningCredentialsError):
+    """The credential type is not configured in the learning context."""
+
+    code = "not_configured"
+
+
+class LearnerNotEligible(NotEligible):
+    """The learner does not meet the credential's criteria yet; ``progress`` says how far they are."""
+
+    def __init__(self, message: str = "", *, progress: dict | None = None):
+        self.progress = progress or {}
+        super().__init__(message)
+
+
+class NameUnchanged(IssuanceRefused):
+    """The learner's name in the host is the one printed on the credential; there is nothing to reissue."""
+
+    code = "name_unchanged"
+
+
+class ReissueTooSoon(IssuanceRefused):
+    """The learner already had this credential reissued for a name change within the allowed period."""
+
+    code = "reissue_too_soon"
+
+    def __init__(self, message: str = "", *, retry_after: int = 0):
+        self.retry_after = retry_after
+        super().__init__(message)

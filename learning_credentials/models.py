@@ -400,11 +400,33 @@ class Credential(TimeStampedModel):
         editable=False,
         help_text=_("When the learner was emailed that the credential is available; set once."),
     )
+    duplicate_attempts = models.PositiveIntegerField(
+        _("duplicate attempts"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "How many times a path (schedule, event, host notification, admin) tried to issue this credential again; "
+            "the first attempt in each hour is also written to the audit trail."
+        ),
+    )
+    last_duplicate_at = models.DateTimeField(
+        _("last duplicate attempt"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When a path last tried to issue this credential again."),
+    )
 
     class Meta:
         verbose_name = _("credential")
         verbose_name_plural = _("credentials")
         ordering = ["-created"]
+        permissions = [
+            (
+                "report_progress",
+                _("Can report learners' progress (POST /api/learning_credentials/v1/progress/)"),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "configuration", "active"], name="lc_one_live_credential_per_user_configuration"

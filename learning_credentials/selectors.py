@@ -2,15 +2,19 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
+from opaque_keys.edx.keys import LearningContextKey
 
 from . import conf
 from .adapters import get_adapter
+from .exceptions import AccessDenied, LearningCredentialsError, NotConfigured, NotEnrolled, UnknownLearner
 from .identifiers import normalize_code, parse_uuid
 from .lifecycle import Status
-from .models import Credential, CredentialConfiguration, CredentialRun, InvalidationReason
+from .models import Credential, CredentialConfiguration, CredentialEvent, CredentialRun, InvalidationReason
 
 PUBLIC_STATUSES = (Status.AVAILABLE, Status.INVALIDATED)
 
@@ -117,4 +121,192 @@ def configurations_with_stats(queryset: QuerySet[CredentialConfiguration]) -> Qu
         },
         last_run_started=Subquery(last_run.values("started_at")[:1]),
         last_run_finished=Subquery(last_run.values("finished_at")[:1]),
+    )
+
+
+def user_is_context_staff(user, context_key) -> bool:
+    """Platform staff, or the context's course staff as the adapter says."""
+    return bool(user.is_staff) or get_adapter().is_course_staff(user, context_key)
+
+
+def learner_resolve(*, viewer, context_key, username: str | None = None):
+    """The learner whose data ``viewer`` asks for: themselves, or anyone for staff of the context.
+
+    AccessDenied when a learner names somebody else; UnknownLearner when staff name nobody.
+    """
+    if not username or username == viewer.get_username():
+        return viewer
+    if not user_is_context_staff(viewer, context_key):
+        raise AccessDenied("You may only look at your own progress.")
+    user_model = get_user_model()
+    learner = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+    if learner is None:
+        raise UnknownLearner(f"There is no user '{username:.150}'.")
+    return learner
+
+
+def user_is_enrolled(*, user_id: int, context_key) -> bool:
+    return user_id in get_adapter().get_enrolled_user_ids(context_key, [user_id])
+
+
+def configuration_get_for_type(*, context_key, type_key: str) -> CredentialConfiguration:
+    """The configuration of credential type ``type_key`` in a context, enabled or not; NotConfigured if none."""
+    configuration = (
+        CredentialConfiguration.objects.select_related("credential_type")
+        .filter(learning_context_key=context_key, credential_type__slug=type_key)
+        .first()
+    )
+    if configuration is None:
+        raise NotConfigured(f"'{type_key:.64}' is not a credential of {context_key}.")
+    return configuration
+
+
+def credential_held(*, user_id: int, configuration: CredentialConfiguration) -> Credential | None:
+    """The learner's live credential of a configuration, else their latest invalidated one, else None."""
+    held = Credential.objects.filter(user_id=user_id, configuration=configuration).select_related(
+        "configuration__credential_type", "user"
+    )
+    return held.filter(active=True).first() or held.order_by("-created").first()
+
+
+@dataclass(frozen=True)
+class EligibilityEntry:
+    """One enabled credential type of a context as one learner stands towards it."""
+
+    configuration: CredentialConfiguration
+    eligible: bool
+    score: Decimal | None
+    # The retrieval function's facts (current vs required; per step for a learning path); None
+    # when the learner has none (not enrolled) or the criteria could not be judged (see error).
+    progress: dict | None
+    credential: Credential | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EligibilityListing:
+    context_key: LearningContextKey
+    context_name: str
+    learner: object
+    enrolled: bool
+    issuance_enabled: bool
+    entries: list[EligibilityEntry]
+
+
+def eligibility_listing(*, viewer, context_key, username: str | None = None) -> EligibilityListing:
+    """Each enabled credential type of a context with the learner's progress and credential.
+
+    Learners see themselves; staff of the context may name another learner (``username``) and
+    see learners who are not enrolled. Everyone else gets NotEnrolled for a context they are
+    not enrolled in.
+    """
+    from .services.issuance import configuration_evaluate  # services import this module
+
+    learner = learner_resolve(viewer=viewer, context_key=context_key, username=username)
+    enrolled = user_is_enrolled(user_id=learner.pk, context_key=context_key)
+    if not enrolled and not user_is_context_staff(viewer, context_key):
+        raise NotEnrolled(f"You are not enrolled in {context_key}.")
+    configurations = (
+        CredentialConfiguration.objects.filter(learning_context_key=context_key, enabled=True)
+        .select_related("credential_type")
+        .order_by("credential_type__name")
+    )
+    held: dict[int, Credential] = {}
+    for credential in credentials_for_user(user_id=learner.pk, context_key=context_key).order_by("-created"):
+        current = held.get(credential.configuration_id)
+        if current is None or (credential.active and not current.active):
+            held[credential.configuration_id] = credential
+    entries = []
+    for configuration in configurations:
+        verdict, error = None, None
+        if enrolled:
+            try:
+                verdict = configuration_evaluate(configuration=configuration, user_ids=[learner.pk]).get(learner.pk)
+            except LearningCredentialsError as exc:
+                error = exc.code
+        entries.append(
+            EligibilityEntry(
+                configuration=configuration,
+                eligible=bool(verdict and verdict.eligible),
+                score=verdict.score if verdict else None,
+                progress=verdict.details if verdict else None,
+                credential=held.get(configuration.pk),
+                error=error,
+            )
+        )
+    return EligibilityListing(
+        context_key=context_key,
+        context_name=get_adapter().get_context_names([context_key]).get(context_key, str(context_key)),
+        learner=learner,
+        enrolled=enrolled,
+        issuance_enabled=bool(conf.get("ENABLED")),
+        entries=entries,
+    )
+
+
+def credential_get_visible(*, uuid: str, user) -> Credential | None:
+    """The credential ``user`` may see (owner, platform staff, course staff), or None."""
+    parsed = parse_uuid(uuid)
+    if parsed is None:
+        return None
+    credential = (
+        Credential.objects.select_related("configuration__credential_type", "user", "replaced_by")
+        .filter(pk=parsed)
+        .first()
+    )
+    return credential if credential is not None and user_may_see(user, credential) else None
+
+
+# Keys of an audit event's details a learner may read. Anything else (a key added later
+# included) is for staff only.
+LEARNER_EVENT_DETAILS = frozenset({"category", "replaces", "replaced_by", "eligibility"})
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit event as a given reader may see it."""
+
+    id: int
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    source: str
+    created: datetime
+    # "learner" (the holder), "staff" (anyone else who acted) or "system".
+    actor_role: str
+    # Staff readers only: the acting user's username.
+    actor: str | None
+    reason: str | None
+    details: dict
+
+
+def credential_events(*, credential: Credential) -> QuerySet[CredentialEvent]:
+    return CredentialEvent.objects.filter(credential=credential).select_related("actor").order_by("created", "id")
+
+
+def audit_entry(event: CredentialEvent, *, credential: Credential, full: bool) -> AuditEntry:
+    """An event for staff (``full``) or for the holder: without other people's identities or staff text.
+
+    The holder sees who acted only as a role, a reason only when they acted themselves (staff
+    reasons and error messages are internal), and only the details in LEARNER_EVENT_DETAILS.
+    """
+    role = "system" if event.actor_id is None else "learner" if event.actor_id == credential.user_id else "staff"
+    if full:
+        actor = event.actor.get_username() if event.actor is not None else None
+        reason, details = event.reason or None, event.details or {}
+    else:
+        actor = None
+        reason = (event.reason or None) if role == "learner" else None
+        details = {key: value for key, value in (event.details or {}).items() if key in LEARNER_EVENT_DETAILS}
+    return AuditEntry(
+        id=event.pk,
+        kind=event.kind,
+        from_status=event.from_status or None,
+        to_status=event.to_status or None,
+        source=event.source,
+        created=event.created,
+        actor_role=role,
+        actor=actor,
+        reason=reason,
+        details=details,
     )

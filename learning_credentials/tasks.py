@@ -10,6 +10,7 @@ from django.db import InterfaceError, OperationalError
 from .services import credential_generate
 from .services.configuration import configuration_issue_chunk, configuration_run, configurations_run_all
 from .services.notification import credential_notify
+from .services.progress import learner_progress_check
 
 # Errors worth another try: the database or a network peer may be back in a moment.
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
@@ -41,6 +42,15 @@ def issue_chunk(
 ) -> dict:
     """Issue and generate one chunk of a run."""
     return configuration_issue_chunk(configuration_id=configuration_id, user_ids=user_ids, run_id=run_id, source=source)
+
+
+@shared_task(name="learning_credentials.check_learner", acks_late=True, **RETRY)
+def check_learner(user_id: int, context_key: str, source: str = "event", order_reference: str = "") -> dict[str, str]:
+    """Check one learner whose progress changed against the configurations it affects, and issue."""
+    outcomes = learner_progress_check(
+        user_id=user_id, context_key=context_key, source=source, order_reference=order_reference
+    )
+    return {str(configuration_id): outcome for configuration_id, outcome in outcomes.items()}
 
 
 @shared_task(name="learning_credentials.generate_credential", acks_late=True, **RETRY)

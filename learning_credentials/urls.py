@@ -15,5 +15,10 @@ urlpatterns = [
     ),
     path("learning_credentials/verify/<path:verify_uuid>/", views.verify_page, name="verify"),
     path("learning_credentials/credentials/<str:uuid>/download/", views.credential_download, name="download"),
+    path(
+        "learning_credentials/courses/<str:context_key>/<str:type_key>/certificate/",
+        views.credential_on_demand,
+        name="on-demand-certificate",
+    ),
     path("api/learning_credentials/v1/", include("learning_credentials.rest_api.v1.urls")),
 ]

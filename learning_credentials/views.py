@@ -1,17 +1,35 @@
 """Server-rendered public pages."""
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.html import format_html
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from . import conf
 from .adapters import get_adapter
-from .identifiers import format_code
+from .exceptions import (
+    InvalidContextKey,
+    IssuanceRefused,
+    LearnerNotEligible,
+    NotConfigured,
+    NotEnrolled,
+    QueueUnavailable,
+)
+from .identifiers import format_code, parse_context_key
 from .lifecycle import Status
 from .models import Credential
-from .selectors import credential_get_for_download, credential_get_public, credential_public_status
+from .selectors import (
+    configuration_get_for_type,
+    credential_get_for_download,
+    credential_get_public,
+    credential_public_status,
+)
 from .services.common import artifact_storage
+from .services.on_demand import credential_request
 from .services.sharing import credential_share_image
 
 
@@ -73,3 +91,50 @@ def verify_image(request, verify_uuid: str, extension: str):
     response = HttpResponse(content, content_type=content_type)
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+def _message_page(title: str, message: str, *, status: int, refresh: int | None = None) -> HttpResponse:
+    response = HttpResponse(
+        format_html(
+            '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{}</title></head>'
+            "<body><main><h1>{}</h1><p>{}</p></main></body></html>",
+            title,
+            title,
+            message,
+        ),
+        status=status,
+    )
+    if refresh:
+        response["Refresh"] = str(refresh)
+        response["Retry-After"] = str(refresh)
+    return response
+
+
+@login_required
+@require_safe
+@transaction.non_atomic_requests
+def credential_on_demand(request, context_key: str, type_key: str):
+    """The signed-in learner's PDF, issued on this first request when they qualify (seed 002's route).
+
+    The rules of POST /api/learning_credentials/v1/eligibility/<context_key>/<type_key>/; a
+    credential still being generated gets a page that reloads itself until the PDF is ready.
+    """
+    try:
+        configuration = configuration_get_for_type(context_key=parse_context_key(context_key), type_key=type_key)
+        credential, _outcome = credential_request(user=request.user, configuration=configuration)
+    except (InvalidContextKey, NotConfigured, NotEnrolled):
+        raise Http404() from None
+    except LearnerNotEligible as exc:
+        return _message_page(_("Not available yet"), exc.message, status=403)
+    except IssuanceRefused as exc:
+        return _message_page(_("Not available"), exc.message, status=409)
+    except QueueUnavailable:
+        message = _("Your credential could not be prepared just now. Please try again in a few minutes.")
+        return _message_page(_("Please try again"), message, status=503, refresh=60)
+    if credential.status == Status.AVAILABLE:
+        return _pdf_response(credential, disposition="attachment")
+    if credential.status == Status.GENERATING:
+        message = _("Your credential is being generated. This page reloads by itself until it is ready.")
+        return _message_page(_("Almost there"), message, status=202, refresh=5)
+    message = _("Your credential could not be generated yet; it will be tried again. Please come back later.")
+    return _message_page(_("Not ready"), message, status=503)

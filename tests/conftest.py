@@ -13,6 +13,8 @@ def _isolated_settings(settings, tmp_path):
     settings.LMS_ROOT_URL = "https://lms.example.com"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.LEARNING_CREDENTIALS = {"ADAPTER": "sandbox.lms.adapter.SandboxAdapter"}
+    # The sandbox reports every grade and completion change (issuing at once); tests about that turn it on.
+    settings.SANDBOX_NOTIFY_PROGRESS = False
 
 
 @pytest.fixture(autouse=True)

@@ -114,3 +114,8 @@ def set_grade(
         assessment_id=assessment_id,
         defaults={"category": category, "earned": earned, "possible": possible},
     )
+
+
+def list_assessment(course: lms.Course, assessment_id: str, category: str) -> None:
+    """Put an assessment on the course's list of graded assessments (taken or not)."""
+    lms.Assessment.objects.get_or_create(course=course, assessment_id=assessment_id, defaults={"category": category})

@@ -32,7 +32,12 @@ def helper():
 
 
 def test_builtin_functions_are_discovered_by_prefix():
-    assert retrieval_functions.keys() == ["completion_and_grades", "course_completion", "subsection_grades"]
+    assert retrieval_functions.keys() == [
+        "completion_and_grades",
+        "completion_and_perfect_assessments",
+        "course_completion",
+        "subsection_grades",
+    ]
     assert generation_functions.keys() == ["pdf_credential"]
     assert retrieval_functions.get("course_completion") is retrieve_course_completion
 
@@ -76,7 +81,10 @@ def test_system_check_reports_conflicting_plugins(installed_plugin):
 
 
 def test_unknown_key_lists_what_is_registered():
-    with pytest.raises(UnknownFunction, match="registered: completion_and_grades, course_completion"):
+    with pytest.raises(
+        UnknownFunction,
+        match="registered: completion_and_grades, completion_and_perfect_assessments, course_completion",
+    ):
         retrieval_functions.get("nope")
 
 

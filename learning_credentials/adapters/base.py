@@ -43,7 +43,8 @@ class LearnerGrades:
     percent: float
     # Every category of the grading policy; 0.0 where nothing is graded yet.
     by_category: dict[str, float] = field(default_factory=dict)
-    # Assessment id -> fraction earned, for criteria that look at each assessment.
+    # Every graded assessment of the course -> fraction earned, 0.0 for one the learner has not
+    # taken, for criteria that look at each assessment (e.g. all at 100%).
     by_assessment: dict[str, float] = field(default_factory=dict)
 
 

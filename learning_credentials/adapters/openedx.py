@@ -54,7 +54,11 @@ def _category_grades(grader_result: dict, weights: dict[str, float]) -> dict[str
 
 
 def _assessment_grades(course_grade) -> dict[str, float]:
-    """Fraction earned on each graded subsection; the platform leaves out those worth no points."""
+    """Fraction earned on each graded subsection of the course, 0.0 on one not attempted.
+
+    The course grade covers the whole course structure, so skipped subsections are there too;
+    the platform leaves out those worth no points.
+    """
     return {
         str(location): subsection.graded_total.earned / subsection.graded_total.possible
         for subsections in course_grade.graded_subsections_by_format().values()

@@ -21,6 +21,8 @@ from . import Eligibility
 
 CourseCheck = Callable[[LearningContextKey, list[int]], dict[int, Eligibility]]
 EPSILON = 1e-9
+# Ids of imperfect assessments kept in an eligibility's details (the audit trail), at most.
+MAX_LISTED_ASSESSMENTS = 50
 
 
 def _percentage(value) -> None:
@@ -169,3 +171,48 @@ def retrieve_completion_and_grades(
     """Eligible when both the completion and the grade criteria are met."""
     check = _both(_completion_check(adapter, options), _grades_check(adapter, options))
     return _evaluate(adapter, context_key, user_ids, check)
+
+
+def _perfect_assessments_check(adapter: HostAdapter) -> CourseCheck:
+    """Every unit completed (course completion 100%) and every graded assessment at 100%, one by one.
+
+    The host's course completion reaches 100% only when every unit (every completable block) is
+    complete. ``by_assessment`` lists every graded assessment of the course, 0.0 for one not
+    taken, so a skipped quiz fails the learner as a weak one does; category averages play no
+    part. A learner without graded assessments (or a course without any) is not eligible.
+    """
+
+    def check(course_key, user_ids):
+        completion = adapter.get_completion(course_key, user_ids)
+        grades = adapter.get_grades(course_key, user_ids)
+        results = {}
+        for user_id in user_ids:
+            done = completion.get(user_id, 0.0)
+            learner = grades.get(user_id)
+            assessments = learner.by_assessment if learner else {}
+            imperfect = sorted(key for key, fraction in assessments.items() if fraction + EPSILON < 1.0)
+            results[user_id] = Eligibility(
+                eligible=done + EPSILON >= 1.0 and bool(assessments) and not imperfect,
+                score=_percent(learner.percent) if learner else None,
+                details={
+                    "completion": float(_percent(done)),
+                    "required_completion": 100,
+                    "assessments": len(assessments),
+                    "perfect_assessments": len(assessments) - len(imperfect),
+                    "imperfect_assessments": imperfect[:MAX_LISTED_ASSESSMENTS],
+                },
+            )
+        return results
+
+    return check
+
+
+@declare_options()
+def retrieve_completion_and_perfect_assessments(
+    *, adapter: HostAdapter, context_key, options: dict, user_ids=None
+) -> dict[int, Eligibility]:
+    """Eligible when every unit is completed and every graded assessment scored 100% (each one, not an average).
+
+    For learning paths, in every step. The score is the host's course grade.
+    """
+    return _evaluate(adapter, context_key, user_ids, _perfect_assessments_check(adapter))

@@ -1,14 +1,18 @@
 """Generation functions turn a credential's facts into an artifact; see rendering.builtin."""
 
+import hashlib
 import string
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
+from typing import Protocol
 
-AssetLoader = Callable[[str], bytes]
+from .cache import BoundedCache
 
-# Placeholder -> what it stands for. Text options may use these and nothing else.
+# Placeholder -> what it stands for. Text options may use these and nothing else; other parts of
+# the app add theirs with register_placeholder and supply the values in CredentialData.extra.
 PLACEHOLDERS: dict[str, str] = {
     "name": "the learner's full name at issue time",
     "context_name": "the course or learning path name",
@@ -20,6 +24,19 @@ PLACEHOLDERS: dict[str, str] = {
     "verify_code": "the short verification code, e.g. 7KQ2M-XW4PD",
     "score": "the score in percent, when the credential has one",
 }
+
+
+def register_placeholder(name: str, description: str) -> None:
+    """Offer ``{name}`` to every text option; its value comes from ``CredentialData.extra[name]``.
+
+    Idempotent, so a module may register at import time; two parts of the app claiming one name
+    with different meanings is a programming error and raises ValueError.
+    """
+    if not name.isidentifier():
+        raise ValueError(f"placeholder names are identifiers, not {name!r}")
+    if PLACEHOLDERS.get(name, description) != description:
+        raise ValueError(f"placeholder {{{name}}} is already registered as {PLACEHOLDERS[name]!r}")
+    PLACEHOLDERS[name] = description
 
 
 @dataclass(frozen=True)
@@ -35,9 +52,13 @@ class CredentialData:
     verify_uuid: str
     verify_code: str
     score: Decimal | None = None
+    # Values of placeholders other subsystems registered (e.g. credits); a missing one prints empty.
+    extra: Mapping[str, str] = field(default_factory=dict)
 
     def placeholders(self) -> dict[str, str]:
         return {
+            **dict.fromkeys(PLACEHOLDERS, ""),
+            **self.extra,
             "name": self.learner_name,
             "context_name": self.context_name,
             "context_key": self.context_key,
@@ -52,22 +73,70 @@ class CredentialData:
 
 @dataclass(frozen=True)
 class Artifact:
-    """What a generation function returns: the file's bytes and how to serve them."""
+    """What a generation function returns: the file's bytes, how to serve them and what made them."""
 
     content: bytes
     content_type: str
     extension: str
+    # Content hash of the template asset the artifact was drawn on, recorded with the credential.
+    template_version: str = ""
+
+
+class Asset(Protocol):
+    """What ``load_asset(slug)`` returns: identity and version at once, the bytes only when read."""
+
+    slug: str
+    kind: str
+    content_hash: str
+
+    @property
+    def data(self) -> bytes: ...
+
+
+@dataclass(frozen=True, eq=False)
+class AssetFile:
+    """An Asset whose bytes are read on first use, so caches keyed on the version skip the read."""
+
+    slug: str
+    kind: str
+    content_hash: str
+    read: Callable[[], bytes] = field(repr=False)
+
+    @cached_property
+    def data(self) -> bytes:
+        return self.read()
+
+    @classmethod
+    def from_bytes(cls, slug: str, data: bytes, kind: str = "") -> "AssetFile":
+        return cls(slug=slug, kind=kind, content_hash=hashlib.sha256(data).hexdigest(), read=lambda: data)
+
+
+# A loader may still return plain bytes (older plugins and simple callers); see as_asset.
+AssetLoader = Callable[[str], Asset | bytes]
+
+# File bytes by (slug, content hash), shared by loaders that read from storage; bounded by size.
+asset_bytes_cache: BoundedCache[tuple[str, str], bytes] = BoundedCache(
+    max_entries=16, max_weight=64 * 1024 * 1024, weigh=len
+)
+
+
+def as_asset(slug: str, loaded: Asset | bytes) -> Asset:
+    """What a loader returned, as an Asset: plain bytes get their hash as the version."""
+    return AssetFile.from_bytes(slug, bytes(loaded)) if isinstance(loaded, bytes | bytearray) else loaded
 
 
 def check_placeholders(text: str) -> None:
     """Raise ValueError when ``text`` is malformed or uses an unknown placeholder ({{ escapes a brace)."""
     try:
-        fields = [name for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
         raise ValueError(f"malformed text {text!r}: {exc}; write {{{{ for a literal brace") from exc
-    for name in fields:
+    for name, spec, conversion in fields:
         if name not in PLACEHOLDERS:
-            raise ValueError(f"unknown placeholder {{{name}}}; known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+            known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+            raise ValueError(f"unknown placeholder {{{name}}}; known: {known}; write {{{{ for a literal brace")
+        if spec or conversion:
+            raise ValueError(f"placeholder {{{name}}} takes no format or conversion; write {{{name}}}")
 
 
 def fill_placeholders(text: str, data: CredentialData) -> str:

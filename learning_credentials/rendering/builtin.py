@@ -8,137 +8,143 @@ They are pure with respect to our tables: assets come through ``load_asset`` and
 result is returned, never stored here.
 """
 
-import hashlib
-import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
-from reportlab.lib.colors import HexColor
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfmetrics import standardFonts, stringWidth
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
-from reportlab.pdfgen.canvas import Canvas
-
-from ..exceptions import GenerationFailed
-from ..registry import Option, declare_options
-from . import Artifact, AssetLoader, CredentialData, check_placeholders, fill_placeholders
-
-ALIGNMENTS = ("left", "center", "right")
-# Standard elements and their defaults; y is a fraction of the page height unless given in points.
-STANDARD_ELEMENTS = {
-    "name": {"text": "{name}", "size": 32, "y_fraction": 0.55},
-    "context_name": {"text": "{context_name}", "size": 20, "y_fraction": 0.44},
-    "issue_date": {"text": "{issue_date}", "size": 12, "y_fraction": 0.33},
-    "verify_url": {"text": "Verify at {verify_url}", "size": 9, "y_fraction": 0.07},
-}
-ELEMENT_KEYS = {"text", "x", "y", "size", "color", "align"}
-
-
-def _check_elements(elements: dict) -> None:
-    for name, element in elements.items():
-        if element is False:
-            if name not in STANDARD_ELEMENTS:
-                raise ValueError(
-                    f"'{name}': only standard elements ({', '.join(STANDARD_ELEMENTS)}) can be hidden with false"
-                )
-            continue
-        if not isinstance(element, dict):
-            raise ValueError(f"'{name}' must be an object or false")
-        unknown = set(element) - ELEMENT_KEYS
-        if unknown:
-            raise ValueError(f"'{name}' has unknown keys {sorted(unknown)}; accepted: {sorted(ELEMENT_KEYS)}")
-        if name not in STANDARD_ELEMENTS and "text" not in element:
-            raise ValueError(f"custom element '{name}' needs a text")
-        if "text" in element:
-            if not isinstance(element["text"], str):
-                raise ValueError(f"'{name}'.text must be a string")
-            check_placeholders(element["text"])
-        for key in ("x", "y", "size"):
-            value = element.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
-                raise ValueError(f"'{name}'.{key} must be a non-negative number of points")
-        if element.get("align", "center") not in ALIGNMENTS:
-            raise ValueError(f"'{name}'.align must be one of {', '.join(ALIGNMENTS)}")
-        if "color" in element:
-            _color(element["color"], name)
+from ..exceptions import GenerationFailed, InvalidOptions, LearningCredentialsError
+from ..registry import Option, declare_options, resolve_options, validate_options
+from . import Artifact, Asset, AssetLoader, CredentialData, as_asset
+from .cache import BoundedCache
+from .fonts import STANDARD_FONTS, Font, standard_font, system_fallback_fonts, truetype_font
+from .images import prepared_image
+from .layout import (
+    LayoutSpec,
+    check_font_name,
+    compile_spec,
+    compose,
+    parse_color,
+    parse_defaults,
+    parse_elements,
+    parse_images,
+    parse_qr,
+)
+from .overlay import render_general
+from .skeleton import skeleton_for
+from .templates import prepared_template
 
 
-def _color(value, name: str):
-    try:
-        return HexColor(value)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"'{name}'.color must be a hex colour such as #1a2b3c") from exc
-
-
-def _check_font(value: str) -> None:
-    if value not in standardFonts:
-        raise ValueError(f"unknown font; built-in fonts: {', '.join(standardFonts)}")
-
-
-def _register_font(data: bytes) -> str:
-    """Register a TrueType font once per content (registering costs milliseconds); return its name."""
-    name = f"lc-{hashlib.sha256(data).hexdigest()[:16]}"
-    if name not in pdfmetrics.getRegisteredFontNames():
-        try:
-            pdfmetrics.registerFont(TTFont(name, io.BytesIO(data)))
-        except (TTFError, ValueError, KeyError, OSError) as exc:
-            raise GenerationFailed(f"The font cannot be used: {exc}") from exc
-    return name
+def _check_page(value: int) -> None:
+    if value < 1:
+        raise ValueError("template_page counts from 1")
 
 
 @declare_options(
-    template=Option(
-        str, help="Slug of the PDF template asset; its first page is the background.", asset_kind="pdf_template"
+    template=Option(str, help="Slug of the PDF template asset.", asset_kind="pdf_template"),
+    template_page=Option(int, default=1, help="Which page of the template is the background.", validator=_check_page),
+    font=Option(
+        str,
+        default="Helvetica",
+        help="Base font: a built-in font or a TrueType font asset slug.",
+        validator=check_font_name,
     ),
-    font=Option(str, default="Helvetica", help="Built-in PDF font of the text.", validator=_check_font),
     font_asset=Option(
+        (str, type(None)), default=None, help="Slug of a TrueType font asset; replaces 'font'.", asset_kind="font"
+    ),
+    fallback_font=Option(
         (str, type(None)),
         default=None,
-        help="Slug of a TrueType font asset; replaces 'font' (needed for names outside Latin-1).",
+        help="Slug of a TrueType font asset for glyphs the element's font lacks; system fonts follow it.",
         asset_kind="font",
     ),
-    color=Option(str, default="#000000", help="Default text colour.", validator=lambda v: _color(v, "color")),
+    color=Option(str, default="#000000", help="Base text colour.", validator=lambda v: parse_color(v, "color")),
+    defaults=Option(dict, default={}, help="Style keys applied to every element.", validator=parse_defaults),
     elements=Option(
         dict,
         default={},
-        help="Text elements by name: standard ones (name, context_name, issue_date, verify_url) are "
-        "adjusted or hidden with false; others are added. Keys: text, x, y (points), size, color, align.",
-        validator=_check_elements,
+        help="Text elements: standard ones adjusted or hidden, custom ones added.",
+        validator=parse_elements,
+    ),
+    images=Option(dict, default={}, help="Image elements (logo, signature) by name.", validator=parse_images),
+    qr=Option(
+        (bool, dict), default=False, help="QR code of the verify URL: false, true or a placement.", validator=parse_qr
     ),
 )
 def generate_pdf_credential(*, data: CredentialData, options: dict, load_asset: AssetLoader) -> Artifact:
-    """A PDF: the template's first page with the credential's text placed on it."""
+    """A PDF: the chosen template page with the credential's text, images and QR code drawn on it."""
+    rendered = render_pdf(data=data, options=options, load_asset=load_asset)
+    return Artifact(
+        content=rendered.content,
+        content_type="application/pdf",
+        extension="pdf",
+        template_version=rendered.template_version,
+    )
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    content: bytes
+    template_version: str
+    fast: bool  # whether the prepared fast path drew it
+
+
+def render_pdf(
+    *, data: CredentialData, options: Mapping[str, Any], load_asset: AssetLoader, allow_fast: bool = True
+) -> RenderedPdf:
+    """Render one credential; the fast path when it can draw everything, else the general path."""
     try:
-        template = PdfReader(io.BytesIO(load_asset(options["template"])))
-        writer = PdfWriter()
-        page = writer.add_page(template.pages[0])
-    except (PyPdfError, ValueError, KeyError, IndexError) as exc:
-        raise GenerationFailed(f"The template '{options['template']}' cannot be used: {exc}") from exc
-    width, height = float(page.mediabox.width), float(page.mediabox.height)
+        return _render(data, _spec(options), load_asset, allow_fast)
+    except GenerationFailed:
+        raise
+    except LearningCredentialsError as exc:
+        raise GenerationFailed(exc.message) from exc
 
-    font = _register_font(load_asset(options["font_asset"])) if options["font_asset"] else options["font"]
-    overlay = io.BytesIO()
-    canvas = Canvas(overlay, pagesize=(width, height))
-    elements = {**{name: {} for name in STANDARD_ELEMENTS}, **options["elements"]}
-    for name, override in elements.items():
-        if override is False:
-            continue
-        element = {**STANDARD_ELEMENTS.get(name, {}), **override}
-        text = fill_placeholders(element["text"], data)
-        size = element.get("size", 12)
-        x = element.get("x", width / 2)
-        y = element.get("y", height * element.get("y_fraction", 0.5))
-        canvas.setFont(font, size)
-        canvas.setFillColor(_color(element.get("color", options["color"]), name))
-        align = element.get("align", "center")
-        if align == "center":
-            x -= stringWidth(text, font, size) / 2
-        elif align == "right":
-            x -= stringWidth(text, font, size)
-        canvas.drawString(x, y, text)
-    canvas.save()
-    page.merge_page(PdfReader(overlay).pages[0])
 
-    out = io.BytesIO()
-    writer.write(out)
-    return Artifact(content=out.getvalue(), content_type="application/pdf", extension="pdf")
+_specs: BoundedCache[str, LayoutSpec] = BoundedCache(max_entries=64)
+
+
+def _spec(options: Mapping[str, Any]) -> LayoutSpec:
+    """Options validated and compiled once per distinct value (a type's defaults may change under a configuration)."""
+    resolved = resolve_options(generate_pdf_credential, dict(options))
+
+    def build() -> LayoutSpec:
+        try:
+            validate_options([generate_pdf_credential], resolved)
+        except InvalidOptions as exc:
+            raise GenerationFailed(f"The PDF options are invalid: {exc.message}") from exc
+        return compile_spec(resolved)
+
+    return _specs.get(json.dumps(resolved, sort_keys=True, default=repr), build)
+
+
+def _render(data: CredentialData, spec: LayoutSpec, load_asset: AssetLoader, allow_fast: bool) -> RenderedPdf:
+    template = prepared_template(_load(load_asset, spec.template, "template"))
+    page = template.geometry(spec.template_page)
+    fonts = {name: _font(load_asset, name) for name in spec.fonts}
+    configured = (truetype_font(_load(load_asset, spec.fallback_font, "fallback font")),) if spec.fallback_font else ()
+    fallbacks = (*configured, *system_fallback_fonts())
+    images = {
+        name: prepared_image(_load(load_asset, placement["image"], "image")) for name, placement in spec.images.items()
+    }
+    layout = compose(spec, data, page=page, fonts=fonts, fallbacks=fallbacks, images=images)
+    if allow_fast:
+        primaries = tuple({font.key: font for font in fonts.values()}.values())
+        unique_images = tuple({image.key: image for image in images.values()}.values())
+        skeleton = skeleton_for(template, spec.template_page, primaries, fallbacks, unique_images)
+        if skeleton.can_draw(layout):
+            return RenderedPdf(skeleton.render(layout), template.version, fast=True)
+    return RenderedPdf(render_general(template, spec.template_page, layout), template.version, fast=False)
+
+
+def _font(load_asset: AssetLoader, name: str) -> Font:
+    if name in STANDARD_FONTS:
+        return standard_font(name)
+    return truetype_font(_load(load_asset, name, "font"))
+
+
+def _load(load_asset: AssetLoader, slug: str, what: str) -> Asset:
+    try:
+        return as_asset(slug, load_asset(slug))
+    except LearningCredentialsError as exc:
+        raise GenerationFailed(f"The {what} '{slug}' cannot be loaded: {exc.message}") from exc

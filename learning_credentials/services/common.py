@@ -10,7 +10,8 @@ from .. import conf
 from ..exceptions import AssetMissing
 from ..lifecycle import Status, check_transition
 from ..models import Credential, CredentialAsset, CredentialEvent
-from ..rendering import Artifact
+from ..rendering import Artifact, AssetFile, asset_bytes_cache
+from .announcement import credential_announce_on_commit
 
 
 def event_record(
@@ -47,13 +48,16 @@ def credential_transition(
     details: dict[str, Any] | None = None,
     update_fields: tuple[str, ...] = (),
 ) -> CredentialEvent:
-    """Move a locked credential to ``to`` (or raise InvalidTransition), save it and audit it."""
+    """Move a locked credential to ``to`` (or raise InvalidTransition), save it and audit it.
+
+    Reaching AVAILABLE or INVALIDATED is announced to the host after commit (services.announcement).
+    """
     current = credential.status
     check_transition(current, to)
     credential.status = to
     credential.active = None if to == Status.INVALIDATED else True
     credential.save(update_fields=["status", "active", "modified", *update_fields])
-    return event_record(
+    event = event_record(
         credential=credential,
         kind=kind,
         source=source,
@@ -63,6 +67,8 @@ def credential_transition(
         from_status=current,
         to_status=to,
     )
+    credential_announce_on_commit(credential=credential)
+    return event
 
 
 def artifact_storage():
@@ -80,13 +86,26 @@ def artifact_delete(name: str) -> None:
         artifact_storage().delete(name)
 
 
-def asset_load(slug: str) -> bytes:
-    """Bytes of the asset ``slug``; AssetMissing when there is no such asset or file."""
-    asset = CredentialAsset.objects.filter(slug=slug).first()
+def asset_load(slug: str) -> AssetFile:
+    """The asset ``slug`` with its kind and version; its bytes are read on first use, once per version.
+
+    AssetMissing when there is no such asset, or (on reading) no such file.
+    """
+    asset = CredentialAsset.objects.filter(slug=slug).only("slug", "kind", "file", "content_hash").first()
     if asset is None:
         raise AssetMissing(f"There is no credential asset with the slug '{slug}'.")
-    try:
-        with asset.file.open("rb") as file:
-            return file.read()
-    except (FileNotFoundError, OSError) as exc:
-        raise AssetMissing(f"The file of credential asset '{slug}' cannot be read: {exc}") from exc
+    name, storage = asset.file.name, asset.file.storage
+
+    def read() -> bytes:
+        try:
+            with storage.open(name, "rb") as file:
+                return file.read()
+        except (FileNotFoundError, OSError) as exc:
+            raise AssetMissing(f"The file of credential asset '{slug}' cannot be read: {exc}") from exc
+
+    if not asset.content_hash:  # saved before content hashes were recorded: the bytes are the version
+        return AssetFile.from_bytes(slug, read(), kind=asset.kind)
+    key = (slug, asset.content_hash)
+    return AssetFile(
+        slug=slug, kind=asset.kind, content_hash=asset.content_hash, read=lambda: asset_bytes_cache.get(key, read)
+    )

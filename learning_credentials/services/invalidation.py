@@ -1,11 +1,14 @@
 """Invalidating credentials (refund, issued in error, superseded by a reissue)."""
 
+import time
+
 from django.db import transaction
 from django.utils import timezone
 
 from ..exceptions import InvalidOptions
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
+from ..observability import elapsed_ms, log_activity
 from ..selectors import invalidation_reasons
 from .common import artifact_delete, credential_transition
 
@@ -25,6 +28,7 @@ def credential_invalidate(
     trail. An AVAILABLE credential's file is archived for staff; the half-made file of a
     GENERATING or ERROR credential is discarded.
     """
+    started = time.monotonic()
     if category not in invalidation_reasons():
         raise InvalidOptions(
             errors={"category": [f"Unknown reason category; known: {', '.join(invalidation_reasons())}."]}
@@ -50,4 +54,15 @@ def credential_invalidate(
         )
         if discard:
             transaction.on_commit(lambda: artifact_delete(artifact))
+    log_activity(
+        "invalidated",
+        credential=locked.pk,
+        user_id=locked.user_id,
+        configuration=locked.configuration_id,
+        source=source,
+        actor_id=actor_id,
+        category=category,
+        from_status=previous_status,
+        duration_ms=elapsed_ms(started),
+    )
     return locked

@@ -1,12 +1,15 @@
 """Issuing, generating, retrying and reissuing credentials."""
 
 import logging
+import time
 import unicodedata
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from .. import conf
 from ..adapters import get_adapter
@@ -21,6 +24,7 @@ from ..exceptions import (
 from ..identifiers import format_code, generate_code
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent
+from ..observability import elapsed_ms, log_activity
 from ..registry import resolve_options
 from ..rendering import CredentialData
 from ..selectors import verify_url
@@ -33,6 +37,8 @@ Kind = CredentialEvent.Kind
 # Learner-facing settings a reissued credential inherits from the one it replaces.
 CARRIED_OVER_FIELDS: tuple[str, ...] = ("order_reference",)
 CODE_ATTEMPTS = 5
+# Every duplicate attempt is counted on the credential; only the first in this window is audited.
+DUPLICATE_AUDIT_INTERVAL = timedelta(hours=1)
 
 
 def normalize_name(name: str) -> str:
@@ -99,7 +105,9 @@ def credential_issue_or_get(
     """credential_issue, also saying whether this call created the credential.
 
     With ``queue`` False the caller generates the credential itself (a run's chunk does).
+    An attempt for a learner who holds a live credential is counted on it (``_duplicate``).
     """
+    started = time.monotonic()
     if not conf.get("ENABLED"):
         raise IssuanceDisabled()
     if not manual and not configuration.enabled:
@@ -108,7 +116,7 @@ def credential_issue_or_get(
         held = Credential.objects.filter(user_id=user_id, configuration=configuration)
         live = held.filter(active=True).first()
         if live is not None:
-            return _duplicate(live, source=source, actor_id=actor_id), False
+            return _duplicate(live, source=source, actor_id=actor_id, started=started), False
         previous = held.filter(status=Status.INVALIDATED, replaced_by__isnull=True).order_by("-created").first()
         if previous is not None and not manual:
             raise PreviouslyInvalidated(
@@ -123,7 +131,7 @@ def credential_issue_or_get(
             order_reference=order_reference or (previous.order_reference if previous else ""),
         )
         if not created:
-            return _duplicate(credential, source=source, actor_id=actor_id), False
+            return _duplicate(credential, source=source, actor_id=actor_id, started=started), False
         details = {"eligibility": eligibility.details if eligibility else None}
         if previous is not None:
             details["replaces"] = str(previous.verify_uuid)
@@ -138,6 +146,18 @@ def credential_issue_or_get(
         )
         if queue:
             _queue_generation(credential)
+    log_activity(
+        "manual_award" if manual else "issued",
+        credential=credential.pk,
+        user_id=user_id,
+        configuration=configuration.pk,
+        context=configuration.learning_context_key,
+        source=source,
+        actor_id=actor_id,
+        order_reference=credential.order_reference or None,
+        replaces=previous.pk if previous else None,
+        duration_ms=elapsed_ms(started),
+    )
     return credential, True
 
 
@@ -184,10 +204,12 @@ def credential_reissue(
 
 def credential_retry(*, credential: Credential, source: str, actor_id: int | None = None) -> Credential:
     """Send a credential in ERROR back to GENERATING and queue its generation again."""
+    started = time.monotonic()
     if not conf.get("ENABLED"):
         raise IssuanceDisabled()
     with transaction.atomic():
         locked = Credential.objects.select_for_update().get(pk=credential.pk)
+        previous_error = locked.error_message
         locked.error_message = ""
         locked.task_id = str(uuid.uuid4())
         credential_transition(
@@ -199,6 +221,17 @@ def credential_retry(*, credential: Credential, source: str, actor_id: int | Non
             update_fields=("error_message", "task_id"),
         )
         _queue_generation(locked, task_id=locked.task_id)
+    log_activity(
+        "retried",
+        credential=locked.pk,
+        user_id=locked.user_id,
+        configuration=locked.configuration_id,
+        source=source,
+        actor_id=actor_id,
+        attempts=locked.attempts,
+        previous_error=previous_error[:200] or None,
+        duration_ms=elapsed_ms(started),
+    )
     return locked
 
 
@@ -207,6 +240,7 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
 
     Safe to run twice (a redelivered task): a credential no longer GENERATING is left as it is.
     """
+    started = time.monotonic()
     credential = Credential.objects.select_related("configuration__credential_type").get(pk=credential_id)
     if credential.status != Status.GENERATING:
         return credential
@@ -217,7 +251,20 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
         if not isinstance(exc, LearningCredentialsError):
             log.exception("Generating credential %s failed", credential.pk)
         message = exc.message if isinstance(exc, LearningCredentialsError) else f"{type(exc).__name__}: {exc}"
-        return _fail(credential_id=credential.pk, message=message, source=source)
+        failed = _fail(credential_id=credential.pk, message=message, source=source)
+        log_activity(
+            "generation_failed",
+            level=logging.WARNING,
+            credential=credential.pk,
+            user_id=credential.user_id,
+            configuration=credential.configuration_id,
+            context=credential.configuration.learning_context_key,
+            source=source,
+            attempts=credential.attempts + 1,
+            error=message[:500],
+            duration_ms=elapsed_ms(started),
+        )
+        return failed
     name = artifact_save(credential=credential, artifact=artifact)
     try:
         with transaction.atomic():
@@ -235,6 +282,16 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
     except BaseException:
         artifact_delete(name)
         raise
+    log_activity(
+        "generated",
+        credential=locked.pk,
+        user_id=locked.user_id,
+        configuration=locked.configuration_id,
+        context=credential.configuration.learning_context_key,
+        source=source,
+        attempts=credential.attempts + 1,
+        duration_ms=elapsed_ms(started),
+    )
     return locked
 
 
@@ -270,9 +327,48 @@ def _fail(*, credential_id, message: str, source: str) -> Credential:
     return locked
 
 
-def _duplicate(credential: Credential, *, source: str, actor_id: int | None) -> Credential:
-    event_record(credential=credential, kind=Kind.DUPLICATE_ATTEMPT, source=source, actor_id=actor_id)
-    return credential
+def _duplicate(credential: Credential, *, source: str, actor_id: int | None, started: float) -> Credential:
+    """Count an attempt to issue a credential the learner already holds; audit only the first one per hour.
+
+    Events, runs and staff may all try again (every grade change sends an event), so the count
+    and time live on the credential and the audit trail gets at most one row per interval. The
+    credential row is locked first: concurrent attempts are counted one after the other, and the
+    locking read of the audit rows sees those committed meanwhile, also at REPEATABLE READ.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Credential.objects.select_for_update().get(pk=credential.pk)
+        Credential.objects.filter(pk=locked.pk).update(
+            duplicate_attempts=F("duplicate_attempts") + 1, last_duplicate_at=now
+        )
+        locked.duplicate_attempts += 1
+        locked.last_duplicate_at = now
+        audited = (
+            CredentialEvent.objects.select_for_update()
+            .filter(credential=locked, kind=Kind.DUPLICATE_ATTEMPT, created__gt=now - DUPLICATE_AUDIT_INTERVAL)
+            .exists()
+        )
+        if not audited:
+            event_record(
+                credential=locked,
+                kind=Kind.DUPLICATE_ATTEMPT,
+                source=source,
+                actor_id=actor_id,
+                details={"duplicate_attempts": locked.duplicate_attempts},
+            )
+    log_activity(
+        "duplicate_attempt",
+        credential=locked.pk,
+        user_id=locked.user_id,
+        configuration=locked.configuration_id,
+        source=source,
+        actor_id=actor_id,
+        status=locked.status,
+        duplicate_attempts=locked.duplicate_attempts,
+        audited=not audited,
+        duration_ms=elapsed_ms(started),
+    )
+    return locked
 
 
 def _snapshots(*, user_id: int, configuration: CredentialConfiguration) -> dict[str, str]:

@@ -44,6 +44,8 @@ class World:
     unknown_user_id: int
     # At least BULK_SIZE enrolled learners with grades and completion in course_key, for the query counts.
     bulk_user_ids: list[int]
+    # Ids of every graded assessment of course_key: the keys of each graded learner's by_assessment.
+    graded_assessments: set[str]
     # Expected results for a few users each.
     learners: dict[int, Learner]
     grades: dict[int, LearnerGrades]
@@ -160,6 +162,13 @@ class AdapterContract:
         for user_id, expected in world.grades.items():
             assert isinstance(grades[user_id], LearnerGrades)
             _assert_grades_equal(grades[user_id], expected)
+
+    def test_grades_list_every_graded_assessment_taken_or_not(self, adapter, world):
+        """Criteria that judge each assessment must see the ones a learner skipped (as 0.0)."""
+        grades = adapter.get_grades(world.course_key, [*world.grades, *world.bulk_user_ids])
+        assert grades
+        for learner in grades.values():
+            assert set(learner.by_assessment) == world.graded_assessments
 
     def test_grades_are_fractions(self, adapter, world):
         for learner in adapter.get_grades(world.course_key, world.bulk_user_ids).values():

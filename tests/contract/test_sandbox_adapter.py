@@ -37,6 +37,8 @@ def _build_world() -> World:
     # Created out of order: steps come back by their order, not by insertion.
     lms.LearningPathStep.objects.create(path=path, course=second, order=2)
     lms.LearningPathStep.objects.create(path=path, course=course, order=1)
+    for assessment_id, category in (("hw1", "Homework"), ("hw2", "Homework"), ("exam", "Exam")):
+        lms.Assessment.objects.create(course=course, assessment_id=assessment_id, category=category)
 
     alice = _user("alice", "Alice Liddell", language="fr")
     bob = _user("bob", first_name="Bob", last_name="Builder")  # no profile: Django's name
@@ -58,7 +60,7 @@ def _build_world() -> World:
     _grade(alice, course, "hw2", "Homework", 6, 10)
     _grade(alice, course, "exam", "Exam", 45, 50)
     _grade(alice, second, "hw1", "Homework", 0, 10)  # another course: must not leak in
-    _grade(bob, course, "hw1", "Homework", 5, 10)  # no exam row: Exam is 0.0
+    _grade(bob, course, "hw1", "Homework", 5, 10)  # hw2 and the exam not taken: listed, so 0.0
     for n, user in enumerate(bulk):
         _grade(user, course, "hw1", "Homework", n % 10, 10)
         _grade(user, course, "exam", "Exam", 40, 50)
@@ -80,6 +82,7 @@ def _build_world() -> World:
         not_enrolled_user_ids=[dave.id, erin.id, staff.id],
         unknown_user_id=max(user.id for user in bulk) + 1000,
         bulk_user_ids=[user.id for user in bulk],
+        graded_assessments={"hw1", "hw2", "exam"},
         learners={
             alice.id: Learner(alice.id, "alice", "Alice Liddell", "alice@example.com", "fr"),
             bob.id: Learner(bob.id, "bob", "Bob Builder", "bob@example.com", "en"),
@@ -91,7 +94,11 @@ def _build_world() -> World:
                 by_category={"Homework": 0.7, "Exam": 0.9},
                 by_assessment={"hw1": 0.8, "hw2": 0.6, "exam": 0.9},
             ),
-            bob.id: LearnerGrades(percent=0.2, by_category={"Homework": 0.5, "Exam": 0.0}, by_assessment={"hw1": 0.5}),
+            bob.id: LearnerGrades(
+                percent=0.4 * 0.25,
+                by_category={"Homework": 0.25, "Exam": 0.0},
+                by_assessment={"hw1": 0.5, "hw2": 0.0, "exam": 0.0},
+            ),
         },
         completion={alice.id: 1.0, bob.id: 0.5},
         ungraded_user_ids=[carol.id],

@@ -96,8 +96,15 @@ def _build_world() -> World:
         _subsection(COURSE, "exam", "Exam", 45, 50),
     )
     _grade(alice, SECOND_COURSE, 0.0, _subsection(SECOND_COURSE, "hw1", "Homework", 0, 10))  # must not leak in
-    # One homework of the two the policy expects: the platform averages over both.
-    _grade(bob, COURSE, 0.1, _subsection(COURSE, "hw1", "Homework", 5, 10))
+    # The platform grades every graded subsection of the course: what bob skipped earned nothing.
+    _grade(
+        bob,
+        COURSE,
+        0.1,
+        _subsection(COURSE, "hw1", "Homework", 5, 10),
+        _subsection(COURSE, "hw2", "Homework", 0, 10),
+        _subsection(COURSE, "exam", "Exam", 0, 50),
+    )
     for n, user in enumerate(bulk):
         homework, exam = n % 10 / 10, 0.8
         _grade(
@@ -105,6 +112,7 @@ def _build_world() -> World:
             COURSE,
             round(0.4 * homework / 2 + 0.6 * exam, 2),
             _subsection(COURSE, "hw1", "Homework", n % 10, 10),
+            _subsection(COURSE, "hw2", "Homework", 0, 10),
             _subsection(COURSE, "exam", "Exam", 40, 50),
         )
 
@@ -128,6 +136,7 @@ def _build_world() -> World:
         not_enrolled_user_ids=[dave.id, erin.id, teacher.id],
         unknown_user_id=max(user.id for user in bulk) + 1000,
         bulk_user_ids=[user.id for user in bulk],
+        graded_assessments={_key("hw1"), _key("hw2"), _key("exam")},
         learners={
             alice.id: Learner(alice.id, "alice", "Alice Liddell", "alice@example.com", "fr"),
             bob.id: Learner(bob.id, "bob", "Bob Builder", "bob@example.com", "en"),
@@ -140,7 +149,9 @@ def _build_world() -> World:
                 by_assessment={_key("hw1"): 0.8, _key("hw2"): 0.6, _key("exam"): 0.9},
             ),
             bob.id: LearnerGrades(
-                percent=0.1, by_category={"Homework": 0.25, "Exam": 0.0}, by_assessment={_key("hw1"): 0.5}
+                percent=0.1,
+                by_category={"Homework": 0.25, "Exam": 0.0},
+                by_assessment={_key("hw1"): 0.5, _key("hw2"): 0.0, _key("exam"): 0.0},
             ),
         },
         completion={alice.id: 1.0, bob.id: 0.5},

@@ -13,7 +13,16 @@ from opaque_keys.edx.keys import CourseKey, LearningContextKey
 from learning_credentials.adapters.base import GradingPolicy, Learner, LearnerGrades
 from learning_credentials.exceptions import ConfigurationError
 
-from .models import AssessmentGrade, Completion, Course, CourseStaff, Enrollment, LearningPath, LearningPathStep
+from .models import (
+    Assessment,
+    AssessmentGrade,
+    Completion,
+    Course,
+    CourseStaff,
+    Enrollment,
+    LearningPath,
+    LearningPathStep,
+)
 
 
 class SandboxAdapter:
@@ -60,22 +69,33 @@ class SandboxAdapter:
         return GradingPolicy(weights=dict(policy["weights"]), passing_grade=float(policy["passing_grade"]))
 
     def get_grades(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, LearnerGrades]:
-        """Category grade: mean fraction of its graded assessments, 0.0 if none; unweighted categories are ignored."""
+        """Grades of learners with at least one graded assessment.
+
+        A course's assessments are those it lists (Assessment) and those graded; a listed one the
+        learner has not taken counts 0.0, as on Open edX. Category grade: mean fraction of its
+        assessments, 0.0 if none; unweighted categories are ignored.
+        """
         rows = AssessmentGrade.objects.filter(course__key=str(course_key), user_id__in=user_ids).values_list(
             "user_id", "assessment_id", "category", "earned", "possible"
         )
-        by_assessment: dict[int, dict[str, float]] = defaultdict(dict)
-        by_category: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        scores: dict[int, dict[str, tuple[str, float]]] = defaultdict(dict)
         for user_id, assessment_id, category, earned, possible in rows:
-            by_assessment[user_id][assessment_id] = earned / possible
-            by_category[user_id][category].append(earned / possible)
-        if not by_assessment:
+            scores[user_id][assessment_id] = (category, earned / possible)
+        if not scores:
             return {}
+        listed = Assessment.objects.filter(course__key=str(course_key)).values_list("assessment_id", "category")
+        for assessment_id, category in listed:
+            for learner_scores in scores.values():
+                learner_scores.setdefault(assessment_id, (category, 0.0))
         weights = self.get_grading_policy(course_key).weights
         grades = {}
-        for user_id, assessments in by_assessment.items():
+        for user_id, learner_scores in scores.items():
+            assessments = {assessment_id: fraction for assessment_id, (_, fraction) in learner_scores.items()}
+            by_category: dict[str, list[float]] = defaultdict(list)
+            for category, fraction in learner_scores.values():
+                by_category[category].append(fraction)
             categories = {
-                category: sum(scores) / len(scores) if (scores := by_category[user_id].get(category)) else 0.0
+                category: sum(fractions) / len(fractions) if (fractions := by_category.get(category)) else 0.0
                 for category in weights
             }
             grades[user_id] = LearnerGrades(

@@ -36,6 +36,13 @@ class EnrollmentAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "context_key")
 
 
+@admin.register(models.Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = ("course", "assessment_id", "category")
+    list_filter = ("course", "category")
+    search_fields = ("assessment_id",)
+
+
 @admin.register(models.AssessmentGrade)
 class AssessmentGradeAdmin(admin.ModelAdmin):
     list_display = ("user", "course", "assessment_id", "category", "earned", "possible")

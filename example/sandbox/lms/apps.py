@@ -9,3 +9,6 @@ class LmsConfig(AppConfig):
     name = "sandbox.lms"
     label = "lms"
     verbose_name = "Sandbox LMS"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - reports grade and completion changes to learning_credentials

@@ -140,6 +140,28 @@ class Enrollment(models.Model):
         return f"{self.user} in {self.context_key}"
 
 
+class Assessment(models.Model):
+    """
+    A graded assessment of a course, taken or not: the course's list of what it grades.
+
+    Grades may name assessments that are not listed; a listed one without a grade counts as 0.
+
+    .. no_pii:
+    """
+
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="assessments", help_text=_("The course that grades it.")
+    )
+    assessment_id = models.CharField(max_length=255, help_text=_("Identifier of the assessment within the course."))
+    category = models.CharField(max_length=255, help_text=_("Assignment category, a key of the course's weights."))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("course", "assessment_id"), name="lms_assessment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.course} {self.assessment_id} ({self.category})"
+
+
 class AssessmentGrade(models.Model):
     """
     A learner's score on one graded assessment of a course.

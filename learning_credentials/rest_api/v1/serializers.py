@@ -76,3 +76,58 @@ class CredentialSerializer(CredentialBaseSerializer):
         if credential.status not in PUBLIC_STATUSES:
             return None
         return PublicStatusSerializer(credential_public_status(credential)).data
+
+
+class HeldCredentialSerializer(serializers.Serializer):
+    """The learner's credential in an eligibility listing; its public link only once it is public."""
+
+    uuid = serializers.UUIDField()
+    status = serializers.CharField()
+    verify_url = serializers.SerializerMethodField()
+    created = serializers.DateTimeField()
+
+    def get_verify_url(self, credential) -> str | None:
+        return verify_url(credential) if credential.status in PUBLIC_STATUSES else None
+
+
+class EligibilityEntrySerializer(serializers.Serializer):
+    """One enabled credential type of the context (a selectors.EligibilityEntry)."""
+
+    type_key = serializers.CharField(source="configuration.credential_type.slug")
+    type_name = serializers.CharField(source="configuration.credential_type.name")
+    eligible = serializers.BooleanField()
+    score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    progress = serializers.JSONField(allow_null=True)
+    credential = HeldCredentialSerializer(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+
+
+class EligibilityListingSerializer(serializers.Serializer):
+    """A learner's standing in a context (a selectors.EligibilityListing)."""
+
+    context_key = serializers.CharField()
+    context_name = serializers.CharField()
+    username = serializers.CharField(source="learner.get_username")
+    enrolled = serializers.BooleanField()
+    issuance_enabled = serializers.BooleanField()
+    credential_types = EligibilityEntrySerializer(source="entries", many=True)
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    """An audit event as the credential's holder sees it (a selectors.AuditEntry): no identities."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    from_status = serializers.CharField(allow_null=True)
+    to_status = serializers.CharField(allow_null=True)
+    source = serializers.CharField()
+    created = serializers.DateTimeField()
+    actor_role = serializers.ChoiceField(choices=["learner", "staff", "system"])
+    reason = serializers.CharField(allow_null=True)
+    details = serializers.JSONField()
+
+
+class StaffAuditEntrySerializer(AuditEntrySerializer):
+    """An audit event as staff see it: with the acting user's username."""
+
+    actor = serializers.CharField(allow_null=True)

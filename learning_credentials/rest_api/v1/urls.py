@@ -1,9 +1,14 @@
 from django.urls import path
 
-from . import views
+from . import learner, progress, views
 
 urlpatterns = [
     path("metadata/<path:verify_uuid>/", views.MetadataView.as_view(), name="api-v1-metadata"),
     path("credentials/", views.CredentialListView.as_view(), name="api-v1-credentials"),
+    path("eligibility/<str:context_key>/", learner.EligibilityView.as_view(), name="api-v1-eligibility"),
+    path("eligibility/<str:context_key>/<str:type_key>/", learner.OnDemandView.as_view(), name="api-v1-on-demand"),
+    path("credentials/<str:uuid>/reissue/", learner.NameChangeReissueView.as_view(), name="api-v1-reissue"),
+    path("credentials/<str:uuid>/events/", learner.CredentialEventsView.as_view(), name="api-v1-credential-events"),
     path("credentials/<path:uuid>/", views.CredentialDetailView.as_view(), name="api-v1-credential"),
+    path("progress/", progress.ProgressView.as_view(), name="api-v1-progress"),
 ]

@@ -10,23 +10,38 @@ from rest_framework.views import APIView
 
 from ...adapters import get_adapter
 from ...exceptions import (
+    AccessDenied,
     InvalidContextKey,
     InvalidOptions,
     InvalidTransition,
     IssuanceRefused,
     LearningCredentialsError,
+    NotConfigured,
+    NotEligible,
+    NotEnrolled,
+    QueueUnavailable,
+    ReissueTooSoon,
+    UnknownLearner,
 )
 from ...identifiers import parse_context_key, parse_uuid
 from ...models import Credential
 from ...selectors import credential_get_public, credentials_for_user, user_may_see
 from .serializers import CredentialSerializer, MetadataSerializer
 
-# The one place where errors of our tree become HTTP statuses.
+# The one place where errors of our tree become HTTP statuses; the first match wins, so a
+# subclass comes before its base (NotEligible and ReissueTooSoon are IssuanceRefused).
 ERROR_STATUSES: tuple[tuple[type[LearningCredentialsError], int], ...] = (
     (InvalidContextKey, status.HTTP_400_BAD_REQUEST),
     (InvalidOptions, status.HTTP_400_BAD_REQUEST),
+    (AccessDenied, status.HTTP_403_FORBIDDEN),
+    (NotEligible, status.HTTP_403_FORBIDDEN),
+    (NotEnrolled, status.HTTP_404_NOT_FOUND),
+    (NotConfigured, status.HTTP_404_NOT_FOUND),
+    (UnknownLearner, status.HTTP_404_NOT_FOUND),
+    (ReissueTooSoon, status.HTTP_429_TOO_MANY_REQUESTS),
     (InvalidTransition, status.HTTP_409_CONFLICT),
     (IssuanceRefused, status.HTTP_409_CONFLICT),
+    (QueueUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
 )
 
 

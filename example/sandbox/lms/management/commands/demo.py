@@ -69,6 +69,7 @@ LAST = [
     "Haddad",
 ]
 LEARNERS = 50
+ASSESSMENTS = (("hw1", "Homework"), ("hw2", "Homework"), ("final", "Exam"))
 
 
 def template_pdf() -> bytes:
@@ -117,6 +118,10 @@ class Command(BaseCommand):
         )
         for order, step in enumerate((course, second), start=1):
             lms.LearningPathStep.objects.get_or_create(path=path, course=step, defaults={"order": order})
+        for assessment, category in ASSESSMENTS:
+            lms.Assessment.objects.get_or_create(
+                course=course, assessment_id=assessment, defaults={"category": category}
+            )
         users = get_user_model().objects
         password = make_password("demo")  # hashed once: hashing 50 times would dominate the demo's time
         for number in range(LEARNERS):
@@ -132,7 +137,7 @@ class Command(BaseCommand):
             for index, step in enumerate((course, second)):
                 progress = rng.choice([1.0, 1.0, 1.0, 0.95, 0.8, 0.4, 0.0]) if index == 0 else rng.choice([1.0, 0.6])
                 lms.Completion.objects.create(user=user, course=step, fraction=progress)
-            for assessment, category in (("hw1", "Homework"), ("hw2", "Homework"), ("final", "Exam")):
+            for assessment, category in ASSESSMENTS:
                 earned = round(rng.uniform(0.35, 1.0), 2)
                 lms.AssessmentGrade.objects.create(
                     user=user, course=course, assessment_id=assessment, category=category, earned=earned, possible=1

@@ -1,0 +1,335 @@
+"""PDF credentials: our generator against the common pypdf + reportlab approach, in the same run.
+
+Both sides draw the same elements (learner name, context name, issue date, verify URL and
+code, a QR code of the verify URL from the same segno call) with the same TrueType font on the
+same template: landscape A4 with vector art and a 200 KB logo. Names come from a fixed seed
+over Latin with diacritics, Greek and Cyrillic; about 1% also hold CJK characters, which the
+benchmark font lacks, so they need the fallback font.
+
+The common approach, per learner: re-read the template with pypdf, draw a reportlab overlay
+(the fonts registered once per process; glyphs the font lacks in the fallback font, so both
+sides print every name), ``merge_page``, ``PdfWriter.write``; no encryption.
+
+Every output of both sides is checked (it parses, has one page, its text contains the name);
+a sample is rasterised with pdftoppm and its QR code read by zbarimg; every QR code of the run
+is read by zbarimg too (the fixed mask must not cost a single scan). Then memory: RSS after
+1,000 and (with ``--memory-n 10000``) 10,000 more credentials in the same process.
+
+    .venv/bin/python benchmarks/render.py [--n 1000] [--memory-n 10000]
+
+Needs no database: the assets are handed to the generator by an in-memory loader.
+"""
+
+import argparse
+import gc
+import io
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import segno
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from learning_credentials.rendering import AssetFile, CredentialData
+from learning_credentials.rendering.builtin import generate_pdf_credential
+from learning_credentials.rendering.qr import QR_BORDER, QR_SETTINGS, qr_runs
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+FALLBACK_FONT = Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf")
+WIDTH, HEIGHT = landscape(A4)
+QR_SIZE, QR_MARGIN = 72, 36
+CHUNK = 50
+# (text, size, y as a fraction of the height): the documented defaults of the standard elements.
+ELEMENTS = (
+    ("{name}", 32, 0.55),
+    ("{context_name}", 20, 0.44),
+    ("{issue_date}", 12, 0.33),
+    ("Verify at {verify_url}", 9, 0.07),
+    ("Verification code: {verify_code}", 9, 0.045),
+)
+OPTIONS = {
+    "template": "bench-template",
+    "font": "bench-font",
+    "fallback_font": "bench-fallback",
+    "elements": {"score": False},
+    "qr": {"x": WIDTH - QR_MARGIN - QR_SIZE, "y": QR_MARGIN, "size": QR_SIZE},
+}
+
+FIRST = {
+    "latin": ["Zoë", "Ångström", "Łucja", "Søren", "Ñuria", "Çağla", "Đặng", "Jürgen", "Šárka", "Ólafur", "Inês"],
+    "greek": ["Γιώργος", "Ελένη", "Δημήτρης", "Αικατερίνη", "Νίκος", "Σοφία", "Παναγιώτης"],
+    "cyrillic": ["Наталья", "Дмитрий", "Олена", "Ёжи", "Алексей", "Ирина", "Святослав"],
+}
+LAST = {
+    "latin": ["Ångström", "Wałęsa", "Ørsted", "Núñez", "Şahin", "Nguyễn", "Müller-Lüdenscheidt", "Dvořák"],
+    "greek": ["Παπαδόπουλος", "Οικονόμου", "Γεωργίου", "Καραμανλής", "Βασιλείου"],
+    "cyrillic": ["Кузнецова", "Щербаков", "Шевченко", "Иванов-Петров", "Добрыня"],
+}
+CJK = ["山田", "佐藤", "高橋", "鈴木", "渡辺"]
+
+
+def learners(n: int, seed: int) -> list[CredentialData]:
+    rng = random.Random(seed)
+    people = []
+    for _ in range(n):
+        script = rng.choice(list(FIRST))
+        name = f"{rng.choice(FIRST[script])} {rng.choice(LAST[script])}"
+        if rng.random() < 0.01:
+            name = f"{name} {rng.choice(CJK)}"
+        verify_uuid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        code = "".join(rng.choice("23456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(10))
+        people.append(
+            CredentialData(
+                learner_name=name,
+                context_name="Introduction to Computing",
+                context_key="course-v1:DemoX+CS101+2026",
+                type_name="Certificate of Completion",
+                issue_date=date(2026, 11, 23),
+                verify_url=f"https://lms.example.com/learning_credentials/verify/{verify_uuid}/",
+                verify_uuid=verify_uuid,
+                verify_code=f"{code[:5]}-{code[5:]}",
+            )
+        )
+    return people
+
+
+def template_pdf(seed: int) -> bytes:
+    """Landscape A4: a border, a title in a built-in font and a ~200 KB JPEG logo."""
+    rng = random.Random(seed)
+    logo = Image.frombytes("RGB", (580, 580), rng.randbytes(580 * 580 * 3))
+    logo_bytes = io.BytesIO()
+    logo.save(logo_bytes, "JPEG", quality=75)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(WIDTH, HEIGHT))
+    canvas.setStrokeColorRGB(0.1, 0.3, 0.6)
+    canvas.setLineWidth(6)
+    canvas.rect(24, 24, WIDTH - 48, HEIGHT - 48)
+    canvas.setFont("Times-Bold", 40)
+    canvas.drawCentredString(WIDTH / 2, HEIGHT - 110, "CERTIFICATE OF COMPLETION")
+    canvas.drawImage(ImageReader(io.BytesIO(logo_bytes.getvalue())), 48, HEIGHT - 160, 110, 110)
+    canvas.save()
+    print(f"template: {len(buffer.getvalue()) / 1024:.0f} KB (logo {len(logo_bytes.getvalue()) / 1024:.0f} KB)")
+    return buffer.getvalue()
+
+
+def texts(person: CredentialData) -> list[tuple[str, float, float]]:
+    values = person.placeholders()
+    return [(text.format_map(values), size, ratio * HEIGHT) for text, size, ratio in ELEMENTS]
+
+
+class Baseline:
+    """The common approach, as the issue defines it."""
+
+    def __init__(self, template: bytes):
+        self.template = template
+        pdfmetrics.registerFont(TTFont("BenchFont", str(FONT)))  # once per process
+        pdfmetrics.registerFont(TTFont("BenchFallback", str(FALLBACK_FONT)))
+        self.glyphs = pdfmetrics.getFont("BenchFont").face.charToGlyph
+
+    def render(self, person: CredentialData, draw_qr: Callable | None = None) -> bytes:
+        page = PdfReader(io.BytesIO(self.template)).pages[0]
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        overlay = io.BytesIO()
+        canvas = Canvas(overlay, pagesize=(width, height))
+        for text, size, y in texts(person):
+            runs = self.font_runs(text)
+            x = (width - sum(pdfmetrics.stringWidth(run, font, size) for font, run in runs)) / 2
+            for font, run in runs:
+                canvas.setFont(font, size)
+                canvas.drawString(x, y, run)
+                x += pdfmetrics.stringWidth(run, font, size)
+        (draw_qr or self.draw_qr)(canvas, segno.make_qr(person.verify_url, **QR_SETTINGS))
+        canvas.save()
+        writer = PdfWriter()
+        writer.add_page(page).merge_page(PdfReader(overlay).pages[0])
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    def font_runs(self, text: str) -> list[tuple[str, str]]:
+        """Glyphs the font lacks in the fallback font, as ours does, so both sides print every name."""
+        runs: list[tuple[str, str]] = []
+        for char in text:
+            font = "BenchFont" if ord(char) in self.glyphs else "BenchFallback"
+            if runs and runs[-1][0] == font:
+                runs[-1] = (font, runs[-1][1] + char)
+            else:
+                runs.append((font, char))
+        return runs
+
+    @staticmethod
+    def draw_qr(canvas: Canvas, qr) -> None:
+        """The same code as ours: white square, dark modules as rectangles."""
+        module = QR_SIZE / (len(qr.matrix) + 2 * QR_BORDER)
+        x, y = WIDTH - QR_MARGIN - QR_SIZE, QR_MARGIN
+        canvas.setFillColorRGB(1, 1, 1)
+        canvas.rect(x, y, QR_SIZE, QR_SIZE, stroke=0, fill=1)
+        canvas.setFillColorRGB(0, 0, 0)
+        path = canvas.beginPath()
+        for column, row, length in qr_runs(qr.matrix):
+            path.rect(x + (QR_BORDER + column) * module, y + (QR_BORDER + row) * module, length * module, module)
+        canvas.drawPath(path, stroke=0, fill=1)
+
+    @staticmethod
+    def draw_qr_as_png(canvas: Canvas, qr) -> None:
+        """The other common way: segno's PNG drawn as an image (for comparison only)."""
+        png = io.BytesIO()
+        qr.save(png, kind="png", scale=4, border=QR_BORDER)
+        canvas.drawImage(ImageReader(png), WIDTH - QR_MARGIN - QR_SIZE, QR_MARGIN, QR_SIZE, QR_SIZE)
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    """Resident set size now (VmRSS) or at its peak (VmHWM), in MB, from Linux /proc."""
+    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(field))
+    return int(line.split()[1]) / 1024
+
+
+def valid(content: bytes, person: CredentialData) -> bool:
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        text = reader.pages[0].extract_text()
+    except Exception:
+        return False
+    return len(reader.pages) == 1 and "".join(person.learner_name.split()) in "".join(text.split())
+
+
+def timed(label: str, people: list[CredentialData], render: Callable[[CredentialData], bytes], samples: Path):
+    """Median ms per credential. Outputs are checked between chunks, so checking never runs between
+    two timed renders; every output is checked and every tenth kept for the QR sample."""
+    times, invalid, sample_every = [], 0, max(len(people) // 10, 1)
+    for first in range(0, len(people), CHUNK):
+        chunk = []
+        for person in people[first : first + CHUNK]:
+            start = time.perf_counter()
+            chunk.append(render(person))
+            times.append(time.perf_counter() - start)
+        for index, (person, content) in enumerate(zip(people[first:], chunk, strict=False), start=first):
+            invalid += not valid(content, person)
+            if index % sample_every == 0:
+                (samples / f"{label}-{index}.pdf").write_bytes(content)
+    median = statistics.median(times) * 1000
+    print(f"{label}: median {median:.3f} ms, mean {statistics.mean(times) * 1000:.3f} ms, invalid {invalid}")
+    return median, invalid
+
+
+def check_samples(samples: Path, people: list[CredentialData]) -> int:
+    """qpdf --check and a zbarimg read of the rasterised page for each kept PDF; returns the failures."""
+    failures = 0
+    for pdf in sorted(samples.glob("*.pdf")):
+        person = people[int(pdf.stem.split("-")[1])]
+        check = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, check=False)
+        subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(pdf.with_suffix(""))], check=True)
+        read = subprocess.run(
+            ["zbarimg", "-q", "--raw", str(pdf.with_suffix(".png"))], capture_output=True, text=True, check=False
+        )
+        ok = check.returncode == 0 and read.stdout.split() == [person.verify_url]
+        failures += not ok
+        if not ok:
+            print(f"sample {pdf.name} failed: qpdf {check.returncode}, zbarimg read {read.stdout.split()}")
+    print(f"samples: {len(list(samples.glob('*.pdf')))} PDFs rasterised and scanned, {failures} failed")
+    return failures
+
+
+def check_every_code(people: list[CredentialData], directory: Path) -> int:
+    """Every QR code of the run, drawn from its matrix, read by zbarimg: the fixed mask must not cost a scan."""
+    expected = []
+    for index, person in enumerate(people):
+        segno.make_qr(person.verify_url, **QR_SETTINGS).save(directory / f"{index}.png", scale=3, border=4)
+        expected.append(person.verify_url)
+    files = sorted(directory.glob("*.png"), key=lambda path: int(path.stem))
+    read = []
+    for start in range(0, len(files), 500):
+        batch = [str(path) for path in files[start : start + 500]]
+        read += subprocess.run(
+            ["zbarimg", "-q", "--raw", *batch], capture_output=True, text=True, check=False
+        ).stdout.split()
+    failures = len(set(expected) - set(read)) + abs(len(read) - len(expected))
+    print(f"QR codes: {len(expected)} made with {QR_SETTINGS}, {len(read)} read by zbarimg, {failures} failed")
+    return failures
+
+
+def memory(ours: Callable[[CredentialData], bytes], people: list[CredentialData], n: int) -> tuple[str, str]:
+    gc.collect()
+    at: dict[int, float] = {}
+    for index in range(1, n + 1):
+        ours(people[index % len(people)])
+        if index in (1000, 10_000):
+            gc.collect()
+            at[index] = rss_mb()
+    print("memory: RSS " + ", ".join(f"{mb:.1f} MB after {count:,} more credentials" for count, mb in at.items()))
+    return tuple(f"{at[k]:.1f}" if k in at else "na" for k in (1000, 10_000))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="credentials per side (default 1000)")
+    parser.add_argument("--memory-n", type=int, default=1000, help="credentials for the memory run (10000: rss_10k)")
+    parser.add_argument("--seed", type=int, default=20261123)
+    args = parser.parse_args()
+    for tool in ("qpdf", "pdftoppm", "zbarimg"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is missing: run `make sysdeps`")
+    for font in (FONT, FALLBACK_FONT):
+        if not font.is_file():
+            sys.exit(f"{font} is missing: run `make sysdeps`")
+
+    template = template_pdf(args.seed)
+    files = {
+        "bench-template": AssetFile.from_bytes("bench-template", template, "pdf_template"),
+        "bench-font": AssetFile.from_bytes("bench-font", FONT.read_bytes(), "font"),
+        "bench-fallback": AssetFile.from_bytes("bench-fallback", FALLBACK_FONT.read_bytes(), "font"),
+    }
+
+    def ours(person: CredentialData) -> bytes:
+        return generate_pdf_credential(data=person, options=OPTIONS, load_asset=files.__getitem__).content
+
+    people = learners(args.n, args.seed)
+    print(f"names: {args.n}, {sum(any(c in n.learner_name for c in ''.join(CJK)) for n in people)} need the fallback")
+    start = time.perf_counter()
+    ours(people[0])
+    print(f"ours: first credential (prepares template, fonts, skeleton) {1000 * (time.perf_counter() - start):.1f} ms")
+    baseline = Baseline(template)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        samples, codes = Path(tmp, "samples"), Path(tmp, "codes")
+        samples.mkdir()
+        codes.mkdir()
+        ours_ms, ours_invalid = timed("ours", people, ours, samples)
+        fast = sum(ours(person).count(b"startxref") == 2 for person in people[:200])
+        print(f"ours: {fast} of the first {min(len(people), 200)} took the fast path (the rest need the fallback font)")
+        baseline_ms, baseline_invalid = timed("baseline", people, baseline.render, samples)
+        png_times = []
+        for person in people[:100]:
+            start = time.perf_counter()
+            baseline.render(person, draw_qr=Baseline.draw_qr_as_png)
+            png_times.append(time.perf_counter() - start)
+        print(f"for comparison, baseline with the QR code as a PNG image: {statistics.median(png_times) * 1000:.3f} ms")
+        invalid = ours_invalid + baseline_invalid + check_samples(samples, people) + check_every_code(people, codes)
+
+    rss_1k, rss_10k = memory(ours, people, args.memory_n)
+    peak = rss_mb("VmHWM")
+    print(
+        f"RESULT name=render n={args.n} ours_ms={ours_ms:.3f} baseline_ms={baseline_ms:.3f} "
+        f"speedup={baseline_ms / ours_ms:.1f} peak_rss_mb={peak:.1f} rss_1k_mb={rss_1k} rss_10k_mb={rss_10k} "
+        f"invalid={invalid}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,409 @@
+"""The PDF layout: its options, parsed into a spec once per options value, and composed per credential.
+
+A composed Layout says exactly what goes where (runs of text in one font each, images, the QR
+code) in the page's visible coordinates; the fast and the general PDF paths only draw it.
+
+Precedence of an element's keys, first found wins: the element in ``elements``, the ``defaults``
+option, the element's documented default (STANDARD_ELEMENTS), the top-level ``font``/``font_asset``
+and ``color`` options, and GENERAL_DEFAULTS.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import CredentialData, check_placeholders
+from .fonts import STANDARD_FONTS, Font
+from .images import PreparedImage
+from .qr import QR_BORDER, qr_matrix
+from .templates import Matrix, PageGeometry
+from .text import fit, font_runs, glyphs, logical_text, visual_line, width
+
+Color = tuple[float, float, float]
+
+ALIGNMENTS = ("left", "center", "right")
+GENERAL_DEFAULTS: dict[str, Any] = {
+    "font": "Helvetica",
+    "size": 12,
+    "color": "#000000",
+    "align": "center",
+    "uppercase": False,
+    "letter_spacing": 0,
+    "line_height": 1.2,
+    "max_width": None,
+    "min_size": 6,
+}
+# Documented defaults of the standard elements. Positions are fractions of the visible page
+# (x: its middle); ``score`` is printed only when the credential has a score; the signatory
+# elements are printed once given a text.
+STANDARD_ELEMENTS: dict[str, dict[str, Any]] = {
+    "name": {"text": "{name}", "size": 32, "y_ratio": 0.55, "max_width_ratio": 0.8, "min_size": 14},
+    "context_name": {"text": "{context_name}", "size": 20, "y_ratio": 0.44, "max_width_ratio": 0.8, "min_size": 10},
+    "issue_date": {"text": "{issue_date}", "size": 12, "y_ratio": 0.33},
+    "score": {"text": "Score: {score}", "size": 12, "y_ratio": 0.28, "needs_score": True},
+    "signatory_name": {"text": "", "size": 12, "y_ratio": 0.17},
+    "signatory_title": {"text": "", "size": 10, "y_ratio": 0.14},
+    "verify_url": {"text": "Verify at {verify_url}", "size": 9, "y_ratio": 0.07},
+    "verify_code": {"text": "Verification code: {verify_code}", "size": 9, "y_ratio": 0.045},
+}
+STYLE_KEYS = frozenset(GENERAL_DEFAULTS)
+ELEMENT_KEYS = STYLE_KEYS | {"text", "x", "y"}
+IMAGE_KEYS = frozenset({"image", "x", "y", "width", "height"})
+QR_KEYS = frozenset({"x", "y", "size", "color", "background"})
+QR_DEFAULT_SIZE = 72
+QR_DEFAULT_MARGIN = 36
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+# --- option values -------------------------------------------------------------------------
+
+
+def _number(value: Any, where: str, *, minimum: float | None = 0, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{where} must be a number, not {type(value).__name__}")
+    if positive and value <= 0:
+        raise ValueError(f"{where} must be greater than 0")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{where} must be at least {minimum}")
+    return float(value)
+
+
+def parse_color(value: Any, where: str) -> Color:
+    if not isinstance(value, str) or not _HEX.fullmatch(value):
+        raise ValueError(f"{where} must be a hex colour such as #1a2b3c, not {value!r}")
+    digits = value[1:] if len(value) == 7 else "".join(c * 2 for c in value[1:])
+    return tuple(int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4))
+
+
+def check_font_name(value: Any, where: str = "font") -> str:
+    """A built-in font name or a font asset's slug (the asset must be a TrueType font)."""
+    if not isinstance(value, str) or not (value in STANDARD_FONTS or _SLUG.fullmatch(value)):
+        raise ValueError(
+            f"unknown font {value!r} in {where}: use a built-in font ({', '.join(STANDARD_FONTS)}) "
+            "or the slug of a TrueType font asset"
+        )
+    return value
+
+
+def _style_value(key: str, value: Any, where: str) -> Any:
+    where = f"{where}.{key}"
+    if key == "text":
+        if not isinstance(value, str):
+            raise ValueError(f"{where} must be a string")
+        check_placeholders(value)
+        return value
+    if key in ("x", "y"):
+        return _number(value, where)
+    if key in ("size", "min_size", "line_height"):
+        return _number(value, where, positive=True)
+    if key == "letter_spacing":
+        return _number(value, where, minimum=None)
+    if key == "max_width":
+        return None if value is None else _number(value, where, positive=True)
+    if key == "align":
+        if value not in ALIGNMENTS:
+            raise ValueError(f"{where} must be one of {', '.join(ALIGNMENTS)}")
+        return value
+    if key == "font":
+        return check_font_name(value, where)
+    if key == "color":
+        parse_color(value, where)
+        return value
+    if key == "uppercase":
+        if not isinstance(value, bool):
+            raise ValueError(f"{where} must be true or false")
+        return value
+    raise AssertionError(key)
+
+
+def _keys(value: Any, where: str, allowed: frozenset[str]) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} must be an object")
+    unknown = set(value) - allowed
+    if unknown:
+        raise ValueError(f"{where} has unknown keys {sorted(unknown)}; accepted: {sorted(allowed)}")
+    return {key: _style_value(key, item, where) if key in ELEMENT_KEYS else item for key, item in value.items()}
+
+
+def parse_defaults(value: Any) -> dict:
+    """The ``defaults`` option: style keys only (no text or position)."""
+    return _keys(value, "defaults", STYLE_KEYS)
+
+
+def parse_elements(value: Any) -> dict[str, dict | bool]:
+    """The ``elements`` option: standard elements adjusted or hidden (false), custom ones added."""
+    if not isinstance(value, dict):
+        raise ValueError("elements must be an object")
+    parsed: dict[str, dict | bool] = {}
+    for name, element in value.items():
+        if element is False:
+            if name not in STANDARD_ELEMENTS:
+                raise ValueError(
+                    f"'{name}': only standard elements ({', '.join(STANDARD_ELEMENTS)}) can be hidden with false"
+                )
+            parsed[name] = False
+            continue
+        if not isinstance(element, dict):
+            raise ValueError(f"'{name}' must be an object or false")
+        if name not in STANDARD_ELEMENTS and "text" not in element:
+            raise ValueError(f"custom element '{name}' needs a text")
+        parsed[name] = _keys(element, f"elements.{name}", ELEMENT_KEYS)
+    return parsed
+
+
+def parse_images(value: Any) -> dict[str, dict]:
+    """The ``images`` option: name -> image asset slug, lower-left corner and width and/or height."""
+    if not isinstance(value, dict):
+        raise ValueError("images must be an object")
+    parsed = {}
+    for name, image in value.items():
+        where = f"images.{name}"
+        if not isinstance(image, dict):
+            raise ValueError(f"{where} must be an object")
+        unknown = set(image) - IMAGE_KEYS
+        if unknown:
+            raise ValueError(f"{where} has unknown keys {sorted(unknown)}; accepted: {sorted(IMAGE_KEYS)}")
+        if not isinstance(image.get("image"), str) or not _SLUG.fullmatch(image["image"]):
+            raise ValueError(f"{where}.image must be the slug of an image asset")
+        if "width" not in image and "height" not in image:
+            raise ValueError(f"{where} needs a width, a height or both")
+        for key in ("x", "y"):
+            if key not in image:
+                raise ValueError(f"{where}.{key} is required")
+        parsed[name] = {
+            "image": image["image"],
+            "x": _number(image["x"], f"{where}.x"),
+            "y": _number(image["y"], f"{where}.y"),
+            **{
+                key: _number(image[key], f"{where}.{key}", positive=True) for key in ("width", "height") if key in image
+            },
+        }
+    return parsed
+
+
+def parse_qr(value: Any) -> dict | None:
+    """The ``qr`` option: false (none), true (documented placement) or an object."""
+    if value is False:
+        return None
+    if value is True:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("qr must be true, false or an object")
+    unknown = set(value) - QR_KEYS
+    if unknown:
+        raise ValueError(f"qr has unknown keys {sorted(unknown)}; accepted: {sorted(QR_KEYS)}")
+    parsed = {key: _number(value[key], f"qr.{key}") for key in ("x", "y") if key in value}
+    if "size" in value:
+        parsed["size"] = _number(value["size"], "qr.size", positive=True)
+    if "color" in value:
+        parsed["color"] = parse_color(value["color"], "qr.color")
+    if "background" in value:
+        parsed["background"] = (
+            None if value["background"] is None else parse_color(value["background"], "qr.background")
+        )
+    return parsed
+
+
+# --- spec, compiled once per options value --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ElementSpec:
+    """One text element with every key resolved except what depends on the page size."""
+
+    name: str
+    text: str
+    font: str
+    size: float
+    color: Color
+    align: str
+    uppercase: bool
+    letter_spacing: float
+    line_height: float
+    min_size: float
+    max_width: float | None
+    x: float | None
+    y: float | None
+    y_ratio: float = 0.5
+    max_width_ratio: float | None = None
+    needs_score: bool = False
+
+
+@dataclass(frozen=True)
+class LayoutSpec:
+    template: str
+    template_page: int
+    fallback_font: str | None
+    elements: tuple[ElementSpec, ...]
+    images: Mapping[str, dict] = field(default_factory=dict)
+    qr: dict | None = None
+
+    @property
+    def fonts(self) -> tuple[str, ...]:
+        """Font names and slugs the elements use, in first-use order."""
+        return tuple(dict.fromkeys(element.font for element in self.elements))
+
+
+def compile_spec(options: Mapping[str, Any]) -> LayoutSpec:
+    """Resolve validated options into a LayoutSpec (see the module docstring for precedence)."""
+    base = {**GENERAL_DEFAULTS, "font": options["font_asset"] or options["font"], "color": options["color"]}
+    defaults = parse_defaults(options["defaults"])
+    configured = parse_elements(options["elements"])
+    elements = []
+    for name in [*STANDARD_ELEMENTS, *(n for n in configured if n not in STANDARD_ELEMENTS)]:
+        own = configured.get(name, {})
+        if own is False:
+            continue
+        documented = STANDARD_ELEMENTS.get(name, {})
+        merged = {**base, **documented, **defaults, **own}
+        elements.append(
+            ElementSpec(
+                name=name,
+                text=merged["text"],
+                font=merged["font"],
+                size=merged["size"],
+                color=parse_color(merged["color"], f"elements.{name}.color"),
+                align=merged["align"],
+                uppercase=merged["uppercase"],
+                letter_spacing=merged["letter_spacing"],
+                line_height=merged["line_height"],
+                min_size=min(merged["min_size"], merged["size"]),
+                max_width=merged["max_width"],
+                x=merged.get("x"),
+                y=merged.get("y"),
+                y_ratio=documented.get("y_ratio", 0.5),
+                # A max_width given anywhere (even null in defaults) replaces the documented ratio.
+                max_width_ratio=None if "max_width" in {**defaults, **own} else documented.get("max_width_ratio"),
+                needs_score=documented.get("needs_score", False),
+            )
+        )
+    return LayoutSpec(
+        template=options["template"],
+        template_page=options["template_page"],
+        fallback_font=options["fallback_font"],
+        elements=tuple(elements),
+        images=parse_images(options["images"]),
+        qr=parse_qr(options["qr"]),
+    )
+
+
+# --- layout, composed per credential --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """Text in one font, drawn left to right from (x, y) on the baseline."""
+
+    font: Font
+    size: float
+    x: float
+    y: float
+    text: str
+    color: Color
+    spacing: float
+
+
+@dataclass(frozen=True)
+class PlacedImage:
+    image: PreparedImage
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class PlacedQR:
+    """The code's square (quiet zone included) at (x, y), ``module`` points per module."""
+
+    x: float
+    y: float
+    size: float
+    module: float
+    color: Color
+    background: Color | None
+    matrix: Sequence[bytearray]
+
+
+@dataclass(frozen=True)
+class Layout:
+    matrix: Matrix
+    images: tuple[PlacedImage, ...]
+    runs: tuple[TextRun, ...]
+    qr: PlacedQR | None
+
+
+def compose(
+    spec: LayoutSpec,
+    data: CredentialData,
+    *,
+    page: PageGeometry,
+    fonts: Mapping[str, Font],
+    fallbacks: Sequence[Font],
+    images: Mapping[str, PreparedImage],
+) -> Layout:
+    """Everything to draw for one credential, in the page's visible coordinates."""
+    values = data.placeholders()
+    runs: list[TextRun] = []
+    for element in spec.elements:
+        if element.needs_score and data.score is None:
+            continue
+        text = logical_text(element.text.format_map(values), uppercase=element.uppercase)
+        if text:
+            runs.extend(_element_runs(element, text, page, (fonts[element.font], *fallbacks)))
+    return Layout(
+        matrix=page.matrix,
+        images=tuple(_placed_image(images[name], placement) for name, placement in spec.images.items()),
+        runs=tuple(runs),
+        qr=_placed_qr(spec.qr, data.verify_url, page) if spec.qr is not None else None,
+    )
+
+
+def _element_runs(element: ElementSpec, text: str, page: PageGeometry, chain: Sequence[Font]) -> list[TextRun]:
+    name, spacing = element.name, element.letter_spacing
+    max_width = element.max_width
+    if max_width is None and element.max_width_ratio is not None:
+        max_width = element.max_width_ratio * page.width
+    fonts, advances = glyphs(text, chain, name)
+    size, lines = fit(
+        text, advances, size=element.size, spacing=spacing, max_width=max_width, min_size=element.min_size
+    )
+    x = page.width / 2 if element.x is None else element.x
+    y = element.y_ratio * page.height if element.y is None else element.y
+    runs = []
+    for number, line in enumerate(lines):
+        visual = visual_line(line)
+        if visual != text:
+            fonts, advances = glyphs(visual, chain, name)
+        line_width = width(advances, size, spacing)
+        cursor = {"left": x, "center": x - line_width / 2, "right": x - line_width}[element.align]
+        baseline = y - number * element.line_height * size
+        for font, chunk, units in font_runs(visual, fonts, advances):
+            runs.append(TextRun(font, size, cursor, baseline, chunk, element.color, spacing))
+            cursor += units * size / 1000 + spacing * len(chunk)
+    return runs
+
+
+def _placed_image(image: PreparedImage, placement: dict) -> PlacedImage:
+    """Scaled to the given width and/or height keeping its aspect ratio (inside the box when both)."""
+    scale = min(
+        placement.get("width", float("inf")) / image.width,
+        placement.get("height", float("inf")) / image.height,
+    )
+    return PlacedImage(image, placement["x"], placement["y"], image.width * scale, image.height * scale)
+
+
+def _placed_qr(options: dict, url: str, page: PageGeometry) -> PlacedQR:
+    size = options.get("size", QR_DEFAULT_SIZE)
+    matrix = qr_matrix(url)
+    return PlacedQR(
+        x=options.get("x", page.width - QR_DEFAULT_MARGIN - size),
+        y=options.get("y", QR_DEFAULT_MARGIN),
+        size=size,
+        module=size / (len(matrix) + 2 * QR_BORDER),
+        color=options.get("color", (0.0, 0.0, 0.0)),
+        background=options.get("background", (1.0, 1.0, 1.0)),
+        matrix=matrix,
+    )

@@ -1,0 +1,87 @@
+"""Telling the host that a credential became AVAILABLE or INVALIDATED: a Django signal for any host and,
+where openedx-events is installed, an Open edX event of our own namespace (see ``events.py``).
+
+Announcements are sent after commit, never from inside the transaction, so a receiver never sees
+a credential that a rollback takes back. A failing receiver is logged; it never undoes anything.
+"""
+
+import importlib.util
+import logging
+from datetime import UTC
+
+from django.db import transaction
+
+from ..identifiers import format_code
+from ..lifecycle import Status
+from ..models import Credential
+from ..selectors import verify_url
+from ..signals import credential_available, credential_invalidated
+
+log = logging.getLogger(__name__)
+
+DJANGO_SIGNALS = {Status.AVAILABLE: credential_available, Status.INVALIDATED: credential_invalidated}
+
+
+def credential_announce_on_commit(*, credential: Credential) -> None:
+    """Announce ``credential``'s new status once the current transaction commits (if it is announced at all)."""
+    if credential.status not in DJANGO_SIGNALS:
+        return
+    credential_id, status = credential.pk, credential.status
+    transaction.on_commit(lambda: credential_announce(credential_id=credential_id, status=status), robust=True)
+
+
+def credential_announce(*, credential_id, status: str) -> None:
+    """Send the Django signal and the Open edX event of ``status`` for the credential; never raises."""
+    try:
+        credential = Credential.objects.select_related("user", "configuration__credential_type").get(pk=credential_id)
+    except Credential.DoesNotExist:
+        log.warning("Not announcing credential %s: it does not exist.", credential_id)
+        return
+    for receiver, response in DJANGO_SIGNALS[status].send_robust(sender=Credential, credential=credential):
+        if isinstance(response, Exception):
+            log.error(
+                "Receiver %r of the credential_%s signal failed for credential %s.",
+                receiver,
+                status,
+                credential_id,
+                exc_info=response,
+            )
+    if importlib.util.find_spec("openedx_events") is None:
+        return
+    try:
+        _send_openedx_event(credential, status)
+    except Exception:
+        log.exception("The Open edX event of credential %s (%s) could not be sent.", credential_id, status)
+
+
+def _send_openedx_event(credential: Credential, status: str) -> None:
+    from openedx_events.learning.data import UserData, UserPersonalData
+
+    from .. import events
+
+    signal = {
+        Status.AVAILABLE: events.LEARNING_CREDENTIAL_AVAILABLE,
+        Status.INVALIDATED: events.LEARNING_CREDENTIAL_INVALIDATED,
+    }[status]
+    user = credential.user
+    data = events.LearningCredentialData(
+        uuid=credential.uuid,
+        verify_uuid=credential.verify_uuid,
+        verification_code=format_code(credential.verification_code),
+        verify_url=verify_url(credential),
+        user=UserData(
+            id=user.pk,
+            is_active=user.is_active,
+            pii=UserPersonalData(username=user.get_username(), email=user.email or "", name=credential.learner_name),
+        ),
+        learning_context_key=str(credential.configuration.learning_context_key),
+        context_name=credential.context_name,
+        credential_type=credential.configuration.credential_type.slug,
+        type_name=credential.type_name,
+        status=status,
+        issued_at=credential.created.astimezone(UTC),
+        invalidated_at=credential.invalidated_at.astimezone(UTC) if credential.invalidated_at else None,
+        invalidation_reason=credential.invalidation_reason,
+    )
+    time = (credential.invalidated_at if status == Status.INVALIDATED else None) or credential.modified
+    signal.send_event(time=time.astimezone(UTC), credential=data)
