@@ -69,7 +69,9 @@ elif "sqlite" in DATABASES["default"]["ENGINE"]:
     # One file per test process, so that two test runs on one machine never share it.
     test_db = Path(tempfile.gettempdir()) / f"learning-credentials-test-{os.getpid()}.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SANDBOX_TEST_DB", str(test_db))}
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # Writers take the lock when their transaction begins, so concurrent writers wait their turn
+    # instead of failing on a lock upgrade (what the worker and concurrency tests do).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=30, transaction_mode="IMMEDIATE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

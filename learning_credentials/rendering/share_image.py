@@ -16,7 +16,7 @@ from reportlab.pdfbase.ttfonts import TTFontFile
 
 from ..exceptions import GenerationFailed
 from ..registry import Option, declare_options
-from . import AssetLoader
+from . import AssetLoader, as_asset
 
 FORMATS = {"png": ("PNG", "image/png"), "jpeg": ("JPEG", "image/jpeg")}
 # Fonts tried after the configured one: DejaVu (Latin, Greek, Cyrillic, Arabic, Hebrew), then IPA Gothic (CJK).
@@ -80,7 +80,7 @@ def _coverage(source: str | bytes) -> frozenset[int]:
 def _font_chain(options: dict, load_asset: AssetLoader) -> list[str | bytes]:
     chain: list[str | bytes] = []
     if options.get("font_asset"):
-        chain.append(load_asset(options["font_asset"]))
+        chain.append(as_asset(options["font_asset"], load_asset(options["font_asset"])).data)
     chain.extend(path for path in SYSTEM_FONTS if Path(path).exists())
     return chain
 
@@ -114,7 +114,8 @@ def render_share_image(
     color, accent = options.get("color", "#1b1b1b"), options.get("accent", "#1f4e8c")
     if options.get("background"):
         try:
-            background = Image.open(io.BytesIO(load_asset(options["background"]))).convert("RGB")
+            background_asset = as_asset(options["background"], load_asset(options["background"]))
+            background = Image.open(io.BytesIO(background_asset.data)).convert("RGB")
         except (OSError, ValueError) as exc:
             raise GenerationFailed(f"The share image background cannot be used: {exc}") from exc
         image = background.resize(size)

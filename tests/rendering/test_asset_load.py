@@ -1,14 +1,20 @@
-"""asset_load: the loader services hand to generation functions (version now, bytes on first use)."""
+"""asset_load: the loader services hand to generation functions (version now, bytes on first use), end to end."""
+
+import io
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from PIL import Image
 
 from learning_credentials.exceptions import AssetMissing
 from learning_credentials.models import CredentialAsset
 from learning_credentials.rendering import asset_bytes_cache
+from learning_credentials.rendering.share_image import ShareImageData, render_share_image
 from learning_credentials.services.common import asset_load
+from learning_credentials.services.issuance import credential_issue
 from tests.factories import template_pdf
+from tests.rendering.conftest import DEJAVU, image_bytes
 
 pytestmark = [pytest.mark.rendering, pytest.mark.django_db]
 
@@ -57,3 +63,38 @@ def test_missing_asset_or_file_is_asset_missing(template_asset):
 def test_assets_without_a_recorded_hash_are_hashed_from_their_bytes(template_asset):
     CredentialAsset.objects.filter(pk=template_asset.pk).update(content_hash="")
     assert asset_load("certificate-template").content_hash == template_asset.content_hash
+
+
+def test_issued_credentials_record_the_template_version(
+    configuration, learner, template_asset, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        credential = credential_issue(user_id=learner.pk, configuration=configuration, source="manual")
+    credential.refresh_from_db()
+    assert credential.status == "available"
+    assert credential.template_version == template_asset.content_hash
+
+
+def test_share_images_load_their_font_and_background_through_asset_load(db):
+    CredentialAsset.objects.create(
+        slug="dejavu", kind="font", file=ContentFile(DEJAVU.read_bytes(), name="DejaVuSans.ttf")
+    )
+    CredentialAsset.objects.create(slug="bg", kind="image", file=ContentFile(image_bytes((9, 9, 9)), name="bg.png"))
+    data = ShareImageData(
+        learner_name="Zoë Ångström",
+        type_name="Certificate",
+        context_name="Computing",
+        issuer="DemoX",
+        issue_date="23 November 2026",
+        verify_url="https://lms.example.com/v/",
+        verify_code="7KQ2M-XW4PD",
+    )
+    content, content_type = render_share_image(
+        data=data,
+        options={"font_asset": "dejavu", "background": "bg"},
+        load_asset=asset_load,
+        size=(600, 314),
+        image_format="png",
+    )
+    assert content_type == "image/png"
+    assert Image.open(io.BytesIO(content)).getpixel((5, 300)) == (9, 9, 9)
