@@ -200,6 +200,7 @@ class CredentialConfigurationAdmin(PreviewMixin, admin.ModelAdmin):
         "enabled",
         "schedule",
         *STATUS_COUNTS,
+        "failure_rate",
         "last_run",
         "last_run_duration",
     )
@@ -227,6 +228,12 @@ class CredentialConfigurationAdmin(PreviewMixin, admin.ModelAdmin):
         if obj.schedule_type == ScheduleType.CRONTAB:
             return gettext("crontab %(crontab)s") % {"crontab": obj.crontab}
         return gettext("every %(every)s %(period)s") % {"every": obj.interval_every, "period": obj.interval_period}
+
+    @admin.display(description=_("failure rate"))
+    def failure_rate(self, obj: CredentialConfiguration) -> str:
+        """Credentials in ERROR among those not invalidated: what needs a look."""
+        live = obj.available_count + obj.generating_count + obj.error_count
+        return f"{100 * obj.error_count / live:.1f}%" if live else "-"
 
     @admin.display(description=_("Last run"), ordering="last_run_started")
     def last_run(self, obj: CredentialConfiguration) -> datetime | None:
@@ -367,7 +374,21 @@ class CredentialAdmin(admin.ModelAdmin):
         ),
         (_("Snapshots taken at issue time"), {"fields": ("learner_name", "context_name", "type_name", "score")}),
         (_("Identifiers"), {"fields": ("uuid", "verify_uuid", "order_reference")}),
-        (_("Generation"), {"fields": ("attempts", "task_id", "artifact", "error_message", "notified_at")}),
+        (
+            _("Generation"),
+            {
+                "fields": (
+                    "attempts",
+                    "task_id",
+                    "artifact",
+                    "template_version",
+                    "error_message",
+                    "notified_at",
+                    "duplicate_attempts",
+                    "last_duplicate_at",
+                )
+            },
+        ),
         (
             _("Invalidation"),
             {"fields": ("invalidated_at", "invalidation_reason", "invalidation_note", "replaces", "replacement")},

@@ -515,3 +515,10 @@ def test_generate_now_on_a_disabled_configuration_warns_instead_of_failing(admin
     assert response.status_code == 200
     assert any("is disabled" in str(message) for message in get_messages(response.wsgi_request))
     assert not CredentialRun.objects.exists()
+
+
+def test_configuration_list_shows_the_failure_rate(admin_client, configuration):
+    for status in ("available", "available", "available", "error"):
+        factories.CredentialFactory(configuration=configuration, status=status)
+    html = admin_client.get(reverse("admin:learning_credentials_credentialconfiguration_changelist")).content.decode()
+    assert "25.0%" in html
