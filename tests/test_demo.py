@@ -13,7 +13,7 @@ from learning_credentials.selectors import verify_url
 
 
 @pytest.mark.django_db(transaction=True)  # commits as `make demo` does, so on-commit work runs in order
-def test_demo_issues_sound_pdfs(capsys):
+def test_demo_issues_sound_pdfs(capsys, tmp_path):
     call_command("demo")
     out = capsys.readouterr().out
     credentials = list(Credential.objects.select_related("configuration"))
@@ -30,6 +30,11 @@ def test_demo_issues_sound_pdfs(capsys):
         assert "".join(credential.learner_name.split()) in text
         assert verify_url(credential) in text
         assert verify_url(credential) in out
+        assert credential.template_version
+    sample = default_storage.path(credentials[0].artifact)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", sample, str(tmp_path / "page")], check=True)
+    decoded = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "page.png")], capture_output=True, text=True)
+    assert decoded.stdout.strip() == verify_url(credentials[0])  # the QR code reads back as the verify URL
     achievement = next(c for c in credentials if c.type_name == "Certificate of Achievement")
     assert achievement.score is not None
     call_command("demo")  # running it again issues nothing more

@@ -283,3 +283,24 @@ class TestReissue:
         old.refresh_from_db()
         assert old.invalidation_reason == "refunded"
         assert new.replaces_id == old.pk
+
+
+class TestIssuedArtifactsNeverChange:
+    def test_template_edits_never_alter_an_issued_pdf(self, issue, template_asset, configuration):
+        from django.core.files.base import ContentFile
+
+        credential = issue()
+        with default_storage.open(credential.artifact, "rb") as file:
+            issued = file.read()
+        assert credential.template_version == template_asset.content_hash
+        template_asset.file = ContentFile(factories.template_pdf("DIPLOMA"), name="new.pdf")
+        template_asset.save()
+        configuration.custom_options = {"elements": {"issue_date": False}}
+        configuration.save()
+        credential.refresh_from_db()
+        with default_storage.open(credential.artifact, "rb") as file:
+            assert file.read() == issued
+        assert credential.template_version != template_asset.content_hash
+        newer = issue(user=factories.UserFactory(username="later"))
+        assert newer.template_version == template_asset.content_hash
+        assert "DIPLOMA" in pdf_text(newer) and "CERTIFICATE" in pdf_text(credential)

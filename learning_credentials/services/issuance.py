@@ -273,7 +273,7 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
                 transaction.on_commit(lambda: artifact_delete(name))
                 return locked
             locked.artifact = name
-            locked.template_version = getattr(artifact, "template_version", "")
+            locked.template_version = artifact.template_version
             credential_transition(
                 credential=locked, to=Status.AVAILABLE, source=source, update_fields=("artifact", "template_version")
             )

@@ -5,6 +5,7 @@ or by a real worker when CELERY_BROKER_URL is set (start one with `make worker`)
 """
 
 import io
+import math
 import random
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen.canvas import Canvas
 
@@ -92,6 +94,29 @@ def template_pdf() -> bytes:
     return buffer.getvalue()
 
 
+def logo_png() -> bytes:
+    """An emblem: a blue disc with the organisation's initials."""
+    image = Image.new("RGBA", (240, 240), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, 232, 232), fill=(31, 69, 128, 255), outline=(200, 170, 80, 255), width=10)
+    draw.text((120, 122), "DX", fill="white", anchor="mm", font=ImageFont.load_default(size=96))
+    return _png(image)
+
+
+def signature_png() -> bytes:
+    """A hand-drawn-looking signature on a transparent background."""
+    image = Image.new("RGBA", (600, 180), (0, 0, 0, 0))
+    points = [(20 + x * 5.6, 110 - 45 * math.sin(x / 9) * math.exp(-x / 140) - (x % 23)) for x in range(100)]
+    ImageDraw.Draw(image).line(points, fill=(20, 30, 80, 255), width=6, joint="curve")
+    return _png(image)
+
+
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 class Command(BaseCommand):
     help = "Seed the sandbox LMS with 50 learners, issue credentials through the pipeline and print them."
 
@@ -148,7 +173,23 @@ class Command(BaseCommand):
         self._asset("demo-template", CredentialAsset.Kind.PDF_TEMPLATE, template_pdf(), "demo-template.pdf")
         vera = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
         self._asset("vera-sans", CredentialAsset.Kind.FONT, vera.read_bytes(), "Vera.ttf")
-        base = {"template": "demo-template", "font_asset": "vera-sans"}
+        self._asset("demo-logo", CredentialAsset.Kind.IMAGE, logo_png(), "demo-logo.png")
+        self._asset("demo-signature", CredentialAsset.Kind.IMAGE, signature_png(), "demo-signature.png")
+        base = {
+            "template": "demo-template",
+            "font_asset": "vera-sans",
+            "images": {
+                "logo": {"image": "demo-logo", "x": 60, "y": 486, "width": 72},
+                "signature": {"image": "demo-signature", "x": 96, "y": 110, "width": 150},
+            },
+            "elements": {
+                "signatory_name": {"text": "Dr. Ada Byron", "x": 171, "y": 96, "size": 11},
+                "signatory_title": {"text": "Dean of Studies, " + ORGANIZATION, "x": 171, "y": 83, "size": 9},
+                "verify_url": {"y": 56},
+                "verify_code": {"y": 44},
+            },
+            "qr": {"x": 650, "y": 60, "size": 84},
+        }
         completion = self._type(
             "completion", "Certificate of Completion", "course_completion", {**base, "required_completion": 100}
         )
@@ -156,12 +197,7 @@ class Command(BaseCommand):
             "achievement",
             "Certificate of Achievement",
             "completion_and_grades",
-            {
-                **base,
-                "required_completion": 90,
-                "required_grades": {"Exam": 60},
-                "elements": {"score": {"text": "Final score: {score}", "y": 150, "size": 12}},
-            },
+            {**base, "required_completion": 90, "required_grades": {"Exam": 60}},
         )
         pairs = ((COURSE, completion), (COURSE, achievement), (PATH, completion))
         return [
