@@ -281,6 +281,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="credentials per side (default 1000)")
     parser.add_argument("--memory-n", type=int, default=1000, help="credentials for the memory run (10000: rss_10k)")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--share-format", choices=("png", "jpeg"), default="png", help="share image format")
     args = parser.parse_args()
     for tool in ("qpdf", "pdftoppm", "zbarimg"):
         if not shutil.which(tool):
@@ -329,6 +330,59 @@ def main() -> None:
         f"speedup={baseline_ms / ours_ms:.1f} peak_rss_mb={peak:.1f} rss_1k_mb={rss_1k} rss_10k_mb={rss_10k} "
         f"invalid={invalid}"
     )
+    share_image(people, ours, args.share_format)
+
+
+def share_image(people: list[CredentialData], ours: Callable[[CredentialData], bytes], image_format: str) -> None:
+    """Share images (1200x627) drawn with Pillow, against rasterising the credential's PDF with pdftoppm."""
+    from learning_credentials.rendering.share_image import ShareImageData, render_share_image
+
+    def draw(person: CredentialData) -> bytes:
+        data = ShareImageData(
+            learner_name=person.learner_name,
+            type_name=person.type_name,
+            context_name=person.context_name,
+            issuer="Benchmark University",
+            issue_date="23 November 2026",
+            verify_url=person.verify_url,
+            verify_code=person.verify_code,
+        )
+        content, _ = render_share_image(
+            data=data, options={}, load_asset=lambda slug: b"", size=(1200, 627), image_format=image_format
+        )
+        return content
+
+    draw(people[0])
+    times = []
+    for person in people[:200]:
+        start = time.perf_counter()
+        image = Image.open(io.BytesIO(draw(person)))
+        times.append(time.perf_counter() - start)
+        assert image.size == (1200, 627)
+    raster = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for person in people[:20]:
+            pdf = Path(tmp, "credential.pdf")
+            pdf.write_bytes(ours(person))
+            start = time.perf_counter()
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-scale-to-x",
+                    "1200",
+                    "-scale-to-y",
+                    "-1",
+                    "-singlefile",
+                    str(pdf),
+                    str(Path(tmp, "page")),
+                ],
+                check=True,
+            )
+            raster.append(time.perf_counter() - start)
+    ms, baseline_ms = statistics.median(times) * 1000, statistics.median(raster) * 1000
+    print(f"share image: Pillow {ms:.2f} ms; rasterising the PDF with pdftoppm instead {baseline_ms:.2f} ms")
+    print(f"RESULT name=share_image ms={ms:.2f} format={image_format} baseline_ms={baseline_ms:.2f}")
 
 
 if __name__ == "__main__":
