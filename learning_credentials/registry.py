@@ -28,6 +28,8 @@ class Option:
     validator: Callable[[Any], None] | None = None
     # The value is the slug of a CredentialAsset of this kind (checked against the database on save).
     asset_kind: str | None = None
+    # For nested values: yields (option path, asset slug, asset kind) for every asset the value names.
+    asset_refs: Callable[[Any], Iterable[tuple[str, str, str]]] | None = None
 
     @property
     def required(self) -> bool:
@@ -112,13 +114,19 @@ def validate_options(funcs: Iterable[Callable], options: Any, *, partial: bool =
 
 
 def asset_references(funcs: Iterable[Callable], options: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """Options that name an asset: {option: (slug, asset kind)}."""
-    return {
-        name: (options[name], option.asset_kind)
-        for func in funcs
-        for name, option in function_options(func).items()
-        if option.asset_kind and isinstance(options.get(name), str)
-    }
+    """Every asset the options name, top-level or nested: {option path: (slug, asset kind)}.
+
+    Call it on validated options: nested extractors expect the declared shapes.
+    """
+    references = {}
+    for func in funcs:
+        for name, option in function_options(func).items():
+            value = options.get(name)
+            if option.asset_kind and isinstance(value, str):
+                references[name] = (value, option.asset_kind)
+            if option.asset_refs and value is not None:
+                references.update({path: (slug, kind) for path, slug, kind in option.asset_refs(value)})
+    return references
 
 
 def deep_merge(base: dict, override: dict) -> dict:

@@ -202,3 +202,20 @@ class TestAssetValidation:
         font = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
         asset = CredentialAsset(slug="vera", kind="font", file=ContentFile(font.read_bytes(), name="Vera.ttf"))
         asset.full_clean()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "options,path",
+    [
+        ({"images": {"logo": {"image": "no-logo", "x": 1, "y": 1, "width": 10}}}, "images.logo.image"),
+        ({"elements": {"name": {"font": "no-font"}}}, "elements.name.font"),
+        ({"defaults": {"font": "no-font"}}, "defaults.font"),
+        ({"font": "no-font"}, "font"),
+        ({"share_image": {"background": "no-background"}}, "share_image.background"),
+    ],
+)
+def test_assets_named_inside_options_must_exist(template_asset, options, path):
+    with pytest.raises(ValidationError) as error:
+        factories.CredentialTypeFactory(custom_options={"template": "certificate-template", **options})
+    assert f"{path}: There is no" in str(error.value)

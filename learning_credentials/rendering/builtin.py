@@ -24,6 +24,10 @@ from .layout import (
     check_font_name,
     compile_spec,
     compose,
+    defaults_refs,
+    elements_refs,
+    font_refs,
+    images_refs,
     parse_color,
     parse_defaults,
     parse_elements,
@@ -48,6 +52,7 @@ def _check_page(value: int) -> None:
         default="Helvetica",
         help="Base font: a built-in font or a TrueType font asset slug.",
         validator=check_font_name,
+        asset_refs=font_refs,
     ),
     font_asset=Option(
         (str, type(None)), default=None, help="Slug of a TrueType font asset; replaces 'font'.", asset_kind="font"
@@ -59,14 +64,27 @@ def _check_page(value: int) -> None:
         asset_kind="font",
     ),
     color=Option(str, default="#000000", help="Base text colour.", validator=lambda v: parse_color(v, "color")),
-    defaults=Option(dict, default={}, help="Style keys applied to every element.", validator=parse_defaults),
+    defaults=Option(
+        dict,
+        default={},
+        help="Style keys applied to every element.",
+        validator=parse_defaults,
+        asset_refs=defaults_refs,
+    ),
     elements=Option(
         dict,
         default={},
         help="Text elements: standard ones adjusted or hidden, custom ones added.",
         validator=parse_elements,
+        asset_refs=elements_refs,
     ),
-    images=Option(dict, default={}, help="Image elements (logo, signature) by name.", validator=parse_images),
+    images=Option(
+        dict,
+        default={},
+        help="Image elements (logo, signature) by name.",
+        validator=parse_images,
+        asset_refs=images_refs,
+    ),
     qr=Option(
         (bool, dict), default=False, help="QR code of the verify URL: false, true or a placement.", validator=parse_qr
     ),

@@ -407,3 +407,35 @@ def _placed_qr(options: dict, url: str, page: PageGeometry) -> PlacedQR:
         background=options.get("background", (1.0, 1.0, 1.0)),
         matrix=matrix,
     )
+
+
+# --- assets named inside options (checked against the database when options are saved) -----------
+
+
+def _font_ref(path: str, value: Any) -> list[tuple[str, str, str]]:
+    return [] if not isinstance(value, str) or value in STANDARD_FONTS else [(path, value, "font")]
+
+
+def font_refs(value: Any) -> list[tuple[str, str, str]]:
+    return _font_ref("font", value)
+
+
+def defaults_refs(value: dict) -> list[tuple[str, str, str]]:
+    return _font_ref("defaults.font", value.get("font"))
+
+
+def elements_refs(value: dict) -> list[tuple[str, str, str]]:
+    return [
+        ref
+        for name, element in value.items()
+        if isinstance(element, dict)
+        for ref in _font_ref(f"elements.{name}.font", element.get("font"))
+    ]
+
+
+def images_refs(value: dict) -> list[tuple[str, str, str]]:
+    return [
+        (f"images.{name}.image", image["image"], "image")
+        for name, image in value.items()
+        if isinstance(image, dict) and isinstance(image.get("image"), str)
+    ]

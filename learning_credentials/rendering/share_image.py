@@ -47,6 +47,11 @@ def _check(value: dict) -> None:
         default={},
         help="Share image: background (image asset slug), font_asset (TTF asset slug), color and accent (hex).",
         validator=_check,
+        asset_refs=lambda value: [
+            (f"share_image.{key}", value[key], kind)
+            for key, kind in (("background", "image"), ("font_asset", "font"))
+            if isinstance(value.get(key), str)
+        ],
     )
 )
 def share_image_options(**kwargs) -> None:

@@ -27,7 +27,7 @@ def asset_file_needed(*, asset: CredentialAsset) -> bool:
     for configuration in configurations:
         try:
             references = asset_references(configuration.credential_type.option_declarations(), configuration.options())
-        except ConfigurationError:
+        except (ConfigurationError, ValueError, TypeError, KeyError):  # unreadable options: keep the file
             return True
         if (asset.slug, asset.kind) in references.values():
             return True
