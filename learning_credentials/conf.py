@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_ENABLED": True,
     # Send email through edx-ace: "auto" (when edx_ace is in INSTALLED_APPS), True or False (Django's mail).
     "EMAIL_VIA_ACE": "auto",
+    # Visibility of new credentials ("public" or "private"); learners change theirs.
+    "DEFAULT_VISIBILITY": "public",
     # Share image size in pixels (1200x627 suits LinkedIn link previews); served as PNG or JPEG.
     "SHARE_IMAGE_SIZE": (1200, 627),
     # Seconds an on-demand request (the eligibility POST, the browser certificate route) may spend

@@ -255,6 +255,18 @@ class InvalidationReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    PRIVATE = "private", _("Private")
+
+
+def default_visibility() -> str:
+    """New credentials take the site default (LEARNING_CREDENTIALS['DEFAULT_VISIBILITY'])."""
+    from . import conf
+
+    return conf.get("DEFAULT_VISIBILITY")
+
+
 class Credential(TimeStampedModel):
     """
     One learner's credential in one configuration, with the facts it was issued on.
@@ -377,6 +389,15 @@ class Credential(TimeStampedModel):
         blank=True,
         db_index=True,
         help_text=_("The host's order or payment id this credential was issued under; used by refunds."),
+    )
+    visibility = models.CharField(
+        _("visibility"),
+        max_length=16,
+        choices=Visibility.choices,
+        default=default_visibility,
+        help_text=_(
+            "Public: anyone with the link can verify it. Private: only the holder and staff; others get a 404."
+        ),
     )
     template_version = models.CharField(
         _("template version"),

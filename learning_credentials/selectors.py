@@ -14,7 +14,14 @@ from .adapters import get_adapter
 from .exceptions import AccessDenied, LearningCredentialsError, NotConfigured, NotEnrolled, UnknownLearner
 from .identifiers import normalize_code, parse_uuid
 from .lifecycle import Status
-from .models import Credential, CredentialConfiguration, CredentialEvent, CredentialRun, InvalidationReason
+from .models import (
+    Credential,
+    CredentialConfiguration,
+    CredentialEvent,
+    CredentialRun,
+    InvalidationReason,
+    Visibility,
+)
 
 PUBLIC_STATUSES = (Status.AVAILABLE, Status.INVALIDATED)
 
@@ -46,15 +53,24 @@ def _public() -> QuerySet[Credential]:
     return Credential.objects.filter(status__in=PUBLIC_STATUSES).select_related("configuration", "replaced_by")
 
 
-def credential_get_public(*, verify_uuid: str) -> Credential | None:
-    """The credential behind a public identifier, or None (malformed, unknown or not yet public)."""
+def _visible_to(credential: Credential | None, viewer) -> Credential | None:
+    """A private credential exists only for its holder and staff: everyone else gets None, as for an unknown one."""
+    if credential is None or credential.visibility != Visibility.PRIVATE:
+        return credential
+    if viewer is not None and viewer.is_authenticated and user_may_see(viewer, credential):
+        return credential
+    return None
+
+
+def credential_get_public(*, verify_uuid: str, viewer=None) -> Credential | None:
+    """The credential behind a public identifier; None when malformed, unknown, unfinished or private to ``viewer``."""
     parsed = parse_uuid(verify_uuid)
-    return None if parsed is None else _public().filter(verify_uuid=parsed).first()
+    return None if parsed is None else _visible_to(_public().filter(verify_uuid=parsed).first(), viewer)
 
 
-def credential_get_by_code(*, code: str) -> Credential | None:
+def credential_get_by_code(*, code: str, viewer=None) -> Credential | None:
     normalized = normalize_code(code)
-    return None if normalized is None else _public().filter(verification_code=normalized).first()
+    return None if normalized is None else _visible_to(_public().filter(verification_code=normalized).first(), viewer)
 
 
 def credential_public_status(credential: Credential) -> PublicStatus:

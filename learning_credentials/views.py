@@ -35,7 +35,7 @@ from .services.sharing import credential_share_image
 
 def verify_page(request, verify_uuid: str):
     """Public verification page: holder, credential, context, date and status in words."""
-    credential = credential_get_public(verify_uuid=verify_uuid)
+    credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
     if credential is None:
         raise Http404()
     context_key = credential.configuration.learning_context_key
@@ -76,7 +76,7 @@ def credential_download(request, uuid: str):
 
 def verify_pdf(request, verify_uuid: str):
     """The public PDF of a valid credential, when LEARNING_CREDENTIALS['PUBLIC_PDF'] allows it."""
-    credential = credential_get_public(verify_uuid=verify_uuid)
+    credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
     if not conf.get("PUBLIC_PDF") or credential is None or credential.status != Status.AVAILABLE:
         raise Http404()
     return _pdf_response(credential, disposition="inline")
@@ -84,7 +84,7 @@ def verify_pdf(request, verify_uuid: str):
 
 def verify_image(request, verify_uuid: str, extension: str):
     """The share image of a public credential (PNG or JPEG), with a REVOKED/SUPERSEDED label when so."""
-    credential = credential_get_public(verify_uuid=verify_uuid)
+    credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
     if credential is None:
         raise Http404()
     content, content_type = credential_share_image(credential=credential, extension=extension)

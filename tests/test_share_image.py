@@ -37,7 +37,7 @@ class TestShareImageView:
         image = Image.open(io.BytesIO(response.content))
         assert image.size == (1200, 627) and image.format == "PNG"
         assert red_pixels(image) == 0
-        cached = f"learning_credentials/credentials/{credential.pk}/share-valid-1200x627.png"
+        cached = f"learning_credentials/credentials/{credential.pk}/share-valid-public-1200x627.png"
         assert default_storage.exists(cached)
         assert fetch(client, credential).content == response.content
 

@@ -13,6 +13,7 @@ from .issuance import (
     credential_reissue,
     credential_retry,
 )
+from .visibility import credential_set_visibility
 
 __all__ = [
     "configuration_evaluate",
@@ -22,4 +23,5 @@ __all__ = [
     "credential_issue_or_get",
     "credential_reissue",
     "credential_retry",
+    "credential_set_visibility",
 ]

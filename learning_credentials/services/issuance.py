@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 Kind = CredentialEvent.Kind
 # Learner-facing settings a reissued credential inherits from the one it replaces.
-CARRIED_OVER_FIELDS: tuple[str, ...] = ("order_reference",)
+CARRIED_OVER_FIELDS: tuple[str, ...] = ("order_reference", "visibility")
 CODE_ATTEMPTS = 5
 # Every duplicate attempt is counted on the credential; only the first in this window is audited.
 DUPLICATE_AUDIT_INTERVAL = timedelta(hours=1)
@@ -129,6 +129,7 @@ def credential_issue_or_get(
             replaces=previous,
             score=eligibility.score if eligibility else None,
             order_reference=order_reference or (previous.order_reference if previous else ""),
+            visibility=previous.visibility if previous else None,
         )
         if not created:
             return _duplicate(credential, source=source, actor_id=actor_id, started=started), False
@@ -392,6 +393,7 @@ def _create(
     replaces: Credential | None,
     score: Decimal | None,
     order_reference: str,
+    visibility: str | None = None,
 ) -> tuple[Credential, bool]:
     """Insert a GENERATING credential; the database constraint settles races.
 
@@ -412,6 +414,7 @@ def _create(
                     verification_code=generate_code(conf.get("VERIFICATION_CODE_LENGTH")),
                     task_id=str(uuid.uuid4()),
                     **snapshots,
+                    **({"visibility": visibility} if visibility else {}),
                 )
             return credential, True
         except IntegrityError:

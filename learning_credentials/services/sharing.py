@@ -21,13 +21,14 @@ EXTENSIONS = {"png": "png", "jpg": "jpeg"}
 def credential_share_image(*, credential: Credential, extension: str) -> tuple[bytes, str]:
     """The share image of a public credential as (bytes, content type), cached in storage.
 
-    The cache key holds everything the picture shows that can change (public status, size,
-    format), so a revoked credential never keeps its 'valid' picture.
+    The cache key holds everything that can change what may be shown (public status,
+    visibility, size, format), so a revoked credential never keeps its 'valid' picture.
     """
     image_format = EXTENSIONS[extension]
     public = credential_public_status(credential)
     width, height = conf.get("SHARE_IMAGE_SIZE")
-    name = f"{conf.get('ARTIFACT_PREFIX')}/{credential.pk}/share-{public.status}-{width}x{height}.{extension}"
+    state = f"{public.status}-{credential.visibility}"
+    name = f"{conf.get('ARTIFACT_PREFIX')}/{credential.pk}/share-{state}-{width}x{height}.{extension}"
     storage = artifact_storage()
     content_type = "image/png" if image_format == "png" else "image/jpeg"
     if storage.exists(name):

@@ -56,13 +56,12 @@ class BaseView(APIView):
 
 
 class MetadataView(BaseView):
-    """Public metadata of a credential by its verify_uuid; no authentication."""
+    """Public metadata by verify_uuid; no sign-in needed (the holder and staff also see a private credential)."""
 
-    authentication_classes: list = []
     permission_classes = [AllowAny]
 
     def get(self, request, verify_uuid: str):
-        credential = credential_get_public(verify_uuid=verify_uuid)
+        credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
         if credential is None:
             raise NotFound()
         return Response(MetadataSerializer(credential).data)
