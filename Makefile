@@ -14,9 +14,10 @@ $(BIN)/python:
 
 # Debian packages the tests need: MariaDB client headers (mysqlclient builds against them), qpdf,
 # poppler-utils and zbar-tools (independent PDF, raster and QR checks) and TrueType fonts for
-# Latin, Greek, Cyrillic, Arabic, Hebrew (DejaVu) and CJK (IPA Gothic). Idempotent; installs with
+# Latin, Greek, Cyrillic, Arabic, Hebrew (DejaVu) and CJK (IPA Gothic), and chromium for the browser
+# tests (Playwright drives Debian's build; it downloads no browser). Idempotent; installs with
 # apt-get when run as root, otherwise says what is missing.
-SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic
+SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic chromium
 sysdeps:
 	@missing=$$(for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done); \
 	if [ -z "$$missing" ]; then \
