@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -31,7 +31,9 @@ from .models import (
     CredentialEvent,
     CredentialRun,
     CredentialType,
+    RefundEvent,
     ScheduleType,
+    Visibility,
 )
 from .registry import function_options, generation_functions, retrieval_functions
 from .rendering.share_image import share_image_options
@@ -336,14 +338,39 @@ class InvalidationReasonFilter(admin.SimpleListFilter):
 
 
 class CredentialEventInline(AppendOnlyMixin, admin.TabularInline):
+    """The audit trail: what changed (status or visibility), through which path, by whom and why."""
+
     model = CredentialEvent
-    fields = ("created", "kind", "from_status", "to_status", "source", "actor", "reason", "details")
+    fields = ("created", "kind", "change", "source", "actor_name", "reason", "details")
     readonly_fields = fields
     extra = 0
     verbose_name_plural = _("audit trail")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CredentialEvent]:
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("change"))
+    def change(self, obj: CredentialEvent) -> str:
+        """``public → private`` for a visibility change; ``available → invalidated (Refunded)`` for a transition."""
+        details = obj.details or {}
+        if obj.kind == CredentialEvent.Kind.VISIBILITY_CHANGED:
+            labels = dict(Visibility.choices)
+            return gettext("visibility: %(from)s → %(to)s") % {
+                "from": labels.get(details.get("from"), details.get("from") or "-"),
+                "to": labels.get(details.get("to"), details.get("to") or "-"),
+            }
+        if not (obj.from_status or obj.to_status):
+            return "-"
+        change = f"{obj.from_status or '-'} → {obj.to_status or '-'}"
+        category = details.get("category")
+        if category:
+            change += f" ({invalidation_reasons().get(category, category)})"
+        return change
+
+    @admin.display(description=_("actor"))
+    def actor_name(self, obj: CredentialEvent) -> str:
+        """The acting user, or the system (a schedule, an event, a webhook) when nobody acted."""
+        return obj.actor.get_username() if obj.actor is not None else gettext("system")
 
 
 @admin.register(Credential)
@@ -357,11 +384,12 @@ class CredentialAdmin(admin.ModelAdmin):
         "type_name",
         "context",
         "status",
+        "visibility",
         "created",
         "code",
     )
     list_select_related = ("user", "configuration")
-    list_filter = ("status", "configuration__credential_type", InvalidationReasonFilter)
+    list_filter = ("status", "visibility", "configuration__credential_type", InvalidationReasonFilter)
     search_fields = ("user__username", "learner_name", "=verify_uuid", "=uuid")
     search_help_text = _("Username, learner name, verification code or UUID.")
     actions = ("invalidate", "reissue", "retry")
@@ -370,7 +398,18 @@ class CredentialAdmin(admin.ModelAdmin):
     fieldsets = (
         (
             None,
-            {"fields": ("user", "configuration", "status", "code", "download", "verification_page", "created")},
+            {
+                "fields": (
+                    "user",
+                    "configuration",
+                    "status",
+                    "visibility",
+                    "code",
+                    "download",
+                    "verification_page",
+                    "created",
+                )
+            },
         ),
         (_("Snapshots taken at issue time"), {"fields": ("learner_name", "context_name", "type_name", "score")}),
         (_("Identifiers"), {"fields": ("uuid", "verify_uuid", "order_reference")}),
@@ -509,6 +548,7 @@ class CredentialAdmin(admin.ModelAdmin):
                 credential=credential,
                 category=data["category"],
                 note=data["note"],
+                reason=data["note"],  # the audit trail's "why"; the holder never sees staff reasons
                 actor_id=request.user.pk,
                 source=SOURCE,
             ),
@@ -651,6 +691,47 @@ class CredentialEventAdmin(AppendOnlyMixin, admin.ModelAdmin):
     list_filter = ("kind", "source")
     search_fields = ("credential__verification_code", "credential__user__username", "reason")
     date_hierarchy = "created"
+
+
+@admin.register(RefundEvent)
+class RefundEventAdmin(AppendOnlyMixin, admin.ModelAdmin):
+    """Refund webhook deliveries, written by services.refunds only; the record of what each refund did."""
+
+    list_display = ("received_at", "event_id", "outcome", "user", "context_key", "order_reference", "refund")
+    list_select_related = ("user",)
+    list_filter = ("outcome", "currency")
+    search_fields = ("event_id", "order_reference", "context_key", "user__username")
+    date_hierarchy = "received_at"
+    fields = (
+        "received_at",
+        "event_id",
+        "outcome",
+        "user",
+        "context_key",
+        "order_reference",
+        "amount",
+        "amount_refunded",
+        "currency",
+        "revoked",
+        "payload",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("refunded"))
+    def refund(self, obj: RefundEvent) -> str:
+        return f"{obj.amount_refunded.normalize():f} / {obj.amount.normalize():f} {obj.currency}"
+
+    @admin.display(description=_("revoked credentials"))
+    def revoked(self, obj: RefundEvent) -> str:
+        links = [
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:learning_credentials_credential_change", args=[credential.pk]),
+                format_code(credential.verification_code),
+            )
+            for credential in obj.credentials.all()
+        ]
+        return format_html_join(", ", "{}", ((link,) for link in links)) if links else "-"
 
 
 @admin.register(CredentialRun)

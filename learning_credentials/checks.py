@@ -59,3 +59,21 @@ def check_stored_functions(app_configs=None, **kwargs):
         except ConfigurationError:
             pass  # reported on its type above
     return errors
+
+
+@checks.register(checks.Tags.security)
+def check_refund_webhook_secret(app_configs=None, **kwargs):
+    """A short shared secret makes the refund webhook's signatures guessable."""
+    from . import conf
+    from .services.refunds import MIN_SECRET_LENGTH
+
+    secret = conf.get("REFUND_WEBHOOK_SECRET")
+    if secret and len(str(secret)) < MIN_SECRET_LENGTH:
+        return [
+            checks.Warning(
+                f"LEARNING_CREDENTIALS['REFUND_WEBHOOK_SECRET'] is shorter than {MIN_SECRET_LENGTH} characters.",
+                hint="Use a long random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'.",
+                id="learning_credentials.W001",
+            )
+        ]
+    return []

@@ -45,6 +45,27 @@ DEFAULTS: dict[str, Any] = {
     # Days a learner must wait between two name-change reissues of the same credential (per
     # configuration); 0 lifts the limit. Staff reissues in the admin are not limited.
     "NAME_CHANGE_REISSUE_PERIOD_DAYS": 30,
+    # Rate limits of the public endpoints per client IP (IPv6: per /64), as "count/period" with period
+    # s, m, h or d ("120/m", "2000/h", "10/5s"); None switches a scope off. Scopes: "page" (the
+    # verification page and the empty lookup form), "file" (the share image and the public PDF),
+    # "api" (the metadata API), "code" (every lookup by code: form submissions,
+    # /learning_credentials/verify/code/<code>/ and the verify API). Scopes left out keep these
+    # defaults. Over the limit: 429 with Retry-After (HTML for pages, JSON for the API). Counters
+    # live in the Django cache named by settings.RATELIMIT_USE_CACHE (default "default"): use a
+    # cache shared by all processes (Redis, Memcached), or each process counts on its own.
+    "RATE_LIMITS": {"page": "120/m", "file": "120/m", "api": "120/m", "code": "30/m"},
+    # False switches every rate limit off (e.g. when the host limits at its proxy).
+    "RATE_LIMITS_ENABLED": True,
+    # Which X-Forwarded-For entries name the client for rate limiting. 0: none, REMOTE_ADDR is the
+    # client (the app is reached directly). A number N: N reverse proxies stand in front of the app
+    # and each appends to the header, so the client is the N-th entry from the right (a shorter
+    # header is ignored). A list of proxy addresses or networks (["10.0.0.0/8", "2001:db8::/32"]):
+    # entries are skipped from the right while the hop they came from is one of these.
+    "TRUSTED_PROXIES": 0,
+    # Shared secret of the refund webhook (POST /api/learning_credentials/v1/webhooks/refund/): the host's
+    # commerce system signs each delivery with it (HMAC-SHA256). None (or empty) switches the webhook off: it
+    # answers 503. Use at least 32 random characters; shorter ones raise a system check warning.
+    "REFUND_WEBHOOK_SECRET": None,
 }
 
 

@@ -150,3 +150,45 @@ class ReissueTooSoon(IssuanceRefused):
     def __init__(self, message: str = "", *, retry_after: int = 0):
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class WebhookError(LearningCredentialsError):
+    """A webhook delivery was refused; nothing was recorded or changed."""
+
+    code = "webhook_error"
+
+
+class WebhookNotConfigured(WebhookError):
+    """The webhook's shared secret is not set (LEARNING_CREDENTIALS['REFUND_WEBHOOK_SECRET'])."""
+
+    code = "webhook_not_configured"
+
+
+class WebhookUnauthorized(WebhookError):
+    """The delivery's signature or timestamp header is missing, malformed, wrong or outside the allowed window."""
+
+    code = "invalid_signature"
+
+
+class WebhookPayloadTooLarge(WebhookError):
+    """The delivery's body is larger than the webhook accepts."""
+
+    code = "payload_too_large"
+
+
+class WebhookPayloadInvalid(WebhookError):
+    """The delivery's body is not the JSON object the webhook expects; ``errors`` says what is wrong, by field."""
+
+    code = "invalid_payload"
+
+    def __init__(self, message: str = "", *, errors: dict[str, list[str]] | None = None):
+        self.errors = errors or {}
+        if not message:
+            message = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in self.errors.items())
+        super().__init__(message)
+
+
+class WebhookUnavailable(WebhookError):
+    """The database could not process the delivery right now (lock timeout, deadlock); send it again later."""
+
+    code = "temporarily_unavailable"

@@ -661,3 +661,97 @@ class CredentialRun(models.Model):
     @property
     def duration(self):
         return self.finished_at - self.started_at if self.finished_at else None
+
+
+class RefundEvent(models.Model):
+    """
+    One refund notice of the host's commerce system (the refund webhook), recorded once per event_id.
+
+    Written only by services.refunds, in the transaction that applies it: the unique event_id makes a
+    replayed or racing duplicate delivery change nothing.
+
+    .. pii: The learner the refund names (user link, and the username or user id in the payload) and the
+        host's order reference.
+    .. pii_types: id, username
+    .. pii_retirement: retained
+    """
+
+    class Outcome(models.TextChoices):
+        REVOKED = "revoked", _("Revoked")
+        PARTIAL = "partial", _("Partial refund (nothing changed)")
+        IGNORED = "ignored", _("Ignored (no credential matched)")
+
+    event_id = models.CharField(
+        _("event id"),
+        max_length=255,
+        db_index=True,
+        help_text=_("The sender's id of the refund event; each one is processed once."),
+    )
+    # The unique index is on a hash: MySQL/MariaDB collations would otherwise take "evt_A" and "evt_a"
+    # (or "x" and "x ") for the same id.
+    event_key = models.CharField(
+        _("event key"),
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text=_("SHA-256 of the event id; its unique index makes each event id processed once on every database."),
+    )
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=16,
+        choices=Outcome.choices,
+        help_text=_("What the refund did: revoked credentials, nothing (partial refund) or nothing (no match)."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("learner"),
+        help_text=_("The learner the refund names; empty when no such user exists."),
+    )
+    context_key = models.CharField(
+        _("learning context key"), max_length=255, help_text=_("The course or learning path the refund is for.")
+    )
+    order_reference = models.CharField(
+        _("order reference"),
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text=_("The host's order or payment id the refund is for; empty when the sender gave none."),
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=21, decimal_places=6, help_text=_("The amount of the order, as sent.")
+    )
+    amount_refunded = models.DecimalField(
+        _("amount refunded"),
+        max_digits=21,
+        decimal_places=6,
+        help_text=_("The amount refunded so far; a full refund (at least the amount) revokes."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code of both amounts."))
+    payload = models.JSONField(
+        _("payload"),
+        default=dict,
+        blank=True,
+        help_text=_("The fields of the body as received (amounts as strings); never headers or the signature."),
+    )
+    credentials = models.ManyToManyField(
+        Credential,
+        blank=True,
+        related_name="refund_events",
+        verbose_name=_("revoked credentials"),
+        help_text=_("The credentials this refund invalidated."),
+    )
+    received_at = models.DateTimeField(
+        _("received at"), auto_now_add=True, db_index=True, help_text=_("When the delivery was processed.")
+    )
+
+    class Meta:
+        verbose_name = _("refund event")
+        verbose_name_plural = _("refund events")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.outcome})"

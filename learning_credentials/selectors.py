@@ -78,7 +78,8 @@ def credential_public_status(credential: Credential) -> PublicStatus:
         return PublicStatus(status="valid")
     if credential.invalidation_reason == InvalidationReason.SUPERSEDED:
         newer = getattr(credential, "replaced_by", None)
-        url = verify_url(newer) if newer is not None and newer.status == Status.AVAILABLE else None
+        shown = newer is not None and newer.status == Status.AVAILABLE and newer.visibility == Visibility.PUBLIC
+        url = verify_url(newer) if shown else None  # a private newer credential is not revealed
         return PublicStatus(
             status="superseded",
             revoked_at=credential.invalidated_at,

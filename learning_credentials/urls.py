@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from . import views
+from . import learner_views, views
 
 app_name = "learning_credentials"
 
@@ -13,8 +13,20 @@ urlpatterns = [
         views.verify_image,
         name="verify-image",
     ),
+    path("learning_credentials/verify/", views.verify_lookup, name="verify-lookup"),
+    path("learning_credentials/verify/code/<path:code>/", views.verify_code, name="verify-code"),
     path("learning_credentials/verify/<path:verify_uuid>/", views.verify_page, name="verify"),
     path("learning_credentials/credentials/<str:uuid>/download/", views.credential_download, name="download"),
+    path("learning_credentials/credentials/", learner_views.credential_list, name="learner-credentials"),
+    path("learning_credentials/credentials/<str:uuid>/", learner_views.credential_detail, name="learner-credential"),
+    path(
+        "learning_credentials/credentials/<str:uuid>/visibility/",
+        learner_views.credential_visibility,
+        name="learner-visibility",
+    ),
+    path(
+        "learning_credentials/credentials/<str:uuid>/reissue/", learner_views.credential_reissue, name="learner-reissue"
+    ),
     path(
         "learning_credentials/courses/<str:context_key>/<str:type_key>/certificate/",
         views.credential_on_demand,

@@ -1,10 +1,14 @@
 """Server-rendered public pages."""
 
+import segno
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -19,27 +23,48 @@ from .exceptions import (
     NotEnrolled,
     QueueUnavailable,
 )
-from .identifiers import format_code, parse_context_key
+from .identifiers import MAX_CODE_INPUT, format_code, parse_context_key
 from .lifecycle import Status
-from .models import Credential
+from .models import Credential, Visibility
 from .selectors import (
     configuration_get_for_type,
+    credential_get_by_code,
     credential_get_for_download,
     credential_get_public,
     credential_public_status,
+    verify_url,
 )
 from .services.common import artifact_storage
 from .services.on_demand import credential_request
 from .services.sharing import credential_share_image
+from .throttling import rate_limit, seconds_to_wait, too_many_requests
 
 
+def _share_image_path(credential: Credential) -> str:
+    return reverse(
+        "learning_credentials:verify-image", kwargs={"verify_uuid": credential.verify_uuid, "extension": "png"}
+    )
+
+
+def _qr_svg(url: str) -> str:
+    """An inline SVG QR code of ``url`` for the printed page; its title names it for screen readers."""
+    return mark_safe(
+        segno.make(url, error="m").svg_inline(
+            scale=3, border=2, title=_("QR code of this verification page"), svgclass="qr", lineclass="qr-line"
+        )
+    )
+
+
+@rate_limit("page")
+@require_safe
 def verify_page(request, verify_uuid: str):
-    """Public verification page: holder, credential, context, date and status in words."""
+    """Public verification page: holder, credential, context, issuer, date, score and status in words."""
     credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
     if credential is None:
         raise Http404()
     context_key = credential.configuration.learning_context_key
-    return render(
+    page_url = verify_url(credential)
+    response = render(
         request,
         "learning_credentials/verify.html",
         {
@@ -47,8 +72,54 @@ def verify_page(request, verify_uuid: str):
             "public_status": credential_public_status(credential),
             "issuer": get_adapter().get_organization_name(context_key),
             "code": format_code(credential.verification_code),
+            "page_url": page_url,
+            # Absolute for link previews (Open Graph, Twitter); relative on the page itself.
+            "image_url": conf.base_url() + _share_image_path(credential),
+            "image_path": _share_image_path(credential),
+            "image_size": conf.get("SHARE_IMAGE_SIZE"),
+            "qr_svg": _qr_svg(page_url),
+            "image_alt": _("%(type)s awarded to %(name)s for %(context)s")
+            % {"type": credential.type_name, "name": credential.learner_name, "context": credential.context_name},
+            "is_private": credential.visibility == Visibility.PRIVATE,
         },
     )
+    # The status may change (revocation) and a private page is for its holder only: never cached as is.
+    patch_cache_control(response, no_cache=True, private=credential.visibility == Visibility.PRIVATE)
+    return response
+
+
+@require_safe
+def verify_lookup(request):
+    """The form employers type a verification code into; a known code leads to the credential's page."""
+    raw = request.GET.get("code")
+    if raw is None or not raw.strip():
+        wait = seconds_to_wait(request, "page")
+        if wait is not None:
+            return too_many_requests(request, wait)
+        return render(request, "learning_credentials/verify_lookup.html", {"code": ""})
+    wait = seconds_to_wait(request, "code")
+    if wait is not None:
+        return too_many_requests(request, wait)
+    credential = credential_get_by_code(code=raw, viewer=request.user)
+    if credential is not None:
+        return redirect("learning_credentials:verify", verify_uuid=credential.verify_uuid)
+    # Unknown, malformed and private codes alike: the same answer, without telling which.
+    return render(
+        request,
+        "learning_credentials/verify_lookup.html",
+        {"code": raw[:MAX_CODE_INPUT], "not_found": True},
+        status=404,
+    )
+
+
+@rate_limit("code")
+@require_safe
+def verify_code(request, code: str):
+    """``/verify/code/<code>/``: the credential's page for a code typed any way (case, hyphens, spaces)."""
+    credential = credential_get_by_code(code=code, viewer=request.user)
+    if credential is None:
+        raise Http404()
+    return redirect("learning_credentials:verify", verify_uuid=credential.verify_uuid)
 
 
 def _pdf_response(credential: Credential, *, disposition: str):
@@ -74,6 +145,7 @@ def credential_download(request, uuid: str):
     return _pdf_response(credential, disposition="attachment")
 
 
+@rate_limit("file")
 def verify_pdf(request, verify_uuid: str):
     """The public PDF of a valid credential, when LEARNING_CREDENTIALS['PUBLIC_PDF'] allows it."""
     credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
@@ -82,6 +154,7 @@ def verify_pdf(request, verify_uuid: str):
     return _pdf_response(credential, disposition="inline")
 
 
+@rate_limit("file")
 def verify_image(request, verify_uuid: str, extension: str):
     """The share image of a public credential (PNG or JPEG), with a REVOKED/SUPERSEDED label when so."""
     credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)

@@ -522,3 +522,66 @@ def test_configuration_list_shows_the_failure_rate(admin_client, configuration):
         factories.CredentialFactory(configuration=configuration, status=status)
     html = admin_client.get(reverse("admin:learning_credentials_credentialconfiguration_changelist")).content.decode()
     assert "25.0%" in html
+
+
+# --- Audit trail of visibility and status, refund events (issue 7) ------------------------------------
+
+
+def test_audit_trail_shows_visibility_and_status_changes_with_actor_and_reason(
+    admin_client, admin_user, configuration, learner
+):
+    from learning_credentials.services import credential_set_visibility
+
+    credential = factories.CredentialFactory(user=learner, configuration=configuration)
+    credential_set_visibility(credential=credential, visibility="private", source="learner", actor_id=learner.pk)
+    selected = {"action": "invalidate", "_selected_action": [credential.pk], "apply": "1"}
+    admin_client.post(url(Credential, "changelist"), {**selected, "category": "refunded", "note": "chargeback 991"})
+    event = credential.events.get(kind="invalidated")
+    assert (event.actor, event.reason, event.details) == (admin_user, "chargeback 991", {"category": "refunded"})
+
+    response = admin_client.get(url(Credential, "change", credential.pk))
+    inline = next(f for f in response.context["inline_admin_formsets"] if f.opts.model is CredentialEvent)
+    assert len(list(inline)) == 2  # the visibility change and the invalidation, read-only rows
+    html = response.content.decode()
+    assert "visibility: Public → Private" in html
+    assert "available → invalidated (Refunded)" in html
+    assert "chargeback 991" in html and learner.username in html and admin_user.username in html
+    assert 'name="visibility"' not in html  # shown, not editable
+    assert '<div class="readonly">Private</div>' in html
+
+
+def test_credential_list_shows_and_filters_visibility(admin_client, configuration):
+    public = factories.CredentialFactory(configuration=configuration)
+    private = factories.CredentialFactory(configuration=factories.ConfigurationFactory(), visibility="private")
+    response = admin_client.get(url(Credential, "changelist"), {"visibility__exact": "private"})
+    assert list(response.context["cl"].result_list) == [private]
+    assert "visibility" in response.context["cl"].list_display
+    assert public not in response.context["cl"].result_list
+
+
+def test_refund_events_are_read_only_with_links_to_what_they_revoked(admin_client, configuration, learner):
+    from learning_credentials.models import RefundEvent
+
+    credential = factories.CredentialFactory(user=learner, configuration=configuration)
+    refund = RefundEvent.objects.create(
+        event_key="k" * 64,
+        event_id="evt_42",
+        outcome="revoked",
+        user=learner,
+        context_key=factories.COURSE_KEY,
+        order_reference="ORD-42",
+        amount="49.00",
+        amount_refunded="49.00",
+        currency="EUR",
+        payload={"event_id": "evt_42"},
+    )
+    refund.credentials.set([credential])
+    listing = admin_client.get(url(RefundEvent, "changelist"))
+    assert listing.status_code == 200 and "evt_42" in listing.content.decode()
+    assert "49 / 49 EUR" in listing.content.decode()
+    page = admin_client.get(url(RefundEvent, "change", refund.pk)).content.decode()
+    assert url(Credential, "change", credential.pk) in page
+    assert 'name="_save"' not in page
+    assert admin_client.get(url(RefundEvent, "add")).status_code == 403
+    assert admin_client.post(url(RefundEvent, "delete", refund.pk), {"post": "yes"}).status_code == 403
+    assert RefundEvent.objects.filter(pk=refund.pk).exists()

@@ -65,3 +65,11 @@ def test_site_default_and_reissue_keep_the_learners_choice(credential, settings,
     assert new.visibility == "private"
     settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "DEFAULT_VISIBILITY": "private"}
     assert factories.CredentialFactory(configuration=configuration).visibility == "private"
+
+
+def test_a_private_newer_credential_is_not_linked_from_the_superseded_one(client, credential, learner):
+    new = credential_reissue(credential=credential, source="learner", reason="name_change")
+    new.status, new.visibility = "available", "private"
+    new.save()
+    body = client.get(f"/api/learning_credentials/v1/metadata/{credential.verify_uuid}/").json()
+    assert body["status"] == "superseded" and body["superseded_by"] is None

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import learner, progress, views
+from . import learner, progress, views, webhooks
 
 urlpatterns = [
     path("metadata/<path:verify_uuid>/", views.MetadataView.as_view(), name="api-v1-metadata"),
+    path("verify/<path:code>/", views.VerifyCodeView.as_view(), name="api-v1-verify"),
     path("credentials/", views.CredentialListView.as_view(), name="api-v1-credentials"),
     path("eligibility/<str:context_key>/", learner.EligibilityView.as_view(), name="api-v1-eligibility"),
     path("eligibility/<str:context_key>/<str:type_key>/", learner.OnDemandView.as_view(), name="api-v1-on-demand"),
@@ -11,4 +12,5 @@ urlpatterns = [
     path("credentials/<str:uuid>/events/", learner.CredentialEventsView.as_view(), name="api-v1-credential-events"),
     path("credentials/<path:uuid>/", views.CredentialDetailView.as_view(), name="api-v1-credential"),
     path("progress/", progress.ProgressView.as_view(), name="api-v1-progress"),
+    path("webhooks/refund/", webhooks.RefundWebhookView.as_view(), name="api-v1-refund-webhook"),
 ]

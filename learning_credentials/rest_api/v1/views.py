@@ -22,10 +22,16 @@ from ...exceptions import (
     QueueUnavailable,
     ReissueTooSoon,
     UnknownLearner,
+    WebhookNotConfigured,
+    WebhookPayloadInvalid,
+    WebhookPayloadTooLarge,
+    WebhookUnauthorized,
+    WebhookUnavailable,
 )
 from ...identifiers import parse_context_key, parse_uuid
 from ...models import Credential
-from ...selectors import credential_get_public, credentials_for_user, user_may_see
+from ...selectors import credential_get_by_code, credential_get_public, credentials_for_user, user_may_see
+from ...throttling import CodeLookupThrottle, PublicThrottle
 from .serializers import CredentialSerializer, MetadataSerializer
 
 # The one place where errors of our tree become HTTP statuses; the first match wins, so a
@@ -42,6 +48,11 @@ ERROR_STATUSES: tuple[tuple[type[LearningCredentialsError], int], ...] = (
     (InvalidTransition, status.HTTP_409_CONFLICT),
     (IssuanceRefused, status.HTTP_409_CONFLICT),
     (QueueUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (WebhookUnauthorized, status.HTTP_401_UNAUTHORIZED),
+    (WebhookPayloadInvalid, status.HTTP_400_BAD_REQUEST),
+    (WebhookPayloadTooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
+    (WebhookNotConfigured, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (WebhookUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
 )
 
 
@@ -59,9 +70,23 @@ class MetadataView(BaseView):
     """Public metadata by verify_uuid; no sign-in needed (the holder and staff also see a private credential)."""
 
     permission_classes = [AllowAny]
+    throttle_classes = [PublicThrottle]
 
     def get(self, request, verify_uuid: str):
         credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
+        if credential is None:
+            raise NotFound()
+        return Response(MetadataSerializer(credential).data)
+
+
+class VerifyCodeView(BaseView):
+    """The metadata body looked up by verification code: case, hyphens and spaces do not matter."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [CodeLookupThrottle]
+
+    def get(self, request, code: str):
+        credential = credential_get_by_code(code=code, viewer=request.user)
         if credential is None:
             raise NotFound()
         return Response(MetadataSerializer(credential).data)

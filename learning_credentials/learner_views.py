@@ -1,0 +1,179 @@
+"""Server-rendered learner pages: "My credentials", one credential's page and the holder's actions on it.
+
+Every page needs a signed-in user and shows only that user's own credentials: anybody else's
+uuid answers 404, exactly like an unknown one.
+"""
+
+from datetime import timedelta
+from urllib.parse import quote, urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST, require_safe
+from kombu.exceptions import OperationalError as BrokerUnreachable
+
+from .adapters import get_adapter
+from .exceptions import InvalidTransition, NameUnchanged, QueueUnavailable, ReissueTooSoon
+from .identifiers import format_code
+from .lifecycle import Status
+from .models import Credential, CredentialEvent, Visibility
+from .selectors import credential_get_visible, credential_public_status, credentials_for_user, verify_url
+from .services import credential_set_visibility
+from .services.on_demand import credential_name_change_reissue
+
+LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
+
+STATUS_WORDS = {
+    Status.AVAILABLE: gettext_lazy("Valid"),
+    Status.GENERATING: gettext_lazy("Being prepared"),
+    Status.ERROR: gettext_lazy("Not ready yet"),
+}
+
+
+class VisibilityForm(forms.Form):
+    visibility = forms.ChoiceField(choices=Visibility.choices)
+
+
+def _own_credential(request, uuid: str) -> Credential:
+    """The signed-in user's own credential; 404 for a malformed, unknown or somebody else's uuid (staff included)."""
+    credential = credential_get_visible(uuid=uuid, user=request.user)
+    if credential is None or credential.user_id != request.user.pk:
+        raise Http404()
+    return credential
+
+
+def _render(request, template: str, context: dict):
+    """Render with the user's messages, whether or not the host has the messages context processor."""
+    return render(request, template, {**context, "messages": get_messages(request)})
+
+
+def _status_words(credential: Credential) -> str:
+    if credential.status != Status.INVALIDATED:
+        return str(STATUS_WORDS.get(credential.status, credential.get_status_display()))
+    public = credential_public_status(credential)
+    date = formats.date_format(timezone.localtime(public.revoked_at), "DATE_FORMAT") if public.revoked_at else ""
+    if public.status == "superseded":
+        return _("Superseded on %(date)s") % {"date": date}
+    return _("Revoked on %(date)s (%(reason)s)") % {"date": date, "reason": public.reason_label}
+
+
+def linkedin_add_to_profile_url(credential: Credential, *, organization_name: str) -> str:
+    """LinkedIn's "Add to profile" link, pre-filled from the credential (certUrl is the public verify URL)."""
+    issued = timezone.localtime(credential.created)
+    params = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": _("%(type)s: %(context)s") % {"type": credential.type_name, "context": credential.context_name},
+        "organizationName": organization_name,
+        "issueYear": issued.year,
+        "issueMonth": issued.month,
+        "certUrl": verify_url(credential),
+        "certId": format_code(credential.verification_code),
+    }
+    return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params, quote_via=quote)}"
+
+
+@login_required
+@require_safe
+def credential_list(request):
+    """My credentials: each with its status in words, context, issue date and what can be done with it."""
+    credentials = credentials_for_user(user_id=request.user.pk).select_related("replaced_by").order_by("-created")
+    rows = [{"credential": credential, "status_words": _status_words(credential)} for credential in credentials]
+    return _render(request, "learning_credentials/learner/credential_list.html", {"rows": rows})
+
+
+@login_required
+@require_safe
+def credential_detail(request, uuid: str):
+    """One credential of the holder's: PDF, share image, link, LinkedIn, public/private switch, name-change reissue."""
+    credential = _own_credential(request, uuid)
+    public = credential.visibility == Visibility.PUBLIC
+    shareable = credential.status == Status.AVAILABLE
+    context = {
+        "credential": credential,
+        "status_words": _status_words(credential),
+        "code": format_code(credential.verification_code),
+        "is_public": public,
+        "is_available": shareable,
+        "has_public_page": credential.status in (Status.AVAILABLE, Status.INVALIDATED),
+        "verify_url": verify_url(credential),
+        "newer": _newer_of(credential),
+    }
+    if shareable and public:
+        organization = get_adapter().get_organization_name(credential.configuration.learning_context_key)
+        context["linkedin_url"] = linkedin_add_to_profile_url(credential, organization_name=organization)
+    return _render(request, "learning_credentials/learner/credential_detail.html", context)
+
+
+def _newer_of(credential: Credential) -> Credential | None:
+    """The credential that superseded this one, when the holder has it (a reissue keeps the holder)."""
+    newer = getattr(credential, "replaced_by", None)
+    return newer if newer is not None and newer.user_id == credential.user_id else None
+
+
+def _back_to(credential: Credential) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("learning_credentials:learner-credential", kwargs={"uuid": credential.uuid}))
+
+
+@login_required
+@require_POST
+def credential_visibility(request, uuid: str):
+    """The public/private switch (POST, CSRF-protected); audited by the service as the learner's change."""
+    credential = _own_credential(request, uuid)
+    form = VisibilityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether the credential is public or private."))
+        return _back_to(credential)
+    visibility = form.cleaned_data["visibility"]
+    credential_set_visibility(
+        credential=credential,
+        visibility=visibility,
+        source=CredentialEvent.Source.LEARNER,
+        actor_id=request.user.pk,
+    )
+    if visibility == Visibility.PRIVATE:
+        messages.success(request, _("Your credential is now private: only you and the platform's staff can see it."))
+    else:
+        messages.success(request, _("Your credential is now public: anyone with the link can verify it."))
+    return _back_to(credential)
+
+
+# Not inside ATOMIC_REQUESTS' transaction (as the API's reissue): the new credential's generation
+# is queued when the service commits, and a broker failure must reach this view, not the middleware.
+@transaction.non_atomic_requests
+@login_required
+@require_POST
+def credential_reissue(request, uuid: str):
+    """The holder asks for their credential under the name the platform has for them now."""
+    credential = _own_credential(request, uuid)
+    try:
+        new = credential_name_change_reissue(user=request.user, credential=credential)
+    except NameUnchanged:
+        messages.error(
+            request,
+            _("Your name on the platform is the one on this credential; there is nothing to change."),
+        )
+    except ReissueTooSoon as exc:
+        after = formats.date_format(timezone.localtime() + timedelta(seconds=exc.retry_after), "DATETIME_FORMAT")
+        messages.error(
+            request,
+            _("This credential was reissued for a name change recently; you can ask again after %(date)s.")
+            % {"date": after},
+        )
+    except InvalidTransition:
+        messages.error(request, _("Only a valid credential can be reissued."))
+    except (QueueUnavailable, BrokerUnreachable):
+        # The reissue may be committed with its generation not queued: this page then links to the newer one.
+        messages.error(request, _("Your request could not be completed just now. Please try again in a few minutes."))
+    else:
+        messages.success(request, _("Your credential is being reissued under your current name. This takes a moment."))
+        return _back_to(new)
+    return _back_to(credential)

@@ -1,0 +1,69 @@
+"""``POST /api/learning_credentials/v1/webhooks/refund/``: the host's commerce system reports a refund.
+
+Server to server: authenticated by the HMAC signature of each delivery, never by a session, so
+there is no CSRF check. The rules are in ``services.refunds``.
+"""
+
+import logging
+
+from django.db import transaction
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from ...exceptions import WebhookPayloadInvalid, WebhookPayloadTooLarge
+from ...observability import log_activity
+from ...services.refunds import MAX_BODY_BYTES, refund_receive, webhook_secret
+from .views import BaseView
+
+TIMESTAMP_HEADER = "X-Learning-Credentials-Timestamp"
+SIGNATURE_HEADER = "X-Learning-Credentials-Signature"
+
+
+def read_body(request) -> bytes:
+    """The raw body, refusing more than MAX_BODY_BYTES by its Content-Length and by what is actually read."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit():
+        raise WebhookPayloadInvalid(errors={"body": ["Malformed Content-Length."]})
+    if int(declared) > MAX_BODY_BYTES:
+        raise WebhookPayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    stream = request.stream
+    body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
+    if len(body) > MAX_BODY_BYTES:
+        raise WebhookPayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    return body
+
+
+class RefundWebhookView(BaseView):
+    """200 with ``{"status": "revoked" | "partial" | "ignored" | "duplicate"}``; 401, 400, 413 or 503 when refused."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        """Outside ATOMIC_REQUESTS (Open edX turns it on): the service's own transaction must be the
+        outermost one, so that a duplicate losing the race sees the winner's committed record."""
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
+    def post(self, request):
+        webhook_secret()  # 503 before reading anything when the webhook is off
+        result = refund_receive(
+            raw_body=read_body(request),
+            timestamp=request.headers.get(TIMESTAMP_HEADER),
+            signature=request.headers.get(SIGNATURE_HEADER),
+        )
+        return Response(result.as_dict())
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, WebhookPayloadInvalid) and exc.errors:
+            response.data["errors"] = exc.errors
+        if response.status_code >= 400:
+            log_activity(
+                "refund_refused",
+                level=logging.WARNING,
+                status=response.status_code,
+                code=getattr(exc, "code", None),
+                remote_addr=self.request.META.get("REMOTE_ADDR"),
+            )
+        return response

@@ -1,0 +1,56 @@
+"""Employers' and the platform's side in a real browser: code lookup, and a refund that revokes."""
+
+import hashlib
+import hmac
+import json
+import re
+import time
+
+from playwright.sync_api import expect
+
+from learning_credentials.identifiers import format_code
+from learning_credentials.selectors import verify_url
+
+SECRET = "s" * 40
+
+
+def test_employer_finds_a_credential_by_its_code(browser, available_credential):
+    page = browser.new_page()
+    page.goto("/learning_credentials/verify/")
+    typed = format_code(available_credential.verification_code).lower().replace("-", " ")
+    page.get_by_label(re.compile("code", re.IGNORECASE)).fill(typed)
+    page.get_by_role("button", name=re.compile("verify|look up|check", re.IGNORECASE)).click()
+    page.wait_for_url(f"**/learning_credentials/verify/{available_credential.verify_uuid}/")
+    expect(page.locator("main")).to_contain_text("Ada Lovelace")
+    browser.screenshot(page, "code-lookup")
+
+
+def test_full_refund_webhook_makes_the_page_say_revoked(browser, available_credential, settings):
+    settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "REFUND_WEBHOOK_SECRET": SECRET}
+    body = json.dumps(
+        {
+            "event_id": "evt-1",
+            "order_reference": "",
+            "username": "ada",
+            "context_key": str(available_credential.configuration.learning_context_key),
+            "amount": "49.00",
+            "amount_refunded": "49.00",
+            "currency": "EUR",
+        }
+    ).encode()
+    timestamp = str(int(time.time()))
+    signature = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    page = browser.new_page()
+    response = page.request.post(
+        "/api/learning_credentials/v1/webhooks/refund/",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Learning-Credentials-Timestamp": timestamp,
+            "X-Learning-Credentials-Signature": f"sha256={signature}",
+        },
+    )
+    assert response.status == 200 and response.json()["status"] == "revoked"
+    page.goto(verify_url(available_credential))
+    expect(page.locator("main")).to_contain_text(re.compile(r"revoked on .+\(refunded\)"))
+    browser.screenshot(page, "revoked")
