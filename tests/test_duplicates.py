@@ -1,11 +1,9 @@
 """Attempts to issue a credential the learner already holds: counted on the credential, audited once per hour."""
 
 import logging
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from learning_credentials.lifecycle import Status
@@ -13,6 +11,7 @@ from learning_credentials.models import Credential, CredentialEvent
 from learning_credentials.services import credential_issue
 from learning_credentials.services.configuration import configuration_issue_chunk
 from tests import factories
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 Source = CredentialEvent.Source
@@ -123,24 +122,7 @@ def test_concurrent_attempts_are_all_counted_and_audited_once(configuration, lea
     """Threads racing: the row lock (on SQLite the write lock) serialises the counting and the hourly rule."""
     credential = credential_issue(user_id=learner.pk, configuration=configuration, source=Source.SCHEDULE)
     workers = 6
-    barrier = threading.Barrier(workers)
-    errors: list = []
-
-    def attempt_together():
-        try:
-            barrier.wait(10)
-            assert attempt(credential).pk == credential.pk
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=attempt_together) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    assert all(found.pk == credential.pk for found in run_together(lambda: attempt(credential), workers=workers))
     credential.refresh_from_db()
     assert credential.duplicate_attempts == workers
     assert len(duplicate_events(credential)) == 1

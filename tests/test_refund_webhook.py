@@ -4,13 +4,12 @@ import hashlib
 import hmac
 import io
 import json
-import threading
 import time
 from types import SimpleNamespace
 
 import pytest
 from django.core import checks
-from django.db import OperationalError, connections
+from django.db import OperationalError
 from django.test import Client
 
 from learning_credentials.exceptions import WebhookPayloadTooLarge
@@ -19,6 +18,7 @@ from learning_credentials.models import Credential, CredentialEvent, RefundEvent
 from learning_credentials.rest_api.v1.webhooks import read_body
 from learning_credentials.services import refunds
 from tests import factories
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 URL = "/api/learning_credentials/v1/webhooks/refund/"
@@ -450,26 +450,12 @@ def test_identical_deliveries_racing_are_processed_once(configuration, learner):
     raw = json.dumps(body()).encode()
     timestamp = str(int(time.time()))
     workers = 4
-    barrier = threading.Barrier(workers)
-    answers: list = []
-    errors: list = []
 
-    def deliver_together():
-        try:
-            barrier.wait(10)
-            response = deliver(Client(), raw=raw, timestamp=timestamp)
-            answers.append((response.status_code, response.json()["status"]))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def deliver_once():
+        response = deliver(Client(), raw=raw, timestamp=timestamp)
+        return response.status_code, response.json()["status"]
 
-    threads = [threading.Thread(target=deliver_together) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    answers = run_together(deliver_once, workers=workers)
     assert sorted(answers) == [(200, "duplicate")] * (workers - 1) + [(200, "revoked")]
     assert RefundEvent.objects.count() == 1
     assert credential.events.filter(kind=CredentialEvent.Kind.INVALIDATED).count() == 1

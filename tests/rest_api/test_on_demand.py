@@ -5,7 +5,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connections
 from django.urls import resolve
 from kombu.exceptions import OperationalError as BrokerDown
 from rest_framework.test import APIClient
@@ -15,6 +14,7 @@ from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential, CredentialEvent
 from learning_credentials.services import credential_invalidate, credential_issue, issuance, on_demand
 from tests import factories
+from tests.concurrency import run_together
 
 API = "/api/learning_credentials/v1"
 
@@ -258,12 +258,9 @@ class TestWithinTheBudget:
         """Six requests pass every check, then issue at the same moment; the database settles it."""
         budget(60)
         workers = 6
-        barrier = threading.Barrier(workers)
         at_issue = threading.Barrier(workers)
         arrived = threading.local()
         real_issue = on_demand.credential_issue_or_get
-        results: list = []
-        errors: list = []
 
         def issue_together(**kwargs):
             if not getattr(arrived, "yes", False):  # a retry after a lock conflict does not wait again
@@ -276,22 +273,10 @@ class TestWithinTheBudget:
         def request():
             client = APIClient()
             client.force_authenticate(eligible)
-            try:
-                barrier.wait(10)
-                response = client.post(post_url(configuration))
-                results.append((response.status_code, response.json().get("uuid")))
-            except Exception as exc:  # surfaced below with the thread's error
-                errors.append(exc)
-            finally:
-                connections.close_all()
+            response = client.post(post_url(configuration))
+            return response.status_code, response.json().get("uuid")
 
-        threads = [threading.Thread(target=request) for _ in range(workers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-        assert not errors
-        assert len(results) == workers
+        results = run_together(request, workers=workers)
         credential = Credential.objects.get(user=eligible, configuration=configuration)
         assert {uuid for _, uuid in results} == {str(credential.uuid)}
         codes = sorted(code for code, _ in results)
