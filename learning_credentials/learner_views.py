@@ -22,7 +22,14 @@ from django.views.decorators.http import require_POST, require_safe
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from .adapters import get_adapter
-from .exceptions import InvalidTransition, NameUnchanged, QueueUnavailable, ReissueTooSoon
+from .exceptions import (
+    InvalidTransition,
+    IssuanceRefused,
+    NameUnchanged,
+    QueueUnavailable,
+    ReissueTooSoon,
+    UnknownLearner,
+)
 from .identifiers import format_code
 from .lifecycle import Status
 from .models import Credential, CredentialEvent, Visibility
@@ -170,6 +177,8 @@ def credential_reissue(request, uuid: str):
         )
     except InvalidTransition:
         messages.error(request, _("Only a valid credential can be reissued."))
+    except (IssuanceRefused, UnknownLearner) as exc:  # issuance switched off; the learner unknown to the host
+        messages.error(request, exc.message)
     except (QueueUnavailable, BrokerUnreachable):
         # The reissue may be committed with its generation not queued: this page then links to the newer one.
         messages.error(request, _("Your request could not be completed just now. Please try again in a few minutes."))

@@ -156,7 +156,8 @@ def learner_resolve(*, viewer, context_key, username: str | None = None):
     if not user_is_context_staff(viewer, context_key):
         raise AccessDenied("You may only look at your own progress.")
     user_model = get_user_model()
-    learner = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+    users = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username})
+    learner = None if "\x00" in username else users.first()  # no user has a NUL; PostgreSQL refuses the query
     if learner is None:
         raise UnknownLearner(f"There is no user '{username:.150}'.")
     return learner

@@ -28,7 +28,7 @@ urlpatterns = [
         "learning_credentials/credentials/<str:uuid>/reissue/", learner_views.credential_reissue, name="learner-reissue"
     ),
     path(
-        "learning_credentials/courses/<str:context_key>/<str:type_key>/certificate/",
+        "learning_credentials/courses/<str:context_key>/<slug:type_key>/certificate/",
         views.credential_on_demand,
         name="on-demand-certificate",
     ),

@@ -162,7 +162,8 @@ def verify_image(request, verify_uuid: str, extension: str):
         raise Http404()
     content, content_type = credential_share_image(credential=credential, extension=extension)
     response = HttpResponse(content, content_type=content_type)
-    response["Cache-Control"] = "public, max-age=300"
+    # Revalidated on every use: a credential made private or revoked must not linger in caches.
+    patch_cache_control(response, no_cache=True, private=credential.visibility == Visibility.PRIVATE)
     return response
 
 

@@ -165,8 +165,9 @@ def configuration_issue_chunk(*, configuration_id: int, user_ids: list[int], run
             credential, created = credential_issue_or_get(
                 user_id=user_id, configuration=configuration, source=source, eligibility=verdict, queue=False
             )
-            if not created:
+            if not created and credential.status != Status.GENERATING:
                 continue  # an overlapping run or another path got there first
+            # Also a redelivered chunk whose worker died between issue and generation: finish it.
             credential = credential_generate(credential_id=credential.pk, source=source)
         except LearningCredentialsError as exc:
             log.warning("Not issuing %s to user %s: %s", configuration, user_id, exc.message)

@@ -248,6 +248,7 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
     Credential.objects.filter(pk=credential.pk).update(attempts=F("attempts") + 1)
     try:
         artifact = _render(credential)
+        name = artifact_save(credential=credential, artifact=artifact)
     except Exception as exc:
         if not isinstance(exc, LearningCredentialsError):
             log.exception("Generating credential %s failed", credential.pk)
@@ -266,7 +267,6 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
             duration_ms=elapsed_ms(started),
         )
         return failed
-    name = artifact_save(credential=credential, artifact=artifact)
     try:
         with transaction.atomic():
             locked = Credential.objects.select_for_update().get(pk=credential.pk)

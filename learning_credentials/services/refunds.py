@@ -162,7 +162,7 @@ def _amount(data: dict, name: str, errors: dict) -> Decimal | None:
     if isinstance(value, Decimal) and (not value.is_finite() or abs(value.as_tuple().exponent) > 40):
         errors[name] = ["Must be a decimal number with at most 15 digits before the point and 6 after it."]
         return None
-    text = value.strip() if isinstance(value, str) else format(value, "f")
+    text = value.strip() if isinstance(value, str) else str(value) if isinstance(value, int) else format(value, "f")
     if text.startswith("-"):
         errors[name] = ["Must not be negative."]
     elif not _AMOUNT.fullmatch(text):

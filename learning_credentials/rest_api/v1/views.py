@@ -116,7 +116,8 @@ class CredentialListView(BaseView):
             allowed = user.is_staff or (context_key is not None and get_adapter().is_course_staff(user, context_key))
             if not allowed:
                 raise PermissionDenied("You may only list your own credentials.")
-            target = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
+            lookup = {get_user_model().USERNAME_FIELD: username}
+            target = None if "\x00" in username else get_user_model().objects.filter(**lookup).first()
             if target is None:
                 raise NotFound("No such user.")
         else:
