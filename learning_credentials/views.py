@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_GET, require_safe
 
 from . import conf
 from .adapters import get_adapter
@@ -185,7 +185,7 @@ def _message_page(title: str, message: str, *, status: int, refresh: int | None 
 
 
 @login_required
-@require_safe
+@require_GET  # not HEAD: this GET may issue (lazy issuance on first download), a HEAD must not
 @transaction.non_atomic_requests
 def credential_on_demand(request, context_key: str, type_key: str):
     """The signed-in learner's PDF, issued on this first request when they qualify (seed 002's route).

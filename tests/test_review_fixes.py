@@ -96,3 +96,12 @@ def test_a_huge_integer_refund_amount_is_a_validation_error():
     }
     with pytest.raises(WebhookPayloadInvalid):
         refund_parse(json.dumps(body).encode())
+
+
+def test_head_never_issues_on_the_certificate_route(client, configuration, learner, course):
+    factories.set_completion(learner, course, 1.0)
+    client.force_login(learner)
+    slug = configuration.credential_type.slug
+    response = client.head(f"/learning_credentials/courses/{configuration.learning_context_key}/{slug}/certificate/")
+    assert response.status_code == 405
+    assert not Credential.objects.exists()
