@@ -1,13 +1,12 @@
 """Admin forms. They collect and check input; the services they feed hold the rules."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import CredentialConfiguration, CredentialType
 from .registry import generation_functions, retrieval_functions
-from .selectors import invalidation_reasons
+from .selectors import invalidation_reasons, user_get
 
 
 class CredentialTypeForm(forms.ModelForm):
@@ -66,8 +65,7 @@ class ManualIssueForm(forms.Form):
     )
 
     def clean_learner(self):
-        user_model = get_user_model()
-        user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: self.cleaned_data["learner"]}).first()
+        user = user_get(username=self.cleaned_data["learner"])
         if user is None:
             raise forms.ValidationError(_("There is no user with this username."))
         return user

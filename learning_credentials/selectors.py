@@ -146,6 +146,19 @@ def user_is_context_staff(user, context_key) -> bool:
     return bool(user.is_staff) or get_adapter().is_course_staff(user, context_key)
 
 
+def user_get(*, username: str | None = None, user_id: int | None = None):
+    """The host's user by username or id, or None; the one place that looks learners up by name.
+
+    A username with a NUL byte matches nobody (PostgreSQL would refuse the query).
+    """
+    user_model = get_user_model()
+    if user_id is not None:
+        return user_model._default_manager.filter(pk=user_id).first()
+    if not username or "\x00" in username:
+        return None
+    return user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+
+
 def learner_resolve(*, viewer, context_key, username: str | None = None):
     """The learner whose data ``viewer`` asks for: themselves, or anyone for staff of the context.
 
@@ -155,9 +168,7 @@ def learner_resolve(*, viewer, context_key, username: str | None = None):
         return viewer
     if not user_is_context_staff(viewer, context_key):
         raise AccessDenied("You may only look at your own progress.")
-    user_model = get_user_model()
-    users = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username})
-    learner = None if "\x00" in username else users.first()  # no user has a NUL; PostgreSQL refuses the query
+    learner = user_get(username=username)
     if learner is None:
         raise UnknownLearner(f"There is no user '{username:.150}'.")
     return learner

@@ -39,7 +39,9 @@ class TestOneLiveCredentialConstraint:
     def test_other_learners_and_configurations_are_independent(self, configuration):
         first = factories.CredentialFactory(configuration=configuration)
         factories.CredentialFactory(configuration=configuration)
-        factories.CredentialFactory(user=first.user, configuration=factories.ConfigurationFactory())
+        other = factories.CredentialFactory(user=first.user, configuration=factories.ConfigurationFactory())
+        assert first.user.learning_credentials.count() == 2
+        assert {first.active, other.active} == {True}
 
     @pytest.mark.parametrize("status,active", [("invalidated", True), ("available", None), ("generating", False)])
     def test_active_flag_must_match_status(self, configuration, status, active):
@@ -202,6 +204,8 @@ class TestAssetValidation:
         font = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
         asset = CredentialAsset(slug="vera", kind="font", file=ContentFile(font.read_bytes(), name="Vera.ttf"))
         asset.full_clean()
+        asset.save()
+        assert CredentialAsset.objects.get(slug="vera").content_hash == asset.content_hash != ""
 
 
 @pytest.mark.django_db

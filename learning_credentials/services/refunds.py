@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, transaction
 
 from .. import conf
@@ -32,6 +31,7 @@ from ..identifiers import parse_context_key
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, InvalidationReason, RefundEvent
 from ..observability import elapsed_ms, log_activity
+from ..selectors import user_get
 from .invalidation import credential_invalidate
 
 MAX_BODY_BYTES = 64 * 1024
@@ -229,9 +229,8 @@ def refund_parse(raw_body: bytes) -> RefundNotice:
 
 
 def _user_id(notice: RefundNotice) -> int | None:
-    users = get_user_model().objects
-    lookup = {"pk": notice.user_id} if notice.user_id is not None else {users.model.USERNAME_FIELD: notice.username}
-    return users.filter(**lookup).values_list("pk", flat=True).first()
+    user = user_get(username=notice.username, user_id=notice.user_id)
+    return None if user is None else user.pk
 
 
 def _matching(*, user_id: int, notice: RefundNotice):

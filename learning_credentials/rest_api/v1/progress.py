@@ -5,7 +5,6 @@ of ``learning_credentials.api.notify_progress``. Allowed for staff and for (serv
 holding the permission ``learning_credentials.report_progress``.
 """
 
-from django.contrib.auth import get_user_model
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -15,6 +14,7 @@ from ...adapters import get_adapter
 from ...exceptions import InvalidContextKey
 from ...identifiers import parse_context_key
 from ...models import Credential, CredentialEvent
+from ...selectors import user_get
 from ...services.progress import learner_progress_queue
 from .views import BaseView
 
@@ -74,11 +74,10 @@ class ProgressView(BaseView):
         if not serializer.is_valid():
             raise ValidationError(serializer.errors)
         data = serializer.validated_data
-        users = get_user_model().objects
-        lookup = {"pk": data["user_id"]} if "user_id" in data else {users.model.USERNAME_FIELD: data["username"]}
-        user_id = users.filter(**lookup).values_list("pk", flat=True).first()
-        if user_id is None:
+        user = user_get(username=data.get("username"), user_id=data.get("user_id"))
+        if user is None:
             raise NotFound("No such user.")
+        user_id = user.pk
         key = data["context_key"]
         if not get_adapter().get_enrolled_user_ids(key, [user_id]):
             raise NotFound("The learner is not enrolled in this context.")

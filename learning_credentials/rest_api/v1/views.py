@@ -1,6 +1,5 @@
 """v1 API views: thin; rules live in selectors and services."""
 
-from django.contrib.auth import get_user_model
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
@@ -30,7 +29,7 @@ from ...exceptions import (
 )
 from ...identifiers import parse_context_key, parse_uuid
 from ...models import Credential
-from ...selectors import credential_get_by_code, credential_get_public, credentials_for_user, user_may_see
+from ...selectors import credential_get_by_code, credential_get_public, credentials_for_user, user_get, user_may_see
 from ...throttling import CodeLookupThrottle, PublicThrottle
 from .serializers import CredentialSerializer, MetadataSerializer
 
@@ -116,8 +115,7 @@ class CredentialListView(BaseView):
             allowed = user.is_staff or (context_key is not None and get_adapter().is_course_staff(user, context_key))
             if not allowed:
                 raise PermissionDenied("You may only list your own credentials.")
-            lookup = {get_user_model().USERNAME_FIELD: username}
-            target = None if "\x00" in username else get_user_model().objects.filter(**lookup).first()
+            target = user_get(username=username)
             if target is None:
                 raise NotFound("No such user.")
         else:
