@@ -305,3 +305,25 @@ class TestEmail:
         assert len(mail.outbox) == 1
         assert "is ready" in mail.outbox[0].subject
         assert credential.events.get(kind="email_sent").details["channel"] == "ace"
+
+
+def test_a_chunk_looks_each_asset_up_once_not_per_learner(configuration, course):
+    """Asset look-ups in a chunk do not grow with its learners (the hot path of a run)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from learning_credentials.services.configuration import configuration_issue_chunk
+
+    def asset_queries(count: int, prefix: str) -> int:
+        users = [factories.UserFactory(username=f"{prefix}{i}") for i in range(count)]
+        for user in users:
+            factories.enroll(user)
+            factories.set_completion(user, course, 1.0)
+        with CaptureQueriesContext(connection) as queries:
+            counts = configuration_issue_chunk(
+                configuration_id=configuration.pk, user_ids=[u.pk for u in users], run_id=None, source=SCHEDULE
+            )
+        assert counts == {"issued": count, "failed": 0}
+        return sum("learning_credentials_credentialasset" in q["sql"] for q in queries.captured_queries)
+
+    assert asset_queries(1, "one") == asset_queries(6, "six") > 0

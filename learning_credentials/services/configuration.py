@@ -1,5 +1,6 @@
 """Configurations: their beat schedule, and runs that issue credentials in bulk."""
 
+import functools
 import json
 import logging
 import time
@@ -16,6 +17,7 @@ from .. import conf
 from ..exceptions import ConfigurationDisabled, IssuanceDisabled, LearningCredentialsError, QueueUnavailable
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, CredentialRun, ScheduleType
+from .common import asset_load
 from .issuance import configuration_evaluate, credential_generate, credential_issue_or_get, credential_retry
 
 log = logging.getLogger(__name__)
@@ -155,6 +157,7 @@ def configuration_issue_chunk(*, configuration_id: int, user_ids: list[int], run
     """Issue and generate the credentials of one chunk; one learner's failure never stops the others."""
     started = time.monotonic()
     configuration = CredentialConfiguration.objects.select_related("credential_type").get(pk=configuration_id)
+    load_asset = functools.cache(asset_load)  # one look-up per asset for the whole chunk, not per learner
     counts = {"issued": 0, "failed": 0}
     verdicts = configuration_evaluate(configuration=configuration, user_ids=user_ids)
     for user_id in user_ids:
@@ -168,7 +171,7 @@ def configuration_issue_chunk(*, configuration_id: int, user_ids: list[int], run
             if not created and credential.status != Status.GENERATING:
                 continue  # an overlapping run or another path got there first
             # Also a redelivered chunk whose worker died between issue and generation: finish it.
-            credential = credential_generate(credential_id=credential.pk, source=source)
+            credential = credential_generate(credential_id=credential.pk, source=source, load_asset=load_asset)
         except LearningCredentialsError as exc:
             log.warning("Not issuing %s to user %s: %s", configuration, user_id, exc.message)
             counts["failed"] += 1

@@ -4,6 +4,7 @@ import logging
 import time
 import unicodedata
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,7 +27,7 @@ from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent
 from ..observability import elapsed_ms, log_activity
 from ..registry import resolve_options
-from ..rendering import CredentialData
+from ..rendering import AssetFile, CredentialData
 from ..selectors import verify_url
 from .common import artifact_delete, artifact_save, asset_load, credential_transition, event_record
 from .invalidation import credential_invalidate
@@ -236,8 +237,15 @@ def credential_retry(*, credential: Credential, source: str, actor_id: int | Non
     return locked
 
 
-def credential_generate(*, credential_id: uuid.UUID | str, source: str = CredentialEvent.Source.SYSTEM) -> Credential:
+def credential_generate(
+    *,
+    credential_id: uuid.UUID | str,
+    source: str = CredentialEvent.Source.SYSTEM,
+    load_asset: Callable[[str], AssetFile] = asset_load,
+) -> Credential:
     """Render and store a GENERATING credential's artifact, then make it AVAILABLE or ERROR.
+
+    ``load_asset`` lets a caller rendering many credentials look each asset up once (a chunk does).
 
     Safe to run twice (a redelivered task): a credential no longer GENERATING is left as it is.
     """
@@ -247,7 +255,7 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
         return credential
     Credential.objects.filter(pk=credential.pk).update(attempts=F("attempts") + 1)
     try:
-        artifact = _render(credential)
+        artifact = _render(credential, load_asset=load_asset)
         name = artifact_save(credential=credential, artifact=artifact)
     except Exception as exc:
         if not isinstance(exc, LearningCredentialsError):
@@ -296,7 +304,7 @@ def credential_generate(*, credential_id: uuid.UUID | str, source: str = Credent
     return locked
 
 
-def _render(credential: Credential):
+def _render(credential: Credential, *, load_asset: Callable[[str], AssetFile]):
     configuration = credential.configuration
     _, generate = configuration.credential_type.functions()
     data = CredentialData(
@@ -310,7 +318,7 @@ def _render(credential: Credential):
         verify_code=format_code(credential.verification_code),
         score=credential.score,
     )
-    return generate(data=data, options=resolve_options(generate, configuration.options()), load_asset=asset_load)
+    return generate(data=data, options=resolve_options(generate, configuration.options()), load_asset=load_asset)
 
 
 def _fail(*, credential_id, message: str, source: str) -> Credential:
