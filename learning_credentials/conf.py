@@ -26,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
     "VERIFICATION_CODE_LENGTH": 10,
     # Generation attempts after which scheduled runs stop retrying a credential in ERROR.
     "MAX_ATTEMPTS": 3,
+    # Seconds a generation attempt holds a GENERATING credential; the task renews the lease while it works.
+    # The sweeper (task learning_credentials.sweep_generating, every minute) moves a credential whose
+    # lease expired (its worker died and the message was lost) to ERROR and retries it.
+    "GENERATION_LEASE_SECONDS": 300,
     # Learners per chunk task of a run: each chunk issues and generates its learners.
     "CHUNK_SIZE": 200,
     # Serve a valid credential's PDF publicly at /learning_credentials/verify/<verify_uuid>/credential.pdf.

@@ -34,7 +34,7 @@ A course event also checks the learning paths that have the course as a step. CC
 
 import logging
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from opaque_keys.edx.keys import LearningContextKey
 
@@ -44,6 +44,7 @@ from .models import CredentialConfiguration, CredentialEvent
 from .observability import log_activity
 from .services.configuration import configuration_schedule_delete, configuration_schedule_sync
 from .services.progress import learner_progress_queue
+from .services.sweeper import sweeper_schedule_ensure
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,13 @@ PERSISTENT_GRADE_SUMMARY_CHANGED = "org.openedx.learning.course.persistent_grade
 def sync_schedule(sender, instance: CredentialConfiguration, raw: bool = False, **kwargs) -> None:
     if not raw:  # loading fixtures: rows (and their periodic tasks) come as they are
         configuration_schedule_sync(configuration=instance)
+
+
+@receiver(post_migrate, dispatch_uid="learning_credentials.sweeper_schedule")
+def ensure_sweeper_schedule(sender, using: str = "default", **kwargs) -> None:
+    """After our migrations: the sweeper's beat entry exists (beat's DatabaseScheduler runs it)."""
+    if getattr(sender, "name", None) == "learning_credentials" and using == "default":
+        sweeper_schedule_ensure()
 
 
 @receiver(post_delete, sender=CredentialConfiguration, dispatch_uid="learning_credentials.schedule_delete")

@@ -414,6 +414,17 @@ class Credential(TimeStampedModel):
             "How many times generation was tried; automatic retries stop at LEARNING_CREDENTIALS['MAX_ATTEMPTS']."
         ),
     )
+    lease_expires_at = models.DateTimeField(
+        _("generation lease expires at"),
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_(
+            "While GENERATING: when the generation attempt gives up its claim. The running task renews it; "
+            "the sweeper moves a credential whose lease expired to ERROR so that it is retried."
+        ),
+    )
     notified_at = models.DateTimeField(
         _("learner notified at"),
         null=True,

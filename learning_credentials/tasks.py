@@ -9,11 +9,15 @@ from django.db import InterfaceError, OperationalError
 
 from .services import credential_generate
 from .services.configuration import configuration_issue_chunk, configuration_run, configurations_run_all
-from .services.notification import credential_notify
+from .services.sweeper import credentials_sweep
+from .services.notification import credential_notify, credentials_notify
 from .services.progress import learner_progress_check
 
 # Errors worth another try: the database or a network peer may be back in a moment.
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+# A worker that dies mid-task (even killed -9) leaves the message to be redelivered: acknowledged
+# only once the task returns, rejected back to the queue when its pool process is lost.
+ALWAYS = {"acks_late": True, "reject_on_worker_lost": True}
 RETRY = {
     "autoretry_for": TRANSIENT,
     "retry_backoff": 5,
@@ -23,20 +27,20 @@ RETRY = {
 }
 
 
-@shared_task(name="learning_credentials.run_all_configurations", acks_late=True, **RETRY)
+@shared_task(name="learning_credentials.run_all_configurations", **ALWAYS, **RETRY)
 def run_all_configurations(source: str = "schedule") -> list[int]:
     """Queue a run of every enabled configuration."""
     return configurations_run_all(source=source)
 
 
-@shared_task(name="learning_credentials.run_configuration", acks_late=True, **RETRY)
+@shared_task(name="learning_credentials.run_configuration", **ALWAYS, **RETRY)
 def run_configuration(configuration_id: int, source: str = "schedule") -> int | None:
     """Plan one configuration's run (beat calls this with the configuration's id)."""
     run = configuration_run(configuration_id=configuration_id, source=source)
     return run.pk if run else None
 
 
-@shared_task(name="learning_credentials.issue_chunk", acks_late=True, **RETRY)
+@shared_task(name="learning_credentials.issue_chunk", **ALWAYS, **RETRY)
 def issue_chunk(
     configuration_id: int, user_ids: list[int], run_id: int | None = None, source: str = "schedule"
 ) -> dict:
@@ -44,7 +48,7 @@ def issue_chunk(
     return configuration_issue_chunk(configuration_id=configuration_id, user_ids=user_ids, run_id=run_id, source=source)
 
 
-@shared_task(name="learning_credentials.check_learner", acks_late=True, **RETRY)
+@shared_task(name="learning_credentials.check_learner", **ALWAYS, **RETRY)
 def check_learner(user_id: int, context_key: str, source: str = "event", order_reference: str = "") -> dict[str, str]:
     """Check one learner whose progress changed against the configurations it affects, and issue."""
     outcomes = learner_progress_check(
@@ -53,20 +57,29 @@ def check_learner(user_id: int, context_key: str, source: str = "event", order_r
     return {str(configuration_id): outcome for configuration_id, outcome in outcomes.items()}
 
 
-@shared_task(name="learning_credentials.generate_credential", acks_late=True, **RETRY)
+@shared_task(name="learning_credentials.generate_credential", **ALWAYS, **RETRY)
 def generate_credential(credential_id: str) -> str:
     """Render and store one credential's artifact."""
     return credential_generate(credential_id=credential_id).status
 
 
-@shared_task(
-    name="learning_credentials.send_credential_email",
-    acks_late=True,
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
+@shared_task(name="learning_credentials.sweep_generating", **ALWAYS, **RETRY)
+def sweep_generating() -> dict[str, int]:
+    """Send credentials stuck in GENERATING (their lease expired) to ERROR and retry them (beat, every minute)."""
+    return credentials_sweep()
+
+
+# Any email failure is retried with backoff (the credential itself is never touched).
+EMAIL_RETRY = {"autoretry_for": (Exception,), "retry_backoff": 30, "retry_backoff_max": 3600, "max_retries": 8}
+
+
+@shared_task(name="learning_credentials.send_credential_email", **ALWAYS, **EMAIL_RETRY)
 def send_credential_email(credential_id: str) -> bool:
-    """Email the learner; any failure is retried with backoff (the credential itself is never touched)."""
+    """Email one learner (kept for messages queued by earlier releases)."""
     return credential_notify(credential_id=credential_id)
+
+
+@shared_task(name="learning_credentials.send_credential_emails", **ALWAYS, **EMAIL_RETRY)
+def send_credential_emails(credential_ids: list[str]) -> int:
+    """Email the learners of credentials that became available together (one generation or chunk)."""
+    return credentials_notify(credential_ids=credential_ids)

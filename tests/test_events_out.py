@@ -215,7 +215,7 @@ class TestOpenEdxEvents:
 
 
 def test_a_vanished_credential_is_not_announced(django_signals, caplog):
-    from learning_credentials.services.announcement import credential_announce
+    from learning_credentials.services.announcement import credentials_announce
 
-    credential_announce(credential_id=uuid.uuid4(), status=Status.AVAILABLE)
+    credentials_announce(credential_ids=[uuid.uuid4()], status=Status.AVAILABLE)
     assert django_signals["available"].calls == []

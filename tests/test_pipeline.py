@@ -78,7 +78,7 @@ class TestSchedule:
         configuration.save()
         task.refresh_from_db()
         assert task.enabled and task.crontab is None and (task.interval.every, task.interval.period) == (15, "minutes")
-        assert PeriodicTask.objects.count() == 1
+        assert PeriodicTask.objects.filter(task="learning_credentials.run_configuration").count() == 1
 
     @pytest.mark.parametrize(
         "crontab,message",

@@ -24,26 +24,38 @@ DJANGO_SIGNALS = {Status.AVAILABLE: credential_available, Status.INVALIDATED: cr
 
 def credential_announce_on_commit(*, credential: Credential) -> None:
     """Announce ``credential``'s new status once the current transaction commits (if it is announced at all)."""
-    if credential.status not in DJANGO_SIGNALS:
-        return
-    credential_id, status = credential.pk, credential.status
-    transaction.on_commit(lambda: credential_announce(credential_id=credential_id, status=status), robust=True)
+    if credential.status in DJANGO_SIGNALS:
+        credentials_announce_on_commit(credential_ids=[credential.pk], status=credential.status)
 
 
-def credential_announce(*, credential_id, status: str) -> None:
-    """Send the Django signal and the Open edX event of ``status`` for the credential; never raises."""
-    try:
-        credential = Credential.objects.select_related("user", "configuration__credential_type").get(pk=credential_id)
-    except Credential.DoesNotExist:
-        log.warning("Not announcing credential %s: it does not exist.", credential_id)
-        return
+def credentials_announce_on_commit(*, credential_ids: list, status: str) -> None:
+    """Announce that these credentials reached ``status``, after commit, with one read for all of them."""
+    ids = list(credential_ids)
+    transaction.on_commit(lambda: credentials_announce(credential_ids=ids, status=status), robust=True)
+
+
+def credentials_announce(*, credential_ids: list, status: str) -> None:
+    """Send the Django signal and the Open edX event of ``status`` for each credential; never raises."""
+    credentials = Credential.objects.select_related("user", "configuration__credential_type").filter(
+        pk__in=credential_ids
+    )
+    found = {credential.pk: credential for credential in credentials}
+    for credential_id in credential_ids:
+        credential = found.get(credential_id)
+        if credential is None:
+            log.warning("Not announcing credential %s: it does not exist.", credential_id)
+            continue
+        _announce(credential, status)
+
+
+def _announce(credential: Credential, status: str) -> None:
     for receiver, response in DJANGO_SIGNALS[status].send_robust(sender=Credential, credential=credential):
         if isinstance(response, Exception):
             log.error(
                 "Receiver %r of the credential_%s signal failed for credential %s.",
                 receiver,
                 status,
-                credential_id,
+                credential.pk,
                 exc_info=response,
             )
     if importlib.util.find_spec("openedx_events") is None:
@@ -51,7 +63,7 @@ def credential_announce(*, credential_id, status: str) -> None:
     try:
         _send_openedx_event(credential, status)
     except Exception:
-        log.exception("The Open edX event of credential %s (%s) could not be sent.", credential_id, status)
+        log.exception("The Open edX event of credential %s (%s) could not be sent.", credential.pk, status)
 
 
 def _send_openedx_event(credential: Credential, status: str) -> None:

@@ -56,7 +56,11 @@ def credential_transition(
     check_transition(current, to)
     credential.status = to
     credential.active = None if to == Status.INVALIDATED else True
-    credential.save(update_fields=["status", "active", "modified", *update_fields])
+    fields = ["status", "active", "modified", *update_fields]
+    if to != Status.GENERATING and credential.lease_expires_at is not None:
+        credential.lease_expires_at = None  # the claim of a generation attempt ends with GENERATING
+        fields.append("lease_expires_at")
+    credential.save(update_fields=fields)
     event = event_record(
         credential=credential,
         kind=kind,
@@ -69,6 +73,10 @@ def credential_transition(
     )
     credential_announce_on_commit(credential=credential)
     return event
+
+
+# Storage errors worth another try later (a network store that is briefly away); others are permanent.
+TRANSIENT_STORAGE_ERRORS = (ConnectionError, TimeoutError)
 
 
 def artifact_storage():

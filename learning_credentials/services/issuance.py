@@ -4,9 +4,10 @@ import logging
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -23,13 +24,21 @@ from ..exceptions import (
     PreviouslyInvalidated,
 )
 from ..identifiers import format_code, generate_code
-from ..lifecycle import Status
+from ..lifecycle import Status, check_transition
 from ..models import Credential, CredentialConfiguration, CredentialEvent
 from ..observability import elapsed_ms, log_activity
 from ..registry import resolve_options
 from ..rendering import AssetFile, CredentialData
 from ..selectors import verify_url
-from .common import artifact_delete, artifact_save, asset_load, credential_transition, event_record
+from .announcement import credentials_announce_on_commit
+from .common import (
+    TRANSIENT_STORAGE_ERRORS,
+    artifact_delete,
+    artifact_save,
+    asset_load,
+    credential_transition,
+    event_record,
+)
 from .invalidation import credential_invalidate
 
 log = logging.getLogger(__name__)
@@ -214,13 +223,14 @@ def credential_retry(*, credential: Credential, source: str, actor_id: int | Non
         previous_error = locked.error_message
         locked.error_message = ""
         locked.task_id = str(uuid.uuid4())
+        locked.lease_expires_at = _lease_end()
         credential_transition(
             credential=locked,
             to=Status.GENERATING,
             source=source,
             actor_id=actor_id,
             reason="retry",
-            update_fields=("error_message", "task_id"),
+            update_fields=("error_message", "task_id", "lease_expires_at"),
         )
         _queue_generation(locked, task_id=locked.task_id)
     log_activity(
@@ -245,63 +255,151 @@ def credential_generate(
 ) -> Credential:
     """Render and store a GENERATING credential's artifact, then make it AVAILABLE or ERROR.
 
-    ``load_asset`` lets a caller rendering many credentials look each asset up once (a chunk does).
-
+    The bulk ``credentials_generate`` with one credential, so both paths follow the same rules.
     Safe to run twice (a redelivered task): a credential no longer GENERATING is left as it is.
     """
+    done = credentials_generate(credential_ids=[credential_id], source=source, load_asset=load_asset)
+    return done[0] if done else Credential.objects.get(pk=credential_id)
+
+
+def credentials_generate(
+    *,
+    credential_ids: Sequence[uuid.UUID | str],
+    source: str = CredentialEvent.Source.SYSTEM,
+    load_asset: Callable[[str], AssetFile] = asset_load,
+) -> list[Credential]:
+    """Render and store the artifacts of those credentials still GENERATING, then make each AVAILABLE or ERROR.
+
+    A fixed number of queries whatever the number of credentials: one read, one lease update,
+    then one transaction that locks the rows, updates them in bulk and writes their audit rows
+    in bulk. A credential that cannot be rendered (bad template, missing asset, a name no font
+    prints) goes to ERROR with the message; a transient storage error (ConnectionError,
+    TimeoutError) is raised for the task to retry, the credentials staying GENERATING under
+    their lease. Files stored for rows that end up not pointing at them are deleted.
+    """
     started = time.monotonic()
-    credential = Credential.objects.select_related("configuration__credential_type").get(pk=credential_id)
-    if credential.status != Status.GENERATING:
-        return credential
-    Credential.objects.filter(pk=credential.pk).update(attempts=F("attempts") + 1)
+    credentials = list(
+        Credential.objects.select_related("configuration__credential_type").filter(
+            pk__in=credential_ids, status=Status.GENERATING
+        )
+    )
+    if not credentials:
+        return []
+    credentials_lease(credential_ids=[c.pk for c in credentials], attempt=True)
+    stored: dict[uuid.UUID, tuple[str, str]] = {}
+    failed: dict[uuid.UUID, str] = {}
     try:
-        artifact = _render(credential, load_asset=load_asset)
-        name = artifact_save(credential=credential, artifact=artifact)
-    except Exception as exc:
-        if not isinstance(exc, LearningCredentialsError):
-            log.exception("Generating credential %s failed", credential.pk)
-        message = exc.message if isinstance(exc, LearningCredentialsError) else f"{type(exc).__name__}: {exc}"
-        failed = _fail(credential_id=credential.pk, message=message, source=source)
+        lease_renewed = time.monotonic()
+        for credential in credentials:
+            try:
+                artifact = _render(credential, load_asset=load_asset)
+                stored[credential.pk] = (artifact_save(credential=credential, artifact=artifact), artifact.template_version)
+            except TRANSIENT_STORAGE_ERRORS:
+                raise
+            except Exception as exc:
+                failed[credential.pk] = _failure_message(credential, exc)
+            if time.monotonic() - lease_renewed > conf.get("GENERATION_LEASE_SECONDS") / 3:
+                credentials_lease(credential_ids=[c.pk for c in credentials])
+                lease_renewed = time.monotonic()
+        done = _generation_record(credentials=credentials, stored=stored, failed=failed, source=source)
+    except BaseException:
+        for name, _version in stored.values():
+            artifact_delete(name)
+        raise
+    _generation_log(credentials=credentials, done=done, failed=failed, source=source, started=started)
+    return [done[c.pk] for c in credentials if c.pk in done]
+
+
+def credentials_lease(*, credential_ids: Sequence[uuid.UUID | str], attempt: bool = False) -> None:
+    """Claim (or renew the claim on) GENERATING credentials for GENERATION_LEASE_SECONDS; ``attempt`` counts a try."""
+    changes = {"lease_expires_at": _lease_end()}
+    if attempt:
+        changes["attempts"] = F("attempts") + 1
+    Credential.objects.filter(pk__in=credential_ids, status=Status.GENERATING).update(**changes)
+
+
+def _lease_end():
+    return timezone.now() + timedelta(seconds=conf.get("GENERATION_LEASE_SECONDS"))
+
+
+def _failure_message(credential: Credential, exc: Exception) -> str:
+    if isinstance(exc, LearningCredentialsError):
+        return exc.message
+    log.exception("Generating credential %s failed", credential.pk)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _generation_record(
+    *, credentials: list[Credential], stored: dict, failed: dict, source: str
+) -> dict[uuid.UUID, Credential]:
+    """Make the rendered credentials AVAILABLE and the failed ones ERROR, with their audit rows, in one transaction.
+
+    Rows that left GENERATING meanwhile (invalidated, or finished by an overlapping attempt) are
+    left alone and their new files deleted after commit.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = {
+            c.pk: c
+            for c in Credential.objects.select_for_update()
+            .select_related("configuration__credential_type")
+            .filter(pk__in=[c.pk for c in credentials])
+        }
+        events, available = [], []
+        for pk, credential in locked.items():
+            if credential.status != Status.GENERATING:
+                if pk in stored:
+                    transaction.on_commit(partial(artifact_delete, stored[pk][0]))
+                continue
+            if pk in stored:
+                credential.artifact, credential.template_version = stored[pk]
+                credential.status, credential.error_message = Status.AVAILABLE, ""
+                available.append(pk)
+            elif pk in failed:
+                credential.status, credential.error_message = Status.ERROR, failed[pk][:2000]
+            else:
+                continue
+            check_transition(Status.GENERATING, credential.status)
+            credential.lease_expires_at, credential.modified = None, now
+            events.append(
+                CredentialEvent(
+                    credential=credential,
+                    kind=Kind.STATUS_CHANGED,
+                    source=source,
+                    reason="" if pk in stored else credential.error_message,
+                    from_status=Status.GENERATING,
+                    to_status=credential.status,
+                )
+            )
+        changed = [locked[event.credential_id] for event in events]
+        Credential.objects.bulk_update(
+            changed, ["status", "artifact", "template_version", "error_message", "lease_expires_at", "modified"]
+        )
+        CredentialEvent.objects.bulk_create(events)
+        if available:
+            credentials_announce_on_commit(credential_ids=available, status=Status.AVAILABLE)
+            if conf.get("EMAIL_ENABLED"):
+                _queue_emails(available)
+    return {credential.pk: credential for credential in changed}
+
+
+def _generation_log(*, credentials, done: dict, failed: dict, source: str, started: float) -> None:
+    for credential in credentials:
+        if credential.pk not in done:
+            continue
+        ok = done[credential.pk].status == Status.AVAILABLE
         log_activity(
-            "generation_failed",
-            level=logging.WARNING,
+            "generated" if ok else "generation_failed",
+            level=logging.INFO if ok else logging.WARNING,
             credential=credential.pk,
             user_id=credential.user_id,
             configuration=credential.configuration_id,
             context=credential.configuration.learning_context_key,
             source=source,
-            attempts=credential.attempts + 1,
-            error=message[:500],
+            attempts=done[credential.pk].attempts,
+            error=None if ok else failed[credential.pk][:500],
             duration_ms=elapsed_ms(started),
         )
-        return failed
-    try:
-        with transaction.atomic():
-            locked = Credential.objects.select_for_update().get(pk=credential.pk)
-            if locked.status != Status.GENERATING:
-                transaction.on_commit(lambda: artifact_delete(name))
-                return locked
-            locked.artifact = name
-            locked.template_version = artifact.template_version
-            credential_transition(
-                credential=locked, to=Status.AVAILABLE, source=source, update_fields=("artifact", "template_version")
-            )
-            if conf.get("EMAIL_ENABLED"):
-                _queue_email(locked)
-    except BaseException:
-        artifact_delete(name)
-        raise
-    log_activity(
-        "generated",
-        credential=locked.pk,
-        user_id=locked.user_id,
-        configuration=locked.configuration_id,
-        context=credential.configuration.learning_context_key,
-        source=source,
-        attempts=credential.attempts + 1,
-        duration_ms=elapsed_ms(started),
-    )
-    return locked
 
 
 def _render(credential: Credential, *, load_asset: Callable[[str], AssetFile]):
@@ -319,21 +417,6 @@ def _render(credential: Credential, *, load_asset: Callable[[str], AssetFile]):
         score=credential.score,
     )
     return generate(data=data, options=resolve_options(generate, configuration.options()), load_asset=load_asset)
-
-
-def _fail(*, credential_id, message: str, source: str) -> Credential:
-    with transaction.atomic():
-        locked = Credential.objects.select_for_update().get(pk=credential_id)
-        if locked.status == Status.GENERATING:
-            locked.error_message = message[:2000]
-            credential_transition(
-                credential=locked,
-                to=Status.ERROR,
-                source=source,
-                reason=message[:2000],
-                update_fields=("error_message",),
-            )
-    return locked
 
 
 def _duplicate(credential: Credential, *, source: str, actor_id: int | None, started: float) -> Credential:
@@ -421,6 +504,7 @@ def _create(
                     order_reference=order_reference,
                     verification_code=generate_code(conf.get("VERIFICATION_CODE_LENGTH")),
                     task_id=str(uuid.uuid4()),
+                    lease_expires_at=_lease_end(),
                     **snapshots,
                     **({"visibility": visibility} if visibility else {}),
                 )
@@ -442,11 +526,12 @@ def _create(
     raise IntegrityError("Could not allocate a unique verification code.")
 
 
-def _queue_email(credential: Credential) -> None:
-    from ..tasks import send_credential_email
+def _queue_emails(credential_ids: list[uuid.UUID]) -> None:
+    """One email task for the credentials a transaction made AVAILABLE (a chunk's worth at most)."""
+    from ..tasks import send_credential_emails
 
-    credential_id = str(credential.pk)
-    transaction.on_commit(lambda: send_credential_email.delay(credential_id))
+    ids = [str(pk) for pk in credential_ids]
+    transaction.on_commit(lambda: send_credential_emails.delay(ids), robust=True)
 
 
 def _queue_generation(credential: Credential, task_id: str | None = None) -> None:

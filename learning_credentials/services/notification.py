@@ -1,6 +1,7 @@
 """Telling learners their credential is available: edx-ace in Open edX, Django's mail elsewhere."""
 
 import logging
+from collections.abc import Sequence
 
 from django.apps import apps
 from django.conf import settings
@@ -15,7 +16,6 @@ from ..adapters import get_adapter
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
 from ..selectors import verify_url
-from .common import event_record
 
 log = logging.getLogger(__name__)
 TEMPLATES = "learning_credentials/email/credential_available"
@@ -29,58 +29,73 @@ def _use_ace() -> bool:
 
 
 def credential_notify(*, credential_id: str) -> bool:
-    """Email the learner once that their credential is available; True when an email went out.
+    """Email the learner once that their credential is available; True when an email went out."""
+    return credentials_notify(credential_ids=[credential_id]) == 1
+
+
+def credentials_notify(*, credential_ids: Sequence) -> int:
+    """Email each learner once that their credential is available; returns how many emails went out.
 
     Idempotent: ``notified_at`` is set in the same transaction, so a redelivered task or an
-    overlapping run sends nothing more. A failure is audited and raised for the task to retry;
-    it never touches the credential's status.
+    overlapping run sends nothing more. A fixed number of queries for any number of credentials.
+    A failed email is audited and, once the others are recorded, its error is raised for the
+    task to retry; it never touches a credential's status.
     """
-    try:
-        with transaction.atomic():
-            return _notify_locked(credential_id=credential_id)
-    except _SendFailed as failure:
-        event_record(
-            credential=Credential.objects.get(pk=credential_id),
-            kind=CredentialEvent.Kind.EMAIL_FAILED,
-            source=CredentialEvent.Source.SYSTEM,
-            reason=str(failure.__cause__)[:2000],
+    now = timezone.now()
+    with transaction.atomic():
+        credentials = list(
+            Credential.objects.select_for_update()
+            .select_related("configuration")
+            .filter(pk__in=credential_ids, status=Status.AVAILABLE, notified_at__isnull=True)
         )
-        raise failure.__cause__ from None
+        if not credentials:
+            return 0
+        adapter = get_adapter()
+        learners = adapter.get_learners(sorted({credential.user_id for credential in credentials}))
+        platform_names = {}
+        sent, events, errors = [], [], []
+        for credential in credentials:
+            learner = learners.get(credential.user_id)
+            if learner is None or not learner.email:
+                continue
+            key = credential.configuration.learning_context_key
+            if key not in platform_names:
+                platform_names[key] = adapter.get_organization_name(key)
+            try:
+                channel = _send(learner, _context(credential, platform_names[key]))
+            except Exception as exc:
+                errors.append(exc)
+                events.append(_event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000]))
+                continue
+            credential.notified_at, credential.modified = now, now
+            sent.append(credential)
+            events.append(
+                _event(credential, CredentialEvent.Kind.EMAIL_SENT, details={"channel": channel, "language": learner.language})
+            )
+        Credential.objects.bulk_update(sent, ["notified_at", "modified"])
+        CredentialEvent.objects.bulk_create(events)
+    if errors:
+        raise errors[0]
+    return len(sent)
 
 
-class _SendFailed(Exception):
-    """Carries a sending error out of the transaction so that it rolls back."""
+def _event(credential: Credential, kind: str, **fields) -> CredentialEvent:
+    return CredentialEvent(credential=credential, kind=kind, source=CredentialEvent.Source.SYSTEM, **fields)
 
 
-def _notify_locked(*, credential_id: str) -> bool:
-    credential = Credential.objects.select_for_update().select_related("configuration").get(pk=credential_id)
-    if credential.notified_at is not None or credential.status != Status.AVAILABLE:
-        return False
-    adapter = get_adapter()
-    learner = adapter.get_learners([credential.user_id]).get(credential.user_id)
-    if learner is None or not learner.email:
-        return False
-    context = {
+def _context(credential: Credential, platform_name: str) -> dict:
+    return {
         "learner_name": credential.learner_name,
         "type_name": credential.type_name,
         "context_name": credential.context_name,
         "verify_url": verify_url(credential),
         "download_url": conf.base_url() + reverse("learning_credentials:download", kwargs={"uuid": credential.pk}),
-        "platform_name": adapter.get_organization_name(credential.configuration.learning_context_key),
+        "platform_name": platform_name,
     }
-    try:
-        channel = _send_ace(learner, context) if _use_ace() else _send_django(learner, context)
-    except Exception as exc:
-        raise _SendFailed() from exc
-    credential.notified_at = timezone.now()
-    credential.save(update_fields=["notified_at", "modified"])
-    event_record(
-        credential=credential,
-        kind=CredentialEvent.Kind.EMAIL_SENT,
-        source=CredentialEvent.Source.SYSTEM,
-        details={"channel": channel, "language": learner.language},
-    )
-    return True
+
+
+def _send(learner, context: dict) -> str:
+    return _send_ace(learner, context) if _use_ace() else _send_django(learner, context)
 
 
 def _send_django(learner, context: dict) -> str:

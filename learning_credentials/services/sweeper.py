@@ -1,0 +1,80 @@
+"""The sweeper: no credential stays GENERATING forever.
+
+A generation attempt holds a lease on its credentials (``Credential.lease_expires_at``) and renews
+it while it works. When a worker dies and its message is lost too (a broker restart without
+persistence, a purged queue), nothing would ever finish the credential: the sweeper finds
+credentials whose lease expired, moves them to ERROR with a message and retries those that have
+attempts left, exactly as a run retries errors.
+"""
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from .. import conf
+from ..lifecycle import Status
+from ..models import Credential, CredentialEvent
+from ..observability import log_activity
+from .common import credential_transition
+from .issuance import credential_retry
+
+SWEEP_TASK = "learning_credentials.sweep_generating"
+SWEEP_TASK_NAME = "learning_credentials: sweep credentials stuck in generating"
+SWEEP_EVERY_SECONDS = 60
+# Credentials handled per sweep; the next sweep takes the rest.
+SWEEP_BATCH = 500
+EXPIRED_MESSAGE = "The generation did not finish before its lease expired (its worker was lost); retried."
+
+log = logging.getLogger(__name__)
+
+
+def credentials_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Move GENERATING credentials whose lease expired to ERROR and retry those with attempts left.
+
+    Rows written before leases existed have none: their last change stands in for it.
+    """
+    now = now or timezone.now()
+    lease = timedelta(seconds=conf.get("GENERATION_LEASE_SECONDS"))
+    expired = Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, modified__lt=now - lease)
+    candidates = Credential.objects.filter(expired, status=Status.GENERATING).values_list("pk", flat=True)
+    counts = {"errored": 0, "retried": 0}
+    for credential_id in list(candidates[:SWEEP_BATCH]):
+        with transaction.atomic():
+            locked = Credential.objects.select_for_update().filter(expired, pk=credential_id).first()
+            if locked is None or locked.status != Status.GENERATING:
+                continue  # the running attempt renewed its lease or finished meanwhile
+            locked.error_message = EXPIRED_MESSAGE
+            credential_transition(
+                credential=locked,
+                to=Status.ERROR,
+                source=CredentialEvent.Source.SYSTEM,
+                reason=EXPIRED_MESSAGE,
+                update_fields=("error_message",),
+            )
+        counts["errored"] += 1
+        if locked.attempts < conf.get("MAX_ATTEMPTS"):
+            credential_retry(credential=locked, source=CredentialEvent.Source.SYSTEM)
+            counts["retried"] += 1
+    if counts["errored"]:
+        log_activity("swept", level=logging.WARNING, **counts)
+    return counts
+
+
+def sweeper_schedule_ensure() -> PeriodicTask:
+    """The beat entry that runs the sweeper every minute; created once, an operator's later edits are kept."""
+    every, _ = IntervalSchedule.objects.get_or_create(every=SWEEP_EVERY_SECONDS, period=IntervalSchedule.SECONDS)
+    task, _ = PeriodicTask.objects.get_or_create(
+        name=SWEEP_TASK_NAME,
+        defaults={
+            "task": SWEEP_TASK,
+            "interval": every,
+            "args": json.dumps([]),
+            "description": "Moves credentials whose generation lease expired to ERROR and retries them.",
+        },
+    )
+    return task
