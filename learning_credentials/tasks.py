@@ -9,9 +9,9 @@ from django.db import InterfaceError, OperationalError
 
 from .services import credential_generate
 from .services.configuration import configuration_issue_chunk, configuration_run, configurations_run_all
-from .services.sweeper import credentials_sweep
 from .services.notification import credential_notify, credentials_notify
 from .services.progress import learner_progress_check
+from .services.sweeper import credentials_sweep
 
 # Errors worth another try: the database or a network peer may be back in a moment.
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)

@@ -79,6 +79,25 @@ def credential_transition(
 TRANSIENT_STORAGE_ERRORS = (ConnectionError, TimeoutError)
 
 
+# Lock conflicts after which the database rolled the transaction back whole, so trying again is safe:
+# MySQL/MariaDB deadlock and lock wait timeout, PostgreSQL deadlock and serialization failure, SQLite's lock.
+MYSQL_LOCK_ERRORS = (1205, 1213)
+POSTGRES_LOCK_ERRORS = ("40P01", "40001")
+
+
+def is_lock_conflict(exc: Exception) -> bool:
+    """Whether a database error says another transaction held the rows (and this one was rolled back)."""
+    cause = exc.__cause__
+    if (
+        getattr(cause, "pgcode", None) in POSTGRES_LOCK_ERRORS
+        or getattr(cause, "sqlstate", None) in POSTGRES_LOCK_ERRORS
+    ):
+        return True
+    if exc.args and exc.args[0] in MYSQL_LOCK_ERRORS:
+        return True
+    return "database is locked" in str(exc)
+
+
 def artifact_storage():
     return storages[conf.get("STORAGE")]
 

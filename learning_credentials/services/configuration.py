@@ -18,7 +18,7 @@ from ..exceptions import ConfigurationDisabled, IssuanceDisabled, LearningCreden
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, CredentialRun, ScheduleType
 from .common import asset_load
-from .issuance import configuration_evaluate, credential_generate, credential_issue_or_get, credential_retry
+from .issuance import configuration_evaluate, credential_retry, credentials_generate, credentials_issue
 
 log = logging.getLogger(__name__)
 
@@ -154,33 +154,23 @@ def _retry_errors(*, configuration: CredentialConfiguration, source: str) -> int
 
 
 def configuration_issue_chunk(*, configuration_id: int, user_ids: list[int], run_id: int | None, source: str) -> dict:
-    """Issue and generate the credentials of one chunk; one learner's failure never stops the others."""
+    """Issue and generate the credentials of one chunk, in bulk; one learner's failure never stops the others.
+
+    A fixed number of queries per chunk (see credentials_issue and credentials_generate).
+    """
     started = time.monotonic()
     configuration = CredentialConfiguration.objects.select_related("credential_type").get(pk=configuration_id)
     load_asset = functools.cache(asset_load)  # one look-up per asset for the whole chunk, not per learner
-    counts = {"issued": 0, "failed": 0}
     verdicts = configuration_evaluate(configuration=configuration, user_ids=user_ids)
-    for user_id in user_ids:
-        verdict = verdicts.get(user_id)
-        if verdict is None or not verdict.eligible:
-            continue
-        try:
-            credential, created = credential_issue_or_get(
-                user_id=user_id, configuration=configuration, source=source, eligibility=verdict, queue=False
-            )
-            if not created and credential.status != Status.GENERATING:
-                continue  # an overlapping run or another path got there first
-            # Also a redelivered chunk whose worker died between issue and generation: finish it.
-            credential = credential_generate(credential_id=credential.pk, source=source, load_asset=load_asset)
-        except LearningCredentialsError as exc:
-            log.warning("Not issuing %s to user %s: %s", configuration, user_id, exc.message)
-            counts["failed"] += 1
-            continue
-        except Exception:
-            log.exception("Issuing %s to user %s failed", configuration, user_id)
-            counts["failed"] += 1
-            continue
-        counts["issued" if credential.status == Status.AVAILABLE else "failed"] += 1
+    eligible = {uid: verdicts[uid] for uid in user_ids if uid in verdicts and verdicts[uid].eligible}
+    try:
+        to_generate, failed = credentials_issue(configuration=configuration, verdicts=eligible, source=source)
+    except (IssuanceDisabled, ConfigurationDisabled) as exc:
+        log.warning("Chunk of %s not issued: %s", configuration, exc.message)
+        to_generate, failed = [], len(eligible)
+    done = credentials_generate(credential_ids=to_generate, source=source, load_asset=load_asset)
+    issued = sum(credential.status == Status.AVAILABLE for credential in done)
+    counts = {"issued": issued, "failed": failed + len(done) - issued}
     if run_id is not None:
         _run_add(run_id=run_id, counts=counts)
     log.info("Chunk of %s: %s in %.2fs", configuration, counts, time.monotonic() - started)

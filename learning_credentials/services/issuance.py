@@ -1,6 +1,7 @@
 """Issuing, generating, retrying and reissuing credentials."""
 
 import logging
+import random
 import time
 import unicodedata
 import uuid
@@ -9,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,6 +39,7 @@ from .common import (
     asset_load,
     credential_transition,
     event_record,
+    is_lock_conflict,
 )
 from .invalidation import credential_invalidate
 
@@ -47,6 +49,8 @@ Kind = CredentialEvent.Kind
 # Learner-facing settings a reissued credential inherits from the one it replaces.
 CARRIED_OVER_FIELDS: tuple[str, ...] = ("order_reference", "visibility")
 CODE_ATTEMPTS = 5
+# Tries of an issue that lost a lock conflict (a MariaDB deadlock among racing first issues).
+LOCK_CONFLICT_ATTEMPTS = 5
 # Every duplicate attempt is counted on the credential; only the first in this window is audited.
 DUPLICATE_AUDIT_INTERVAL = timedelta(hours=1)
 
@@ -116,7 +120,46 @@ def credential_issue_or_get(
 
     With ``queue`` False the caller generates the credential itself (a run's chunk does).
     An attempt for a learner who holds a live credential is counted on it (``_duplicate``).
+
+    Racing first issues for one learner are settled by the database constraint (the loser's
+    insert fails in a savepoint and it returns the winner's credential). MariaDB may instead
+    pick one of them as a deadlock victim (error 1213) and roll its transaction back whole:
+    that, and other lock conflicts, are retried a few times with jitter, unless a caller's
+    transaction is open (then it is broken and the caller must retry).
     """
+    for attempt in range(1, LOCK_CONFLICT_ATTEMPTS + 1):
+        try:
+            return _issue_or_get(
+                user_id=user_id,
+                configuration=configuration,
+                source=source,
+                actor_id=actor_id,
+                eligibility=eligibility,
+                order_reference=order_reference,
+                manual=manual,
+                reason=reason,
+                queue=queue,
+            )
+        except OperationalError as exc:
+            if attempt == LOCK_CONFLICT_ATTEMPTS or not is_lock_conflict(exc) or connection.in_atomic_block:
+                raise
+            log.info("Retrying the issue of %s to user %s after a lock conflict: %s", configuration, user_id, exc)
+            time.sleep(random.uniform(0.5, 1.5) * 0.02 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _issue_or_get(
+    *,
+    user_id: int,
+    configuration: CredentialConfiguration,
+    source: str,
+    actor_id: int | None,
+    eligibility: Eligibility | None,
+    order_reference: str,
+    manual: bool,
+    reason: str,
+    queue: bool,
+) -> tuple[Credential, bool]:
     started = time.monotonic()
     if not conf.get("ENABLED"):
         raise IssuanceDisabled()
@@ -170,6 +213,87 @@ def credential_issue_or_get(
         duration_ms=elapsed_ms(started),
     )
     return credential, True
+
+
+def credentials_issue(
+    *, configuration: CredentialConfiguration, verdicts: dict[int, Eligibility], source: str
+) -> tuple[list[uuid.UUID], int]:
+    """Issue to many eligible learners at once: the credentials to generate and how many learners failed.
+
+    A fixed number of queries: one read of who holds a credential of this configuration, two
+    adapter reads for the printed names, one insert of the credentials and one of their audit
+    rows, in one transaction. Learners who hold or held a credential are left out (a run plans
+    around them), except one still GENERATING, which is returned to be finished (a redelivered
+    chunk). Should a racing path have issued to one of them meanwhile (the database constraint
+    says so), the learners go one by one through ``credential_issue_or_get``, which settles each race.
+    """
+    started = time.monotonic()
+    if not conf.get("ENABLED"):
+        raise IssuanceDisabled()
+    if not configuration.enabled:
+        raise ConfigurationDisabled(f"The configuration '{configuration}' is disabled.")
+    held = Credential.objects.filter(configuration=configuration, user_id__in=list(verdicts))
+    holders, pending = set(), []
+    for credential in held.only("pk", "user_id", "status", "active"):
+        holders.add(credential.user_id)
+        if credential.status == Status.GENERATING:
+            pending.append(credential.pk)
+        elif credential.active:  # another path got there after the run was planned
+            _duplicate(credential, source=source, actor_id=None, started=started)
+    new = [user_id for user_id in verdicts if user_id not in holders]
+    if not new:
+        return pending, 0
+    snapshots = _snapshots(user_ids=new, configuration=configuration)
+    credentials = [
+        _build(user_id=uid, configuration=configuration, snapshot=snapshots[uid], score=verdicts[uid].score)
+        for uid in new
+    ]
+    events = [
+        CredentialEvent(
+            credential=credential,
+            kind=Kind.ISSUED,
+            source=source,
+            details={"eligibility": verdicts[credential.user_id].details},
+            to_status=Status.GENERATING,
+        )
+        for credential in credentials
+    ]
+    try:
+        with transaction.atomic():
+            Credential.objects.bulk_create(credentials)
+            CredentialEvent.objects.bulk_create(events)
+    except IntegrityError:
+        return _issue_one_by_one(
+            configuration=configuration, verdicts=verdicts, user_ids=new, source=source, pending=pending
+        )
+    for credential in credentials:
+        log_activity(
+            "issued",
+            credential=credential.pk,
+            user_id=credential.user_id,
+            configuration=configuration.pk,
+            context=configuration.learning_context_key,
+            source=source,
+            batch=len(credentials),
+            duration_ms=elapsed_ms(started),
+        )
+    return pending + [credential.pk for credential in credentials], 0
+
+
+def _issue_one_by_one(*, configuration, verdicts, user_ids, source, pending) -> tuple[list[uuid.UUID], int]:
+    failed = 0
+    for user_id in user_ids:
+        try:
+            credential, created = credential_issue_or_get(
+                user_id=user_id, configuration=configuration, source=source, eligibility=verdicts[user_id], queue=False
+            )
+        except LearningCredentialsError as exc:
+            log.warning("Not issuing %s to user %s: %s", configuration, user_id, exc.message)
+            failed += 1
+            continue
+        if created or credential.status == Status.GENERATING:
+            pending.append(credential.pk)
+    return pending, failed
 
 
 def credential_reissue(
@@ -293,7 +417,10 @@ def credentials_generate(
         for credential in credentials:
             try:
                 artifact = _render(credential, load_asset=load_asset)
-                stored[credential.pk] = (artifact_save(credential=credential, artifact=artifact), artifact.template_version)
+                stored[credential.pk] = (
+                    artifact_save(credential=credential, artifact=artifact),
+                    artifact.template_version,
+                )
             except TRANSIENT_STORAGE_ERRORS:
                 raise
             except Exception as exc:
@@ -463,18 +590,37 @@ def _duplicate(credential: Credential, *, source: str, actor_id: int | None, sta
     return locked
 
 
-def _snapshots(*, user_id: int, configuration: CredentialConfiguration) -> dict[str, str]:
+def _snapshots(*, user_ids: list[int], configuration: CredentialConfiguration) -> dict[int, dict[str, str]]:
+    """What each learner's credential prints, frozen at issue: two adapter reads for any number of learners."""
     adapter = get_adapter()
     key = configuration.learning_context_key
-    learner = adapter.get_learners([user_id]).get(user_id)
-    name = normalize_name(learner.full_name) if learner else ""
-    if not name and learner:
-        name = learner.username
-    return {
-        "learner_name": name[:255],
-        "context_name": adapter.get_context_names([key]).get(key, str(key))[:255],
-        "type_name": configuration.credential_type.name,
-    }
+    learners = adapter.get_learners(user_ids)
+    context_name = adapter.get_context_names([key]).get(key, str(key))[:255]
+    snapshots = {}
+    for user_id in user_ids:
+        learner = learners.get(user_id)
+        name = normalize_name(learner.full_name) if learner else ""
+        if not name and learner:
+            name = learner.username
+        snapshots[user_id] = {
+            "learner_name": name[:255],
+            "context_name": context_name,
+            "type_name": configuration.credential_type.name,
+        }
+    return snapshots
+
+
+def _build(*, user_id: int, configuration: CredentialConfiguration, snapshot: dict[str, str], **fields) -> Credential:
+    """An unsaved GENERATING credential under a generation lease, with a fresh verification code."""
+    return Credential(
+        user_id=user_id,
+        configuration=configuration,
+        verification_code=generate_code(conf.get("VERIFICATION_CODE_LENGTH")),
+        task_id=str(uuid.uuid4()),
+        lease_expires_at=_lease_end(),
+        **snapshot,
+        **fields,
+    )
 
 
 def _create(
@@ -492,22 +638,20 @@ def _create(
     ``created`` False); a
     collision of the random verification code is retried with a new code.
     """
-    snapshots = _snapshots(user_id=user_id, configuration=configuration)
+    snapshot = _snapshots(user_ids=[user_id], configuration=configuration)[user_id]
     for _attempt in range(CODE_ATTEMPTS):
         try:
             with transaction.atomic():
-                credential = Credential.objects.create(
+                credential = _build(
                     user_id=user_id,
                     configuration=configuration,
+                    snapshot=snapshot,
                     replaces=replaces,
                     score=score,
                     order_reference=order_reference,
-                    verification_code=generate_code(conf.get("VERIFICATION_CODE_LENGTH")),
-                    task_id=str(uuid.uuid4()),
-                    lease_expires_at=_lease_end(),
-                    **snapshots,
                     **({"visibility": visibility} if visibility else {}),
                 )
+                credential.save(force_insert=True)
             return credential, True
         except IntegrityError:
             # A locking read sees rows committed after this transaction began (MariaDB's

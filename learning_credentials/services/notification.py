@@ -70,7 +70,11 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
             credential.notified_at, credential.modified = now, now
             sent.append(credential)
             events.append(
-                _event(credential, CredentialEvent.Kind.EMAIL_SENT, details={"channel": channel, "language": learner.language})
+                _event(
+                    credential,
+                    CredentialEvent.Kind.EMAIL_SENT,
+                    details={"channel": channel, "language": learner.language},
+                )
             )
         Credential.objects.bulk_update(sent, ["notified_at", "modified"])
         CredentialEvent.objects.bulk_create(events)

@@ -2,14 +2,13 @@
 
 import logging
 import math
-import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from enum import StrEnum
 
-from django.db import OperationalError, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
@@ -49,8 +48,6 @@ GENERATION_THREADS = 4
 # A generation that outlives its request keeps running in its thread; a queued task this much
 # later finishes the job if that process died meanwhile (and finds nothing to do otherwise).
 BACKUP_DELAY_SECONDS = 300
-# Tries of the issue itself: a deadlock or lock timeout among racing first requests is retried.
-ISSUE_ATTEMPTS = 5
 
 
 class Outcome(StrEnum):
@@ -99,34 +96,12 @@ def credential_request(
         raise LearnerNotEligible(
             f"You do not meet the requirements of '{configuration.credential_type}' yet.", progress=verdict.details
         )
-    credential, created = _issue(user=user, configuration=configuration, eligibility=verdict)
+    credential, created = credential_issue_or_get(
+        user_id=user.pk, configuration=configuration, source=LEARNER, actor_id=user.pk, eligibility=verdict, queue=False
+    )
     if not created:
         return credential, Outcome.EXISTING
     return _generate_within(credential, deadline=started + budget)
-
-
-def _issue(*, user, configuration, eligibility) -> tuple[Credential, bool]:
-    for attempt in range(1, ISSUE_ATTEMPTS + 1):
-        try:
-            return credential_issue_or_get(
-                user_id=user.pk,
-                configuration=configuration,
-                source=LEARNER,
-                actor_id=user.pk,
-                eligibility=eligibility,
-                queue=False,
-            )
-        except OperationalError as exc:
-            # A racing request's transaction held the rows (MariaDB deadlock, SQLite's lock); the
-            # victim was rolled back whole, so trying again is safe, unless a caller's transaction
-            # is now broken.
-            if attempt == ISSUE_ATTEMPTS or transaction.get_connection().in_atomic_block:
-                raise
-            log.info(
-                "Retrying the on-demand issue of %s to user %s after a lock conflict: %s", configuration, user.pk, exc
-            )
-            time.sleep(random.uniform(0.5, 1.5) * 0.05 * 2**attempt)
-    raise AssertionError("unreachable")
 
 
 def _generate_within(credential: Credential, *, deadline: float) -> tuple[Credential, Outcome]:
