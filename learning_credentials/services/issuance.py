@@ -38,6 +38,7 @@ from .common import (
     artifact_save,
     asset_load,
     credential_transition,
+    credentials_write,
     event_record,
     is_lock_conflict,
 )
@@ -410,6 +411,8 @@ def credentials_generate(
     if not credentials:
         return []
     credentials_lease(credential_ids=[c.pk for c in credentials], attempt=True)
+    for credential in credentials:
+        credential.attempts += 1  # as the update above counted it
     stored: dict[uuid.UUID, tuple[str, str]] = {}
     failed: dict[uuid.UUID, str] = {}
     try:
@@ -466,12 +469,14 @@ def _generation_record(
     """
     now = timezone.now()
     with transaction.atomic():
-        locked = {
-            c.pk: c
-            for c in Credential.objects.select_for_update()
-            .select_related("configuration__credential_type")
+        statuses = dict(
+            Credential.objects.select_for_update()
             .filter(pk__in=[c.pk for c in credentials])
-        }
+            .values_list("pk", "status")
+        )
+        locked = {c.pk: c for c in credentials if c.pk in statuses}
+        for pk, credential in locked.items():
+            credential.status = statuses[pk]
         events, available = [], []
         for pk, credential in locked.items():
             if credential.status != Status.GENERATING:
@@ -499,7 +504,7 @@ def _generation_record(
                 )
             )
         changed = [locked[event.credential_id] for event in events]
-        Credential.objects.bulk_update(
+        credentials_write(
             changed, ["status", "artifact", "template_version", "error_message", "lease_expires_at", "modified"]
         )
         CredentialEvent.objects.bulk_create(events)

@@ -16,6 +16,7 @@ from ..adapters import get_adapter
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
 from ..selectors import verify_url
+from .common import credentials_write
 
 log = logging.getLogger(__name__)
 TEMPLATES = "learning_credentials/email/credential_available"
@@ -76,7 +77,7 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
                     details={"channel": channel, "language": learner.language},
                 )
             )
-        Credential.objects.bulk_update(sent, ["notified_at", "modified"])
+        credentials_write(sent, ["notified_at", "modified"])
         CredentialEvent.objects.bulk_create(events)
     if errors:
         raise errors[0]
