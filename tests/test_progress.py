@@ -288,3 +288,38 @@ class TestSandboxHost:
         with commit() as callbacks:
             factories.set_completion(learner, course, 1.0)
         assert callbacks == [] and not Credential.objects.exists()
+
+
+class TestGenerationInTheCheck:
+    """The check generates the credential itself: no second message between progress and the PDF."""
+
+    def test_the_check_generates_without_queueing_a_generation_task(self, configuration, completed, monkeypatch):
+        from learning_credentials import tasks
+
+        queued = []
+        monkeypatch.setattr(tasks.generate_credential, "apply_async", lambda *a, **k: queued.append(a))
+        outcomes = learner_progress_check(user_id=completed.pk, context_key=COURSE_KEY, source=API)
+        assert outcomes == {configuration.pk: "issued"}
+        assert Credential.objects.get(user=completed).status == Status.AVAILABLE
+        assert queued == []
+
+    @pytest.mark.parametrize("lease_expired", [True, False])
+    def test_a_stalled_credential_is_finished_by_the_next_check(self, configuration, completed, lease_expired):
+        """A check whose generation failed on a transient error gives its lease up; the retry finishes it."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from learning_credentials.services import credential_issue_or_get
+
+        credential, _ = credential_issue_or_get(
+            user_id=completed.pk, configuration=configuration, source=API, queue=False
+        )
+        lease = timezone.now() + timedelta(minutes=-1 if lease_expired else 5)
+        Credential.objects.filter(pk=credential.pk).update(lease_expires_at=lease)
+        assert learner_progress_check(user_id=completed.pk, context_key=COURSE_KEY, source=API) == {
+            configuration.pk: "duplicate"
+        }
+        credential.refresh_from_db()
+        # A live lease belongs to a running attempt: the check leaves the credential to it.
+        assert credential.status == (Status.AVAILABLE if lease_expired else Status.GENERATING)

@@ -435,6 +435,7 @@ def credentials_generate(
     except BaseException:
         for name, _version in stored.values():
             artifact_delete(name)
+        _lease_release(credentials)
         raise
     _generation_log(credentials=credentials, done=done, failed=failed, source=source, started=started)
     return [done[c.pk] for c in credentials if c.pk in done]
@@ -446,6 +447,22 @@ def credentials_lease(*, credential_ids: Sequence[uuid.UUID | str], attempt: boo
     if attempt:
         changes["attempts"] = F("attempts") + 1
     Credential.objects.filter(pk__in=credential_ids, status=Status.GENERATING).update(**changes)
+
+
+def credential_generation_stalled(credential: Credential) -> bool:
+    """GENERATING with no attempt holding it (its lease expired or was given up): anyone may generate it."""
+    expires = credential.lease_expires_at
+    return credential.status == Status.GENERATING and (expires is None or expires <= timezone.now())
+
+
+def _lease_release(credentials: list[Credential]) -> None:
+    """Give up the claim after a failed attempt, so that the task's retry (or any path) may take it at once."""
+    try:
+        Credential.objects.filter(pk__in=[c.pk for c in credentials], status=Status.GENERATING).update(
+            lease_expires_at=timezone.now()
+        )
+    except Exception:  # the database itself may be what failed: the lease then simply expires
+        log.warning("Could not release the generation lease of %d credentials", len(credentials), exc_info=True)
 
 
 def _lease_end():

@@ -28,7 +28,12 @@ from ..exceptions import LearningCredentialsError, PreviouslyInvalidated
 from ..identifiers import parse_context_key
 from ..models import Credential, CredentialConfiguration
 from ..observability import elapsed_ms, log_activity
-from .issuance import configuration_evaluate, credential_issue_or_get
+from .issuance import (
+    configuration_evaluate,
+    credential_generate,
+    credential_generation_stalled,
+    credential_issue_or_get,
+)
 
 log = logging.getLogger(__name__)
 
@@ -223,11 +228,16 @@ def _check(
             return NOT_ELIGIBLE
     else:
         verdict = None  # a live credential: the service counts the attempt, no evaluation needed
-    _, created = credential_issue_or_get(
+    credential, created = credential_issue_or_get(
         user_id=user_id,
         configuration=configuration,
         source=source,
         eligibility=verdict,
         order_reference=order_reference,
+        queue=False,
     )
+    if created or credential_generation_stalled(credential):
+        # Right here in this task rather than through another message: one broker trip less
+        # between the learner's progress and the credential (the latency benchmark measures it).
+        credential_generate(credential_id=credential.pk, source=source)
     return ISSUED if created else DUPLICATE
