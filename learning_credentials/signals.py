@@ -1,7 +1,8 @@
 """Django signals learning_credentials sends, for any host (Open edX or not).
 
-Both are sent after the transaction that changed the credential commits, with
-``sender=Credential`` and ``credential`` (the Credential, read again after the commit)::
+``credential_available`` and ``credential_invalidated`` are sent after the transaction that
+changed the credential commits, with ``sender=Credential`` and ``credential`` (the Credential,
+read again after the commit)::
 
     from django.dispatch import receiver
     from learning_credentials.signals import credential_available
@@ -21,3 +22,21 @@ credential_available = Signal()
 
 # The credential was invalidated (revoked, refunded, superseded by a reissue); INVALIDATED is final.
 credential_invalidated = Signal()
+
+# Sent *inside* the transaction that makes the change, for parts of the app (and plugins) whose
+# rows must commit or roll back with it, as the credits sub-app's ledger does. A receiver that
+# raises aborts the change; receivers should do bulk work (a run's chunk sends many at once).
+
+# Credentials were inserted (GENERATING): ``credentials`` (a list), ``source``.
+credentials_issued = Signal()
+
+# A credential is being invalidated: ``credential`` (locked, already INVALIDATED in memory), ``category``.
+credential_invalidating = Signal()
+
+# A credential was reissued: ``old`` (now INVALIDATED as superseded) and ``new`` (GENERATING).
+credential_reissued = Signal()
+
+# Asked before rendering, with ``credentials`` (a list): a receiver returns
+# ``{credential pk: {placeholder: text}}`` for placeholders it registered with
+# ``learning_credentials.rendering.register_placeholder``; the values reach CredentialData.extra.
+credential_placeholders = Signal()

@@ -219,3 +219,79 @@ def test_a_vanished_credential_is_not_announced(django_signals, caplog):
 
     credentials_announce(credential_ids=[uuid.uuid4()], status=Status.AVAILABLE)
     assert django_signals["available"].calls == []
+
+
+class TestInTransactionSignals:
+    """Signals for parts of the app whose rows commit with the credential's (the credits ledger)."""
+
+    def test_issue_invalidate_and_reissue_send_them_inside_the_transaction(self, configuration, learner, course):
+        from django.db import connection
+
+        from learning_credentials import signals
+        from learning_credentials.services import credential_invalidate, credential_issue, credential_reissue
+
+        heard = []
+
+        def listen(name):
+            def receiver(sender, **kwargs):
+                heard.append((name, connection.in_atomic_block, kwargs))
+
+            return receiver
+
+        receivers = {name: listen(name) for name in ("issued", "invalidating", "reissued")}
+        signals.credentials_issued.connect(receivers["issued"])
+        signals.credential_invalidating.connect(receivers["invalidating"])
+        signals.credential_reissued.connect(receivers["reissued"])
+        try:
+            credential = credential_issue(user_id=learner.pk, configuration=configuration, source=SOURCE)
+            new = credential_reissue(credential=credential, source=SOURCE)
+            credential_invalidate(credential=new, category="refunded", source=SOURCE)
+        finally:
+            signals.credentials_issued.disconnect(receivers["issued"])
+            signals.credential_invalidating.disconnect(receivers["invalidating"])
+            signals.credential_reissued.disconnect(receivers["reissued"])
+        assert [(name, atomic) for name, atomic, _ in heard] == [
+            ("issued", True),
+            ("invalidating", True),  # the old one, superseded by the reissue
+            ("issued", True),
+            ("reissued", True),
+            ("invalidating", True),
+        ]
+        assert [c.pk for c in heard[0][2]["credentials"]] == [credential.pk]
+        assert heard[1][2]["category"] == "superseded" and heard[4][2]["category"] == "refunded"
+        assert (heard[3][2]["old"].pk, heard[3][2]["new"].pk) == (credential.pk, new.pk)
+
+    def test_placeholder_values_reach_the_rendered_pdf(
+        self, configuration, learner, course, template_asset, django_capture_on_commit_callbacks
+    ):
+        from io import BytesIO
+
+        from pypdf import PdfReader
+
+        from learning_credentials import signals
+        from learning_credentials.rendering import PLACEHOLDERS, register_placeholder
+        from learning_credentials.services import credential_issue
+        from learning_credentials.services.common import artifact_storage
+
+        register_placeholder("motto", "A test placeholder")
+        options = configuration.credential_type.custom_options
+        configuration.credential_type.custom_options = {
+            **options,
+            "elements": {"motto": {"text": "Motto: {motto}", "x": 100, "y": 100}},
+        }
+        configuration.credential_type.save()
+
+        def values(sender, credentials, **kwargs):
+            return {credential.pk: {"motto": f"Per aspera {credential.user_id}"} for credential in credentials}
+
+        signals.credential_placeholders.connect(values)
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                credential = credential_issue(user_id=learner.pk, configuration=configuration, source=SOURCE)
+        finally:
+            signals.credential_placeholders.disconnect(values)
+            PLACEHOLDERS.pop("motto")
+        credential.refresh_from_db()
+        with artifact_storage().open(credential.artifact, "rb") as file:
+            text = PdfReader(BytesIO(file.read())).pages[0].extract_text()
+        assert f"Motto: Per aspera {learner.pk}" in text

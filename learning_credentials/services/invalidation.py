@@ -10,6 +10,7 @@ from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
 from ..observability import elapsed_ms, log_activity
 from ..selectors import invalidation_reasons
+from ..signals import credential_invalidating
 from .common import artifact_delete, credential_transition
 
 
@@ -52,6 +53,7 @@ def credential_invalidate(
             details={"category": category},
             update_fields=("invalidated_at", "invalidation_reason", "invalidation_note", "artifact"),
         )
+        credential_invalidating.send(sender=Credential, credential=locked, category=category)
         if discard:
             transaction.on_commit(lambda: artifact_delete(artifact))
     log_activity(

@@ -31,6 +31,7 @@ from ..observability import elapsed_ms, log_activity
 from ..registry import resolve_options
 from ..rendering import AssetFile, CredentialData
 from ..selectors import verify_url
+from ..signals import credential_placeholders, credential_reissued, credentials_issued
 from .announcement import credentials_announce_on_commit
 from .common import (
     TRANSIENT_STORAGE_ERRORS,
@@ -199,6 +200,7 @@ def _issue_or_get(
             details=details,
             to_status=Status.GENERATING,
         )
+        credentials_issued.send(sender=Credential, credentials=[credential], source=source)
         if queue:
             _queue_generation(credential)
     log_activity(
@@ -263,6 +265,7 @@ def credentials_issue(
         with transaction.atomic():
             Credential.objects.bulk_create(credentials)
             CredentialEvent.objects.bulk_create(events)
+            credentials_issued.send(sender=Credential, credentials=credentials, source=source)
     except IntegrityError:
         return _issue_one_by_one(
             configuration=configuration, verdicts=verdicts, user_ids=new, source=source, pending=pending
@@ -334,6 +337,8 @@ def credential_reissue(
                 details={"replaces": str(old.verify_uuid), "replaced_by": str(new.verify_uuid)},
                 to_status=Status.GENERATING if subject is new else "",
             )
+        credentials_issued.send(sender=Credential, credentials=[new], source=source)
+        credential_reissued.send(sender=Credential, old=old, new=new)
         _queue_generation(new)
     return new
 
@@ -417,9 +422,10 @@ def credentials_generate(
     failed: dict[uuid.UUID, str] = {}
     try:
         lease_renewed = time.monotonic()
+        extras = _placeholder_values(credentials)
         for credential in credentials:
             try:
-                artifact = _render(credential, load_asset=load_asset)
+                artifact = _render(credential, load_asset=load_asset, extra=extras.get(credential.pk, {}))
                 stored[credential.pk] = (
                     artifact_save(credential=credential, artifact=artifact),
                     artifact.template_version,
@@ -551,7 +557,16 @@ def _generation_log(*, credentials, done: dict, failed: dict, source: str, start
         )
 
 
-def _render(credential: Credential, *, load_asset: Callable[[str], AssetFile]):
+def _placeholder_values(credentials: list[Credential]) -> dict[uuid.UUID, dict[str, str]]:
+    """Values of the placeholders other parts of the app registered, asked once for all the credentials."""
+    values: dict[uuid.UUID, dict[str, str]] = {}
+    for _receiver, answer in credential_placeholders.send(sender=Credential, credentials=credentials):
+        for pk, texts in (answer or {}).items():
+            values.setdefault(pk, {}).update(texts)
+    return values
+
+
+def _render(credential: Credential, *, load_asset: Callable[[str], AssetFile], extra: dict[str, str]):
     configuration = credential.configuration
     _, generate = configuration.credential_type.functions()
     data = CredentialData(
@@ -564,6 +579,7 @@ def _render(credential: Credential, *, load_asset: Callable[[str], AssetFile]):
         verify_uuid=str(credential.verify_uuid),
         verify_code=format_code(credential.verification_code),
         score=credential.score,
+        extra=extra,
     )
     return generate(data=data, options=resolve_options(generate, configuration.options()), load_asset=load_asset)
 
