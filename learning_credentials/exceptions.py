@@ -192,3 +192,27 @@ class WebhookUnavailable(WebhookError):
     """The database could not process the delivery right now (lock timeout, deadlock); send it again later."""
 
     code = "temporarily_unavailable"
+
+
+class CreditError(LearningCredentialsError):
+    """A continuing-education credit cannot be awarded or changed as asked (the credits sub-app)."""
+
+    code = "credit_error"
+
+
+class UnknownCreditType(CreditError):
+    """No credit type has the given code."""
+
+    code = "unknown_credit_type"
+
+
+class CreditTypeInactive(CreditError):
+    """The credit type is inactive; it cannot be awarded."""
+
+    code = "credit_type_inactive"
+
+
+class InvalidCreditAmount(CreditError):
+    """A credit amount is a number greater than 0 and at most 99.99, with at most two decimal places."""
+
+    code = "invalid_credit_amount"

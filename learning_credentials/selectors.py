@@ -288,7 +288,7 @@ def credential_get_visible(*, uuid: str, user) -> Credential | None:
 
 # Keys of an audit event's details a learner may read. Anything else (a key added later
 # included) is for staff only.
-LEARNER_EVENT_DETAILS = frozenset({"category", "replaces", "replaced_by", "eligibility"})
+LEARNER_EVENT_DETAILS = frozenset({"category", "replaces", "replaced_by", "eligibility", "credits"})
 
 
 @dataclass(frozen=True)

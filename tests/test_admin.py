@@ -194,6 +194,9 @@ class TestConfigurations:
             "interval_every": 1,
             "interval_period": "hours",
             "crontab": crontab,
+            # The empty inline of the credits sub-app (ignored where it is not installed).
+            "credits-TOTAL_FORMS": 0,
+            "credits-INITIAL_FORMS": 0,
         }
 
     def test_invalid_crontab_is_shown_next_to_the_field(self, admin_client, configuration):

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_celery_beat",
     "learning_credentials.apps.LearningCredentialsConfig",
+    "learning_credentials.credits",
     "sandbox.lms",
 ]
 
@@ -109,11 +110,18 @@ CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_ALWAYS_EAGER", "CELERY_BROKER_URL" 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = False
+if os.environ.get("CELERY_VISIBILITY_TIMEOUT"):
+    # Seconds before Redis hands an unacknowledged message (its worker died) to another worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ["CELERY_VISIBILITY_TIMEOUT"])}
 
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "Sandbox LMS")
 LMS_ROOT_URL = os.environ.get("LMS_ROOT_URL", "http://localhost:8000")
 
 LEARNING_CREDENTIALS = {"ADAPTER": "sandbox.lms.adapter.SandboxAdapter"}
+if os.environ.get("LC_ARTIFACT_STORAGE"):
+    # A Storage class (dotted path) for credential artifacts only, e.g. S3 or the fault tests' latch.
+    STORAGES["learning_credentials"] = {"BACKEND": os.environ["LC_ARTIFACT_STORAGE"]}
+    LEARNING_CREDENTIALS["STORAGE"] = "learning_credentials"
 # Learner emails land as files in example/sent-emails/ (tests use Django's in-memory outbox).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = BASE_DIR / "sent-emails"

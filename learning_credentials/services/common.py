@@ -1,11 +1,15 @@
-"""Pieces the services share: status transitions with their audit row, artifact storage."""
+"""Pieces the services share: status transitions with their audit row, artifact storage, lock-conflict retries."""
 
+import logging
+import random
 import secrets
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.db import connections, router
+from django.db import OperationalError, connection, connections, router
 
 from .. import conf
 from ..exceptions import AssetMissing
@@ -13,6 +17,9 @@ from ..lifecycle import Status, check_transition
 from ..models import Credential, CredentialAsset, CredentialEvent
 from ..rendering import Artifact, AssetFile, asset_bytes_cache
 from .announcement import credential_announce_on_commit
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def event_record(
@@ -97,6 +104,27 @@ def is_lock_conflict(exc: Exception) -> bool:
     if exc.args and exc.args[0] in MYSQL_LOCK_ERRORS:
         return True
     return "database is locked" in str(exc)
+
+
+# Tries of a write that lost a lock conflict (a MariaDB deadlock among racing first inserts).
+LOCK_CONFLICT_ATTEMPTS = 5
+
+
+def lock_conflict_retry(action: Callable[[], T], *, what: str) -> T:
+    """Run ``action``, again (up to LOCK_CONFLICT_ATTEMPTS times, with jitter) after a lock conflict.
+
+    The database rolled the victim's transaction back whole, so trying again is safe, unless a
+    caller's transaction is open: the database broke it, and only the caller can start over.
+    """
+    for attempt in range(1, LOCK_CONFLICT_ATTEMPTS + 1):
+        try:
+            return action()
+        except OperationalError as exc:
+            if attempt == LOCK_CONFLICT_ATTEMPTS or not is_lock_conflict(exc) or connection.in_atomic_block:
+                raise
+            log.info("Retrying %s after a lock conflict: %s", what, exc)
+            time.sleep(random.uniform(0.5, 1.5) * 0.02 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def credentials_write(credentials: list[Credential], fields: list[str]) -> None:

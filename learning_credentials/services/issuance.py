@@ -1,7 +1,6 @@
 """Issuing, generating, retrying and reissuing credentials."""
 
 import logging
-import random
 import time
 import unicodedata
 import uuid
@@ -10,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -41,7 +40,7 @@ from .common import (
     credential_transition,
     credentials_write,
     event_record,
-    is_lock_conflict,
+    lock_conflict_retry,
 )
 from .invalidation import credential_invalidate
 
@@ -51,8 +50,6 @@ Kind = CredentialEvent.Kind
 # Learner-facing settings a reissued credential inherits from the one it replaces.
 CARRIED_OVER_FIELDS: tuple[str, ...] = ("order_reference", "visibility")
 CODE_ATTEMPTS = 5
-# Tries of an issue that lost a lock conflict (a MariaDB deadlock among racing first issues).
-LOCK_CONFLICT_ATTEMPTS = 5
 # Every duplicate attempt is counted on the credential; only the first in this window is audited.
 DUPLICATE_AUDIT_INTERVAL = timedelta(hours=1)
 
@@ -129,25 +126,20 @@ def credential_issue_or_get(
     that, and other lock conflicts, are retried a few times with jitter, unless a caller's
     transaction is open (then it is broken and the caller must retry).
     """
-    for attempt in range(1, LOCK_CONFLICT_ATTEMPTS + 1):
-        try:
-            return _issue_or_get(
-                user_id=user_id,
-                configuration=configuration,
-                source=source,
-                actor_id=actor_id,
-                eligibility=eligibility,
-                order_reference=order_reference,
-                manual=manual,
-                reason=reason,
-                queue=queue,
-            )
-        except OperationalError as exc:
-            if attempt == LOCK_CONFLICT_ATTEMPTS or not is_lock_conflict(exc) or connection.in_atomic_block:
-                raise
-            log.info("Retrying the issue of %s to user %s after a lock conflict: %s", configuration, user_id, exc)
-            time.sleep(random.uniform(0.5, 1.5) * 0.02 * 2**attempt)
-    raise AssertionError("unreachable")
+    return lock_conflict_retry(
+        lambda: _issue_or_get(
+            user_id=user_id,
+            configuration=configuration,
+            source=source,
+            actor_id=actor_id,
+            eligibility=eligibility,
+            order_reference=order_reference,
+            manual=manual,
+            reason=reason,
+            queue=queue,
+        ),
+        what=f"the issue of {configuration} to user {user_id}",
+    )
 
 
 def _issue_or_get(

@@ -80,7 +80,7 @@ def test_qr_may_be_true_false_or_an_object(qr):
         ({"elements": {"name": {"color": "#12"}}}, "elements", "elements.name.color must be a hex colour"),
         ({"elements": {"name": {"font": "Arial Black"}}}, "elements", "unknown font 'Arial Black'"),
         ({"elements": {"name": {"weight": 700}}}, "elements", "unknown keys ['weight']"),
-        ({"elements": {"motto": {"text": "{credits}"}}}, "elements", "unknown placeholder {credits}"),
+        ({"elements": {"motto": {"text": "{points}"}}}, "elements", "unknown placeholder {points}"),
         ({"elements": {"motto": {"text": "{name"}}}, "elements", "malformed text"),
         ({"elements": {"motto": {"text": "{name!r}"}}}, "elements", "takes no format or conversion"),
         ({"images": {"logo": {"image": "logo", "x": 1, "y": 1}}}, "images", "needs a width, a height or both"),

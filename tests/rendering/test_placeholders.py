@@ -14,10 +14,10 @@ pytestmark = pytest.mark.rendering
 
 
 @pytest.fixture
-def credits_placeholder():
-    register_placeholder("credits", "continuing-education credits earned")
+def points_placeholder():
+    register_placeholder("points", "points earned in a game")
     yield
-    del PLACEHOLDERS["credits"]
+    del PLACEHOLDERS["points"]
 
 
 @pytest.mark.parametrize(
@@ -40,27 +40,27 @@ def test_known_placeholders_and_escapes_pass():
 
 
 def test_an_unregistered_placeholder_is_refused_on_save_and_accepted_once_registered():
-    options = {"template": "tpl", "elements": {"credits": {"text": "{credits} credits", "y": 100}}}
-    with pytest.raises(InvalidOptions, match=r"unknown placeholder \{credits\}"):
+    options = {"template": "tpl", "elements": {"points": {"text": "{points} points", "y": 100}}}
+    with pytest.raises(InvalidOptions, match=r"unknown placeholder \{points\}"):
         validate_options([generate_pdf_credential], options)
-    register_placeholder("credits", "continuing-education credits earned")
+    register_placeholder("points", "points earned in a game")
     try:
         validate_options([generate_pdf_credential], options)
     finally:
-        del PLACEHOLDERS["credits"]
+        del PLACEHOLDERS["points"]
 
 
-def test_registered_placeholders_print_the_value_other_subsystems_supply(render, credits_placeholder):
-    elements = {"credits": {"text": "{credits} credits; {{braces}}", "y": 100}}
-    with_value = render(replace(DATA, extra={"credits": "12.5"}), elements=elements)
-    assert "12.5 credits; {braces}" in page_text(with_value.content)
+def test_registered_placeholders_print_the_value_other_subsystems_supply(render, points_placeholder):
+    elements = {"points": {"text": "{points} points; {{braces}}", "y": 100}}
+    with_value = render(replace(DATA, extra={"points": "12.5"}), elements=elements)
+    assert "12.5 points; {braces}" in page_text(with_value.content)
     without_value = render(DATA, elements=elements)
-    assert "credits; {braces}" in page_text(without_value.content)
+    assert "points; {braces}" in page_text(without_value.content)
 
 
-def test_registration_is_idempotent_but_a_name_has_one_meaning(credits_placeholder):
-    register_placeholder("credits", "continuing-education credits earned")
+def test_registration_is_idempotent_but_a_name_has_one_meaning(points_placeholder):
+    register_placeholder("points", "points earned in a game")
     with pytest.raises(ValueError, match="already registered"):
-        register_placeholder("credits", "something else")
+        register_placeholder("points", "something else")
     with pytest.raises(ValueError, match="identifiers"):
-        register_placeholder("ce-credits", "x")
+        register_placeholder("game-points", "x")

@@ -1,4 +1,5 @@
-from django.urls import path
+from django.apps import apps
+from django.urls import include, path
 
 from . import learner, progress, views, webhooks
 
@@ -14,3 +15,6 @@ urlpatterns = [
     path("progress/", progress.ProgressView.as_view(), name="api-v1-progress"),
     path("webhooks/refund/", webhooks.RefundWebhookView.as_view(), name="api-v1-refund-webhook"),
 ]
+
+if apps.is_installed("learning_credentials.credits"):  # the optional continuing-education credits sub-app
+    urlpatterns.append(path("", include("learning_credentials.credits.rest_api.urls")))

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import reportlab
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -71,6 +72,11 @@ LAST = [
     "Haddad",
 ]
 LEARNERS = 50
+# Continuing-education credits the achievement certificate carries (with the credits sub-app installed).
+CREDITS = (
+    ("SHRM", "1.50", "24-DX101", {"name": "SHRM Professional Development Credits", "unit": "PDC"}),
+    ("HRCI", "1.50", "DX-CS101", {"name": "HRCI Recertification Credits", "unit": "credit"}),
+)
 ASSESSMENTS = (("hw1", "Homework"), ("hw2", "Homework"), ("final", "Exam"))
 
 
@@ -193,17 +199,37 @@ class Command(BaseCommand):
         completion = self._type(
             "completion", "Certificate of Completion", "course_completion", {**base, "required_completion": 100}
         )
+        achievement_options = {**base, "required_completion": 90, "required_grades": {"Exam": 60}}
+        if self._with_credits():
+            elements = {
+                **base["elements"],
+                "credits": {"text": "Continuing education: {credits}", "y": 140, "size": 11},
+            }
+            achievement_options["elements"] = elements
         achievement = self._type(
-            "achievement",
-            "Certificate of Achievement",
-            "completion_and_grades",
-            {**base, "required_completion": 90, "required_grades": {"Exam": 60}},
+            "achievement", "Certificate of Achievement", "completion_and_grades", achievement_options
         )
         pairs = ((COURSE, completion), (COURSE, achievement), (PATH, completion))
-        return [
+        configurations = [
             CredentialConfiguration.objects.get_or_create(learning_context_key=key, credential_type=kind)[0]
             for key, kind in pairs
         ]
+        if self._with_credits():
+            self._credits(configurations[1])
+        return configurations
+
+    def _with_credits(self) -> bool:
+        return apps.is_installed("learning_credentials.credits")
+
+    def _credits(self, configuration: CredentialConfiguration) -> None:
+        """The achievement certificate awards SHRM PDCs and HRCI credits (types the credits migration created)."""
+        from learning_credentials.credits.models import ConfigurationCredit, CreditType
+
+        for code, amount, activity_id, type_defaults in CREDITS:
+            kind = CreditType.objects.get_or_create(code=code, defaults=type_defaults)[0]
+            ConfigurationCredit.objects.get_or_create(
+                configuration=configuration, credit_type=kind, defaults={"amount": amount, "activity_id": activity_id}
+            )
 
     def _course(self, key: str, name: str) -> lms.Course:
         return lms.Course.objects.get_or_create(key=key, defaults={"display_name": name, "organization": ORGANIZATION})[
@@ -217,6 +243,17 @@ class Command(BaseCommand):
     def _type(self, slug: str, name: str, retrieval: str, options: dict) -> CredentialType:
         defaults = {"name": name, "retrieval_func": retrieval, "generation_func": "pdf_credential"}
         return CredentialType.objects.get_or_create(slug=slug, defaults={**defaults, "custom_options": options})[0]
+
+    def _credit_totals(self) -> None:
+        """Each learner's active continuing-education credits, summed per credit type."""
+        from learning_credentials.credits.models import CreditLedgerEntry
+        from learning_credentials.credits.selectors import credit_totals_by_learner
+
+        totals = credit_totals_by_learner(CreditLedgerEntry.objects.all())
+        names = dict(get_user_model().objects.filter(pk__in=totals).values_list("pk", "username"))
+        self.stdout.write(f"\nContinuing-education credits ({len(totals)} learners):")
+        for user_id in sorted(totals, key=names.get):
+            self.stdout.write(f"  {names[user_id]}: {' · '.join(total.label for total in totals[user_id])}")
 
     def _wait(self, configurations, *, since, timeout: int) -> None:
         """Until every configuration has a finished run started after ``since`` and nothing is generating."""
@@ -257,6 +294,8 @@ class Command(BaseCommand):
                     f"{configuration}: {run.eligible} eligible, {run.issued} issued, {run.already_held} already held,"
                     f" {run.failed} failed"
                 )
+        if self._with_credits():
+            self._credit_totals()
         folder = Path(settings.MEDIA_ROOT) / conf.get("ARTIFACT_PREFIX")
         self.stdout.write(f"\n{len(rows) - 1} credentials in {seconds:.1f}s. PDFs: {folder}")
         self.stdout.write(f"Emails to learners: {settings.EMAIL_FILE_PATH}")
