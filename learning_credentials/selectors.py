@@ -49,6 +49,11 @@ def verify_url(credential: Credential) -> str:
     return conf.base_url() + reverse("learning_credentials:verify", kwargs={"verify_uuid": credential.verify_uuid})
 
 
+def verify_short_url(credential: Credential) -> str:
+    """The short link to the verification page that QR codes encode (see docs/decisions/0006)."""
+    return conf.base_url() + reverse("learning_credentials:verify-short", kwargs={"code": credential.verification_code})
+
+
 def _public() -> QuerySet[Credential]:
     return Credential.objects.filter(status__in=PUBLIC_STATUSES).select_related("configuration", "replaced_by")
 

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from pypdf import PdfReader
 
 from learning_credentials.models import Credential, CredentialRun
-from learning_credentials.selectors import verify_url
+from learning_credentials.selectors import verify_short_url, verify_url
 
 
 @pytest.mark.django_db(transaction=True)  # commits as `make demo` does, so on-commit work runs in order
@@ -34,7 +34,7 @@ def test_demo_issues_sound_pdfs(capsys, tmp_path):
     sample = default_storage.path(credentials[0].artifact)
     subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", sample, str(tmp_path / "page")], check=True)
     decoded = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "page.png")], capture_output=True, text=True)
-    assert decoded.stdout.strip() == verify_url(credentials[0])  # the QR code reads back as the verify URL
+    assert decoded.stdout.strip() == verify_short_url(credentials[0])  # the QR code reads back as the short link
     achievement = next(c for c in credentials if c.type_name == "Certificate of Achievement")
     assert achievement.score is not None
     call_command("demo")  # running it again issues nothing more

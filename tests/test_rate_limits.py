@@ -60,6 +60,7 @@ def urls(credential):
         "api": [f"{API}/metadata/{verify_uuid}/"],
         "code": [
             f"/learning_credentials/verify/code/{code}/",
+            f"/learning_credentials/v/{code}",
             f"/learning_credentials/verify/?code={code}",
             f"{API}/verify/{code}/",
         ],

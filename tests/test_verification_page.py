@@ -191,6 +191,16 @@ class TestCodeRoute:
     def test_unknown_and_malformed_are_404(self, client, junk):
         assert client.get(f"/learning_credentials/verify/code/{junk}/").status_code == 404
 
+    def test_the_short_link_of_the_qr_code_redirects_to_the_page(self, client, available):
+        from learning_credentials.selectors import verify_short_url
+
+        short = verify_short_url(available)
+        assert short == f"https://lms.example.com/learning_credentials/v/{available.verification_code}"
+        response = client.get(short.removeprefix("https://lms.example.com"))
+        assert response.status_code == 302
+        assert response["Location"] == f"/learning_credentials/verify/{available.verify_uuid}/"
+        assert client.get("/learning_credentials/v/ZZZZZZZZZZ").status_code == 404
+
 
 class TestLookupForm:
     def test_empty_form(self, client):

@@ -52,6 +52,8 @@ class CredentialData:
     verify_uuid: str
     verify_code: str
     score: Decimal | None = None
+    # What the QR code encodes: the short link to the verification page; empty means verify_url.
+    qr_url: str = ""
     # Values of placeholders other subsystems registered (e.g. credits); a missing one prints empty.
     extra: Mapping[str, str] = field(default_factory=dict)
 

@@ -357,7 +357,7 @@ def compose(
         matrix=page.matrix,
         images=tuple(_placed_image(images[name], placement) for name, placement in spec.images.items()),
         runs=tuple(runs),
-        qr=_placed_qr(spec.qr, data.verify_url, page) if spec.qr is not None else None,
+        qr=_placed_qr(spec.qr, data.qr_url or data.verify_url, page) if spec.qr is not None else None,
     )
 
 

@@ -5,6 +5,7 @@ Announcements are sent after commit, never from inside the transaction, so a rec
 a credential that a rollback takes back. A failing receiver is logged; it never undoes anything.
 """
 
+import functools
 import importlib.util
 import logging
 from datetime import UTC
@@ -58,12 +59,17 @@ def _announce(credential: Credential, status: str) -> None:
                 credential.pk,
                 exc_info=response,
             )
-    if importlib.util.find_spec("openedx_events") is None:
+    if not _openedx_events_installed():
         return
     try:
         _send_openedx_event(credential, status)
     except Exception:
         log.exception("The Open edX event of credential %s (%s) could not be sent.", credential.pk, status)
+
+
+@functools.cache
+def _openedx_events_installed() -> bool:
+    return importlib.util.find_spec("openedx_events") is not None
 
 
 def _send_openedx_event(credential: Credential, status: str) -> None:

@@ -11,6 +11,7 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .. import conf
@@ -29,7 +30,7 @@ from ..models import Credential, CredentialConfiguration, CredentialEvent
 from ..observability import elapsed_ms, log_activity
 from ..registry import resolve_options
 from ..rendering import AssetFile, CredentialData
-from ..selectors import verify_url
+from ..selectors import verify_short_url, verify_url
 from ..signals import credential_placeholders, credential_reissued, credentials_issued
 from .announcement import credentials_announce_on_commit
 from .common import (
@@ -454,10 +455,14 @@ def credential_generation_stalled(credential: Credential) -> bool:
 
 
 def _lease_release(credentials: list[Credential]) -> None:
-    """Give up the claim after a failed attempt, so that the task's retry (or any path) may take it at once."""
+    """Give up the claim after an attempt cut short by a transient error, so that a retry may take it at once.
+
+    The attempt is not counted: MAX_ATTEMPTS bounds retries of credentials that cannot be made
+    (bad template, unprintable name), not of an outage that outlasts the task's own retries.
+    """
     try:
         Credential.objects.filter(pk__in=[c.pk for c in credentials], status=Status.GENERATING).update(
-            lease_expires_at=timezone.now()
+            lease_expires_at=timezone.now(), attempts=Greatest(F("attempts") - 1, 0)
         )
     except Exception:  # the database itself may be what failed: the lease then simply expires
         log.warning("Could not release the generation lease of %d credentials", len(credentials), exc_info=True)
@@ -568,6 +573,7 @@ def _render(credential: Credential, *, load_asset: Callable[[str], AssetFile], e
         type_name=credential.type_name,
         issue_date=credential.created.date(),
         verify_url=verify_url(credential),
+        qr_url=verify_short_url(credential),
         verify_uuid=str(credential.verify_uuid),
         verify_code=format_code(credential.verification_code),
         score=credential.score,

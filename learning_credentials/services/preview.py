@@ -4,6 +4,7 @@ import base64
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import timezone
 
 from .. import conf
@@ -56,6 +57,8 @@ def credential_preview(*, credential_type: CredentialType, options: dict, contex
         verify_uuid=SAMPLE_UUID,
         verify_code=SAMPLE_CODE,
         score=Decimal("92.50"),
+        qr_url=conf.base_url()
+        + reverse("learning_credentials:verify-short", kwargs={"code": SAMPLE_CODE.replace("-", "")}),
     )
     artifact = generate(data=data, options=resolve_options(generate, options), load_asset=asset_load)
     image, image_type = render_share_image(

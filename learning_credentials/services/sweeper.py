@@ -28,13 +28,22 @@ SWEEP_TASK_NAME = "learning_credentials: sweep credentials stuck in generating"
 SWEEP_EVERY_SECONDS = 60
 # Credentials handled per sweep; the next sweep takes the rest.
 SWEEP_BATCH = 500
-EXPIRED_MESSAGE = "The generation did not finish before its lease expired (its worker was lost); retried."
+EXPIRED_MESSAGE = (
+    "The generation did not finish before its lease expired: its worker was lost, or a transient error "
+    "(storage, database) outlasted the task's retries."
+)
+# Emails of credentials that became available this long ago without being sent are queued again
+# (the broker was down when they were due); older ones are left to staff.
+EMAIL_GRACE = timedelta(minutes=10)
+EMAIL_WINDOW = timedelta(days=1)
 
 log = logging.getLogger(__name__)
 
 
 def credentials_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Move GENERATING credentials whose lease expired to ERROR and retry those with attempts left.
+
+    Also queues again the emails that were never queued (``emails_queued``).
 
     Rows written before leases existed have none: their last change stands in for it.
     """
@@ -60,9 +69,32 @@ def credentials_sweep(*, now: datetime | None = None) -> dict[str, int]:
         if locked.attempts < conf.get("MAX_ATTEMPTS"):
             credential_retry(credential=locked, source=CredentialEvent.Source.SYSTEM)
             counts["retried"] += 1
-    if counts["errored"]:
+    counts["emails_queued"] = _emails_requeue(now=now)
+    if any(counts.values()):
         log_activity("swept", level=logging.WARNING, **counts)
     return counts
+
+
+def _emails_requeue(*, now: datetime) -> int:
+    """Queue again the emails of credentials made available without one (their email task never got queued).
+
+    A learner the host knows no email address for stays unnotified: the email task skips them
+    with one query, so they cost little until the window closes.
+    """
+    if not conf.get("EMAIL_ENABLED"):
+        return 0
+    unsent = Credential.objects.filter(
+        status=Status.AVAILABLE,
+        notified_at__isnull=True,
+        modified__lt=now - EMAIL_GRACE,
+        modified__gt=now - EMAIL_WINDOW,
+    ).exclude(events__kind=CredentialEvent.Kind.EMAIL_FAILED)  # those have their own task retrying them
+    ids = [str(pk) for pk in unsent.values_list("pk", flat=True)[:SWEEP_BATCH]]
+    if ids:
+        from ..tasks import send_credential_emails
+
+        transaction.on_commit(lambda: send_credential_emails.delay(ids))
+    return len(ids)
 
 
 def sweeper_schedule_ensure() -> PeriodicTask:

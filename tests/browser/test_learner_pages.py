@@ -7,16 +7,18 @@ import pytest
 from playwright.sync_api import expect
 
 from learning_credentials.models import Credential, CredentialEvent
-from learning_credentials.selectors import verify_url
+from learning_credentials.selectors import verify_short_url, verify_url
 
 pytestmark = pytest.mark.browser
 
 
 def test_employer_opens_the_qr_url_of_a_public_credential(browser, available_credential):
-    qr_url = verify_url(available_credential)  # what the PDF's QR code and the share image point at
+    qr_url = verify_short_url(available_credential)  # what the PDF's QR code encodes
     page = browser.new_page()
     response = page.goto(qr_url)
-    assert response.status == 200
+    assert response.status == 200 and page.url.endswith(
+        f"/learning_credentials/verify/{available_credential.verify_uuid}/"
+    )
     expect(page.locator("main")).to_contain_text(re.compile(r"\bvalid\b", re.IGNORECASE))
     expect(page.locator("main")).to_contain_text("Ada Lovelace")
     browser.screenshot(page, "verify")

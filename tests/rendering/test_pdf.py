@@ -36,6 +36,15 @@ def crop(image, x, y, size, page_height=612):
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["fast", "general"])
+def test_the_qr_code_encodes_the_short_link_and_the_page_still_prints_the_full_url(render, tmp_path, fast):
+    short = "https://lms.example.com/learning_credentials/v/7K3M9XQ2PA"
+    rendered = render(replace(DATA, qr_url=short), qr={"x": 60, "y": 300, "size": 90}, fast=fast)
+    page = rasterise(rendered.content, tmp_path, dpi=DPI)
+    assert decode_qr(crop(page, 60, 300, 90), tmp_path) == [short]
+    assert f"Verify at {DATA.verify_url}" in page_text(rendered.content)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "general"])
 def test_qr_code_decodes_from_the_rasterised_page_where_the_options_put_it(render, tmp_path, fast):
     rendered = render(qr={"x": 60, "y": 300, "size": 90, "color": "#1a237e"}, fast=fast)
     page = rasterise(rendered.content, tmp_path, dpi=DPI)
