@@ -1,7 +1,8 @@
 """PDF credentials: our generator against the common pypdf + reportlab approach, in the same run.
 
 Both sides draw the same elements (learner name, context name, issue date, verify URL and
-code, a QR code of the verify URL from the same segno call) with the same TrueType font on the
+code, a QR code from the same segno call: the short link to the verification page that issued
+credentials encode, or with ``--qr page`` the page URL) with the same TrueType font on the
 same template: landscape A4 with vector art and a 200 KB logo. Names come from a fixed seed
 over Latin with diacritics, Greek and Cyrillic; about 1% also hold CJK characters, which the
 benchmark font lacks, so they need the fallback font.
@@ -84,7 +85,7 @@ LAST = {
 CJK = ["山田", "佐藤", "高橋", "鈴木", "渡辺"]
 
 
-def learners(n: int, seed: int) -> list[CredentialData]:
+def learners(n: int, seed: int, qr: str = "short") -> list[CredentialData]:
     rng = random.Random(seed)
     people = []
     for _ in range(n):
@@ -104,9 +105,15 @@ def learners(n: int, seed: int) -> list[CredentialData]:
                 verify_url=f"https://lms.example.com/learning_credentials/verify/{verify_uuid}/",
                 verify_uuid=verify_uuid,
                 verify_code=f"{code[:5]}-{code[5:]}",
+                qr_url=f"https://lms.example.com/learning_credentials/v/{code}" if qr == "short" else "",
             )
         )
     return people
+
+
+def qr_content(person: CredentialData) -> str:
+    """What both sides' QR codes encode: the short link, as issued credentials do (or, with --qr page, the page URL)."""
+    return person.qr_url or person.verify_url
 
 
 def template_pdf(seed: int) -> bytes:
@@ -154,7 +161,7 @@ class Baseline:
                 canvas.setFont(font, size)
                 canvas.drawString(x, y, run)
                 x += pdfmetrics.stringWidth(run, font, size)
-        (draw_qr or self.draw_qr)(canvas, segno.make_qr(person.verify_url, **QR_SETTINGS))
+        (draw_qr or self.draw_qr)(canvas, segno.make_qr(qr_content(person), **QR_SETTINGS))
         canvas.save()
         writer = PdfWriter()
         writer.add_page(page).merge_page(PdfReader(overlay).pages[0])
@@ -238,7 +245,7 @@ def check_samples(samples: Path, people: list[CredentialData]) -> int:
         read = subprocess.run(
             ["zbarimg", "-q", "--raw", str(pdf.with_suffix(".png"))], capture_output=True, text=True, check=False
         )
-        ok = check.returncode == 0 and read.stdout.split() == [person.verify_url]
+        ok = check.returncode == 0 and read.stdout.split() == [qr_content(person)]
         failures += not ok
         if not ok:
             print(f"sample {pdf.name} failed: qpdf {check.returncode}, zbarimg read {read.stdout.split()}")
@@ -250,8 +257,8 @@ def check_every_code(people: list[CredentialData], directory: Path) -> int:
     """Every QR code of the run, drawn from its matrix, read by zbarimg: the fixed mask must not cost a scan."""
     expected = []
     for index, person in enumerate(people):
-        segno.make_qr(person.verify_url, **QR_SETTINGS).save(directory / f"{index}.png", scale=3, border=4)
-        expected.append(person.verify_url)
+        segno.make_qr(qr_content(person), **QR_SETTINGS).save(directory / f"{index}.png", scale=3, border=4)
+        expected.append(qr_content(person))
     files = sorted(directory.glob("*.png"), key=lambda path: int(path.stem))
     read = []
     for start in range(0, len(files), 500):
@@ -282,6 +289,12 @@ def main() -> None:
     parser.add_argument("--memory-n", type=int, default=1000, help="credentials for the memory run (10000: rss_10k)")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--share-format", choices=("png", "jpeg"), default="png", help="share image format")
+    parser.add_argument(
+        "--qr",
+        choices=("short", "page"),
+        default="short",
+        help="QR content: the short link issued credentials encode (default) or the full page URL",
+    )
     args = parser.parse_args()
     for tool in ("qpdf", "pdftoppm", "zbarimg"):
         if not shutil.which(tool):
@@ -300,7 +313,7 @@ def main() -> None:
     def ours(person: CredentialData) -> bytes:
         return generate_pdf_credential(data=person, options=OPTIONS, load_asset=files.__getitem__).content
 
-    people = learners(args.n, args.seed)
+    people = learners(args.n, args.seed, args.qr)
     print(f"names: {args.n}, {sum(any(c in n.learner_name for c in ''.join(CJK)) for n in people)} need the fallback")
     start = time.perf_counter()
     ours(people[0])
@@ -328,7 +341,7 @@ def main() -> None:
     print(
         f"RESULT name=render n={args.n} ours_ms={ours_ms:.3f} baseline_ms={baseline_ms:.3f} "
         f"speedup={baseline_ms / ours_ms:.1f} peak_rss_mb={peak:.1f} rss_1k_mb={rss_1k} rss_10k_mb={rss_10k} "
-        f"invalid={invalid}"
+        f"invalid={invalid} qr={args.qr}"
     )
     share_image(people, ours, args.share_format)
 

@@ -1,0 +1,149 @@
+"""A scheduled run of one configuration for N learners through a real worker, against a per-learner baseline.
+
+A Celery worker (``--concurrency 2`` prefork: one process per core here) is already running on
+Redis and the database when the run is queued with ``configuration_run_queue`` (what "Generate
+now" and beat do). The clock runs from queuing the run to the moment SQL on another connection
+counts the last of the N credentials AVAILABLE: PDFs stored (FileSystemStorage in a temporary
+MEDIA_ROOT), audit rows written, the learners' emails queued and sent (locmem backend in the
+worker, after the clock stops).
+
+Queries per learner are counted inside the worker (every statement its processes execute, from
+the run's planning to the last email; see ``example/sandbox/celery.py``), divided by N.
+
+The baseline, in the same run on another course of ``--baseline`` learners: how a per-learner
+plugin works, one task per learner, each issuing with one service call and then rendering and
+storing the PDF (``harness.baseline_issue_one``), fanned out by a task that plans in bulk.
+
+    .venv/bin/python benchmarks/scheduled_run.py --learners 10000          # full: 10,000 and a 1,000 baseline
+    .venv/bin/python benchmarks/scheduled_run.py --learners 300 --baseline 100   # smoke
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness
+
+COURSE = "course-v1:BenchX+RUN+2026"
+BASELINE_COURSE = "course-v1:BenchX+BASE+2026"
+
+
+def wait_available(bench: harness.Bench, configuration_id: int, expected: int, started: float, stall: float) -> float:
+    """Poll (another connection, every 50 ms) until ``expected`` rows are AVAILABLE; returns the seconds taken."""
+    observer = bench.observer()
+    query = "SELECT status, COUNT(*) FROM learning_credentials_credential WHERE configuration_id = %s GROUP BY status"
+    last, last_change, printed = -1, time.monotonic(), started
+    try:
+        while True:
+            counts = dict(observer.query(query, (configuration_id,)))
+            now = time.monotonic()
+            available = counts.get("available", 0)
+            if available >= expected:
+                bench.mark()
+                return now - started
+            if counts.get("error", 0) and available + counts["error"] >= expected:
+                raise RuntimeError(f"credentials in ERROR: {counts}")
+            if available != last:
+                last, last_change = available, now
+            elif now - last_change > stall:
+                raise RuntimeError(f"no progress for {stall:.0f}s: {counts}\n{bench.log_tail()}")
+            if now - printed >= 5:
+                print(f"  {now - started:5.1f}s: {counts}")
+                printed = now
+            time.sleep(0.05)
+    finally:
+        observer.close()
+
+
+def wait_emails(bench: harness.Bench, configuration_id: int, expected: int, timeout: float = 600) -> float:
+    started = time.monotonic()
+    while bench.notified(configuration_id) < expected:
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"emails: {bench.notified(configuration_id)} of {expected} after {timeout:.0f}s")
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+def report(bench: harness.Bench, label: str, configuration_id: int, learners: int, seconds: float) -> dict:
+    """Counts by SQL on fresh connections and the worker's statement counts, printed; returns the figures."""
+    statuses = bench.status_counts(configuration_id)
+    stored, missing = bench.check_pdfs(configuration_id)
+    counts = bench.worker_counts()
+    queries = counts.get("queries", 0)
+    print(
+        f"{label}: {learners:,} learners in {seconds:.2f}s = {learners / seconds:.1f}/s; by SQL: {statuses}, "
+        f"PDFs stored {stored} (missing {missing}), emails sent {bench.notified(configuration_id)}"
+    )
+    print(f"{label}: audit rows {bench.audit_counts(configuration_id)}")
+    print(f"{label}: worker statements {queries} = {queries / learners:.2f} per learner")
+    print(harness.describe_counts(counts, learners))
+    print(f"{label}: where the time went (worker log, /proc)")
+    print(bench.describe_time(learners))
+    return {
+        "available": statuses.get("available", 0),
+        "missing": missing,
+        "queries_per_learner": queries / learners,
+        "per_s": learners / seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--learners", type=int, default=10_000, help="learners of the scheduled run (default 10000)")
+    parser.add_argument(
+        "--baseline", type=int, default=1000, help="learners of the per-learner baseline (default 1000)"
+    )
+    parser.add_argument("--stall", type=float, default=120, help="fail after this many seconds without progress")
+    harness.add_arguments(parser)
+    args = parser.parse_args()
+
+    with harness.Bench("run", args) as bench:
+        from learning_credentials.services.configuration import configuration_run_queue
+
+        bench.seed_learners(course_key=COURSE, course_name="Scheduled Run", count=args.learners, prefix="run")
+        bench.seed_learners(course_key=BASELINE_COURSE, course_name="Baseline", count=args.baseline, prefix="base")
+        configuration = bench.configuration(course_key=COURSE, slug="bench-run")
+        baseline_configuration = bench.configuration(course_key=BASELINE_COURSE, slug="bench-baseline")
+        bench.start_worker()
+
+        bench.reset_worker_counts()
+        print(f"scheduled run: {args.learners:,} learners")
+        started = time.monotonic()
+        configuration_run_queue(configuration=configuration, source="command")
+        seconds = wait_available(bench, configuration.pk, args.learners, started, args.stall)
+        emails = wait_emails(bench, configuration.pk, args.learners)
+        print(f"scheduled run: all AVAILABLE after {seconds:.2f}s; the emails all sent {emails:.1f}s later")
+        bench.wait_idle()
+        ours = report(bench, "scheduled run", configuration.pk, args.learners, seconds)
+        run = bench.sql(
+            "SELECT eligible, issued, failed, chunks_total, chunks_done FROM learning_credentials_credentialrun "
+            "WHERE configuration_id = %s",
+            (configuration.pk,),
+        )
+        print(f"scheduled run: run rows (eligible, issued, failed, chunks, chunks done) {run}")
+
+        bench.reset_worker_counts()
+        print(f"baseline: {args.baseline:,} learners, one task per learner")
+        started = time.monotonic()
+        harness.baseline_run.delay(baseline_configuration.pk)
+        baseline_seconds = wait_available(bench, baseline_configuration.pk, args.baseline, started, args.stall)
+        wait_emails(bench, baseline_configuration.pk, args.baseline)
+        bench.wait_idle()
+        baseline = report(bench, "baseline", baseline_configuration.pk, args.baseline, baseline_seconds)
+        print(f"load average at the end: {harness.load_average()}")
+
+    if ours["available"] != args.learners or ours["missing"] or baseline["available"] != args.baseline:
+        sys.exit(f"expected {args.learners} AVAILABLE credentials with their PDFs: {ours}; baseline {baseline}")
+
+    print(
+        f"RESULT name=scheduled_run learners={args.learners} seconds={seconds:.2f} per_s={ours['per_s']:.1f} "
+        f"queries_per_learner={ours['queries_per_learner']:.2f} available={ours['available']} "
+        f"baseline_per_s={baseline['per_s']:.1f} speedup={ours['per_s'] / baseline['per_s']:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
