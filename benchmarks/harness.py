@@ -212,8 +212,11 @@ class Bench:
         print(f"seeded {count:,} learners in {course_key} in {time.monotonic() - started:.1f}s")
         return ids
 
-    def configuration(self, *, course_key: str, slug: str):
-        """A completion credential on the demo's certificate (template, TrueType font, logo, signature, QR code)."""
+    def configuration(self, *, course_key: str, slug: str, credits: bool = False):
+        """A completion credential on the demo's certificate (template, TrueType font, logo, signature, QR code).
+
+        With ``credits``, it also awards 1.50 SHRM PDCs and 1.50 HRCI credits and prints them ({credits}).
+        """
         from django.core.files.base import ContentFile
         from opaque_keys.edx.keys import CourseKey
         from reportlab import __file__ as reportlab_file
@@ -249,6 +252,8 @@ class Bench:
             },
             "qr": {"x": 650, "y": 60, "size": 84},
         }
+        if credits:
+            options["elements"]["credits"] = {"text": "{credits}", "y": 150, "size": 10}
         credential_type = CredentialType.objects.create(
             name=f"Certificate of Completion ({slug})",
             slug=slug,
@@ -256,9 +261,20 @@ class Bench:
             generation_func="pdf_credential",
             custom_options=options,
         )
-        return CredentialConfiguration.objects.create(
+        configuration = CredentialConfiguration.objects.create(
             learning_context_key=CourseKey.from_string(course_key), credential_type=credential_type
         )
+        if credits:
+            from learning_credentials.credits.models import ConfigurationCredit, CreditType
+
+            for code, activity in (("SHRM", "24-ABCDE"), ("HRCI", "123456")):
+                ConfigurationCredit.objects.create(
+                    configuration=configuration,
+                    credit_type=CreditType.objects.get(code=code),
+                    amount="1.50",
+                    activity_id=activity,
+                )
+        return configuration
 
     # -- SQL from connections of our own ---------------------------------------------------------------
 

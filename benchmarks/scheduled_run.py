@@ -96,6 +96,9 @@ def main() -> None:
     parser.add_argument(
         "--baseline", type=int, default=1000, help="learners of the per-learner baseline (default 1000)"
     )
+    parser.add_argument(
+        "--credits", action="store_true", help="the run's configuration also awards credits (the credits sub-app)"
+    )
     parser.add_argument("--stall", type=float, default=120, help="fail after this many seconds without progress")
     harness.add_arguments(parser)
     args = parser.parse_args()
@@ -105,7 +108,7 @@ def main() -> None:
 
         bench.seed_learners(course_key=COURSE, course_name="Scheduled Run", count=args.learners, prefix="run")
         bench.seed_learners(course_key=BASELINE_COURSE, course_name="Baseline", count=args.baseline, prefix="base")
-        configuration = bench.configuration(course_key=COURSE, slug="bench-run")
+        configuration = bench.configuration(course_key=COURSE, slug="bench-run", credits=args.credits)
         baseline_configuration = bench.configuration(course_key=BASELINE_COURSE, slug="bench-baseline")
         bench.start_worker()
 
@@ -124,6 +127,16 @@ def main() -> None:
             (configuration.pk,),
         )
         print(f"scheduled run: run rows (eligible, issued, failed, chunks, chunks done) {run}")
+        credit_entries = (
+            bench.sql(
+                "SELECT COUNT(*) FROM learning_credentials_credits_creditledgerentry e "
+                "JOIN learning_credentials_credential c ON c.uuid = e.credential_id "
+                "WHERE c.configuration_id = %s AND e.voided_at IS NULL",
+                (configuration.pk,),
+            )[0][0]
+            if args.credits
+            else 0
+        )
 
         bench.reset_worker_counts()
         print(f"baseline: {args.baseline:,} learners, one task per learner")
@@ -137,11 +150,14 @@ def main() -> None:
 
     if ours["available"] != args.learners or ours["missing"] or baseline["available"] != args.baseline:
         sys.exit(f"expected {args.learners} AVAILABLE credentials with their PDFs: {ours}; baseline {baseline}")
+    if args.credits and credit_entries != 2 * args.learners:
+        sys.exit(f"expected {2 * args.learners} active credit entries (SHRM, HRCI per learner): {credit_entries}")
 
     print(
         f"RESULT name=scheduled_run learners={args.learners} seconds={seconds:.2f} per_s={ours['per_s']:.1f} "
         f"queries_per_learner={ours['queries_per_learner']:.2f} available={ours['available']} "
         f"baseline_per_s={baseline['per_s']:.1f} speedup={ours['per_s'] / baseline['per_s']:.2f}"
+        + (f" credit_entries={credit_entries}" if args.credits else "")
     )
 
 

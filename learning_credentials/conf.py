@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     # The sweeper (task learning_credentials.sweep_generating, every minute) moves a credential whose
     # lease expired (its worker died and the message was lost) to ERROR and retries it.
     "GENERATION_LEASE_SECONDS": 300,
+    # Threads per process writing generated files to the storage while the next PDFs render
+    # (a network store such as S3 answers each write in tens of milliseconds).
+    "STORAGE_THREADS": 4,
     # Learners per chunk task of a run: each chunk issues and generates its learners.
     "CHUNK_SIZE": 200,
     # Serve a valid credential's PDF publicly at /learning_credentials/verify/<verify_uuid>/credential.pdf.

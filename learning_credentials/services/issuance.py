@@ -1,10 +1,12 @@
 """Issuing, generating, retrying and reissuing credentials."""
 
 import logging
+import threading
 import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
@@ -414,22 +416,8 @@ def credentials_generate(
     stored: dict[uuid.UUID, tuple[str, str]] = {}
     failed: dict[uuid.UUID, str] = {}
     try:
-        lease_renewed = time.monotonic()
-        extras = _placeholder_values(credentials)
-        for credential in credentials:
-            try:
-                artifact = _render(credential, load_asset=load_asset, extra=extras.get(credential.pk, {}))
-                stored[credential.pk] = (
-                    artifact_save(credential=credential, artifact=artifact),
-                    artifact.template_version,
-                )
-            except TRANSIENT_STORAGE_ERRORS:
-                raise
-            except Exception as exc:
-                failed[credential.pk] = _failure_message(credential, exc)
-            if time.monotonic() - lease_renewed > conf.get("GENERATION_LEASE_SECONDS") / 3:
-                credentials_lease(credential_ids=[c.pk for c in credentials])
-                lease_renewed = time.monotonic()
+        saving = _render_all(credentials, load_asset=load_asset, failed=failed)
+        _collect_saves(saving, stored=stored, failed=failed)
         done = _generation_record(credentials=credentials, stored=stored, failed=failed, source=source)
     except BaseException:
         for name, _version in stored.values():
@@ -438,6 +426,56 @@ def credentials_generate(
         raise
     _generation_log(credentials=credentials, done=done, failed=failed, source=source, started=started)
     return [done[c.pk] for c in credentials if c.pk in done]
+
+
+def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> list[tuple[Credential, str, Future]]:
+    """Render one after another (CPU) while the storage writes the finished files in a few threads (I/O)."""
+    saving = []
+    lease_renewed = time.monotonic()
+    extras = _placeholder_values(credentials)
+    try:
+        for credential in credentials:
+            try:
+                artifact = _render(credential, load_asset=load_asset, extra=extras.get(credential.pk, {}))
+            except Exception as exc:
+                failed[credential.pk] = _failure_message(credential, exc)
+            else:
+                future = _storage_pool().submit(artifact_save, credential=credential, artifact=artifact)
+                saving.append((credential, artifact.template_version, future))
+            if time.monotonic() - lease_renewed > conf.get("GENERATION_LEASE_SECONDS") / 3:
+                credentials_lease(credential_ids=[c.pk for c in credentials])
+                lease_renewed = time.monotonic()
+    except BaseException:
+        wait([future for _, _, future in saving])  # their files are deleted by the caller's clean-up
+        raise
+    return saving
+
+
+def _collect_saves(saving: list[tuple[Credential, str, Future]], *, stored: dict, failed: dict) -> None:
+    """Wait for every write; a transient storage error is raised once all are done (their files known)."""
+    transient = None
+    for credential, version, future in saving:
+        try:
+            stored[credential.pk] = (future.result(), version)
+        except TRANSIENT_STORAGE_ERRORS as exc:
+            transient = transient or exc
+        except Exception as exc:
+            failed[credential.pk] = _failure_message(credential, exc)
+    if transient is not None:
+        raise transient
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _storage_pool() -> ThreadPoolExecutor:
+    """Threads writing artifacts, per process: a network store answers each write in tens of milliseconds."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=conf.get("STORAGE_THREADS"), thread_name_prefix="lc-storage")
+        return _pool
 
 
 def credentials_lease(*, credential_ids: Sequence[uuid.UUID | str], attempt: bool = False) -> None:
