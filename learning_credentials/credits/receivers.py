@@ -28,5 +28,5 @@ def move_to_reissued(sender, old, new, **kwargs) -> None:
 
 
 def placeholder_values(sender, credentials, **kwargs) -> dict:
-    """``{credits}`` of each credential about to be rendered, in one query."""
+    """``{credits}`` of each credential about to be rendered, with two queries for all of them."""
     return {pk: {"credits": text} for pk, text in selectors.credits_text_by_credential(credentials=credentials).items()}

@@ -18,15 +18,18 @@ SEPARATOR = " · "
 
 
 def credits_text_by_credential(*, credentials) -> dict:
-    """``{credential pk: "1.50 SHRM PDCs · 1.50 HRCI credits"}`` for those that carry active credits; one query."""
-    entries = (
+    """``{credential pk: "1.50 SHRM PDCs · 1.50 HRCI credits"}`` for those that carry active credits; two queries."""
+    entries = list(
         CreditLedgerEntry.objects.filter(credential_id__in=[credential.pk for credential in credentials], active=True)
-        .select_related("credit_type")
         .order_by("id")
+        .values_list("credential_id", "credit_type_id", "amount")  # no model or key parsing per entry: runs are big
     )
+    if not entries:
+        return {}
+    types = CreditType.objects.in_bulk({credit_type_id for _, credit_type_id, _ in entries})
     labels: dict = {}
-    for entry in entries:
-        labels.setdefault(entry.credential_id, []).append(entry.credit_type.label(entry.amount))
+    for credential_id, credit_type_id, amount in entries:
+        labels.setdefault(credential_id, []).append(types[credit_type_id].label(amount))
     return {pk: SEPARATOR.join(texts) for pk, texts in labels.items()}
 
 

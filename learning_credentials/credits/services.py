@@ -186,7 +186,8 @@ def credits_award_for_credentials(*, credentials: Sequence[Credential]) -> list[
             )
             for entry in entries
         ]
-    for entry in entries:
+    if len(entries) == 1:
+        entry = entries[0]
         log_activity(
             "credits_awarded",
             user_id=entry.user_id,
@@ -194,7 +195,17 @@ def credits_award_for_credentials(*, credentials: Sequence[Credential]) -> list[
             credit_type=entry.credit_type.code,
             amount=entry.amount,
             credential=entry.credential_id,
-            batch=len(entries),
+        )
+    else:  # a run's chunk: one line, not one per entry (the ledger itself has every entry)
+        totals: dict[str, Decimal] = {}
+        for entry in entries:
+            totals[entry.credit_type.code] = totals.get(entry.credit_type.code, Decimal(0)) + entry.amount
+        log_activity(
+            "credits_awarded",
+            entries=len(entries),
+            credentials=len({entry.credential_id for entry in entries}),
+            contexts=sorted({str(entry.context_key) for entry in entries}),
+            totals={code: str(total) for code, total in sorted(totals.items())},
         )
     return entries
 
