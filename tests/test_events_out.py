@@ -199,7 +199,17 @@ class TestOpenEdxEvents:
         assert len(django_signals["available"].calls) == 1
         assert openedx_events_sent["available"].calls == []
 
-    def test_a_failing_send_is_logged(self, issue, monkeypatch, caplog):
+    def test_no_event_is_built_when_nobody_listens(self, issue, monkeypatch):
+        """The event bus producer, where configured, is a listener; without one the event would go nowhere."""
+        from learning_credentials.services import announcement
+
+        built = []
+        monkeypatch.setattr(announcement, "_send_openedx_event", lambda *args: built.append(args))
+        assert not events.LEARNING_CREDENTIAL_AVAILABLE.has_listeners()
+        assert issue().status == Status.AVAILABLE
+        assert built == []
+
+    def test_a_failing_send_is_logged(self, issue, openedx_events_sent, monkeypatch, caplog):
         def refuse(*args, **kwargs):
             raise RuntimeError("event bus misconfigured")
 

@@ -37,6 +37,10 @@ def credentials_announce_on_commit(*, credential_ids: list, status: str) -> None
 
 def credentials_announce(*, credential_ids: list, status: str) -> None:
     """Send the Django signal and the Open edX event of ``status`` for each credential; never raises."""
+    if not DJANGO_SIGNALS[status].has_listeners() and not (
+        _openedx_events_installed() and _openedx_signal(status).has_listeners()
+    ):
+        return  # nobody listens: not even the read
     credentials = Credential.objects.select_related("user", "configuration__credential_type").filter(
         pk__in=credential_ids
     )
@@ -50,7 +54,9 @@ def credentials_announce(*, credential_ids: list, status: str) -> None:
 
 
 def _announce(credential: Credential, status: str) -> None:
-    for receiver, response in DJANGO_SIGNALS[status].send_robust(sender=Credential, credential=credential):
+    signal = DJANGO_SIGNALS[status]
+    responses = signal.send_robust(sender=Credential, credential=credential) if signal.has_listeners() else []
+    for receiver, response in responses:
         if isinstance(response, Exception):
             log.error(
                 "Receiver %r of the credential_%s signal failed for credential %s.",
@@ -59,8 +65,8 @@ def _announce(credential: Credential, status: str) -> None:
                 credential.pk,
                 exc_info=response,
             )
-    if not _openedx_events_installed():
-        return
+    if not _openedx_events_installed() or not _openedx_signal(status).has_listeners():
+        return  # nobody listens (the event bus producer, where configured, is a listener): building the event is wasted
     try:
         _send_openedx_event(credential, status)
     except Exception:
@@ -72,15 +78,21 @@ def _openedx_events_installed() -> bool:
     return importlib.util.find_spec("openedx_events") is not None
 
 
+def _openedx_signal(status: str):
+    from .. import events
+
+    return {
+        Status.AVAILABLE: events.LEARNING_CREDENTIAL_AVAILABLE,
+        Status.INVALIDATED: events.LEARNING_CREDENTIAL_INVALIDATED,
+    }[status]
+
+
 def _send_openedx_event(credential: Credential, status: str) -> None:
     from openedx_events.learning.data import UserData, UserPersonalData
 
     from .. import events
 
-    signal = {
-        Status.AVAILABLE: events.LEARNING_CREDENTIAL_AVAILABLE,
-        Status.INVALIDATED: events.LEARNING_CREDENTIAL_INVALIDATED,
-    }[status]
+    signal = _openedx_signal(status)
     user = credential.user
     data = events.LearningCredentialData(
         uuid=credential.uuid,
