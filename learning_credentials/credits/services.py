@@ -16,7 +16,7 @@ from ..exceptions import CreditError, CreditTypeInactive, InvalidCreditAmount, U
 from ..identifiers import parse_context_key
 from ..models import Credential, CredentialEvent
 from ..observability import log_activity
-from ..services.common import event_record, lock_conflict_retry
+from ..services.common import event_record, lock_conflict_retried
 from .models import MAX_AMOUNT, MIN_AMOUNT, ConfigurationCredit, CreditLedgerEntry, CreditType
 
 
@@ -65,20 +65,18 @@ def credits_award(
         raise CreditTypeInactive(f"The credit type {credit_type.code} is inactive; it cannot be awarded.")
     amount = credit_amount_parse(amount)
     key = parse_context_key(str(context_key))
-    return lock_conflict_retry(
-        lambda: _award_or_get(
-            user_id=user_id,
-            context_key=key,
-            credit_type=credit_type,
-            amount=amount,
-            credential=credential,
-            activity_id=activity_id,
-            metadata=metadata or {},
-        ),
-        what=f"the {credit_type.code} award to user {user_id}",
+    return _award_or_get(
+        user_id=user_id,
+        context_key=key,
+        credit_type=credit_type,
+        amount=amount,
+        credential=credential,
+        activity_id=activity_id,
+        metadata=metadata or {},
     )
 
 
+@lock_conflict_retried
 def _award_or_get(*, user_id, context_key, credit_type, amount, credential, activity_id, metadata) -> CreditLedgerEntry:
     held = CreditLedgerEntry.objects.filter(
         user_id=user_id, context_key=context_key, credit_type=credit_type, active=True

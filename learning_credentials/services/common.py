@@ -1,5 +1,6 @@
 """Pieces the services share: status transitions with their audit row, artifact storage, lock-conflict retries."""
 
+import functools
 import logging
 import random
 import secrets
@@ -110,21 +111,26 @@ def is_lock_conflict(exc: Exception) -> bool:
 LOCK_CONFLICT_ATTEMPTS = 5
 
 
-def lock_conflict_retry(action: Callable[[], T], *, what: str) -> T:
-    """Run ``action``, again (up to LOCK_CONFLICT_ATTEMPTS times, with jitter) after a lock conflict.
+def lock_conflict_retried(function: Callable[..., T]) -> Callable[..., T]:
+    """Run ``function`` again (up to LOCK_CONFLICT_ATTEMPTS times, with jitter) after a lock conflict.
 
     The database rolled the victim's transaction back whole, so trying again is safe, unless a
     caller's transaction is open: the database broke it, and only the caller can start over.
     """
-    for attempt in range(1, LOCK_CONFLICT_ATTEMPTS + 1):
-        try:
-            return action()
-        except OperationalError as exc:
-            if attempt == LOCK_CONFLICT_ATTEMPTS or not is_lock_conflict(exc) or connection.in_atomic_block:
-                raise
-            log.info("Retrying %s after a lock conflict: %s", what, exc)
-            time.sleep(random.uniform(0.5, 1.5) * 0.02 * 2**attempt)
-    raise AssertionError("unreachable")
+
+    @functools.wraps(function)
+    def retried(*args, **kwargs) -> T:
+        for attempt in range(1, LOCK_CONFLICT_ATTEMPTS + 1):
+            try:
+                return function(*args, **kwargs)
+            except OperationalError as exc:
+                if attempt == LOCK_CONFLICT_ATTEMPTS or not is_lock_conflict(exc) or connection.in_atomic_block:
+                    raise
+                log.info("Retrying %s after a lock conflict: %s", function.__name__, exc)
+                time.sleep(random.uniform(0.5, 1.5) * 0.02 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    return retried
 
 
 def credentials_write(credentials: list[Credential], fields: list[str]) -> None:

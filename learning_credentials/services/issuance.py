@@ -43,7 +43,7 @@ from .common import (
     credential_transition,
     credentials_write,
     event_record,
-    lock_conflict_retry,
+    lock_conflict_retried,
 )
 from .invalidation import credential_invalidate
 
@@ -106,6 +106,7 @@ def credential_issue(
     return credential
 
 
+@lock_conflict_retried
 def credential_issue_or_get(
     *,
     user_id: int,
@@ -129,34 +130,6 @@ def credential_issue_or_get(
     that, and other lock conflicts, are retried a few times with jitter, unless a caller's
     transaction is open (then it is broken and the caller must retry).
     """
-    return lock_conflict_retry(
-        lambda: _issue_or_get(
-            user_id=user_id,
-            configuration=configuration,
-            source=source,
-            actor_id=actor_id,
-            eligibility=eligibility,
-            order_reference=order_reference,
-            manual=manual,
-            reason=reason,
-            queue=queue,
-        ),
-        what=f"the issue of {configuration} to user {user_id}",
-    )
-
-
-def _issue_or_get(
-    *,
-    user_id: int,
-    configuration: CredentialConfiguration,
-    source: str,
-    actor_id: int | None,
-    eligibility: Eligibility | None,
-    order_reference: str,
-    manual: bool,
-    reason: str,
-    queue: bool,
-) -> tuple[Credential, bool]:
     started = time.monotonic()
     if not conf.get("ENABLED"):
         raise IssuanceDisabled()
