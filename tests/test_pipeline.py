@@ -3,6 +3,7 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.core.management import CommandError, call_command
 from django_celery_beat.models import PeriodicTask
 
@@ -295,6 +296,33 @@ class TestEmail:
         assert credential_notify(credential_id=credential.pk) is True  # the retry succeeds
         assert len(mail.outbox) == 1
 
+    def test_a_batch_shares_one_connection_to_the_mail_server(self, configuration, course, settings):
+        """An SMTP session per batch, not per email; a server that cannot be reached fails the batch at once."""
+        from learning_credentials.services.notification import credentials_notify
+
+        credentials = []
+        for number in range(3):
+            user = factories.UserFactory(username=f"batch{number}")
+            credentials.append(factories.CredentialFactory(user=user, configuration=configuration, notified_at=None))
+        settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+        CountingBackend.opened = 0
+        assert credentials_notify(credential_ids=[c.pk for c in credentials]) == 3
+        assert CountingBackend.opened == 1 and len(mail.outbox) == 3
+
+        more = [
+            factories.CredentialFactory(user=factories.UserFactory(username=f"down{n}"), configuration=configuration)
+            for n in range(3)
+        ]
+        CountingBackend.refuse = True
+        try:
+            with pytest.raises(ConnectionRefusedError):
+                credentials_notify(credential_ids=[c.pk for c in more])
+        finally:
+            CountingBackend.refuse = False
+        assert CountingBackend.opened == 2  # tried once for the whole batch
+        assert CredentialEvent.objects.filter(credential__in=more, kind="email_failed").count() == 3
+        assert not Credential.objects.filter(pk__in=[c.pk for c in more], notified_at__isnull=False).exists()
+
     def test_edx_ace_path_when_configured(self, configuration, learner, settings, django_capture_on_commit_callbacks):
         settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "EMAIL_VIA_ACE": True}
         settings.ACE_ENABLED_CHANNELS = ["django_email"]
@@ -327,3 +355,16 @@ def test_a_chunk_looks_each_asset_up_once_not_per_learner(configuration, course)
         return sum("learning_credentials_credentialasset" in q["sql"] for q in queries.captured_queries)
 
     assert asset_queries(1, "one") == asset_queries(6, "six") > 0
+
+
+class CountingBackend(LocmemBackend):
+    """Django's in-memory backend, counting the connections opened (and refusing them on demand)."""
+
+    opened = 0
+    refuse = False
+
+    def open(self):
+        CountingBackend.opened += 1
+        if CountingBackend.refuse:
+            raise ConnectionRefusedError("injected: the mail server refuses connections")
+        return True

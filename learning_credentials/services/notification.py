@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from django.apps import apps
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -55,28 +55,29 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
         learners = adapter.get_learners(sorted({credential.user_id for credential in credentials}))
         platform_names = {}
         sent, events, errors = [], [], []
-        for credential in credentials:
-            learner = learners.get(credential.user_id)
-            if learner is None or not learner.email:
-                continue
-            key = credential.configuration.learning_context_key
-            if key not in platform_names:
-                platform_names[key] = adapter.get_organization_name(key)
-            try:
-                channel = _send(learner, _context(credential, platform_names[key]))
-            except Exception as exc:
-                errors.append(exc)
-                events.append(_event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000]))
-                continue
-            credential.notified_at, credential.modified = now, now
-            sent.append(credential)
-            events.append(
-                _event(
-                    credential,
-                    CredentialEvent.Kind.EMAIL_SENT,
-                    details={"channel": channel, "language": learner.language},
+        with _Mailer() as mailer:
+            for credential in credentials:
+                learner = learners.get(credential.user_id)
+                if learner is None or not learner.email:
+                    continue
+                key = credential.configuration.learning_context_key
+                if key not in platform_names:
+                    platform_names[key] = adapter.get_organization_name(key)
+                try:
+                    channel = _send(learner, _context(credential, platform_names[key]), mailer)
+                except Exception as exc:
+                    errors.append(exc)
+                    events.append(_event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000]))
+                    continue
+                credential.notified_at, credential.modified = now, now
+                sent.append(credential)
+                events.append(
+                    _event(
+                        credential,
+                        CredentialEvent.Kind.EMAIL_SENT,
+                        details={"channel": channel, "language": learner.language},
+                    )
                 )
-            )
         credentials_write(sent, ["notified_at", "modified"])
         CredentialEvent.objects.bulk_create(events)
     if errors:
@@ -99,11 +100,48 @@ def _context(credential: Credential, platform_name: str) -> dict:
     }
 
 
-def _send(learner, context: dict) -> str:
-    return _send_ace(learner, context) if _use_ace() else _send_django(learner, context)
+def _send(learner, context: dict, mailer: "_Mailer") -> str:
+    return _send_ace(learner, context) if _use_ace() else _send_django(learner, context, mailer)
 
 
-def _send_django(learner, context: dict) -> str:
+class _Mailer:
+    """One connection to the mail server for a batch of emails, not one per email (an SMTP session each).
+
+    Opened with the first email; if it cannot be opened, every email of the batch fails with
+    that error at once (audited, retried by the task) instead of waiting for a timeout each.
+    """
+
+    def __init__(self):
+        self.connection = None
+        self.broken: Exception | None = None
+
+    def __enter__(self) -> "_Mailer":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.connection is None:
+            return
+        try:
+            self.connection.close()
+        except Exception:  # the emails went out: a failing goodbye must not undo their records
+            log.warning("Closing the mail connection failed", exc_info=True)
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        if self.broken is not None:
+            raise self.broken
+        if self.connection is None:
+            connection = get_connection()
+            try:
+                connection.open()
+            except Exception as exc:
+                self.broken = exc
+                raise
+            self.connection = connection
+        message.connection = self.connection
+        message.send()
+
+
+def _send_django(learner, context: dict, mailer: _Mailer) -> str:
     with translation.override(learner.language):
         subject = " ".join(render_to_string(f"{TEMPLATES}/subject.txt", context).split())
         message = EmailMultiAlternatives(
@@ -114,7 +152,7 @@ def _send_django(learner, context: dict) -> str:
             headers={"Content-Language": learner.language},
         )
         message.attach_alternative(render_to_string(f"{TEMPLATES}/body.html", context), "text/html")
-        message.send()
+        mailer.send(message)
     return "django"
 
 
