@@ -129,7 +129,7 @@ def test_a_broken_template_sends_the_credential_to_error_once_and_stores_nothing
 
 
 def test_a_chunk_runs_a_fixed_number_of_queries_whatever_its_size(
-    configuration, course, django_capture_on_commit_callbacks
+    configuration, course, settings, django_capture_on_commit_callbacks
 ):
     """Bulk reads and writes: ten times the learners, the same queries (the scale benchmark counts them in a worker)."""
 
@@ -148,4 +148,6 @@ def test_a_chunk_runs_a_fixed_number_of_queries_whatever_its_size(
     small, large = run(3, 0), run(30, 100)
     assert Credential.objects.filter(status=Status.AVAILABLE).count() == 33
     assert len(mail.outbox) == 33
+    media = Path(settings.MEDIA_ROOT)
+    assert not [*media.rglob("*.png"), *media.rglob("*.jpg")]  # share images wait for their first request
     assert large <= small + 4, (small, large)  # SQLite splits big inserts into a few batches

@@ -65,6 +65,10 @@ class TestSchedule:
         configuration.delete()
         assert not PeriodicTask.objects.filter(pk=task.pk).exists()
 
+    def test_migrate_schedules_the_sweeper_every_minute(self, db):
+        task = PeriodicTask.objects.get(task="learning_credentials.sweep_generating")
+        assert task.enabled and (task.interval.every, task.interval.period) == (60, "seconds")
+
     def test_kept_in_sync_on_every_save(self, configuration):
         configuration.enabled = False
         configuration.schedule_type = "crontab"

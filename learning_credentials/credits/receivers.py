@@ -1,10 +1,5 @@
 """Receivers of learning_credentials' in-transaction signals: thin, the rules live in services."""
 
-from functools import partial
-
-from django.db import transaction
-
-from ..models import InvalidationReason
 from . import selectors, services
 
 
@@ -14,13 +9,8 @@ def award_with_credentials(sender, credentials, **kwargs) -> None:
 
 
 def release_with_credential(sender, credential, category, **kwargs) -> None:
-    """A credential is being invalidated: void (or re-link) its credits, unless a reissue takes them over."""
-    if category == InvalidationReason.SUPERSEDED:
-        # credential_reissued moves them in this transaction; a credential superseded by hand releases them after.
-        release = partial(services.credits_release_unless_replaced, credential_id=credential.pk)
-        transaction.on_commit(release, robust=True)
-        return
-    services.credits_release(credential=credential, category=category)
+    """A credential is being invalidated: its credits are voided or re-linked (a reissue takes them over)."""
+    services.credits_invalidation_follow(credential=credential, category=category)
 
 
 def move_to_reissued(sender, old, new, **kwargs) -> None:

@@ -7,6 +7,7 @@ credential of the learner in the same context that awards them), and moved when 
 
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from ..exceptions import CreditError, CreditTypeInactive, InvalidCreditAmount, UnknownCreditType
 from ..identifiers import parse_context_key
-from ..models import Credential, CredentialEvent
+from ..models import Credential, CredentialEvent, InvalidationReason
 from ..observability import log_activity
 from ..services.common import event_record, lock_conflict_retried
 from .models import MAX_AMOUNT, MIN_AMOUNT, ConfigurationCredit, CreditLedgerEntry, CreditType
@@ -294,6 +295,19 @@ def _backing_lines(*, credential: Credential, entries: list[CreditLedgerEntry]) 
         for line in by_configuration.get(other.configuration_id, ()):
             backing.setdefault((str(other.configuration.learning_context_key), line.credit_type_id), (other, line))
     return backing
+
+
+def credits_invalidation_follow(*, credential: Credential, category: str) -> None:
+    """A credential is being invalidated: release its credits now, or, when superseded, after the commit.
+
+    A reissue supersedes the old credential and moves its credits to the new one in the same
+    transaction (``credits_move``); only what no reissue took over is released afterwards.
+    """
+    if category == InvalidationReason.SUPERSEDED:
+        release = partial(credits_release_unless_replaced, credential_id=credential.pk)
+        transaction.on_commit(release, robust=True)
+        return
+    credits_release(credential=credential, category=category)
 
 
 def credits_release_unless_replaced(*, credential_id) -> None:
