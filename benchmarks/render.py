@@ -216,23 +216,34 @@ def valid(content: bytes, person: CredentialData) -> bool:
     return len(reader.pages) == 1 and "".join(person.learner_name.split()) in "".join(text.split())
 
 
-def timed(label: str, people: list[CredentialData], render: Callable[[CredentialData], bytes], samples: Path):
-    """Median ms per credential. Outputs are checked between chunks, so checking never runs between
-    two timed renders; every output is checked and every tenth kept for the QR sample."""
-    times, invalid, sample_every = [], 0, max(len(people) // 10, 1)
+def timed(sides: dict[str, Callable[[CredentialData], bytes]], people: list[CredentialData], samples: Path):
+    """Median ms per credential of each side, {label: (median, invalid)}.
+
+    The sides take turns chunk by chunk over the same learners, so a machine that speeds up or
+    slows down during the run weighs on both alike. Outputs are checked between chunks, so
+    checking never runs between two timed renders; every output is checked and every tenth
+    kept for the QR sample.
+    """
+    times = {label: [] for label in sides}
+    invalid = dict.fromkeys(sides, 0)
+    sample_every = max(len(people) // 10, 1)
     for first in range(0, len(people), CHUNK):
-        chunk = []
-        for person in people[first : first + CHUNK]:
-            start = time.perf_counter()
-            chunk.append(render(person))
-            times.append(time.perf_counter() - start)
-        for index, (person, content) in enumerate(zip(people[first:], chunk, strict=False), start=first):
-            invalid += not valid(content, person)
-            if index % sample_every == 0:
-                (samples / f"{label}-{index}.pdf").write_bytes(content)
-    median = statistics.median(times) * 1000
-    print(f"{label}: median {median:.3f} ms, mean {statistics.mean(times) * 1000:.3f} ms, invalid {invalid}")
-    return median, invalid
+        for label, render in sides.items():
+            chunk = []
+            for person in people[first : first + CHUNK]:
+                start = time.perf_counter()
+                chunk.append(render(person))
+                times[label].append(time.perf_counter() - start)
+            for index, (person, content) in enumerate(zip(people[first:], chunk, strict=False), start=first):
+                invalid[label] += not valid(content, person)
+                if index % sample_every == 0:
+                    (samples / f"{label}-{index}.pdf").write_bytes(content)
+    results = {}
+    for label, values in times.items():
+        median = statistics.median(values) * 1000
+        print(f"{label}: median {median:.3f} ms, mean {statistics.mean(values) * 1000:.3f} ms, invalid {invalid[label]}")
+        results[label] = (median, invalid[label])
+    return results
 
 
 def check_samples(samples: Path, people: list[CredentialData]) -> int:
@@ -324,10 +335,10 @@ def main() -> None:
         samples, codes = Path(tmp, "samples"), Path(tmp, "codes")
         samples.mkdir()
         codes.mkdir()
-        ours_ms, ours_invalid = timed("ours", people, ours, samples)
+        results = timed({"ours": ours, "baseline": baseline.render}, people, samples)
+        (ours_ms, ours_invalid), (baseline_ms, baseline_invalid) = results["ours"], results["baseline"]
         fast = sum(ours(person).count(b"startxref") == 2 for person in people[:200])
         print(f"ours: {fast} of the first {min(len(people), 200)} took the fast path (the rest need the fallback font)")
-        baseline_ms, baseline_invalid = timed("baseline", people, baseline.render, samples)
         png_times = []
         for person in people[:100]:
             start = time.perf_counter()
