@@ -11,6 +11,7 @@ eager generation task) runs, as in production.
 """
 
 import hashlib
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,9 +26,11 @@ from django.utils import timezone
 from learning_credentials import conf
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential, CredentialAsset, CredentialEvent
+from learning_credentials.rendering import Artifact
 from learning_credentials.services import credential_generate, credential_issue
+from learning_credentials.services.common import artifact_save
 from learning_credentials.services.configuration import configuration_issue_chunk
-from learning_credentials.services.issuance import credential_issue_or_get
+from learning_credentials.services.issuance import credential_issue_or_get, credentials_generate
 from learning_credentials.services.sweeper import credentials_sweep
 from learning_credentials.tasks import generate_credential, issue_chunk
 from tests import factories
@@ -309,7 +312,7 @@ class TestFailingStorage:
 
         # Tries cut short by an outage are not counted: the sweep sends it to ERROR and retries it at once.
         assert credential.attempts == 0
-        assert credentials_sweep() == {"errored": 1, "retried": 1, "emails_queued": 0}
+        assert credentials_sweep() == {"errored": 1, "retried": 1, "orphans_deleted": 0, "emails_queued": 0}
         credential.refresh_from_db()
         assert credential.status == Status.GENERATING  # the outage goes on: the retry met it too
         assert storage.saves == 2 * (generate_credential.max_retries + 1)
@@ -318,7 +321,7 @@ class TestFailingStorage:
         assert_consistent()
 
         storage.failures = 0  # the storage is back: the next sweep finishes it
-        assert credentials_sweep() == {"errored": 1, "retried": 1, "emails_queued": 0}
+        assert credentials_sweep() == {"errored": 1, "retried": 1, "orphans_deleted": 0, "emails_queued": 0}
         assert_available(credential)
         assert_consistent()
 
@@ -346,6 +349,75 @@ class TestFailingStorage:
         assert_consistent()
 
 
+# --- files left by a killed attempt ------------------------------------------------------------
+
+
+def left_behind(credential: Credential) -> str:
+    """A file stored for ``credential`` by an attempt whose process was killed before recording it."""
+    return artifact_save(credential=credential, artifact=Artifact(b"%PDF-1.7 orphan", "application/pdf", "pdf"))
+
+
+class TestOrphanedFiles:
+    def test_the_attempt_that_finishes_deletes_what_a_killed_one_stored(self, configuration, learners):
+        """As after a pool process killed between storing and recording: the message comes back."""
+        credential = stuck(learners[0], configuration, lease=timedelta(minutes=5))
+        orphan = left_behind(credential)
+        folder, _ = orphan.rsplit("/", 1)
+        # Another credential's file in the same folder, and this credential's share image, stay.
+        neighbour = default_storage.save(
+            f"{folder}/{uuid.UUID(credential.pk.hex[:2] + '0' * 30)}-x.pdf", ContentFile(b"x")
+        )
+        share = default_storage.save(
+            f"{conf.get('ARTIFACT_PREFIX')}/{credential.pk}/share-public.png", ContentFile(b"x")
+        )
+
+        credentials_generate(credential_ids=[credential.pk])
+
+        generated = assert_available(credential)
+        assert generated.attempts == 2
+        assert not default_storage.exists(orphan)
+        assert default_storage.exists(generated.artifact)
+        assert default_storage.exists(neighbour) and default_storage.exists(share)
+        default_storage.delete(neighbour)
+        default_storage.delete(share)
+        assert_consistent()
+
+    def test_a_failed_retry_deletes_them_too(self, configuration, learner, flaky_storage):
+        flaky_storage(failures=0)
+        credential = stuck(learner, configuration, lease=timedelta(minutes=5))
+        orphan = left_behind(credential)
+        CredentialAsset.objects.filter(slug="certificate-template").delete()  # the retry cannot render
+
+        [generated] = credentials_generate(credential_ids=[credential.pk])
+
+        assert generated.status == Status.ERROR and "certificate-template" in generated.error_message
+        assert not storages[ARTIFACTS].exists(orphan)
+        assert_consistent()
+
+    def test_a_storage_that_cannot_list_leaves_the_credential_right(self, configuration, learner, settings):
+        settings.STORAGES = {
+            **settings.STORAGES,
+            ARTIFACTS: {"BACKEND": f"{__name__}.UnlistableStorage"},
+        }
+        settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "STORAGE": ARTIFACTS}
+        credential = stuck(learner, configuration, lease=timedelta(minutes=5))
+        orphan = left_behind(credential)
+
+        [generated] = credentials_generate(credential_ids=[credential.pk])
+
+        assert generated.status == Status.AVAILABLE
+        assert storages[ARTIFACTS].exists(orphan)  # left for later, logged
+        storages[ARTIFACTS].delete(orphan)
+        assert_consistent()
+
+
+class UnlistableStorage(FileSystemStorage):
+    """A store that answers writes but not listings, as one whose credentials lack the list permission."""
+
+    def listdir(self, path):
+        raise PermissionError("injected fault: listing is not allowed")
+
+
 # --- the sweeper -------------------------------------------------------------------------------
 
 
@@ -364,7 +436,7 @@ class TestSweeper:
         expired = stuck(learners[0], configuration, lease=-timedelta(seconds=1))
         running = stuck(learners[1], configuration, lease=timedelta(minutes=5))
 
-        assert credentials_sweep() == {"errored": 1, "retried": 1, "emails_queued": 0}
+        assert credentials_sweep() == {"errored": 1, "retried": 1, "orphans_deleted": 0, "emails_queued": 0}
 
         expired = assert_available(expired)
         assert transitions(expired) == [
@@ -388,11 +460,13 @@ class TestSweeper:
         assert credentials_sweep(now=timezone.now() + lease - timedelta(seconds=5)) == {
             "errored": 0,
             "retried": 0,
+            "orphans_deleted": 0,
             "emails_queued": 0,
         }
         assert credentials_sweep(now=timezone.now() + lease + timedelta(seconds=5)) == {
             "errored": 1,
             "retried": 1,
+            "orphans_deleted": 0,
             "emails_queued": 0,
         }
         assert_available(credential)
@@ -405,24 +479,37 @@ class TestSweeper:
         Credential.objects.filter(pk=old.pk).update(lease_expires_at=None, modified=timezone.now() - 2 * lease)
         Credential.objects.filter(pk=recent.pk).update(lease_expires_at=None)
 
-        assert credentials_sweep() == {"errored": 1, "retried": 1, "emails_queued": 0}
+        assert credentials_sweep() == {"errored": 1, "retried": 1, "orphans_deleted": 0, "emails_queued": 0}
         assert_available(old)
         assert Credential.objects.get(pk=recent.pk).status == Status.GENERATING
 
     def test_after_max_attempts_it_stays_in_error(self, configuration, learner):
         credential = stuck(learner, configuration, lease=-timedelta(seconds=1), attempts=conf.get("MAX_ATTEMPTS"))
 
-        assert credentials_sweep() == {"errored": 1, "retried": 0, "emails_queued": 0}
+        assert credentials_sweep() == {"errored": 1, "retried": 0, "orphans_deleted": 0, "emails_queued": 0}
         credential.refresh_from_db()
         assert credential.status == Status.ERROR
         assert credential.error_message
         assert credential.lease_expires_at is None
         events = credential.events.count()
 
-        assert credentials_sweep() == {"errored": 0, "retried": 0, "emails_queued": 0}
+        assert credentials_sweep() == {"errored": 0, "retried": 0, "orphans_deleted": 0, "emails_queued": 0}
         credential.refresh_from_db()
         assert credential.status == Status.ERROR
         assert credential.events.count() == events
+        assert_consistent()
+
+    def test_a_file_the_lost_attempt_stored_is_deleted_before_the_retry(self, configuration, learners):
+        credential = stuck(learners[0], configuration, lease=-timedelta(seconds=1))
+        orphan = left_behind(credential)
+        other = stuck(learners[1], configuration, lease=-timedelta(seconds=1), attempts=conf.get("MAX_ATTEMPTS"))
+        other_orphan = left_behind(other)
+
+        assert credentials_sweep() == {"errored": 2, "retried": 1, "orphans_deleted": 2, "emails_queued": 0}
+
+        credential = assert_available(credential)
+        assert not default_storage.exists(orphan) and not default_storage.exists(other_orphan)
+        assert default_storage.exists(credential.artifact)  # the retry's own file
         assert_consistent()
 
     def test_an_email_never_queued_is_queued_again(self, configuration, learners):

@@ -5,7 +5,9 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.core.files.base import ContentFile
@@ -160,15 +162,49 @@ def artifact_storage():
     return storages[conf.get("STORAGE")]
 
 
+def _artifact_folder(credential_id: uuid.UUID) -> str:
+    return f"{conf.get('ARTIFACT_PREFIX')}/{credential_id.hex[:2]}"
+
+
 def artifact_save(*, credential: Credential, artifact: Artifact) -> str:
-    """Store an artifact under a non-guessable name and return that name.
+    """Store an artifact under a non-guessable name that starts with the credential's id and return that name.
 
     Files share 256 folders (by the credential's first two hex digits) rather than one folder
     each: creating a folder per credential costs as much as writing the file on a local disk.
     """
-    folder = f"{conf.get('ARTIFACT_PREFIX')}/{credential.pk.hex[:2]}"
-    name = f"{folder}/{credential.pk}-{secrets.token_urlsafe(24)}.{artifact.extension}"
+    name = f"{_artifact_folder(credential.pk)}/{credential.pk}-{secrets.token_urlsafe(24)}.{artifact.extension}"
     return artifact_storage().save(name, ContentFile(artifact.content))
+
+
+def artifact_orphans_delete(*, keep: Mapping[uuid.UUID, str]) -> int:
+    """Delete the files stored for these credentials other than the one each keeps; returns how many.
+
+    A generation attempt whose process was killed between storing a file and recording it left
+    that file behind, named after its credential; call this only when no other attempt can be
+    storing a file still to be recorded (the row has left GENERATING, or its lease expired).
+    Lists each credential's folder once; a storage error is logged, never raised: the
+    credential itself is already right.
+    """
+    storage, deleted = artifact_storage(), 0
+    by_folder: dict[str, dict[str, str]] = defaultdict(dict)
+    for credential_id, name in keep.items():
+        by_folder[_artifact_folder(credential_id)][f"{credential_id}-"] = name
+    for folder, kept in by_folder.items():
+        try:
+            _, files = storage.listdir(folder)
+            for filename in files:
+                prefix = filename[:37]  # a UUID's 36 characters and the dash
+                name = f"{folder}/{filename}"
+                if prefix in kept and name != kept[prefix]:
+                    storage.delete(name)
+                    deleted += 1
+        except FileNotFoundError:
+            continue
+        except Exception:
+            log.warning("Could not delete the orphaned files in %s", folder, exc_info=True)
+    if deleted:
+        log.warning("Deleted %d files left by interrupted generation attempts", deleted)
+    return deleted
 
 
 def artifact_delete(name: str) -> None:

@@ -18,7 +18,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from learning_credentials import api
+from learning_credentials import api, conf
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential
 from learning_credentials.services import credential_issue
@@ -99,6 +99,28 @@ class TestKilledWorker:
         credential = available(credential, timeout=30)
         assert credential.attempts == 2
         assert "WorkerLostError" in celery.log("worker").read_text()
+
+    def test_a_file_stored_before_the_kill_is_deleted_by_the_attempt_that_finishes(
+        self, celery_processes, latch, ready
+    ):
+        configuration, learner = ready
+        (latch.path / "after-write").touch()
+        celery = celery_processes(BROKER)
+        celery.worker(pool="prefork", concurrency=1, **latch.env)
+        with celery.publishing():
+            credential = credential_issue(user_id=learner.pk, configuration=configuration, source="api")
+
+        child, _ = latch.started()
+        generating(credential)
+        folder = Path(settings.MEDIA_ROOT, conf.get("ARTIFACT_PREFIX"), credential.pk.hex[:2])
+        [killed_attempts_file] = folder.glob(f"{credential.pk}-*")  # stored, not yet recorded
+        os.kill(child, signal.SIGKILL)
+        latch.release()
+
+        credential = available(credential, timeout=30)
+        assert credential.attempts == 2
+        assert sorted(folder.glob(f"{credential.pk}-*")) == [Path(settings.MEDIA_ROOT, credential.artifact)]
+        assert not killed_attempts_file.exists()
 
     def test_a_killed_worker_is_redelivered_to_the_next_worker(self, celery_processes, latch, ready):
         configuration, learner = ready
