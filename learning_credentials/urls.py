@@ -3,6 +3,7 @@
 from django.urls import include, path, re_path
 
 from . import learner_views, views
+from .rest_api.schema import API_PREFIX
 
 app_name = "learning_credentials"
 
@@ -34,5 +35,5 @@ urlpatterns = [
         views.credential_on_demand,
         name="on-demand-certificate",
     ),
-    path("api/learning_credentials/v1/", include("learning_credentials.rest_api.v1.urls")),
+    path(API_PREFIX, include("learning_credentials.rest_api.v1.urls")),
 ]

@@ -57,7 +57,7 @@ def urls(credential):
             f"/learning_credentials/verify/{verify_uuid}/image.png",
             f"/learning_credentials/verify/{verify_uuid}/credential.pdf",
         ],
-        "api": [f"{API}/metadata/{verify_uuid}/"],
+        "api": [f"{API}/metadata/{verify_uuid}/", f"{API}/schema/"],
         "code": [
             f"/learning_credentials/verify/code/{code}/",
             f"/learning_credentials/v/{code}",

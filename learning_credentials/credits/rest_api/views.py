@@ -4,13 +4,16 @@ import csv
 import re
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from ...identifiers import parse_context_key
-from ...rest_api.v1.views import BaseView, CredentialPagination
+from ...rest_api.schema import PAGE_PARAMETERS, documented, errors, page_of
+from ...rest_api.v1.views import CONTEXT_KEY_FILTER, USERNAME_FILTER, BaseView, CredentialPagination
 from .. import selectors
 from .serializers import (
     CatalogContextSerializer,
@@ -41,6 +44,20 @@ class CreditListView(BaseView):
 
     permission_classes = [IsAuthenticated]
 
+    @documented(
+        summary="A learner's credits and totals",
+        operation_id="credits_list",
+        parameters=[CONTEXT_KEY_FILTER, USERNAME_FILTER, *PAGE_PARAMETERS],
+        responses={
+            200: page_of(
+                CreditEntrySerializer,
+                name="CreditEntryPage",
+                username=serializers.CharField(),
+                totals=CreditTotalSerializer(many=True),
+            ),
+            **errors(400, 401, 403, 404),
+        },
+    )
     def get(self, request):
         raw_key = request.query_params.get("context_key")
         context_key = parse_context_key(raw_key) if raw_key is not None else None
@@ -81,6 +98,19 @@ class CreditReportView(BaseView):
             viewer=request.user, context_key=key, **query.validated_data
         ), query.validated_data
 
+    @documented(
+        summary="Credits awarded in a context",
+        parameters=[ReportQuerySerializer, *PAGE_PARAMETERS],
+        responses={
+            200: page_of(
+                ReportRowSerializer,
+                name="CreditReportPage",
+                context_key=serializers.CharField(),
+                totals=serializers.DictField(child=serializers.CharField(), help_text="Amount by credit type code."),
+            ),
+            **errors(400, 401, 403),
+        },
+    )
     def get(self, request, context_key: str):
         rows, _query = self.report(request, context_key)
         paginator = CredentialPagination()
@@ -94,6 +124,14 @@ class CreditReportView(BaseView):
 class CreditReportCsvView(CreditReportView):
     """GET: the same report as a CSV file for accrediting bodies, every row at once."""
 
+    @documented(
+        summary="Credits awarded in a context, as CSV",
+        parameters=[ReportQuerySerializer],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One row per award, with a header row."),
+            **errors(400, 401, 403),
+        },
+    )
     def get(self, request, context_key: str):
         rows, query = self.report(request, context_key)
         parts = [context_key, str(query.get("start") or ""), str(query.get("end") or "")]
@@ -117,6 +155,7 @@ class SummaryView(BaseView):
 
     permission_classes = [IsAuthenticated]
 
+    @documented(summary="The signed-in learner's counts", responses={200: SummarySerializer, **errors(401)})
     def get(self, request):
         return Response(SummarySerializer(selectors.learner_summary(user_id=request.user.pk)).data)
 
@@ -126,6 +165,12 @@ class CatalogView(BaseView):
 
     permission_classes = [IsAuthenticated]
 
+    @documented(
+        summary="Courses and learning paths that offer credentials",
+        operation_id="catalog_credentials_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_of(CatalogContextSerializer, name="CatalogPage"), **errors(401)},
+    )
     def get(self, request):
         paginator = CredentialPagination()
         page = paginator.paginate_queryset(selectors.credential_catalog(), request, view=self)

@@ -3,7 +3,8 @@
 from django.db import transaction
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -20,6 +21,7 @@ from ...selectors import (
     user_is_context_staff,
 )
 from ...services.on_demand import Outcome, credential_name_change_reissue, credential_request
+from ..schema import PAGE_PARAMETERS, documented, errors, page_of, query
 from .serializers import (
     AuditEntrySerializer,
     CredentialSerializer,
@@ -39,6 +41,17 @@ def _status_url(credential) -> str:
     return reverse("learning_credentials:api-v1-credential", kwargs={"uuid": str(credential.pk)})
 
 
+NOT_ELIGIBLE = inline_serializer(
+    name="NotEligible",
+    fields={
+        "detail": serializers.CharField(),
+        "code": serializers.CharField(),
+        "eligible": serializers.BooleanField(),
+        "progress": serializers.JSONField(help_text="What the credential type's rules measured, by requirement."),
+    },
+)
+
+
 class LearnerView(BaseView):
     permission_classes = [IsAuthenticated]
 
@@ -54,6 +67,11 @@ class LearnerView(BaseView):
 class EligibilityView(LearnerView):
     """GET: each enabled credential type of a context with the learner's progress and credential."""
 
+    @documented(
+        summary="A learner's eligibility for the credentials of a context",
+        parameters=[query("username", "Another learner: staff of the context only.")],
+        responses={200: EligibilityListingSerializer, **errors(400, 401, 403, 404)},
+    )
     def get(self, request, context_key: str):
         listing = eligibility_listing(
             viewer=request.user,
@@ -69,6 +87,19 @@ class EligibilityView(LearnerView):
 class OnDemandView(LearnerView):
     """POST: issue the signed-in learner's credential now; 201 generated, 202 queued, 200 already held."""
 
+    @documented(
+        summary="Issue the signed-in learner's credential now (on demand)",
+        request=None,
+        responses={
+            200: OpenApiResponse(CredentialSerializer, description="The learner already holds it."),
+            201: OpenApiResponse(CredentialSerializer, description="Issued and generated; Location is its status URL."),
+            202: OpenApiResponse(CredentialSerializer, description="Issued, generation queued; poll Location."),
+            403: OpenApiResponse(
+                NOT_ELIGIBLE, description="Not eligible (yet): with the learner's progress towards the credential."
+            ),
+            **errors(400, 401, 404, 409, 503),
+        },
+    )
     def post(self, request, context_key: str, type_key: str):
         configuration = configuration_get_for_type(context_key=parse_context_key(context_key), type_key=type_key)
         credential, outcome = credential_request(user=request.user, configuration=configuration)
@@ -80,6 +111,15 @@ class OnDemandView(LearnerView):
 class NameChangeReissueView(LearnerView):
     """POST: the holder's credential reissued under their current name; 201 when ready, else 202."""
 
+    @documented(
+        summary="Reissue the holder's credential under their current name",
+        request=None,
+        responses={
+            201: OpenApiResponse(CredentialSerializer, description="Reissued and generated."),
+            202: OpenApiResponse(CredentialSerializer, description="Reissued, generation queued; poll Location."),
+            **errors(401, 404, 409, 429, 503, e429="Reissued too recently; Retry-After says when to try again."),
+        },
+    )
     def post(self, request, uuid: str):
         credential = credential_get_visible(uuid=uuid, user=request.user)
         if credential is None:
@@ -92,6 +132,12 @@ class NameChangeReissueView(LearnerView):
 class CredentialEventsView(LearnerView):
     """GET: a credential's audit trail; the holder's view omits staff text and other people's identities."""
 
+    @documented(
+        summary="A credential's audit trail",
+        description="Staff of the context also see who acted (``actor``) and staff-only text.",
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_of(StaffAuditEntrySerializer, name="AuditEntryPage"), **errors(401, 404)},
+    )
     def get(self, request, uuid: str):
         credential = credential_get_visible(uuid=uuid, user=request.user)
         if credential is None:

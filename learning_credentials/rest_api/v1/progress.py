@@ -16,6 +16,7 @@ from ...identifiers import parse_context_key
 from ...models import Credential, CredentialEvent
 from ...selectors import user_get
 from ...services.progress import learner_progress_queue
+from ..schema import documented, errors
 from .views import BaseView
 
 REPORT_PROGRESS_PERMISSION = "learning_credentials.report_progress"
@@ -41,7 +42,7 @@ class ProgressView(BaseView):
 
     permission_classes = [IsAuthenticated, CanReportProgress]
 
-    class InputSerializer(serializers.Serializer):
+    class ProgressReportSerializer(serializers.Serializer):
         username = serializers.CharField(required=False, max_length=255)
         user_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
         context_key = serializers.CharField(max_length=255, trim_whitespace=False)
@@ -63,14 +64,19 @@ class ProgressView(BaseView):
                 raise serializers.ValidationError("Give either username or user_id.")
             return data
 
-    class OutputSerializer(serializers.Serializer):
+    class ProgressQueuedSerializer(serializers.Serializer):
         user_id = serializers.IntegerField()
         context_key = serializers.CharField()
         order_reference = serializers.CharField()
         queued = serializers.BooleanField()
 
+    @documented(
+        summary="Report that a learner's progress changed",
+        request=ProgressReportSerializer,
+        responses={202: ProgressQueuedSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ProgressReportSerializer(data=request.data)
         if not serializer.is_valid():
             raise ValidationError(serializer.errors)
         data = serializer.validated_data
@@ -93,4 +99,4 @@ class ProgressView(BaseView):
             "order_reference": data["order_reference"],
             "queued": queued,
         }
-        return Response(self.OutputSerializer(output).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.ProgressQueuedSerializer(output).data, status=status.HTTP_202_ACCEPTED)

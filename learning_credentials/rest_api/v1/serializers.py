@@ -1,5 +1,6 @@
 """Output serializers of the v1 API. Public ones never carry email, username, internal ids or staff notes."""
 
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from ...adapters import get_adapter
@@ -55,6 +56,11 @@ class MetadataSerializer(CredentialBaseSerializer):
         }
 
 
+@extend_schema_serializer(component_name="Metadata")
+class MetadataSchemaSerializer(MetadataSerializer, PublicStatusSerializer):
+    """What MetadataSerializer returns, for the API schema: its own fields and the public status's."""
+
+
 class CredentialSerializer(CredentialBaseSerializer):
     """A credential as its owner and staff see it (also the status URL of queued work)."""
 
@@ -72,6 +78,7 @@ class CredentialSerializer(CredentialBaseSerializer):
     def get_invalidation_reason(self, credential) -> str | None:
         return credential.invalidation_reason or None
 
+    @extend_schema_field(PublicStatusSerializer(allow_null=True))
     def get_public_status(self, credential) -> dict | None:
         if credential.status not in PUBLIC_STATUSES:
             return None

@@ -1,6 +1,7 @@
 from django.apps import apps
 from django.urls import include, path
 
+from ..schema import SchemaView
 from . import learner, progress, views, webhooks
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("credentials/<path:uuid>/", views.CredentialDetailView.as_view(), name="api-v1-credential"),
     path("progress/", progress.ProgressView.as_view(), name="api-v1-progress"),
     path("webhooks/refund/", webhooks.RefundWebhookView.as_view(), name="api-v1-refund-webhook"),
+    path("schema/", SchemaView.as_view(), name="api-v1-schema"),
 ]
 
 if apps.is_installed("learning_credentials.credits"):  # the optional continuing-education credits sub-app

@@ -31,7 +31,8 @@ from ...identifiers import parse_context_key, parse_uuid
 from ...models import Credential
 from ...selectors import credential_get_by_code, credential_get_public, credentials_for_user, user_get, user_may_see
 from ...throttling import CodeLookupThrottle, PublicThrottle
-from .serializers import CredentialSerializer, MetadataSerializer
+from ..schema import PAGE_PARAMETERS, VIEW_SCHEMA, documented, errors, page_of, query
+from .serializers import CredentialSerializer, MetadataSchemaSerializer, MetadataSerializer
 
 # The one place where errors of our tree become HTTP statuses; the first match wins, so a
 # subclass comes before its base (NotEligible and ReissueTooSoon are IssuanceRefused).
@@ -56,6 +57,8 @@ ERROR_STATUSES: tuple[tuple[type[LearningCredentialsError], int], ...] = (
 
 
 class BaseView(APIView):
+    schema = VIEW_SCHEMA()
+
     def handle_exception(self, exc):
         if isinstance(exc, LearningCredentialsError):
             code = next(
@@ -71,6 +74,11 @@ class MetadataView(BaseView):
     permission_classes = [AllowAny]
     throttle_classes = [PublicThrottle]
 
+    @documented(
+        summary="Verify a credential by its verify UUID",
+        auth=[],
+        responses={200: MetadataSchemaSerializer, **errors(404, 429, e404="Unknown, or private to its holder.")},
+    )
     def get(self, request, verify_uuid: str):
         credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
         if credential is None:
@@ -84,11 +92,22 @@ class VerifyCodeView(BaseView):
     permission_classes = [AllowAny]
     throttle_classes = [CodeLookupThrottle]
 
+    @documented(
+        summary="Verify a credential by its verification code",
+        auth=[],
+        responses={200: MetadataSchemaSerializer, **errors(404, 429, e404="Unknown, or private to its holder.")},
+    )
     def get(self, request, code: str):
         credential = credential_get_by_code(code=code, viewer=request.user)
         if credential is None:
             raise NotFound()
         return Response(MetadataSerializer(credential).data)
+
+
+CONTEXT_KEY_FILTER = query("context_key", "Only this course or learning path (e.g. course-v1:Org+Course+Run).")
+USERNAME_FILTER = query(
+    "username", "Another learner: platform staff, or course staff together with a context_key they staff."
+)
 
 
 class CredentialPagination(PageNumberPagination):
@@ -106,6 +125,12 @@ class CredentialListView(BaseView):
 
     permission_classes = [IsAuthenticated]
 
+    @documented(
+        summary="List a learner's credentials",
+        operation_id="credentials_list",
+        parameters=[CONTEXT_KEY_FILTER, USERNAME_FILTER, *PAGE_PARAMETERS],
+        responses={200: page_of(CredentialSerializer, name="CredentialPage"), **errors(400, 401, 403, 404)},
+    )
     def get(self, request):
         raw_key = request.query_params.get("context_key")
         context_key = parse_context_key(raw_key) if raw_key is not None else None
@@ -132,6 +157,7 @@ class CredentialDetailView(BaseView):
 
     permission_classes = [IsAuthenticated]
 
+    @documented(summary="Read one credential", responses={200: CredentialSerializer, **errors(401, 404)})
     def get(self, request, uuid: str):
         parsed = parse_uuid(uuid)
         credential = (

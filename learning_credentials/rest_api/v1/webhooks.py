@@ -7,12 +7,16 @@ there is no CSRF check. The rules are in ``services.refunds``.
 import logging
 
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from ...exceptions import WebhookPayloadInvalid, WebhookPayloadTooLarge
 from ...observability import log_activity
 from ...services.refunds import MAX_BODY_BYTES, refund_receive, webhook_secret
+from ..schema import documented, errors
 from .views import BaseView
 
 TIMESTAMP_HEADER = "X-Learning-Credentials-Timestamp"
@@ -45,6 +49,33 @@ class RefundWebhookView(BaseView):
         outermost one, so that a duplicate losing the race sees the winner's committed record."""
         return transaction.non_atomic_requests(super().as_view(**initkwargs))
 
+    @documented(
+        summary="Report a refund (signed webhook)",
+        description=(
+            "The raw JSON body is signed with HMAC-SHA256 over ``<timestamp>.<body>`` with the shared "
+            "secret REFUND_WEBHOOK_SECRET; see the refund webhook how-to for the payload."
+        ),
+        auth=[],
+        request={"application/json": OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter(TIMESTAMP_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter(
+                SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="sha256=<hex>"
+            ),
+        ],
+        responses={
+            200: inline_serializer(
+                name="RefundOutcome",
+                fields={
+                    "status": serializers.ChoiceField(choices=["revoked", "partial", "ignored", "duplicate"]),
+                    "credentials": serializers.ListField(
+                        child=serializers.CharField(), required=False, help_text="The revoked credentials."
+                    ),
+                },
+            ),
+            **errors(400, 401, 413, 503),
+        },
+    )
     def post(self, request):
         webhook_secret()  # 503 before reading anything when the webhook is off
         result = refund_receive(

@@ -1,0 +1,147 @@
+"""The API's OpenAPI schema: valid, complete, and true to what the endpoints actually return."""
+
+import re
+
+import jsonschema
+import pytest
+from django.urls import URLPattern, URLResolver
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.validation import validate_schema
+from rest_framework.test import APIClient
+
+from learning_credentials.rest_api.schema import SchemaView
+from learning_credentials.rest_api.v1 import urls as v1_urls
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+API = "/api/learning_credentials/v1"
+SPECTACULAR = "drf_spectacular.openapi.AutoSchema"
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
+
+def fetch(client) -> dict:
+    GENERATOR_STATS.reset()
+    response = client.get(f"{API}/schema/", {"format": "json"})
+    assert response.status_code == 200, response.content[:500]
+    return response.json()
+
+
+@pytest.fixture
+def schema(client) -> dict:
+    return fetch(client)
+
+
+def routes(patterns, prefix: str = "") -> dict[str, type]:
+    """Our API's paths in OpenAPI form ({name} for each converter) and their view classes."""
+    found = {}
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found.update(routes(pattern.url_patterns, route))
+        elif isinstance(pattern, URLPattern) and getattr(pattern.callback, "view_class", None) is not SchemaView:
+            found[re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", f"{API}/{route}")] = pattern.callback.view_class
+    return found
+
+
+def matches(body, schema: dict, component: str) -> None:
+    """Validate ``body`` against a component: no field the schema does not describe, and OpenAPI 3.0's
+    ``nullable`` read as JSON Schema's null type."""
+
+    def strict(node):
+        if isinstance(node, list):
+            return [strict(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: strict(value) for key, value in node.items()}
+        if "properties" in node:
+            node.setdefault("additionalProperties", False)
+        if node.pop("nullable", False):
+            return {"anyOf": [node, {"type": "null"}]}
+        return node
+
+    document = {"$ref": f"#/components/{component}", "components": strict(schema["components"])}
+    jsonschema.validate(body, document)
+
+
+@pytest.mark.parametrize("host_schema_class", [None, SPECTACULAR], ids=["drf-default", "spectacular-default"])
+def test_the_schema_is_valid_openapi_and_made_without_warnings(client, settings, host_schema_class):
+    """Whatever the host's DEFAULT_SCHEMA_CLASS (Open edX releases before 2026 keep DRF's)."""
+    if host_schema_class:
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_SCHEMA_CLASS": host_schema_class}
+    schema = fetch(client)
+
+    validate_schema(schema)
+    assert not GENERATOR_STATS._warn_cache and not GENERATOR_STATS._error_cache
+    assert schema["info"]["title"] == "learning-credentials API"
+
+
+def test_every_endpoint_is_described_with_the_methods_it_has(schema):
+    expected = routes(v1_urls.urlpatterns)
+    assert expected, "no routes found"
+    assert set(schema["paths"]) == set(expected)
+    for path, view in expected.items():
+        methods = {m for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)}
+        assert set(schema["paths"][path]) == methods, path
+
+
+def test_verification_needs_no_sign_in_and_learner_endpoints_do(schema):
+    for path in ("/metadata/{verify_uuid}/", "/verify/{code}/"):
+        assert schema["paths"][API + path]["get"].get("security", []) in ([], [{}]), path
+    for path in ("/credentials/", "/credits/", "/summary/"):
+        security = schema["paths"][API + path]["get"]["security"]
+        assert security and {} not in security, path
+
+
+def test_bodies_and_errors_are_described(schema):
+    progress = schema["paths"][f"{API}/progress/"]["post"]
+    body = progress["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert schema["components"]["schemas"][body]["required"] == ["context_key"]
+    assert set(progress["responses"]) == {"202", "400", "401", "403", "404"}
+    on_demand = schema["paths"][f"{API}/eligibility/{{context_key}}/{{type_key}}/"]["post"]
+    assert {"200", "201", "202", "403", "409", "503"} <= set(on_demand["responses"])
+    csv = schema["paths"][f"{API}/credits/report/{{context_key}}/csv/"]["get"]["responses"]["200"]
+    assert list(csv["content"]) == ["text/csv"]
+
+
+class TestResponsesMatchTheSchema:
+    @pytest.fixture
+    def available(self, configuration):
+        return factories.CredentialFactory(configuration=configuration, score="91.50")
+
+    def test_public_metadata_with_its_status(self, client, schema, available):
+        body = client.get(f"{API}/metadata/{available.verify_uuid}/").json()
+        matches(body, schema, "schemas/Metadata")
+        assert body["status"] == "valid"  # the public status is part of the described body
+
+    def test_a_page_of_the_learners_credentials(self, client, schema, available):
+        client.force_authenticate(available.user)
+        body = client.get(f"{API}/credentials/").json()
+        assert body["count"] == 1
+        matches(body, schema, "schemas/CredentialPage")
+
+    def test_eligibility_and_a_progress_report(self, client, schema, learner, course, configuration, staff_user):
+        client.force_authenticate(learner)
+        eligibility = client.get(f"{API}/eligibility/{factories.COURSE_KEY}/").json()
+        matches(eligibility, schema, "schemas/EligibilityListing")
+
+        client.force_authenticate(staff_user)
+        queued = client.post(
+            f"{API}/progress/", {"username": learner.username, "context_key": factories.COURSE_KEY}, format="json"
+        )
+        assert queued.status_code == 202
+        matches(queued.json(), schema, "schemas/ProgressQueued")
+
+    def test_errors(self, client, schema, learner):
+        missing = client.get(f"{API}/metadata/00000000-0000-4000-8000-000000000000/")
+        assert missing.status_code == 404
+        matches(missing.json(), schema, "schemas/Error")
+        client.force_authenticate(learner)
+        refused = client.get(f"{API}/credentials/", {"context_key": "not a key"})
+        assert refused.status_code == 400
+        matches(refused.json(), schema, "schemas/Error")
+        with pytest.raises(jsonschema.ValidationError):  # the check can fail
+            matches({"detail": 404}, schema, "schemas/Error")
