@@ -19,14 +19,12 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
-from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from .adapters import get_adapter
 from .exceptions import (
     InvalidTransition,
     IssuanceRefused,
     NameUnchanged,
-    QueueUnavailable,
     ReissueTooSoon,
     UnknownLearner,
 )
@@ -154,7 +152,8 @@ def credential_visibility(request, uuid: str):
 
 
 # Not inside ATOMIC_REQUESTS' transaction (as the API's reissue): the new credential's generation
-# is queued when the service commits, and a broker failure must reach this view, not the middleware.
+# is queued when the service commits, before this page answers (a broker that is down is logged
+# there and the sweeper generates it later).
 @transaction.non_atomic_requests
 @login_required
 @require_POST
@@ -179,9 +178,6 @@ def credential_reissue(request, uuid: str):
         messages.error(request, _("Only a valid credential can be reissued."))
     except (IssuanceRefused, UnknownLearner) as exc:  # issuance switched off; the learner unknown to the host
         messages.error(request, exc.message)
-    except (QueueUnavailable, BrokerUnreachable):
-        # The reissue may be committed with its generation not queued: this page then links to the newer one.
-        messages.error(request, _("Your request could not be completed just now. Please try again in a few minutes."))
     else:
         messages.success(request, _("Your credential is being reissued under your current name. This takes a moment."))
         return _back_to(new)

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from .. import conf
 from ..adapters import get_adapter
@@ -732,7 +733,22 @@ def _queue_emails(credential_ids: list[uuid.UUID]) -> None:
 
 
 def _queue_generation(credential: Credential, task_id: str | None = None) -> None:
+    """Queue the generation once committed. A broker that cannot be reached is logged, not raised:
+    the credential is committed and holds a lease, and the sweeper generates it when that ends."""
     from ..tasks import generate_credential
 
     credential_id, task_id = str(credential.pk), task_id or credential.task_id
-    transaction.on_commit(lambda: generate_credential.apply_async(args=[credential_id], task_id=task_id))
+
+    def send():
+        try:
+            generate_credential.apply_async(args=[credential_id], task_id=task_id)
+        except BrokerUnreachable as exc:
+            log_activity(
+                "generation_not_queued",
+                level=logging.ERROR,
+                credential=credential_id,
+                reason="queue_unavailable",
+                error=f"{type(exc).__name__}: {exc}"[:500],
+            )
+
+    transaction.on_commit(send)

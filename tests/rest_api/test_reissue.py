@@ -182,3 +182,40 @@ def test_ready_within_the_request_is_201(configuration, learner):
     response = api.post(url(credential))  # committed at once; the eager task generates it before the answer
     assert response.status_code == 201
     assert response.json()["status"] == "available" and response.json()["learner_name"] == "Ada King"
+
+
+@pytest.mark.django_db
+def test_a_broker_that_cannot_be_reached_leaves_the_reissue_to_the_sweeper(
+    api, available, learner, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    """The reissue is committed: the learner gets it (202), its generation is logged as not queued
+    and the sweeper generates it once its lease ends, instead of a 500 after the fact."""
+    from kombu.exceptions import OperationalError
+
+    from learning_credentials.services.sweeper import credentials_sweep
+    from learning_credentials.tasks import generate_credential
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    rename(learner, "Ada King")
+    api.force_authenticate(learner)
+    with monkeypatch.context() as broker:
+        broker.setattr(generate_credential, "apply_async", down)
+        response = reissue(api, available, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 202, response.content
+    new = Credential.objects.get(uuid=response.json()["uuid"])
+    assert new.status == Status.GENERATING and new.learner_name == "Ada King"
+    assert new.lease_expires_at is not None
+    available.refresh_from_db()
+    assert available.status == Status.INVALIDATED
+    assert any(
+        "generation_not_queued" in r.getMessage() and "queue_unavailable" in r.getMessage() for r in caplog.records
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        swept = credentials_sweep(now=new.lease_expires_at + timedelta(seconds=1))
+    assert swept["errored"] == 1 and swept["retried"] == 1
+    new.refresh_from_db()
+    assert new.status == Status.AVAILABLE and new.learner_name == "Ada King"

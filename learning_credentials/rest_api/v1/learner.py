@@ -117,7 +117,7 @@ class NameChangeReissueView(LearnerView):
         responses={
             201: OpenApiResponse(CredentialSerializer, description="Reissued and generated."),
             202: OpenApiResponse(CredentialSerializer, description="Reissued, generation queued; poll Location."),
-            **errors(401, 404, 409, 429, 503, e429="Reissued too recently; Retry-After says when to try again."),
+            **errors(401, 403, 404, 409, 429, e429="Reissued too recently; Retry-After says when to try again."),
         },
     )
     def post(self, request, uuid: str):
