@@ -180,8 +180,9 @@ def artifact_orphans_delete(*, keep: Mapping[uuid.UUID, str]) -> int:
     """Delete the files stored for these credentials other than the one each keeps; returns how many.
 
     A generation attempt whose process was killed between storing a file and recording it left
-    that file behind, named after its credential; call this only when no other attempt can be
-    storing a file still to be recorded (the row has left GENERATING, or its lease expired).
+    that file behind, named after its credential. Call this only from the attempt that recorded
+    the credential, after commit: any attempt still running then finds the row out of GENERATING
+    and deletes its own file (an expired lease is no proof that its attempt is dead).
     Lists each credential's folder once; a storage error is logged, never raised: the
     credential itself is already right.
     """

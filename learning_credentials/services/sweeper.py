@@ -20,7 +20,7 @@ from .. import conf
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
 from ..observability import log_activity
-from .common import artifact_orphans_delete, credential_transition
+from .common import credential_transition
 from .issuance import credential_retry
 
 SWEEP_TASK = "learning_credentials.sweep_generating"
@@ -43,8 +43,7 @@ log = logging.getLogger(__name__)
 def credentials_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Move GENERATING credentials whose lease expired to ERROR and retry those with attempts left.
 
-    Deletes the files the lost attempts stored (``orphans_deleted``) and queues again the emails
-    that were never queued (``emails_queued``).
+    Also queues again the emails that were never queued (``emails_queued``).
 
     Rows written before leases existed have none: their last change stands in for it.
     """
@@ -52,7 +51,7 @@ def credentials_sweep(*, now: datetime | None = None) -> dict[str, int]:
     lease = timedelta(seconds=conf.get("GENERATION_LEASE_SECONDS"))
     expired = Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, modified__lt=now - lease)
     candidates = Credential.objects.filter(expired, status=Status.GENERATING).values_list("pk", flat=True)
-    counts = {"errored": 0, "retried": 0, "orphans_deleted": 0}
+    counts = {"errored": 0, "retried": 0}
     for credential_id in list(candidates[:SWEEP_BATCH]):
         with transaction.atomic():
             locked = Credential.objects.select_for_update().filter(expired, pk=credential_id).first()
@@ -67,8 +66,6 @@ def credentials_sweep(*, now: datetime | None = None) -> dict[str, int]:
                 update_fields=("error_message",),
             )
         counts["errored"] += 1
-        # Before the retry can store a new file: whatever the lost attempt stored is orphaned.
-        counts["orphans_deleted"] += artifact_orphans_delete(keep={locked.pk: ""})
         if locked.attempts < conf.get("MAX_ATTEMPTS"):
             credential_retry(credential=locked, source=CredentialEvent.Source.SYSTEM)
             counts["retried"] += 1
