@@ -18,7 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": None,
     # Alias in settings.STORAGES where credential artifacts are written.
     "STORAGE": "default",
-    # Folder inside that storage for artifacts; files get non-guessable names beneath it.
+    # Folder inside that storage for artifacts; files get non-guessable names beneath it (an HMAC).
     "ARTIFACT_PREFIX": "learning_credentials/credentials",
     # Extra invalidation reason categories, {key: human label}, on top of the built-in ones.
     "EXTRA_INVALIDATION_REASONS": {},

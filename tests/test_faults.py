@@ -27,10 +27,10 @@ from learning_credentials import conf
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential, CredentialAsset, CredentialEvent
 from learning_credentials.rendering import Artifact
-from learning_credentials.services import credential_generate, credential_issue
+from learning_credentials.services import credential_generate, credential_issue, issuance
 from learning_credentials.services.common import artifact_save
 from learning_credentials.services.configuration import configuration_issue_chunk
-from learning_credentials.services.issuance import credential_issue_or_get, credentials_generate
+from learning_credentials.services.issuance import credential_issue_or_get, credential_retry, credentials_generate
 from learning_credentials.services.sweeper import credentials_sweep
 from learning_credentials.tasks import generate_credential, issue_chunk
 from tests import factories
@@ -382,40 +382,48 @@ class TestOrphanedFiles:
         default_storage.delete(share)
         assert_consistent()
 
-    def test_a_failed_retry_deletes_them_too(self, configuration, learner, flaky_storage):
-        flaky_storage(failures=0)
+    def test_an_error_keeps_them_the_success_after_deletes_them(self, configuration, learner, monkeypatch):
+        """An ERROR may be retried at once, by a run or staff: only an AVAILABLE row may clean up."""
         credential = stuck(learner, configuration, lease=timedelta(minutes=5))
         orphan = left_behind(credential)
-        CredentialAsset.objects.filter(slug="certificate-template").delete()  # the retry cannot render
+        render = issuance._render
 
-        [generated] = credentials_generate(credential_ids=[credential.pk])
+        def crash_once(*args, **kwargs):
+            monkeypatch.setattr(issuance, "_render", render)
+            raise RuntimeError("renderer crashed")
 
-        assert generated.status == Status.ERROR and "certificate-template" in generated.error_message
-        assert not storages[ARTIFACTS].exists(orphan)
+        monkeypatch.setattr(issuance, "_render", crash_once)
+        credentials_generate(credential_ids=[credential.pk])
+        credential.refresh_from_db()
+        assert credential.status == Status.ERROR and credential.attempts == 2
+        assert default_storage.exists(orphan)
+
+        credential_retry(credential=credential, source="admin")  # runs eagerly here
+
+        credential = assert_available(credential)
+        assert credential.attempts == 3
+        assert not default_storage.exists(orphan)
         assert_consistent()
 
-    def test_a_storage_that_cannot_list_leaves_the_credential_right(self, configuration, learner, settings):
-        settings.STORAGES = {
-            **settings.STORAGES,
-            ARTIFACTS: {"BACKEND": f"{__name__}.UnlistableStorage"},
-        }
+    def test_a_storage_that_refuses_to_delete_leaves_the_credential_right(self, configuration, learner, settings):
+        settings.STORAGES = {**settings.STORAGES, ARTIFACTS: {"BACKEND": f"{__name__}.UndeletableStorage"}}
         settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "STORAGE": ARTIFACTS}
         credential = stuck(learner, configuration, lease=timedelta(minutes=5))
         orphan = left_behind(credential)
 
-        [generated] = credentials_generate(credential_ids=[credential.pk])
+        credentials_generate(credential_ids=[credential.pk])
 
-        assert generated.status == Status.AVAILABLE
+        credential = assert_available(credential)
         assert storages[ARTIFACTS].exists(orphan)  # left for later, logged
-        storages[ARTIFACTS].delete(orphan)
+        FileSystemStorage.delete(storages[ARTIFACTS], orphan)
         assert_consistent()
 
 
-class UnlistableStorage(FileSystemStorage):
-    """A store that answers writes but not listings, as one whose credentials lack the list permission."""
+class UndeletableStorage(FileSystemStorage):
+    """A store that answers writes but refuses deletes, as one whose credentials lack the permission."""
 
-    def listdir(self, path):
-        raise PermissionError("injected fault: listing is not allowed")
+    def delete(self, name):
+        raise PermissionError("injected fault: deleting is not allowed")
 
 
 # --- the sweeper -------------------------------------------------------------------------------
@@ -497,14 +505,18 @@ class TestSweeper:
         assert credential.events.count() == events
         assert_consistent()
 
-    def test_the_retry_of_a_swept_credential_deletes_what_the_lost_attempt_stored(self, configuration, learner):
-        """The sweeper itself deletes nothing: a lost attempt may still be alive (a storage write
-        hanging past its lease) and record its file; only an attempt that records may delete."""
+    def test_the_sweeper_deletes_nothing_the_retry_does(self, configuration, learner, monkeypatch):
+        """A lost attempt may still be alive (a storage write hanging past its lease) and record its
+        file: the sweeper leaves the files alone, the retry that records the credential deletes them."""
         credential = stuck(learner, configuration, lease=-timedelta(seconds=1))
         orphan = left_behind(credential)
+        queued = []
+        monkeypatch.setattr(generate_credential, "apply_async", lambda *args, **kwargs: queued.append(kwargs))
 
         assert credentials_sweep() == {"errored": 1, "retried": 1, "emails_queued": 0}
+        assert len(queued) == 1 and default_storage.exists(orphan)
 
+        credentials_generate(credential_ids=[credential.pk])
         credential = assert_available(credential)
         assert not default_storage.exists(orphan)
         assert default_storage.exists(credential.artifact)  # the retry's own file

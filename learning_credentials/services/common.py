@@ -3,16 +3,15 @@
 import functools
 import logging
 import random
-import secrets
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import OperationalError, connection, connections, router
+from django.utils.crypto import salted_hmac
 
 from .. import conf
 from ..exceptions import AssetMissing
@@ -162,50 +161,49 @@ def artifact_storage():
     return storages[conf.get("STORAGE")]
 
 
-def _artifact_folder(credential_id: uuid.UUID) -> str:
-    return f"{conf.get('ARTIFACT_PREFIX')}/{credential_id.hex[:2]}"
-
-
-def artifact_save(*, credential: Credential, artifact: Artifact) -> str:
-    """Store an artifact under a non-guessable name that starts with the credential's id and return that name.
+def artifact_name(*, credential_id: uuid.UUID, attempt: int, extension: str) -> str:
+    """Where the given generation attempt of a credential stores its file: known in advance, never guessable.
 
     Files share 256 folders (by the credential's first two hex digits) rather than one folder
     each: creating a folder per credential costs as much as writing the file on a local disk.
+    The name ends with an HMAC (keyed by SECRET_KEY) of the credential and the attempt, so the
+    attempt that finally records a credential can find what earlier attempts stored.
     """
-    name = f"{_artifact_folder(credential.pk)}/{credential.pk}-{secrets.token_urlsafe(24)}.{artifact.extension}"
+    digest = salted_hmac("learning_credentials.artifact", f"{credential_id}:{attempt}", algorithm="sha256")
+    return (
+        f"{conf.get('ARTIFACT_PREFIX')}/{credential_id.hex[:2]}/"
+        f"{credential_id}-{attempt}-{digest.hexdigest()[:32]}.{extension}"
+    )
+
+
+def artifact_save(*, credential: Credential, artifact: Artifact) -> str:
+    """Store the artifact of the credential's current attempt and return the name it was stored under."""
+    name = artifact_name(credential_id=credential.pk, attempt=credential.attempts, extension=artifact.extension)
     return artifact_storage().save(name, ContentFile(artifact.content))
 
 
-def artifact_orphans_delete(*, keep: Mapping[uuid.UUID, str]) -> int:
-    """Delete the files stored for these credentials other than the one each keeps; returns how many.
+def artifacts_of_earlier_attempts_delete(*, recorded: Sequence[tuple[Credential, str]]) -> int:
+    """Delete what earlier attempts of these credentials stored, keeping each recorded file; returns how many tries.
 
-    A generation attempt whose process was killed between storing a file and recording it left
-    that file behind, named after its credential. Call this only from the attempt that recorded
-    the credential, after commit: any attempt still running then finds the row out of GENERATING
-    and deletes its own file (an expired lease is no proof that its attempt is dead).
-    Lists each credential's folder once; a storage error is logged, never raised: the
-    credential itself is already right.
+    An attempt killed between storing its file and recording it leaves that file behind. Call
+    this after committing credentials as AVAILABLE, which never get another file: an attempt
+    still running then finds its row taken and deletes its own file. (An ERROR may be retried,
+    and an expired lease is no proof that its attempt is dead: neither may delete.) Deleting a
+    name that was never stored is harmless; a storage error is logged, never raised.
     """
-    storage, deleted = artifact_storage(), 0
-    by_folder: dict[str, dict[str, str]] = defaultdict(dict)
-    for credential_id, name in keep.items():
-        by_folder[_artifact_folder(credential_id)][f"{credential_id}-"] = name
-    for folder, kept in by_folder.items():
-        try:
-            _, files = storage.listdir(folder)
-            for filename in files:
-                prefix = filename[:37]  # a UUID's 36 characters and the dash
-                name = f"{folder}/{filename}"
-                if prefix in kept and name != kept[prefix]:
-                    storage.delete(name)
-                    deleted += 1
-        except FileNotFoundError:
-            continue
-        except Exception:
-            log.warning("Could not delete the orphaned files in %s", folder, exc_info=True)
-    if deleted:
-        log.warning("Deleted %d files left by interrupted generation attempts", deleted)
-    return deleted
+    storage, tried = artifact_storage(), 0
+    for credential, kept in recorded:
+        extension = kept.rsplit(".", 1)[-1]
+        for attempt in range(1, credential.attempts):
+            name = artifact_name(credential_id=credential.pk, attempt=attempt, extension=extension)
+            if name == kept:
+                continue
+            tried += 1
+            try:
+                storage.delete(name)
+            except Exception:
+                log.warning("Could not delete %s, stored by an earlier attempt", name, exc_info=True)
+    return tried
 
 
 def artifact_delete(name: str) -> None:

@@ -39,8 +39,8 @@ from .announcement import credentials_announce_on_commit
 from .common import (
     TRANSIENT_STORAGE_ERRORS,
     artifact_delete,
-    artifact_orphans_delete,
     artifact_save,
+    artifacts_of_earlier_attempts_delete,
     asset_load,
     credential_transition,
     credentials_write,
@@ -541,11 +541,10 @@ def _generation_record(
             changed, ["status", "artifact", "template_version", "error_message", "lease_expires_at", "modified"]
         )
         CredentialEvent.objects.bulk_create(events)
-        # An earlier attempt may have been killed after storing its file: the row no longer
-        # GENERATING, no other attempt can record one, so any other file of the credential is orphaned.
-        earlier = {c.pk: stored.get(c.pk, ("",))[0] for c in changed if c.attempts > 1}
-        if earlier:
-            transaction.on_commit(partial(artifact_orphans_delete, keep=earlier))
+        # An earlier attempt may have been killed after storing its file.
+        retried = [(locked[pk], stored[pk][0]) for pk in available if locked[pk].attempts > 1]
+        if retried:
+            transaction.on_commit(partial(artifacts_of_earlier_attempts_delete, recorded=retried))
         if available:
             credentials_announce_on_commit(credential_ids=available, status=Status.AVAILABLE)
             if conf.get("EMAIL_ENABLED"):
