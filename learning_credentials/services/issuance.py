@@ -26,6 +26,7 @@ from ..exceptions import (
     IssuanceDisabled,
     LearningCredentialsError,
     PreviouslyInvalidated,
+    QueueUnavailable,
 )
 from ..identifiers import format_code, generate_code
 from ..lifecycle import Status, check_transition
@@ -172,7 +173,7 @@ def credential_issue_or_get(
         )
         credentials_issued.send(sender=Credential, credentials=[credential], source=source)
         if queue:
-            _queue_generation(credential)
+            generation_queue_on_commit(credential=credential)
     log_activity(
         "manual_award" if manual else "issued",
         credential=credential.pk,
@@ -309,7 +310,7 @@ def credential_reissue(
             )
         credentials_issued.send(sender=Credential, credentials=[new], source=source)
         credential_reissued.send(sender=Credential, old=old, new=new)
-        _queue_generation(new)
+        generation_queue_on_commit(credential=new)
     return new
 
 
@@ -332,7 +333,7 @@ def credential_retry(*, credential: Credential, source: str, actor_id: int | Non
             reason="retry",
             update_fields=("error_message", "task_id", "lease_expires_at"),
         )
-        _queue_generation(locked, task_id=locked.task_id)
+        generation_queue_on_commit(credential=locked, task_id=locked.task_id)
     log_activity(
         "retried",
         credential=locked.pk,
@@ -731,17 +732,27 @@ def _queue_emails(credential_ids: list[uuid.UUID]) -> None:
     transaction.on_commit(lambda: send_credential_emails.delay(ids), robust=True)
 
 
-def _queue_generation(credential: Credential, task_id: str | None = None) -> None:
-    """Queue the generation once committed. A broker that cannot be reached is logged, not raised:
-    the credential is committed and holds a lease, and the sweeper generates it when that ends."""
+def generation_queue_on_commit(
+    *, credential: Credential, task_id: str | None = None, countdown: int | None = None, required: bool = False
+) -> None:
+    """Queue the credential's generation once committed, failing fast when the broker cannot be reached.
+
+    Then the credential stays committed, GENERATING under its lease, for the sweeper to generate
+    when the lease ends. ``required``: raise QueueUnavailable (a caller waiting for the PDF says
+    so); otherwise log ``generation_not_queued``.
+    """
     from ..tasks import generate_credential
 
     credential_id, task_id = str(credential.pk), task_id or credential.task_id
 
     def send():
         try:
-            generate_credential.apply_async(args=[credential_id], task_id=task_id)
+            generate_credential.apply_async(args=[credential_id], task_id=task_id, countdown=countdown, retry=False)
         except BrokerUnreachable as exc:
+            if required:
+                raise QueueUnavailable(
+                    f"The task queue cannot be reached; credential {credential_id} waits to be generated: {exc}"
+                ) from exc
             log_activity(
                 "generation_not_queued",
                 level=logging.ERROR,

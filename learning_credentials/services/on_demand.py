@@ -10,7 +10,6 @@ from enum import StrEnum
 
 from django.db import connections, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from .. import conf
 from ..adapters import get_adapter
@@ -23,7 +22,6 @@ from ..exceptions import (
     NameUnchanged,
     NotEnrolled,
     PreviouslyInvalidated,
-    QueueUnavailable,
     ReissueTooSoon,
     UnknownLearner,
 )
@@ -35,6 +33,7 @@ from .issuance import (
     credential_generate,
     credential_issue_or_get,
     credential_reissue,
+    generation_queue_on_commit,
     normalize_name,
 )
 
@@ -153,17 +152,7 @@ def _queue(credential: Credential, *, countdown: int | None = None) -> None:
 
     if countdown and generate_credential.app.conf.task_always_eager:
         return  # an eager "backup" would render a second time right here, in the request
-    credential_id, task_id = str(credential.pk), credential.task_id
-
-    def send():
-        try:
-            generate_credential.apply_async(args=[credential_id], task_id=task_id, countdown=countdown, retry=False)
-        except BrokerUnreachable as exc:
-            raise QueueUnavailable(
-                f"The task queue cannot be reached; credential {credential_id} waits to be generated: {exc}"
-            ) from exc
-
-    transaction.on_commit(send)
+    generation_queue_on_commit(credential=credential, countdown=countdown, required=True)
 
 
 def learner_current_name(*, user_id: int) -> str:
