@@ -2,7 +2,7 @@
 
 This module adds what drf-spectacular cannot infer from plain APIViews (their pagination, our
 error body, query parameters read by hand) and serves the schema of our endpoints only, with
-our own title, whatever the host's own SPECTACULAR_SETTINGS say.
+our own title, hooks and path handling over whatever the host's SPECTACULAR_SETTINGS say.
 """
 
 from django.urls import include, path
@@ -24,7 +24,10 @@ SCHEMA_SETTINGS = {
         "authentication (in Open edX: session or JWT); public ones are rate-limited."
     ),
     "VERSION": "1",
-    "SCHEMA_PATH_PREFIX": "/" + API_PREFIX.rstrip("/"),
+    "SERVERS": [],
+    "SCHEMA_PATH_PREFIX_TRIM": False,
+    "PREPROCESSING_HOOKS": [],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PublicStatusEnum": ["valid", "revoked", "superseded"],
@@ -60,9 +63,9 @@ class ErrorSerializer(serializers.Serializer):
 
 _ERRORS = {
     400: 'Malformed input: {"detail", "code"}, or {"<field>": ["<message>", ...]} for an invalid body.',
-    401: "Not signed in, or the signature is missing or wrong.",
-    403: "Signed in without the right to do this.",
-    404: "No such credential, learner, context or configuration (or not one you may see).",
+    401: "Not signed in (with an authentication that asks for credentials: JWT, Basic), or a bad signature.",
+    403: "Signed in without the right to do this, or not signed in (session authentication).",
+    404: "No such credential, learner, context or configuration (or not one you may see), or no such page.",
     409: "The credential's state does not allow it.",
     413: "The body is too large.",
     429: "Too many requests; see Retry-After.",
@@ -119,5 +122,7 @@ class SchemaView(SpectacularAPIView):
     def get(self, request, *args, **kwargs):
         from .v1 import urls  # the schema view is one of these urls
 
-        self.urlconf = [path(API_PREFIX, include(urls))]
+        base = request.path_info.removesuffix("schema/")  # where the host mounted the API
+        self.urlconf = [path(base.lstrip("/"), include(urls))]
+        self.custom_settings = {**SCHEMA_SETTINGS, "SCHEMA_PATH_PREFIX": base.rstrip("/")}
         return super().get(request, *args, **kwargs)

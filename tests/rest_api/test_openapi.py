@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from learning_credentials.rest_api.schema import SchemaView
 from learning_credentials.rest_api.v1 import urls as v1_urls
 from tests import factories
+from tests.credits.conftest import award_lines, credit_type, issue
 
 pytestmark = pytest.mark.django_db
 API = "/api/learning_credentials/v1"
@@ -135,6 +136,45 @@ class TestResponsesMatchTheSchema:
         assert queued.status_code == 202
         matches(queued.json(), schema, "schemas/ProgressQueued")
 
+    @pytest.fixture
+    def issued(self, configuration, learner, course, django_capture_on_commit_callbacks):
+        """A credential issued and generated through the services, so that it has an audit trail."""
+        factories.set_completion(learner, course, 1.0)
+        with django_capture_on_commit_callbacks(execute=True):
+            return issue(configuration, learner)
+
+    def test_the_audit_trail_as_the_holder_and_as_staff_see_it(self, client, schema, issued, staff_user):
+        available = issued
+        client.force_authenticate(available.user)
+        holder = client.get(f"{API}/credentials/{available.uuid}/events/").json()
+        assert holder["count"] >= 1 and "actor" not in holder["results"][0]
+        matches(holder, schema, "schemas/AuditEntryPage")
+        client.force_authenticate(staff_user)
+        staff = client.get(f"{API}/credentials/{available.uuid}/events/").json()
+        assert "actor" in staff["results"][0]
+        matches(staff, schema, "schemas/AuditEntryPage")
+
+    def test_credits_summary_and_catalog(self, client, schema, configuration, learner, course, staff_user):
+        award_lines(
+            configuration,
+            (credit_type("SHRM", "SHRM Professional Development Credits", "PDC", "PDCs"), "1.50", "24-DEMO1"),
+            (credit_type("HRCI", "HRCI Recertification Credits", "credit", "credits"), "1.50", "HR-555"),
+        )
+        factories.set_completion(learner, course, 1.0)
+        issue(configuration, learner)
+        client.force_authenticate(learner)
+        credits = client.get(f"{API}/credits/").json()
+        assert credits["count"] == 2 and len(credits["totals"]) == 2
+        matches(credits, schema, "schemas/CreditEntryPage")
+        matches(client.get(f"{API}/summary/").json(), schema, "schemas/Summary")
+        catalog = client.get(f"{API}/catalog/credentials/").json()
+        assert catalog["count"] == 1
+        matches(catalog, schema, "schemas/CatalogPage")
+        client.force_authenticate(staff_user)
+        report = client.get(f"{API}/credits/report/{factories.COURSE_KEY}/").json()
+        assert report["count"] == 2
+        matches(report, schema, "schemas/CreditReportPage")
+
     def test_errors(self, client, schema, learner):
         missing = client.get(f"{API}/metadata/00000000-0000-4000-8000-000000000000/")
         assert missing.status_code == 404
@@ -143,5 +183,12 @@ class TestResponsesMatchTheSchema:
         refused = client.get(f"{API}/credentials/", {"context_key": "not a key"})
         assert refused.status_code == 400
         matches(refused.json(), schema, "schemas/Error")
+        beyond = client.get(f"{API}/credentials/", {"page": 9})
+        assert beyond.status_code == 404 and "404" in schema["paths"][f"{API}/credentials/"]["get"]["responses"]
+        matches(beyond.json(), schema, "schemas/Error")
+        client.force_authenticate(None)
+        anonymous = client.get(f"{API}/credentials/")
+        assert str(anonymous.status_code) in schema["paths"][f"{API}/credentials/"]["get"]["responses"]
+        matches(anonymous.json(), schema, "schemas/Error")
         with pytest.raises(jsonschema.ValidationError):  # the check can fail
             matches({"detail": 404}, schema, "schemas/Error")

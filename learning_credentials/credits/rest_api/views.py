@@ -108,7 +108,7 @@ class CreditReportView(BaseView):
                 context_key=serializers.CharField(),
                 totals=serializers.DictField(child=serializers.CharField(), help_text="Amount by credit type code."),
             ),
-            **errors(400, 401, 403),
+            **errors(400, 401, 403, 404),
         },
     )
     def get(self, request, context_key: str):
@@ -155,7 +155,7 @@ class SummaryView(BaseView):
 
     permission_classes = [IsAuthenticated]
 
-    @documented(summary="The signed-in learner's counts", responses={200: SummarySerializer, **errors(401)})
+    @documented(summary="The signed-in learner's counts", responses={200: SummarySerializer, **errors(401, 403)})
     def get(self, request):
         return Response(SummarySerializer(selectors.learner_summary(user_id=request.user.pk)).data)
 
@@ -169,7 +169,7 @@ class CatalogView(BaseView):
         summary="Courses and learning paths that offer credentials",
         operation_id="catalog_credentials_list",
         parameters=PAGE_PARAMETERS,
-        responses={200: page_of(CatalogContextSerializer, name="CatalogPage"), **errors(401)},
+        responses={200: page_of(CatalogContextSerializer, name="CatalogPage"), **errors(401, 403, 404)},
     )
     def get(self, request):
         paginator = CredentialPagination()

@@ -46,8 +46,10 @@ NOT_ELIGIBLE = inline_serializer(
     fields={
         "detail": serializers.CharField(),
         "code": serializers.CharField(),
-        "eligible": serializers.BooleanField(),
-        "progress": serializers.JSONField(help_text="What the credential type's rules measured, by requirement."),
+        "eligible": serializers.BooleanField(required=False, help_text="false: present when not eligible."),
+        "progress": serializers.JSONField(
+            required=False, help_text="When not eligible: what the credential type's rules measured."
+        ),
     },
 )
 
@@ -95,7 +97,8 @@ class OnDemandView(LearnerView):
             201: OpenApiResponse(CredentialSerializer, description="Issued and generated; Location is its status URL."),
             202: OpenApiResponse(CredentialSerializer, description="Issued, generation queued; poll Location."),
             403: OpenApiResponse(
-                NOT_ELIGIBLE, description="Not eligible (yet): with the learner's progress towards the credential."
+                NOT_ELIGIBLE,
+                description="Not eligible (yet), with the learner's progress; or not signed in (session auth).",
             ),
             **errors(400, 401, 404, 409, 503),
         },
@@ -136,7 +139,7 @@ class CredentialEventsView(LearnerView):
         summary="A credential's audit trail",
         description="Staff of the context also see who acted (``actor``) and staff-only text.",
         parameters=PAGE_PARAMETERS,
-        responses={200: page_of(StaffAuditEntrySerializer, name="AuditEntryPage"), **errors(401, 404)},
+        responses={200: page_of(StaffAuditEntrySerializer, name="AuditEntryPage"), **errors(401, 403, 404)},
     )
     def get(self, request, uuid: str):
         credential = credential_get_visible(uuid=uuid, user=request.user)

@@ -5,6 +5,7 @@ of ``learning_credentials.api.notify_progress``. Allowed for staff and for (serv
 holding the permission ``learning_credentials.report_progress``.
 """
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -42,7 +43,8 @@ class ProgressView(BaseView):
 
     permission_classes = [IsAuthenticated, CanReportProgress]
 
-    class ProgressReportSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="ProgressReport")
+    class InputSerializer(serializers.Serializer):
         username = serializers.CharField(required=False, max_length=255)
         user_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
         context_key = serializers.CharField(max_length=255, trim_whitespace=False)
@@ -64,7 +66,8 @@ class ProgressView(BaseView):
                 raise serializers.ValidationError("Give either username or user_id.")
             return data
 
-    class ProgressQueuedSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="ProgressQueued")
+    class OutputSerializer(serializers.Serializer):
         user_id = serializers.IntegerField()
         context_key = serializers.CharField()
         order_reference = serializers.CharField()
@@ -72,11 +75,11 @@ class ProgressView(BaseView):
 
     @documented(
         summary="Report that a learner's progress changed",
-        request=ProgressReportSerializer,
-        responses={202: ProgressQueuedSerializer, **errors(400, 401, 403, 404)},
+        request=InputSerializer,
+        responses={202: OutputSerializer, **errors(400, 401, 403, 404)},
     )
     def post(self, request):
-        serializer = self.ProgressReportSerializer(data=request.data)
+        serializer = self.InputSerializer(data=request.data)
         if not serializer.is_valid():
             raise ValidationError(serializer.errors)
         data = serializer.validated_data
@@ -99,4 +102,4 @@ class ProgressView(BaseView):
             "order_reference": data["order_reference"],
             "queued": queued,
         }
-        return Response(self.ProgressQueuedSerializer(output).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.OutputSerializer(output).data, status=status.HTTP_202_ACCEPTED)

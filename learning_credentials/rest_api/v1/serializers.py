@@ -135,6 +135,6 @@ class AuditEntrySerializer(serializers.Serializer):
 
 
 class StaffAuditEntrySerializer(AuditEntrySerializer):
-    """An audit event as staff see it: with the acting user's username."""
+    """An audit event as staff see it: with the acting user's username (absent for the holder)."""
 
-    actor = serializers.CharField(allow_null=True)
+    actor = serializers.CharField(allow_null=True, required=False)

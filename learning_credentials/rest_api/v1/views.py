@@ -157,7 +157,7 @@ class CredentialDetailView(BaseView):
 
     permission_classes = [IsAuthenticated]
 
-    @documented(summary="Read one credential", responses={200: CredentialSerializer, **errors(401, 404)})
+    @documented(summary="Read one credential", responses={200: CredentialSerializer, **errors(401, 403, 404)})
     def get(self, request, uuid: str):
         parsed = parse_uuid(uuid)
         credential = (
