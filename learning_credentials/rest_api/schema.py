@@ -6,12 +6,15 @@ our own title, hooks and path handling over whatever the host's SPECTACULAR_SETT
 """
 
 from django.urls import include, path
+from django.utils import translation
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 
+from ..rendering.cache import BoundedCache
 from ..throttling import PublicThrottle
 
 API_PREFIX = "api/learning_credentials/v1/"
@@ -111,10 +114,21 @@ def query(name: str, description: str, **kwargs) -> OpenApiParameter:
     return OpenApiParameter(name, OpenApiTypes.STR, description=description, **kwargs)
 
 
+class OncePerProcessGenerator(SchemaGenerator):
+    """The schema changes only with the code: generated once per process, mount point and language."""
+
+    made: BoundedCache[tuple, dict] = BoundedCache(max_entries=16)  # ?lang= is the caller's to choose
+
+    def get_schema(self, request=None, public=False):
+        key = (request.path_info if request else "", public, translation.get_language(), self.api_version)
+        return self.made.get(key, lambda: super(OncePerProcessGenerator, self).get_schema(request, public))
+
+
 class SchemaView(SpectacularAPIView):
     """GET: this API's OpenAPI 3 schema; YAML, or JSON with ``?format=json``."""
 
     custom_settings = SCHEMA_SETTINGS
+    generator_class = OncePerProcessGenerator
     schema = VIEW_SCHEMA()
     throttle_classes = [PublicThrottle]
 

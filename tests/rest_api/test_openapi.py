@@ -9,7 +9,7 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
-from learning_credentials.rest_api.schema import SchemaView
+from learning_credentials.rest_api.schema import OncePerProcessGenerator, SchemaView
 from learning_credentials.rest_api.v1 import urls as v1_urls
 from tests import factories
 from tests.credits.conftest import award_lines, credit_type, issue
@@ -22,6 +22,12 @@ SPECTACULAR = "drf_spectacular.openapi.AutoSchema"
 @pytest.fixture
 def client():
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_schema(monkeypatch):
+    """Each test generates the schema under its own settings."""
+    monkeypatch.setattr(OncePerProcessGenerator, "made", type(OncePerProcessGenerator.made)(max_entries=16))
 
 
 def fetch(client) -> dict:
@@ -192,3 +198,10 @@ class TestResponsesMatchTheSchema:
         matches(anonymous.json(), schema, "schemas/Error")
         with pytest.raises(jsonschema.ValidationError):  # the check can fail
             matches({"detail": 404}, schema, "schemas/Error")
+
+
+def test_the_schema_is_generated_once_per_process(client):
+    first = fetch(client)
+    assert fetch(client) == first
+    assert client.get(f"{API}/schema/").content.startswith(b"openapi: 3")  # YAML, rendered from the same schema
+    assert OncePerProcessGenerator.made.builds == 1
