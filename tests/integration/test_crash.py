@@ -83,18 +83,24 @@ def generating(credential: Credential) -> None:
     assert Credential.objects.get(pk=credential.pk).status == Status.GENERATING
 
 
+def issued_to_a_held_worker(celery_processes, latch, ready):
+    """A one-process worker whose storage holds it on the latch, and a credential issued to it."""
+    configuration, learner = ready
+    celery = celery_processes(BROKER)
+    celery.worker(pool="prefork", concurrency=1, **latch.env)
+    with celery.publishing():
+        credential = credential_issue(user_id=learner.pk, configuration=configuration, source="api")
+    return celery, credential
+
+
 class TestKilledWorker:
     @pytest.mark.parametrize("held", ["before-writing", "after-writing"])
     def test_a_killed_pool_process_is_redelivered_at_once_and_leaves_no_file_behind(
         self, celery_processes, latch, ready, held
     ):
-        configuration, learner = ready
         if held == "after-writing":
             (latch.path / "after-write").touch()
-        celery = celery_processes(BROKER)
-        celery.worker(pool="prefork", concurrency=1, **latch.env)
-        with celery.publishing():
-            credential = credential_issue(user_id=learner.pk, configuration=configuration, source="api")
+        celery, credential = issued_to_a_held_worker(celery_processes, latch, ready)
 
         child, _ = latch.started()
         generating(credential)
@@ -110,11 +116,7 @@ class TestKilledWorker:
         assert list(folder.glob(f"{credential.pk}-*")) == [Path(settings.MEDIA_ROOT, credential.artifact)]
 
     def test_a_killed_worker_is_redelivered_to_the_next_worker(self, celery_processes, latch, ready):
-        configuration, learner = ready
-        celery = celery_processes(BROKER)
-        celery.worker(pool="prefork", concurrency=1, **latch.env)
-        with celery.publishing():
-            credential = credential_issue(user_id=learner.pk, configuration=configuration, source="api")
+        celery, credential = issued_to_a_held_worker(celery_processes, latch, ready)
 
         _, taken_at = latch.started()
         generating(credential)
