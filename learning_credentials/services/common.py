@@ -3,9 +3,11 @@
 import functools
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from django.core.files.base import ContentFile
@@ -155,6 +157,21 @@ def credentials_write(credentials: list[Credential], fields: list[str]) -> None:
     ]
     with db.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+class ProcessThreads:
+    """A thread pool started on first use, so each process (each prefork child) gets its own."""
+
+    def __init__(self, *, name: str, size: Callable[[], int]):
+        self._name, self._size = name, size
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self._size(), thread_name_prefix=self._name)
+        return self._pool.submit(fn, *args, **kwargs)
 
 
 def artifact_storage():

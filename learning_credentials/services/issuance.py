@@ -1,12 +1,11 @@
 """Issuing, generating, retrying and reissuing credentials."""
 
 import logging
-import threading
 import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
@@ -39,6 +38,7 @@ from ..signals import credential_placeholders, credential_reissued, credentials_
 from .announcement import credentials_announce_on_commit
 from .common import (
     TRANSIENT_STORAGE_ERRORS,
+    ProcessThreads,
     artifact_delete,
     artifact_save,
     artifacts_of_earlier_attempts_delete,
@@ -416,7 +416,7 @@ def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> l
             except Exception as exc:
                 failed[credential.pk] = _failure_message(credential, exc)
             else:
-                future = _storage_pool().submit(artifact_save, credential=credential, artifact=artifact)
+                future = _storage_threads.submit(artifact_save, credential=credential, artifact=artifact)
                 saving.append((credential, artifact.template_version, future))
             if time.monotonic() - lease_renewed > conf.get("GENERATION_LEASE_SECONDS") / 3:
                 credentials_lease(credential_ids=[c.pk for c in credentials])
@@ -441,17 +441,8 @@ def _collect_saves(saving: list[tuple[Credential, str, Future]], *, stored: dict
         raise transient
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _storage_pool() -> ThreadPoolExecutor:
-    """Threads writing artifacts, per process: a network store answers each write in tens of milliseconds."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=conf.get("STORAGE_THREADS"), thread_name_prefix="lc-storage")
-        return _pool
+# Threads writing artifacts: a network store answers each write in tens of milliseconds.
+_storage_threads = ProcessThreads(name="lc-storage", size=lambda: conf.get("STORAGE_THREADS"))
 
 
 def credentials_lease(*, credential_ids: Sequence[uuid.UUID | str], attempt: bool = False) -> None:

@@ -2,9 +2,7 @@
 
 import logging
 import math
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from enum import StrEnum
 
@@ -28,6 +26,7 @@ from ..exceptions import (
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent
 from ..selectors import credential_held, user_is_enrolled
+from .common import ProcessThreads
 from .issuance import (
     configuration_evaluate,
     credential_generate,
@@ -109,7 +108,7 @@ def _generate_within(credential: Credential, *, deadline: float) -> tuple[Creden
     if remaining <= 0 or transaction.get_connection().in_atomic_block:
         _queue(credential)
         return credential, Outcome.QUEUED
-    future = _executor().submit(_generate_in_thread, str(credential.pk))
+    future = _threads.submit(_generate_in_thread, str(credential.pk))
     try:
         future.result(timeout=remaining)
     except TimeoutError:
@@ -134,16 +133,7 @@ def _generate_in_thread(credential_id: str) -> None:
         connections.close_all()
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=GENERATION_THREADS, thread_name_prefix="learning-credentials")
-        return _pool
+_threads = ProcessThreads(name="learning-credentials", size=lambda: GENERATION_THREADS)
 
 
 def _queue(credential: Credential, *, countdown: int | None = None) -> None:

@@ -57,7 +57,7 @@ def budget(settings):
 def generation_pool(monkeypatch):
     """The service's generation threads, drained before the test database is flushed."""
     pool = ThreadPoolExecutor(max_workers=on_demand.GENERATION_THREADS)
-    monkeypatch.setattr(on_demand, "_executor", lambda: pool)
+    monkeypatch.setattr(on_demand, "_threads", pool)
     yield pool
     pool.shutdown(wait=True)
 
