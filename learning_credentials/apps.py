@@ -42,4 +42,6 @@ class LearningCredentialsConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from . import checks, handlers  # noqa: F401 - registers the system checks and signal receivers
+        # Registers the system checks, the signal receivers and the Celery tasks (the dispatch
+        # port sends by task name: eager mode runs a task only if this process registered it).
+        from . import checks, handlers, tasks  # noqa: F401

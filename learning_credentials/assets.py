@@ -5,10 +5,20 @@ import io
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 MM_PER_POINT = 25.4 / 72
+
+
+class AssetKind(models.TextChoices):
+    """What a credential asset's file is (``CredentialAsset.Kind``); decides how an upload is validated."""
+
+    PDF_TEMPLATE = "pdf_template", gettext_lazy("PDF template")
+    IMAGE = "image", gettext_lazy("Image")
+    FONT = "font", gettext_lazy("TrueType font")
 
 
 def _read(file) -> bytes:
@@ -20,16 +30,14 @@ def _read(file) -> bytes:
 
 def validate_asset_file(*, kind: str, file) -> None:
     """Raise ValidationError unless ``file`` is a usable asset of ``kind``."""
-    from .models import CredentialAsset
-
     data = _read(file)
     if not data:
         raise ValidationError(_("The file is empty."))
-    if kind == CredentialAsset.Kind.PDF_TEMPLATE:
+    if kind == AssetKind.PDF_TEMPLATE:
         _validate_pdf(data)
-    elif kind == CredentialAsset.Kind.FONT:
+    elif kind == AssetKind.FONT:
         _validate_font(data)
-    elif kind == CredentialAsset.Kind.IMAGE:
+    elif kind == AssetKind.IMAGE:
         _validate_image(data)
     else:
         raise ValidationError(_("Unknown asset kind: %(kind)s.") % {"kind": kind})

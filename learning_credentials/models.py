@@ -14,6 +14,7 @@ from django_celery_beat.validators import crontab_validator
 from model_utils.models import TimeStampedModel
 from opaque_keys.edx.django.models import LearningContextKeyField
 
+from .assets import AssetKind, validate_asset_file
 from .exceptions import ConfigurationError, InvalidContextKey, InvalidOptions
 from .identifiers import parse_context_key
 from .lifecycle import Status
@@ -483,10 +484,7 @@ class CredentialAsset(TimeStampedModel):
     .. no_pii:
     """
 
-    class Kind(models.TextChoices):
-        PDF_TEMPLATE = "pdf_template", _("PDF template")
-        IMAGE = "image", _("Image")
-        FONT = "font", _("TrueType font")
+    Kind = AssetKind
 
     slug = models.SlugField(
         _("slug"), max_length=64, unique=True, help_text=_("Key by which options refer to this asset.")
@@ -519,8 +517,6 @@ class CredentialAsset(TimeStampedModel):
         return self.slug
 
     def clean(self) -> None:
-        from .assets import validate_asset_file
-
         if self.file and not getattr(self.file, "_committed", True):
             try:
                 validate_asset_file(kind=self.kind, file=self.file)

@@ -1,5 +1,6 @@
-"""Read paths: public verification lookups, learners' lists, public status."""
+"""Read paths: public verification lookups, learners' lists, public status, eligibility and what issuance may do."""
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +12,18 @@ from opaque_keys.edx.keys import LearningContextKey
 
 from . import conf
 from .adapters import get_adapter
-from .exceptions import AccessDenied, LearningCredentialsError, NotConfigured, NotEnrolled, UnknownLearner
+from .adapters.base import Learner
+from .eligibility import Eligibility
+from .exceptions import (
+    AccessDenied,
+    ConfigurationDisabled,
+    IssuanceDisabled,
+    IssuanceRefused,
+    LearningCredentialsError,
+    NotConfigured,
+    NotEnrolled,
+    UnknownLearner,
+)
 from .identifiers import normalize_code, parse_uuid
 from .lifecycle import Status
 from .models import (
@@ -22,6 +34,7 @@ from .models import (
     InvalidationReason,
     Visibility,
 )
+from .registry import resolve_options
 
 PUBLIC_STATUSES = (Status.AVAILABLE, Status.INVALIDATED)
 
@@ -35,6 +48,65 @@ class PublicStatus:
     reason: str | None = None
     reason_label: str | None = None
     superseded_by_url: str | None = None
+
+
+def issuance_check(*, configuration: CredentialConfiguration | None = None) -> None:
+    """The one guard of every issuing path: IssuanceDisabled while the kill switch is off,
+    ConfigurationDisabled for a configuration staff switched off (a staff manual award passes none).
+    """
+    if not conf.get("ENABLED"):
+        raise IssuanceDisabled()
+    if configuration is not None and not configuration.enabled:
+        raise ConfigurationDisabled(
+            f"'{configuration.credential_type}' is not being issued in {configuration.learning_context_key} "
+            "at the moment: its configuration is disabled."
+        )
+
+
+def issuance_enabled(*, configuration: CredentialConfiguration | None = None) -> bool:
+    """Whether issuance_check lets issuing go ahead, for paths that skip quietly instead of refusing."""
+    try:
+        issuance_check(configuration=configuration)
+    except IssuanceRefused:
+        return False
+    return True
+
+
+def configuration_evaluate(
+    *, configuration: CredentialConfiguration, user_ids: list[int] | None = None
+) -> dict[int, Eligibility]:
+    """Run the configuration's retrieval function: verdicts for its learners (or those given)."""
+    retrieve, _ = configuration.credential_type.functions()
+    return retrieve(
+        adapter=get_adapter(),
+        context_key=configuration.learning_context_key,
+        options=resolve_options(retrieve, configuration.options()),
+        user_ids=user_ids,
+    )
+
+
+def normalize_name(name: str) -> str:
+    """Trim, collapse white space, drop control characters and use NFC, as printed on credentials."""
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" or ch in " \t\n")
+    return unicodedata.normalize("NFC", " ".join(name.split()))
+
+
+def printed_name(learner: Learner) -> str:
+    """The name a credential prints for a learner: their full name as normalized, else their username."""
+    return (normalize_name(learner.full_name) or learner.username)[:255]
+
+
+def learner_printed_names(*, user_ids: list[int]) -> dict[int, str]:
+    """The name a credential issued now would print, for each learner the host knows; one adapter read."""
+    return {user_id: printed_name(learner) for user_id, learner in get_adapter().get_learners(user_ids).items()}
+
+
+def learner_current_name(*, user_id: int) -> str:
+    """The name a credential issued now would carry, as issuance snapshots it; UnknownLearner if the host has none."""
+    name = learner_printed_names(user_ids=[user_id]).get(user_id)
+    if name is None:
+        raise UnknownLearner("The platform does not know this learner.")
+    return name
 
 
 def invalidation_reasons() -> dict[str, str]:
@@ -234,8 +306,6 @@ def eligibility_listing(*, viewer, context_key, username: str | None = None) -> 
     see learners who are not enrolled. Everyone else gets NotEnrolled for a context they are
     not enrolled in.
     """
-    from .services.issuance import configuration_evaluate  # services import this module
-
     learner = learner_resolve(viewer=viewer, context_key=context_key, username=username)
     enrolled = user_is_enrolled(user_id=learner.pk, context_key=context_key)
     if not enrolled and not user_is_context_staff(viewer, context_key):
@@ -273,7 +343,7 @@ def eligibility_listing(*, viewer, context_key, username: str | None = None) -> 
         context_name=get_adapter().get_context_names([context_key]).get(context_key, str(context_key)),
         learner=learner,
         enrolled=enrolled,
-        issuance_enabled=bool(conf.get("ENABLED")),
+        issuance_enabled=issuance_enabled(),
         entries=entries,
     )
 

@@ -1,5 +1,7 @@
 """Celery tasks: explicit names (beat rows and EXPLICIT_QUEUES routing survive refactors), ids in, one service call.
 
+The names live in ``services.dispatch``, the one module that sends these messages.
+
 Every task is ``acks_late``: a worker that dies mid-task leaves the message to be redelivered,
 and every service behind a task is idempotent, so running one twice is safe.
 """
@@ -7,7 +9,7 @@ and every service behind a task is idempotent, so running one twice is safe.
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from .services import credential_generate
+from .services import credential_generate, dispatch
 from .services.configuration import configuration_issue_chunk, configuration_run, configurations_run_all
 from .services.notification import credential_notify, credentials_notify
 from .services.progress import learner_progress_check
@@ -27,20 +29,20 @@ RETRY = {
 }
 
 
-@shared_task(name="learning_credentials.run_all_configurations", **ALWAYS, **RETRY)
+@shared_task(name=dispatch.RUN_ALL_CONFIGURATIONS, **ALWAYS, **RETRY)
 def run_all_configurations(source: str = "schedule") -> list[int]:
     """Queue a run of every enabled configuration."""
     return configurations_run_all(source=source)
 
 
-@shared_task(name="learning_credentials.run_configuration", **ALWAYS, **RETRY)
+@shared_task(name=dispatch.RUN_CONFIGURATION, **ALWAYS, **RETRY)
 def run_configuration(configuration_id: int, source: str = "schedule") -> int | None:
     """Plan one configuration's run (beat calls this with the configuration's id)."""
     run = configuration_run(configuration_id=configuration_id, source=source)
     return run.pk if run else None
 
 
-@shared_task(name="learning_credentials.issue_chunk", **ALWAYS, **RETRY)
+@shared_task(name=dispatch.ISSUE_CHUNK, **ALWAYS, **RETRY)
 def issue_chunk(
     configuration_id: int, user_ids: list[int], run_id: int | None = None, source: str = "schedule"
 ) -> dict:
@@ -48,7 +50,7 @@ def issue_chunk(
     return configuration_issue_chunk(configuration_id=configuration_id, user_ids=user_ids, run_id=run_id, source=source)
 
 
-@shared_task(name="learning_credentials.check_learner", **ALWAYS, **RETRY)
+@shared_task(name=dispatch.CHECK_LEARNER, **ALWAYS, **RETRY)
 def check_learner(user_id: int, context_key: str, source: str = "event", order_reference: str = "") -> dict[str, str]:
     """Check one learner whose progress changed against the configurations it affects, and issue."""
     outcomes = learner_progress_check(
@@ -57,13 +59,13 @@ def check_learner(user_id: int, context_key: str, source: str = "event", order_r
     return {str(configuration_id): outcome for configuration_id, outcome in outcomes.items()}
 
 
-@shared_task(name="learning_credentials.generate_credential", **ALWAYS, **RETRY)
+@shared_task(name=dispatch.GENERATE_CREDENTIAL, **ALWAYS, **RETRY)
 def generate_credential(credential_id: str) -> str:
     """Render and store one credential's artifact."""
     return credential_generate(credential_id=credential_id).status
 
 
-@shared_task(name="learning_credentials.sweep_generating", **ALWAYS, **RETRY)
+@shared_task(name=dispatch.SWEEP_GENERATING, **ALWAYS, **RETRY)
 def sweep_generating() -> dict[str, int]:
     """Send credentials stuck in GENERATING (their lease expired) to ERROR and retry them (beat, every minute)."""
     return credentials_sweep()
@@ -73,13 +75,13 @@ def sweep_generating() -> dict[str, int]:
 EMAIL_RETRY = {"autoretry_for": (Exception,), "retry_backoff": 30, "retry_backoff_max": 3600, "max_retries": 8}
 
 
-@shared_task(name="learning_credentials.send_credential_email", **ALWAYS, **EMAIL_RETRY)
+@shared_task(name=dispatch.SEND_CREDENTIAL_EMAIL, **ALWAYS, **EMAIL_RETRY)
 def send_credential_email(credential_id: str) -> bool:
     """Email one learner (kept for messages queued by earlier releases)."""
     return credential_notify(credential_id=credential_id)
 
 
-@shared_task(name="learning_credentials.send_credential_emails", **ALWAYS, **EMAIL_RETRY)
+@shared_task(name=dispatch.SEND_CREDENTIAL_EMAILS, **ALWAYS, **EMAIL_RETRY)
 def send_credential_emails(credential_ids: list[str]) -> int:
     """Email the learners of credentials that became available together (one generation or chunk)."""
     return credentials_notify(credential_ids=credential_ids)

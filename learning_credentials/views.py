@@ -34,7 +34,7 @@ from .selectors import (
     credential_public_status,
     verify_url,
 )
-from .services.common import artifact_storage
+from .services.artifacts import artifact_storage
 from .services.on_demand import credential_request
 from .services.sharing import credential_share_image
 from .throttling import rate_limit, seconds_to_wait, too_many_requests

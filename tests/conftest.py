@@ -2,6 +2,7 @@ import sys
 import textwrap
 
 import pytest
+from celery import current_app
 
 from learning_credentials.registry import generation_functions, retrieval_functions
 from tests import factories
@@ -15,6 +16,27 @@ def _isolated_settings(settings, tmp_path):
     settings.LEARNING_CREDENTIALS = {"ADAPTER": "sandbox.lms.adapter.SandboxAdapter"}
     # The sandbox reports every grade and completion change (issuing at once); tests about that turn it on.
     settings.SANDBOX_NOTIFY_PROGRESS = False
+
+
+@pytest.fixture
+def unreachable_broker(settings):
+    """A real broker address nobody listens on: publishing is refused, as when Redis is down. Restored afterwards."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app = current_app
+    saved = app.conf.changes.get("broker_url")
+    forget_connections(app)
+    app.conf.changes["broker_url"] = "redis://127.0.0.1:1/0"
+    yield
+    app.conf.changes.pop("broker_url")
+    if saved is not None:
+        app.conf.changes["broker_url"] = saved
+    forget_connections(app)
+
+
+def forget_connections(app) -> None:
+    """Drop the app's cached pools and queues: they stay bound to the broker they were opened for."""
+    app._pool = None
+    app.__dict__.pop("amqp", None)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ import base64
 import io
 
 import pytest
-from celery import current_app
 from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -51,29 +50,6 @@ def count_queries(client, path: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(path).status_code == 200
     return len(queries)
-
-
-@pytest.fixture
-def unreachable_broker(settings):
-    """A real broker address nobody listens on: publishing is refused, as when Redis is down. Restored afterwards."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app = current_app
-    # No connection retries, or kombu waits seconds before giving up.
-    overrides = {"broker_url": "redis://127.0.0.1:1/0", "broker_transport_options": {"max_retries": 0}}
-    saved = {key: app.conf.changes[key] for key in overrides if key in app.conf.changes}
-    # Connection pools stay bound to the broker they were opened for: start fresh, put the old ones back after.
-    pools = app._pool, app.amqp._producer_pool
-    app._pool = app.amqp._producer_pool = None
-    app.conf.update(overrides)
-    yield
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool, app.amqp._producer_pool = pools
-    for key in overrides:
-        if key in saved:
-            app.conf[key] = saved[key]
-        else:
-            del app.conf[key]
 
 
 def test_non_staff_user_is_sent_to_the_admin_login(client, learner):

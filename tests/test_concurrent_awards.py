@@ -21,7 +21,7 @@ from django.db import OperationalError, connection, transaction
 
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential, CredentialConfiguration, CredentialEvent
-from learning_credentials.services import common
+from learning_credentials.services import lock_conflicts
 from learning_credentials.services.configuration import configuration_issue_chunk
 from learning_credentials.services.issuance import credential_issue_or_get
 from learning_credentials.services.on_demand import Outcome, credential_request
@@ -206,10 +206,10 @@ def test_a_deadlock_victim_is_retried_and_issues_once(configuration, learner):
 
 
 def test_deadlocks_are_retried_a_bounded_number_of_times(configuration, learner):
-    deadlocks = Deadlocks(times=common.LOCK_CONFLICT_ATTEMPTS)
+    deadlocks = Deadlocks(times=lock_conflicts.LOCK_CONFLICT_ATTEMPTS)
     with connection.execute_wrapper(deadlocks), pytest.raises(OperationalError, match="Deadlock"):
         credential_issue_or_get(user_id=learner.pk, configuration=configuration, source=Source.EVENT)
-    assert deadlocks.inserts == common.LOCK_CONFLICT_ATTEMPTS
+    assert deadlocks.inserts == lock_conflicts.LOCK_CONFLICT_ATTEMPTS
     assert not Credential.objects.exists() and not CredentialEvent.objects.exists()
 
 

@@ -277,7 +277,7 @@ class TestInTransactionSignals:
         from learning_credentials import signals
         from learning_credentials.rendering import PLACEHOLDERS, register_placeholder
         from learning_credentials.services import credential_issue
-        from learning_credentials.services.common import artifact_storage
+        from learning_credentials.services.artifacts import artifact_storage
 
         register_placeholder("motto", "A test placeholder")
         options = configuration.credential_type.custom_options

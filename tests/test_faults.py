@@ -27,10 +27,11 @@ from learning_credentials import conf
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential, CredentialAsset, CredentialEvent
 from learning_credentials.rendering import Artifact
-from learning_credentials.services import credential_generate, credential_issue, issuance
-from learning_credentials.services.common import artifact_save
+from learning_credentials.services import credential_generate, credential_issue, generation
+from learning_credentials.services.artifacts import artifact_save
 from learning_credentials.services.configuration import configuration_issue_chunk
-from learning_credentials.services.issuance import credential_issue_or_get, credential_retry, credentials_generate
+from learning_credentials.services.generation import credentials_generate
+from learning_credentials.services.issuance import credential_issue_or_get, credential_retry
 from learning_credentials.services.sweeper import credentials_sweep
 from learning_credentials.tasks import generate_credential, issue_chunk
 from tests import factories
@@ -386,13 +387,13 @@ class TestOrphanedFiles:
         """An ERROR may be retried at once, by a run or staff: only an AVAILABLE row may clean up."""
         credential = stuck(learner, configuration, lease=timedelta(minutes=5))
         orphan = left_behind(credential)
-        render = issuance._render
+        render = generation._render
 
         def crash_once(*args, **kwargs):
-            monkeypatch.setattr(issuance, "_render", render)
+            monkeypatch.setattr(generation, "_render", render)
             raise RuntimeError("renderer crashed")
 
-        monkeypatch.setattr(issuance, "_render", crash_once)
+        monkeypatch.setattr(generation, "_render", crash_once)
         credentials_generate(credential_ids=[credential.pk])
         credential.refresh_from_db()
         assert credential.status == Status.ERROR and credential.attempts == 2

@@ -19,6 +19,7 @@ from learning_credentials.services.progress import (
 )
 from learning_credentials.tasks import check_learner
 from tests import factories
+from tests.logs import activity
 
 pytestmark = pytest.mark.django_db
 COURSE_KEY = factories.COURSE_KEY
@@ -41,14 +42,6 @@ def commit(django_capture_on_commit_callbacks):
 def completed(learner, course):
     factories.set_completion(learner, course, 1.0)
     return learner
-
-
-def activity(caplog, action: str) -> list[dict]:
-    return [
-        record.learning_credentials
-        for record in caplog.records
-        if getattr(record, "learning_credentials", {}).get("action") == action
-    ]
 
 
 class TestNotifyProgress:

@@ -5,8 +5,8 @@ from django.core.files.storage import FileSystemStorage, storages
 
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential
+from learning_credentials.services import credential_generate, credential_issue_or_get
 from learning_credentials.services.configuration import configuration_issue_chunk
-from learning_credentials.services.issuance import credential_generate, credential_issue_or_get
 from learning_credentials.services.refunds import refund_parse
 from tests import factories
 

@@ -17,7 +17,8 @@ from ..exceptions import CreditError, CreditTypeInactive, InvalidCreditAmount, U
 from ..identifiers import parse_context_key
 from ..models import Credential, CredentialEvent, InvalidationReason
 from ..observability import log_activity
-from ..services.common import event_record, lock_conflict_retried
+from ..services.audit import event_record
+from ..services.lock_conflicts import lock_conflict_retried
 from .models import MAX_AMOUNT, MIN_AMOUNT, ConfigurationCredit, CreditLedgerEntry, CreditType
 
 

@@ -4,19 +4,12 @@ Each service is keyword-only, typed, atomic, idempotent where the operation allo
 writes its audit events.
 """
 
+from .generation import credential_generate
 from .invalidation import credential_invalidate
-from .issuance import (
-    configuration_evaluate,
-    credential_generate,
-    credential_issue,
-    credential_issue_or_get,
-    credential_reissue,
-    credential_retry,
-)
+from .issuance import credential_issue, credential_issue_or_get, credential_reissue, credential_retry
 from .visibility import credential_set_visibility
 
 __all__ = [
-    "configuration_evaluate",
     "credential_generate",
     "credential_invalidate",
     "credential_issue",

@@ -11,18 +11,18 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
-from kombu.exceptions import OperationalError
 
 from .. import conf
-from ..exceptions import ConfigurationDisabled, IssuanceDisabled, LearningCredentialsError, QueueUnavailable
+from ..exceptions import ConfigurationDisabled, IssuanceDisabled, LearningCredentialsError
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, CredentialRun, ScheduleType
-from .common import asset_load
-from .issuance import configuration_evaluate, credential_retry, credentials_generate, credentials_issue
+from ..selectors import configuration_evaluate, issuance_check, issuance_enabled
+from .asset_loading import asset_load
+from .dispatch import RUN_CONFIGURATION, chunk_queue, run_queue, run_send
+from .generation import credentials_generate
+from .issuance import credential_retry, credentials_issue
 
 log = logging.getLogger(__name__)
-
-RUN_TASK = "learning_credentials.run_configuration"
 
 
 def _task_name(configuration: CredentialConfiguration) -> str:
@@ -50,7 +50,7 @@ def configuration_schedule_sync(*, configuration: CredentialConfiguration) -> Pe
             schedule = {"interval": interval, "crontab": None}
         fields = {
             "name": _task_name(configuration),
-            "task": RUN_TASK,
+            "task": RUN_CONFIGURATION,
             "args": json.dumps([configuration.pk]),
             "enabled": configuration.enabled,
             "description": f"Issues '{configuration.credential_type}' in {configuration.learning_context_key}.",
@@ -107,10 +107,8 @@ def configuration_run(
     (``on_chunk`` hears each chunk's counts). Returns None when issuance is off globally or
     for this configuration; a run the host cannot serve records its error.
     """
-    from ..tasks import issue_chunk
-
     configuration = CredentialConfiguration.objects.select_related("credential_type").get(pk=configuration_id)
-    if not conf.get("ENABLED") or not configuration.enabled:
+    if not issuance_enabled(configuration=configuration):
         return None
     run = CredentialRun.objects.create(configuration=configuration, source=source)
     try:
@@ -137,7 +135,7 @@ def configuration_run(
             if on_chunk:
                 on_chunk({**counts, "learners": len(chunk)})
         else:
-            transaction.on_commit(lambda chunk=chunk: issue_chunk.delay(configuration.pk, chunk, run.pk, source))
+            chunk_queue(configuration_id=configuration.pk, user_ids=chunk, run_id=run.pk, source=source)
     run.refresh_from_db()
     return run
 
@@ -191,11 +189,9 @@ def _run_add(*, run_id: int, counts: dict) -> None:
 
 def configurations_run_all(*, source: str = CredentialEvent.Source.SCHEDULE) -> list[int]:
     """Queue a run of every enabled configuration; returns their ids."""
-    from ..tasks import run_configuration
-
     ids = list(CredentialConfiguration.objects.filter(enabled=True).values_list("pk", flat=True))
     for configuration_id in ids:
-        transaction.on_commit(lambda cid=configuration_id: run_configuration.delay(cid, source))
+        run_queue(configuration_id=configuration_id, source=source)
     return ids
 
 
@@ -203,20 +199,7 @@ def configuration_run_queue(*, configuration: CredentialConfiguration, source: s
     """Queue a run now ("Generate now"); returns the Celery task id.
 
     Refuses a disabled configuration (the run would do nothing) and fails fast with
-    QueueUnavailable when the broker cannot be reached, instead of kombu's retry loop.
+    QueueUnavailable when the broker cannot be reached.
     """
-    from ..tasks import run_configuration
-
-    if not conf.get("ENABLED"):
-        raise IssuanceDisabled()
-    if not configuration.enabled:
-        raise ConfigurationDisabled(f"The configuration '{configuration}' is disabled.")
-    app = run_configuration.app
-    try:
-        if app.conf.task_always_eager:
-            return run_configuration.apply_async(args=[configuration.pk, source]).id
-        with app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
-            return run_configuration.apply_async(args=[configuration.pk, source], connection=connection, retry=False).id
-    except OperationalError as exc:  # kombu's: the broker cannot be reached
-        raise QueueUnavailable(f"The task queue cannot be reached, nothing was queued: {exc}") from exc
+    issuance_check(configuration=configuration)
+    return run_send(configuration_id=configuration.pk, source=source)

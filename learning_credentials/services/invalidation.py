@@ -11,7 +11,8 @@ from ..models import Credential, CredentialEvent
 from ..observability import elapsed_ms, log_activity
 from ..selectors import invalidation_reasons
 from ..signals import credential_invalidating
-from .common import artifact_delete, credential_transition
+from .artifacts import artifact_delete
+from .transitions import credential_transition
 
 
 def credential_invalidate(

@@ -16,7 +16,7 @@ from ..adapters import get_adapter
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
 from ..selectors import verify_url
-from .common import credentials_write
+from .bulk_writes import credentials_write
 
 log = logging.getLogger(__name__)
 TEMPLATES = "learning_credentials/email/credential_available"

@@ -10,31 +10,28 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from .. import conf
-from ..adapters import get_adapter
 from ..exceptions import (
     AccessDenied,
-    ConfigurationDisabled,
     InvalidTransition,
-    IssuanceDisabled,
     LearnerNotEligible,
     NameUnchanged,
     NotEnrolled,
     PreviouslyInvalidated,
     ReissueTooSoon,
-    UnknownLearner,
 )
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent
-from ..selectors import credential_held, user_is_enrolled
-from .common import ProcessThreads
-from .issuance import (
+from ..selectors import (
     configuration_evaluate,
-    credential_generate,
-    credential_issue_or_get,
-    credential_reissue,
-    generation_queue_on_commit,
-    normalize_name,
+    credential_held,
+    issuance_check,
+    learner_current_name,
+    user_is_enrolled,
 )
+from .dispatch import generation_queue
+from .generation import credential_generate
+from .issuance import credential_issue_or_get, credential_reissue
+from .threads import ProcessThreads
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +80,7 @@ def credential_request(
     key = configuration.learning_context_key
     if not user_is_enrolled(user_id=user.pk, context_key=key):
         raise NotEnrolled(f"You are not enrolled in {key}.")
-    if not conf.get("ENABLED"):
-        raise IssuanceDisabled()
-    if not configuration.enabled:
-        raise ConfigurationDisabled(f"'{configuration.credential_type}' is not being issued in {key} at the moment.")
+    issuance_check(configuration=configuration)
     verdict = configuration_evaluate(configuration=configuration, user_ids=[user.pk]).get(user.pk)
     if verdict is None:
         raise NotEnrolled(f"You are not enrolled in {key}.")
@@ -115,7 +109,7 @@ def _generate_within(credential: Credential, *, deadline: float) -> tuple[Creden
         if future.cancel():  # never started: every thread was busy
             _queue(credential)
         else:
-            _queue(credential, countdown=BACKUP_DELAY_SECONDS)
+            _queue(credential, backup_after=BACKUP_DELAY_SECONDS)
         log.info("On-demand credential %s was not generated within the budget; queued", credential.pk)
         return credential, Outcome.QUEUED
     except Exception:
@@ -136,21 +130,9 @@ def _generate_in_thread(credential_id: str) -> None:
 _threads = ProcessThreads(name="learning-credentials", size=lambda: GENERATION_THREADS)
 
 
-def _queue(credential: Credential, *, countdown: int | None = None) -> None:
+def _queue(credential: Credential, *, backup_after: int | None = None) -> None:
     """Queue the generation task once the credential is committed; QueueUnavailable when the broker is down."""
-    from ..tasks import generate_credential
-
-    if countdown and generate_credential.app.conf.task_always_eager:
-        return  # an eager "backup" would render a second time right here, in the request
-    generation_queue_on_commit(credential=credential, countdown=countdown, required=True)
-
-
-def learner_current_name(*, user_id: int) -> str:
-    """The name a credential issued now would carry, as issuance snapshots it."""
-    learner = get_adapter().get_learners([user_id]).get(user_id)
-    if learner is None:
-        raise UnknownLearner("The platform does not know this learner.")
-    return (normalize_name(learner.full_name) or learner.username)[:255]
+    generation_queue(credential_id=credential.pk, task_id=credential.task_id, required=True, backup_after=backup_after)
 
 
 def credential_name_change_reissue(*, user, credential: Credential) -> Credential:

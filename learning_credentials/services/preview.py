@@ -13,7 +13,7 @@ from ..models import CredentialType, check_asset_references
 from ..registry import resolve_options, validate_options
 from ..rendering import CredentialData
 from ..rendering.share_image import ShareImageData, format_date, render_share_image, share_image_options
-from .common import asset_load
+from .asset_loading import asset_load
 
 SAMPLE_UUID = "00000000-0000-4000-8000-000000000000"
 SAMPLE_CODE = "SAMPL-E0000"

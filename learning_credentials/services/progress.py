@@ -13,27 +13,23 @@ A course's progress also affects the learning paths that have the course as a st
 
 import logging
 import time
-from functools import partial
 
 from django.contrib.auth import get_user_model
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from opaque_keys.edx.keys import LearningContextKey
 
-from .. import conf
 from ..adapters import get_adapter
 from ..adapters.base import is_learning_path
 from ..exceptions import LearningCredentialsError, PreviouslyInvalidated
 from ..identifiers import parse_context_key
 from ..models import Credential, CredentialConfiguration
 from ..observability import elapsed_ms, log_activity
-from .issuance import (
-    configuration_evaluate,
-    credential_generate,
-    credential_generation_stalled,
-    credential_issue_or_get,
-)
+from ..selectors import configuration_evaluate, issuance_enabled
+from .dispatch import learner_check_queue
+from .generation import credential_generate, credential_generation_stalled
+from .issuance import credential_issue_or_get
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +63,7 @@ def progress_may_matter(*, context_key) -> bool:
     False while issuance is switched off. For a course, any enabled learning-path configuration
     counts (the course may be one of its steps; the check finds out).
     """
-    if not conf.get("ENABLED"):
+    if not issuance_enabled():
         return False
     key = _context_key(context_key)
     affected = Q(learning_context_key=key)
@@ -110,31 +106,11 @@ def learner_progress_queue(*, user_id: int, context_key, source: str, order_refe
             reason="no_enabled_configuration",
         )
         return False
-    transaction.on_commit(
-        partial(_send_check, user_id=user_id, context_key=str(key), source=source, order_reference=order_reference),
-        robust=True,
-    )
+    learner_check_queue(user_id=user_id, context_key=str(key), source=source, order_reference=order_reference)
     log_activity(
         "progress_queued", user_id=user_id, context=key, source=source, order_reference=order_reference or None
     )
     return True
-
-
-def _send_check(*, user_id: int, context_key: str, source: str, order_reference: str) -> None:
-    from ..tasks import check_learner
-
-    try:
-        check_learner.delay(user_id, context_key, source, order_reference)
-    except Exception as exc:
-        log_activity(
-            "progress_not_queued",
-            level=logging.ERROR,
-            user_id=user_id,
-            context=context_key,
-            source=source,
-            reason="queue_unavailable",
-            error=f"{type(exc).__name__}: {exc}"[:500],
-        )
 
 
 def learner_progress_check(*, user_id: int, context_key, source: str, order_reference: str = "") -> dict[int, str]:
@@ -150,7 +126,7 @@ def learner_progress_check(*, user_id: int, context_key, source: str, order_refe
     started = time.monotonic()
     key = _context_key(context_key)
     outcomes: dict[int, str] = {}
-    if not conf.get("ENABLED"):
+    if not issuance_enabled():
         log_activity("progress_checked", user_id=user_id, context=key, source=source, outcome="issuance_disabled")
         return outcomes
     if not get_user_model().objects.filter(pk=user_id).exists():

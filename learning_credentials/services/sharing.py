@@ -12,7 +12,8 @@ from ..models import Credential
 from ..registry import resolve_options
 from ..rendering.share_image import ShareImageData, format_date, render_share_image, share_image_options
 from ..selectors import credential_public_status, verify_url
-from .common import artifact_storage, asset_load
+from .artifacts import artifact_storage
+from .asset_loading import asset_load
 
 log = logging.getLogger(__name__)
 EXTENSIONS = {"png": "png", "jpg": "jpeg"}

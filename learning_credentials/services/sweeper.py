@@ -20,10 +20,10 @@ from .. import conf
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
 from ..observability import log_activity
-from .common import credential_transition
+from .dispatch import SWEEP_GENERATING, emails_queue
 from .issuance import credential_retry
+from .transitions import credential_transition
 
-SWEEP_TASK = "learning_credentials.sweep_generating"
 SWEEP_TASK_NAME = "learning_credentials: sweep credentials stuck in generating"
 SWEEP_EVERY_SECONDS = 60
 # Credentials handled per sweep; the next sweep takes the rest.
@@ -89,11 +89,9 @@ def _emails_requeue(*, now: datetime) -> int:
         modified__lt=now - EMAIL_GRACE,
         modified__gt=now - EMAIL_WINDOW,
     ).exclude(events__kind=CredentialEvent.Kind.EMAIL_FAILED)  # those have their own task retrying them
-    ids = [str(pk) for pk in unsent.values_list("pk", flat=True)[:SWEEP_BATCH]]
+    ids = list(unsent.values_list("pk", flat=True)[:SWEEP_BATCH])
     if ids:
-        from ..tasks import send_credential_emails
-
-        transaction.on_commit(lambda: send_credential_emails.delay(ids))
+        emails_queue(credential_ids=ids)
     return len(ids)
 
 
@@ -103,7 +101,7 @@ def sweeper_schedule_ensure() -> PeriodicTask:
     task, _ = PeriodicTask.objects.get_or_create(
         name=SWEEP_TASK_NAME,
         defaults={
-            "task": SWEEP_TASK,
+            "task": SWEEP_GENERATING,
             "interval": every,
             "args": json.dumps([]),
             "description": "Moves credentials whose generation lease expired to ERROR and retries them.",

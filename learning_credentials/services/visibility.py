@@ -4,7 +4,7 @@ from django.db import transaction
 
 from ..exceptions import InvalidOptions
 from ..models import Credential, CredentialEvent, Visibility
-from .common import event_record
+from .audit import event_record
 
 
 def credential_set_visibility(

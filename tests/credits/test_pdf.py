@@ -11,7 +11,7 @@ from learning_credentials.credits.receivers import placeholder_values
 from learning_credentials.models import Credential
 from learning_credentials.rendering import PLACEHOLDERS
 from learning_credentials.services import credential_reissue
-from learning_credentials.services.common import artifact_storage
+from learning_credentials.services.artifacts import artifact_storage
 from tests import factories
 
 from .conftest import SOURCE, issue

@@ -22,6 +22,7 @@ from learning_credentials.apps import LearningCredentialsConfig
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential
 from tests import factories
+from tests.logs import activity
 
 pytestmark = pytest.mark.django_db
 COURSE = CourseKey.from_string(factories.COURSE_KEY)
@@ -101,14 +102,6 @@ def platform_kwargs(signal, **payload) -> dict:
         "from_event_bus": False,
         **payload,
     }
-
-
-def activity(caplog, action: str) -> list[dict]:
-    return [
-        record.learning_credentials
-        for record in caplog.records
-        if getattr(record, "learning_credentials", {}).get("action") == action
-    ]
 
 
 def test_the_plugin_config_names_the_real_signals_and_our_receivers():
@@ -294,17 +287,10 @@ def test_receivers_never_raise(graded_configuration, passing, monkeypatch, caplo
     assert not Credential.objects.exists()
 
 
-def test_a_broker_that_cannot_be_reached_is_logged_not_raised(
-    wired, graded_configuration, passing, monkeypatch, caplog, commit
-):
-    from learning_credentials import tasks
-
-    def unreachable(*args, **kwargs):
-        raise ConnectionRefusedError("redis is not running")
-
-    monkeypatch.setattr(tasks.check_learner, "delay", unreachable)
+@pytest.mark.usefixtures("unreachable_broker")
+def test_a_broker_that_cannot_be_reached_is_logged_not_raised(wired, graded_configuration, passing, caplog, commit):
     with commit(), caplog.at_level(logging.ERROR, logger="learning_credentials.activity"):
         COURSE_PASSING_STATUS_UPDATED.send_event(course_passing_status=passing_status(passing))
     [failed] = activity(caplog, "progress_not_queued")
-    assert failed["reason"] == "queue_unavailable" and "redis is not running" in failed["error"]
+    assert failed["reason"] == "queue_unavailable" and "Connection refused" in failed["error"]
     assert not Credential.objects.exists()

@@ -11,7 +11,7 @@ from learning_credentials.exceptions import AssetMissing
 from learning_credentials.models import CredentialAsset
 from learning_credentials.rendering import asset_bytes_cache
 from learning_credentials.rendering.share_image import ShareImageData, render_share_image
-from learning_credentials.services.common import asset_load
+from learning_credentials.services.asset_loading import asset_load
 from learning_credentials.services.issuance import credential_issue
 from tests.factories import template_pdf
 from tests.rendering.conftest import DEJAVU, image_bytes

@@ -12,7 +12,7 @@ from sandbox.lms import signals
 
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential, CredentialEvent
-from learning_credentials.services import credential_invalidate, credential_issue, issuance, on_demand
+from learning_credentials.services import credential_invalidate, credential_issue, generation, on_demand
 from tests import factories
 from tests.concurrency import run_together
 
@@ -226,7 +226,7 @@ class TestWithinTheBudget:
         def broken(credential):
             raise RuntimeError("renderer crashed")
 
-        monkeypatch.setattr(issuance, "_render", broken)
+        monkeypatch.setattr(generation, "_render", broken)
         budget(60)
         api.force_authenticate(eligible)
         response = api.post(post_url(configuration))

@@ -15,8 +15,9 @@ urlpatterns = [
     path("credentials/<path:uuid>/", views.CredentialDetailView.as_view(), name="api-v1-credential"),
     path("progress/", progress.ProgressView.as_view(), name="api-v1-progress"),
     path("webhooks/refund/", webhooks.RefundWebhookView.as_view(), name="api-v1-refund-webhook"),
-    path("schema/", SchemaView.as_view(), name="api-v1-schema"),
 ]
+# The schema describes every pattern of this list, including those appended below.
+urlpatterns.append(path("schema/", SchemaView.as_view(api_patterns=urlpatterns), name="api-v1-schema"))
 
 if apps.is_installed("learning_credentials.credits"):  # the optional continuing-education credits sub-app
     urlpatterns.append(path("", include("learning_credentials.credits.rest_api.urls")))

@@ -1,0 +1,72 @@
+"""Artifact storage: where each generation attempt stores its file, and deleting what is no longer used."""
+
+import logging
+import uuid
+from collections.abc import Sequence
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.utils.crypto import salted_hmac
+
+from .. import conf
+from ..models import Credential
+from ..rendering import Artifact
+
+log = logging.getLogger(__name__)
+
+# Storage errors worth another try later (a network store that is briefly away); others are permanent.
+TRANSIENT_STORAGE_ERRORS = (ConnectionError, TimeoutError)
+
+
+def artifact_storage():
+    return storages[conf.get("STORAGE")]
+
+
+def artifact_name(*, credential_id: uuid.UUID, attempt: int, extension: str) -> str:
+    """Where the given generation attempt of a credential stores its file: known in advance, never guessable.
+
+    Files share 256 folders (by the credential's first two hex digits) rather than one folder
+    each: creating a folder per credential costs as much as writing the file on a local disk.
+    The name ends with an HMAC (keyed by SECRET_KEY) of the credential and the attempt, so the
+    attempt that finally records a credential can find what earlier attempts stored.
+    """
+    digest = salted_hmac("learning_credentials.artifact", f"{credential_id}:{attempt}", algorithm="sha256")
+    return (
+        f"{conf.get('ARTIFACT_PREFIX')}/{credential_id.hex[:2]}/"
+        f"{credential_id}-{attempt}-{digest.hexdigest()[:32]}.{extension}"
+    )
+
+
+def artifact_save(*, credential: Credential, artifact: Artifact) -> str:
+    """Store the artifact of the credential's current attempt and return the name it was stored under."""
+    name = artifact_name(credential_id=credential.pk, attempt=credential.attempts, extension=artifact.extension)
+    return artifact_storage().save(name, ContentFile(artifact.content))
+
+
+def artifacts_of_earlier_attempts_delete(*, recorded: Sequence[tuple[Credential, str]]) -> int:
+    """Delete what earlier attempts of these credentials stored, keeping each recorded file; returns how many tries.
+
+    An attempt killed between storing its file and recording it leaves that file behind. Call
+    this after committing credentials as AVAILABLE, which never get another file: an attempt
+    still running then finds its row taken and deletes its own file. (An ERROR may be retried,
+    and an expired lease is no proof that its attempt is dead: neither may delete.) Deleting a
+    name that was never stored is harmless; a storage error is logged, never raised.
+    """
+    storage, tried = artifact_storage(), 0
+    for credential, kept in recorded:
+        extension = kept.rsplit(".", 1)[-1]
+        for attempt in range(1, credential.attempts):
+            name = artifact_name(credential_id=credential.pk, attempt=attempt, extension=extension)
+            if name == kept:
+                continue
+            tried += 1
+            try:
+                storage.delete(name)
+            except Exception:
+                log.warning("Could not delete %s, stored by an earlier attempt", name, exc_info=True)
+    return tried
+
+
+def artifact_delete(name: str) -> None:
+    if name:
+        artifact_storage().delete(name)

@@ -1,0 +1,165 @@
+"""The dispatch port: the only code that sends Celery messages (see docs/decisions/0007).
+
+Services hand work to the workers through these functions and never import ``tasks.py``;
+tasks import services. A message is sent by its task's stable name, so eager mode (the
+sandbox, tests) runs it in-process as before, and beat rows and queue routing keep working.
+
+One failure policy for every message: fail fast (one connection try, no publish retries).
+Where a person waits for the answer (on-demand generation, "Generate now") the caller gets
+QueueUnavailable to say so; anywhere else the send is logged as ``<work>_not_queued`` and
+left to what recovers that work: the sweeper for generation and emails, the next scheduled
+run for progress checks, chunks and runs. Nothing raises into the caller's commit.
+"""
+
+import logging
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from celery import current_app
+from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerUnreachable
+
+from ..exceptions import QueueUnavailable
+from ..observability import log_activity
+
+# Stable task names (tasks.py registers them; beat rows and EXPLICIT_QUEUES routing name them).
+RUN_ALL_CONFIGURATIONS = "learning_credentials.run_all_configurations"
+RUN_CONFIGURATION = "learning_credentials.run_configuration"
+ISSUE_CHUNK = "learning_credentials.issue_chunk"
+CHECK_LEARNER = "learning_credentials.check_learner"
+GENERATE_CREDENTIAL = "learning_credentials.generate_credential"
+SWEEP_GENERATING = "learning_credentials.sweep_generating"
+SEND_CREDENTIAL_EMAIL = "learning_credentials.send_credential_email"
+SEND_CREDENTIAL_EMAILS = "learning_credentials.send_credential_emails"
+
+# Errors that mean the broker cannot take the message now (kombu's, and socket errors of a transport).
+UNREACHABLE = (BrokerUnreachable, OSError)
+# One try to connect, none to publish again: a caller never waits on kombu's retry loop.
+FAIL_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0}
+
+
+def generation_queue(
+    *, credential_id: Any, task_id: str | None = None, required: bool = False, backup_after: int | None = None
+) -> None:
+    """Generate the credential in a worker once the current transaction commits.
+
+    ``required``: QueueUnavailable when the broker is down (a learner waits for the PDF).
+    ``backup_after``: a delayed backup of an in-process attempt; eager mode would run it at
+    once, in the caller, so it is not sent there.
+    """
+    if backup_after and current_app.conf.task_always_eager:
+        return
+    _on_commit(
+        "generation",
+        GENERATE_CREDENTIAL,
+        args=[str(credential_id)],
+        task_id=task_id,
+        countdown=backup_after,
+        required=required,
+        log_fields={"credential": str(credential_id)},
+    )
+
+
+def emails_queue(*, credential_ids: Sequence[Any]) -> None:
+    """Email the learners of credentials that became available together, once committed (one message)."""
+    ids = [str(pk) for pk in credential_ids]
+    _on_commit("emails", SEND_CREDENTIAL_EMAILS, args=[ids], log_fields={"credentials": len(ids)})
+
+
+def chunk_queue(*, configuration_id: int, user_ids: list[int], run_id: int | None, source: str) -> None:
+    """Issue one chunk of a run in a worker once the run is committed."""
+    _on_commit(
+        "chunk",
+        ISSUE_CHUNK,
+        args=[configuration_id, user_ids, run_id, source],
+        log_fields={"configuration": configuration_id, "run": run_id, "learners": len(user_ids)},
+    )
+
+
+def run_queue(*, configuration_id: int, source: str) -> None:
+    """Run one configuration in a worker once the current transaction commits."""
+    _on_commit(
+        "run", RUN_CONFIGURATION, args=[configuration_id, source], log_fields={"configuration": configuration_id}
+    )
+
+
+def run_send(*, configuration_id: int, source: str) -> str:
+    """Run one configuration in a worker now ("Generate now"); its task id, or QueueUnavailable."""
+    return _send(
+        "run",
+        RUN_CONFIGURATION,
+        args=[configuration_id, source],
+        required=True,
+        log_fields={"configuration": configuration_id},
+    )
+
+
+def learner_check_queue(*, user_id: int, context_key: str, source: str, order_reference: str) -> None:
+    """Check one learner's progress in a worker once the caller's transaction (e.g. a grade) commits."""
+    _on_commit(
+        "progress",
+        CHECK_LEARNER,
+        args=[user_id, context_key, source, order_reference],
+        log_fields={"user_id": user_id, "context": context_key, "source": source},
+    )
+
+
+def _on_commit(work: str, task: str, **options: Any) -> None:
+    transaction.on_commit(partial(_send, work, task, **options))
+
+
+def _send(
+    work: str,
+    task: str,
+    *,
+    args: list,
+    required: bool = False,
+    task_id: str | None = None,
+    countdown: int | None = None,
+    log_fields: dict[str, Any],
+) -> str | None:
+    """Send one message by task name; the task id, or None when it could not be sent (and was logged)."""
+    signature = current_app.signature(task, args=args)
+    try:
+        return _publish(signature, task_id=task_id, countdown=countdown).id
+    except UNREACHABLE as exc:
+        if required:
+            raise QueueUnavailable(f"The task queue cannot be reached, so nothing was queued: {exc}") from exc
+        _log_not_queued(work, reason="queue_unavailable", exc=exc, log_fields=log_fields)
+    except Exception as exc:
+        if required:
+            raise
+        _log_not_queued(work, reason="send_failed", exc=exc, log_fields=log_fields)
+    return None
+
+
+def _publish(signature, *, task_id: str | None, countdown: int | None):
+    if current_app.conf.task_always_eager:
+        return signature.apply_async(task_id=task_id, countdown=countdown)
+    with current_app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(**FAIL_FAST)
+        return signature.apply_async(task_id=task_id, countdown=countdown, producer=producer, retry=False)
+
+
+def _log_not_queued(work: str, *, reason: str, exc: Exception, log_fields: dict[str, Any]) -> None:
+    log_activity(
+        f"{work}_not_queued",
+        level=logging.ERROR,
+        reason=reason,
+        error=f"{type(exc).__name__}: {exc}"[:500],
+        **log_fields,
+    )
+
+
+# Work the workers run, by task name: used by the tests that check every name is a registered task.
+TASK_NAMES: tuple[str, ...] = (
+    RUN_ALL_CONFIGURATIONS,
+    RUN_CONFIGURATION,
+    ISSUE_CHUNK,
+    CHECK_LEARNER,
+    GENERATE_CREDENTIAL,
+    SWEEP_GENERATING,
+    SEND_CREDENTIAL_EMAIL,
+    SEND_CREDENTIAL_EMAILS,
+)

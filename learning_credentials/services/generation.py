@@ -1,0 +1,284 @@
+"""Generation: rendering and storing credentials' artifacts under a lease, then recording AVAILABLE or ERROR.
+
+The second stage of a credential's life, after issuance (``services.issuance``): every path
+(a run's chunk, a progress check, on-demand, a queued task, the sweeper's retry) generates
+through ``credentials_generate``. An attempt claims its credentials with a lease
+(``Credential.lease_expires_at``) that it renews while it works; the sweeper retries those whose
+lease ended (see docs/decisions/0005).
+"""
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, wait
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from .. import conf
+from ..exceptions import LearningCredentialsError
+from ..identifiers import format_code
+from ..lifecycle import Status, check_transition
+from ..models import Credential, CredentialEvent
+from ..observability import elapsed_ms, log_activity
+from ..registry import resolve_options
+from ..rendering import AssetFile, CredentialData
+from ..selectors import verify_short_url, verify_url
+from ..signals import credential_placeholders
+from .announcement import credentials_announce_on_commit
+from .artifacts import TRANSIENT_STORAGE_ERRORS, artifact_delete, artifact_save, artifacts_of_earlier_attempts_delete
+from .asset_loading import asset_load
+from .bulk_writes import credentials_write
+from .dispatch import emails_queue
+from .threads import ProcessThreads
+
+log = logging.getLogger(__name__)
+
+
+def credential_generate(
+    *,
+    credential_id: uuid.UUID | str,
+    source: str = CredentialEvent.Source.SYSTEM,
+    load_asset: Callable[[str], AssetFile] = asset_load,
+) -> Credential:
+    """Render and store a GENERATING credential's artifact, then make it AVAILABLE or ERROR.
+
+    The bulk ``credentials_generate`` with one credential, so both paths follow the same rules.
+    Safe to run twice (a redelivered task): a credential no longer GENERATING is left as it is.
+    """
+    done = credentials_generate(credential_ids=[credential_id], source=source, load_asset=load_asset)
+    return done[0] if done else Credential.objects.get(pk=credential_id)
+
+
+def credentials_generate(
+    *,
+    credential_ids: Sequence[uuid.UUID | str],
+    source: str = CredentialEvent.Source.SYSTEM,
+    load_asset: Callable[[str], AssetFile] = asset_load,
+) -> list[Credential]:
+    """Render and store the artifacts of those credentials still GENERATING, then make each AVAILABLE or ERROR.
+
+    A fixed number of queries whatever the number of credentials: one read, one lease update,
+    then one transaction that locks the rows, updates them in bulk and writes their audit rows
+    in bulk. A credential that cannot be rendered (bad template, missing asset, a name no font
+    prints) goes to ERROR with the message; a transient storage error (ConnectionError,
+    TimeoutError) is raised for the task to retry, the credentials staying GENERATING under
+    their lease. Files stored for rows that end up not pointing at them are deleted.
+    """
+    started = time.monotonic()
+    credentials = list(
+        Credential.objects.select_related("configuration__credential_type").filter(
+            pk__in=credential_ids, status=Status.GENERATING
+        )
+    )
+    if not credentials:
+        return []
+    credentials_lease(credential_ids=[c.pk for c in credentials], attempt=True)
+    for credential in credentials:
+        credential.attempts += 1  # as the update above counted it
+    stored: dict[uuid.UUID, tuple[str, str]] = {}
+    failed: dict[uuid.UUID, str] = {}
+    try:
+        saving = _render_all(credentials, load_asset=load_asset, failed=failed)
+        _collect_saves(saving, stored=stored, failed=failed)
+        done = _generation_record(credentials=credentials, stored=stored, failed=failed, source=source)
+    except BaseException:
+        for name, _version in stored.values():
+            artifact_delete(name)
+        _lease_release(credentials)
+        raise
+    _generation_log(credentials=credentials, done=done, failed=failed, source=source, started=started)
+    return [done[c.pk] for c in credentials if c.pk in done]
+
+
+def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> list[tuple[Credential, str, Future]]:
+    """Render one after another (CPU) while the storage writes the finished files in a few threads (I/O)."""
+    saving = []
+    lease_renewed = time.monotonic()
+    extras = _placeholder_values(credentials)
+    try:
+        for credential in credentials:
+            try:
+                artifact = _render(credential, load_asset=load_asset, extra=extras.get(credential.pk, {}))
+            except Exception as exc:
+                failed[credential.pk] = _failure_message(credential, exc)
+            else:
+                future = _storage_threads.submit(artifact_save, credential=credential, artifact=artifact)
+                saving.append((credential, artifact.template_version, future))
+            if time.monotonic() - lease_renewed > conf.get("GENERATION_LEASE_SECONDS") / 3:
+                credentials_lease(credential_ids=[c.pk for c in credentials])
+                lease_renewed = time.monotonic()
+    except BaseException:
+        wait([future for _, _, future in saving])  # their files are deleted by the caller's clean-up
+        raise
+    return saving
+
+
+def _collect_saves(saving: list[tuple[Credential, str, Future]], *, stored: dict, failed: dict) -> None:
+    """Wait for every write; a transient storage error is raised once all are done (their files known)."""
+    transient = None
+    for credential, version, future in saving:
+        try:
+            stored[credential.pk] = (future.result(), version)
+        except TRANSIENT_STORAGE_ERRORS as exc:
+            transient = transient or exc
+        except Exception as exc:
+            failed[credential.pk] = _failure_message(credential, exc)
+    if transient is not None:
+        raise transient
+
+
+# Threads writing artifacts: a network store answers each write in tens of milliseconds.
+_storage_threads = ProcessThreads(name="lc-storage", size=lambda: conf.get("STORAGE_THREADS"))
+
+
+def credentials_lease(*, credential_ids: Sequence[uuid.UUID | str], attempt: bool = False) -> None:
+    """Claim (or renew the claim on) GENERATING credentials for GENERATION_LEASE_SECONDS; ``attempt`` counts a try."""
+    changes = {"lease_expires_at": lease_end()}
+    if attempt:
+        changes["attempts"] = F("attempts") + 1
+    Credential.objects.filter(pk__in=credential_ids, status=Status.GENERATING).update(**changes)
+
+
+def credential_generation_stalled(credential: Credential) -> bool:
+    """GENERATING with no attempt holding it (its lease expired or was given up): anyone may generate it."""
+    expires = credential.lease_expires_at
+    return credential.status == Status.GENERATING and (expires is None or expires <= timezone.now())
+
+
+def _lease_release(credentials: list[Credential]) -> None:
+    """Give up the claim after an attempt cut short by a transient error, so that a retry may take it at once.
+
+    The attempt is not counted: MAX_ATTEMPTS bounds retries of credentials that cannot be made
+    (bad template, unprintable name), not of an outage that outlasts the task's own retries.
+    """
+    try:
+        Credential.objects.filter(pk__in=[c.pk for c in credentials], status=Status.GENERATING).update(
+            lease_expires_at=timezone.now(), attempts=Greatest(F("attempts") - 1, 0)
+        )
+    except Exception:  # the database itself may be what failed: the lease then simply expires
+        log.warning("Could not release the generation lease of %d credentials", len(credentials), exc_info=True)
+
+
+def lease_end() -> datetime:
+    """When a lease taken now ends."""
+    return timezone.now() + timedelta(seconds=conf.get("GENERATION_LEASE_SECONDS"))
+
+
+def _failure_message(credential: Credential, exc: Exception) -> str:
+    if isinstance(exc, LearningCredentialsError):
+        return exc.message
+    log.exception("Generating credential %s failed", credential.pk)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _generation_record(
+    *, credentials: list[Credential], stored: dict, failed: dict, source: str
+) -> dict[uuid.UUID, Credential]:
+    """Make the rendered credentials AVAILABLE and the failed ones ERROR, with their audit rows, in one transaction.
+
+    Rows that left GENERATING meanwhile (invalidated, or finished by an overlapping attempt) are
+    left alone and their new files deleted after commit.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        statuses = dict(
+            Credential.objects.select_for_update()
+            .filter(pk__in=[c.pk for c in credentials])
+            .values_list("pk", "status")
+        )
+        locked = {c.pk: c for c in credentials if c.pk in statuses}
+        for pk, credential in locked.items():
+            credential.status = statuses[pk]
+        events, available = [], []
+        for pk, credential in locked.items():
+            if credential.status != Status.GENERATING:
+                if pk in stored:
+                    transaction.on_commit(partial(artifact_delete, stored[pk][0]))
+                continue
+            if pk in stored:
+                credential.artifact, credential.template_version = stored[pk]
+                credential.status, credential.error_message = Status.AVAILABLE, ""
+                available.append(pk)
+            elif pk in failed:
+                credential.status, credential.error_message = Status.ERROR, failed[pk][:2000]
+            else:
+                continue
+            check_transition(Status.GENERATING, credential.status)
+            credential.lease_expires_at, credential.modified = None, now
+            events.append(
+                CredentialEvent(
+                    credential=credential,
+                    kind=CredentialEvent.Kind.STATUS_CHANGED,
+                    source=source,
+                    reason="" if pk in stored else credential.error_message,
+                    from_status=Status.GENERATING,
+                    to_status=credential.status,
+                )
+            )
+        changed = [locked[event.credential_id] for event in events]
+        credentials_write(
+            changed, ["status", "artifact", "template_version", "error_message", "lease_expires_at", "modified"]
+        )
+        CredentialEvent.objects.bulk_create(events)
+        # An earlier attempt may have been killed after storing its file.
+        retried = [(locked[pk], stored[pk][0]) for pk in available if locked[pk].attempts > 1]
+        if retried:
+            transaction.on_commit(partial(artifacts_of_earlier_attempts_delete, recorded=retried))
+        if available:
+            credentials_announce_on_commit(credential_ids=available, status=Status.AVAILABLE)
+            if conf.get("EMAIL_ENABLED"):
+                emails_queue(credential_ids=available)
+    return {credential.pk: credential for credential in changed}
+
+
+def _generation_log(*, credentials, done: dict, failed: dict, source: str, started: float) -> None:
+    for credential in credentials:
+        if credential.pk not in done:
+            continue
+        ok = done[credential.pk].status == Status.AVAILABLE
+        log_activity(
+            "generated" if ok else "generation_failed",
+            level=logging.INFO if ok else logging.WARNING,
+            credential=credential.pk,
+            user_id=credential.user_id,
+            configuration=credential.configuration_id,
+            context=credential.configuration.learning_context_key,
+            source=source,
+            attempts=done[credential.pk].attempts,
+            error=None if ok else failed[credential.pk][:500],
+            duration_ms=elapsed_ms(started),
+        )
+
+
+def _placeholder_values(credentials: list[Credential]) -> dict[uuid.UUID, dict[str, str]]:
+    """Values of the placeholders other parts of the app registered, asked once for all the credentials."""
+    values: dict[uuid.UUID, dict[str, str]] = {}
+    for _receiver, answer in credential_placeholders.send(sender=Credential, credentials=credentials):
+        for pk, texts in (answer or {}).items():
+            values.setdefault(pk, {}).update(texts)
+    return values
+
+
+def _render(credential: Credential, *, load_asset: Callable[[str], AssetFile], extra: dict[str, str]):
+    configuration = credential.configuration
+    _, generate = configuration.credential_type.functions()
+    data = CredentialData(
+        learner_name=credential.learner_name,
+        context_name=credential.context_name,
+        context_key=str(configuration.learning_context_key),
+        type_name=credential.type_name,
+        issue_date=credential.created.date(),
+        verify_url=verify_url(credential),
+        qr_url=verify_short_url(credential),
+        verify_uuid=str(credential.verify_uuid),
+        verify_code=format_code(credential.verification_code),
+        score=credential.score,
+        extra=extra,
+    )
+    return generate(data=data, options=resolve_options(generate, configuration.options()), load_asset=load_asset)

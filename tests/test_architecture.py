@@ -1,0 +1,81 @@
+"""The layering the design guide asks for, checked on the real import graph (grimp, as import-linter uses).
+
+Every import counts, including those inside functions: a lazy import hides a circle from
+Python at start-up, not from a reader or a refactor.
+"""
+
+import grimp
+import pytest
+
+PACKAGE = "learning_credentials"
+TASKS = f"{PACKAGE}.tasks"
+DISPATCH = f"{PACKAGE}.services.dispatch"
+CREDITS = f"{PACKAGE}.credits"
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph(PACKAGE, include_external_packages=True)
+
+
+def ours(graph, *, under: str = PACKAGE) -> list[str]:
+    return sorted(module for module in graph.modules if module == under or module.startswith(f"{under}."))
+
+
+def importers_of(graph, package: str) -> set[str]:
+    return {
+        importer
+        for imported in ours(graph, under=package)
+        if imported in graph.modules
+        for importer in graph.find_modules_that_directly_import(imported)
+        if importer.startswith(f"{PACKAGE}.")
+    }
+
+
+def test_no_service_reaches_the_tasks(graph):
+    """Services hand work to workers through the dispatch port only; tasks import services, never the reverse."""
+    chains = {
+        service: chain
+        for service in ours(graph, under=f"{PACKAGE}.services")
+        if (chain := graph.find_shortest_chain(importer=service, imported=TASKS))
+    }
+    assert chains == {}
+
+
+def test_only_the_dispatch_port_talks_to_the_broker(graph):
+    assert "kombu" in graph.modules and "celery" in graph.modules
+    assert importers_of(graph, "kombu") == {DISPATCH}
+    # Celery itself: the port, and the tasks module that registers the tasks.
+    assert importers_of(graph, "celery") == {DISPATCH, TASKS}
+
+
+def test_no_circle_among_our_modules(graph):
+    """For every import A -> B, nothing that B imports leads back to A."""
+    circles = []
+    for importer in ours(graph):
+        for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+            if not imported.startswith(f"{PACKAGE}.") or imported == importer:
+                continue
+            back = graph.find_shortest_chain(importer=imported, imported=importer)
+            if back:
+                circles.append(" -> ".join((importer, *back)))
+    assert circles == []
+
+
+def test_the_core_never_imports_the_credits_sub_app(graph):
+    """Sub-apps plug in through the core's signals and services; the core works without them installed."""
+    outside = {module for module in importers_of(graph, CREDITS) if not module.startswith(f"{CREDITS}")}
+    assert outside == set()
+
+
+def test_the_checks_see_an_import_inside_a_function(tmp_path, monkeypatch):
+    """The graph counts lazy imports, so the checks above cannot be dodged by moving an import into a function."""
+    package = tmp_path / "lazy_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("def f():\n    from . import b\n")
+    (package / "b.py").write_text("from . import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    lazy = grimp.build_graph("lazy_pkg")
+    assert lazy.find_shortest_chain(importer="lazy_pkg.a", imported="lazy_pkg.b") == ("lazy_pkg.a", "lazy_pkg.b")
+    assert lazy.find_shortest_chain(importer="lazy_pkg.b", imported="lazy_pkg.a") == ("lazy_pkg.b", "lazy_pkg.a")
