@@ -50,3 +50,15 @@ def _quote(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False) if not value or any(c in value for c in ' ="\n') else value
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def log_credential_activity(action: str, credential: Any, *, level: int = logging.INFO, **fields: Any) -> None:
+    """``log_activity`` for an act on one credential: its id, learner and configuration come first."""
+    log_activity(
+        action,
+        level=level,
+        credential=credential.pk,
+        user_id=credential.user_id,
+        configuration=credential.configuration_id,
+        **fields,
+    )

@@ -25,7 +25,7 @@ from ..exceptions import LearningCredentialsError
 from ..identifiers import format_code
 from ..lifecycle import Status, check_transition
 from ..models import Credential, CredentialEvent
-from ..observability import elapsed_ms, log_activity
+from ..observability import elapsed_ms, log_credential_activity
 from ..registry import resolve_options
 from ..rendering import AssetFile, CredentialData
 from ..selectors import verify_short_url, verify_url
@@ -242,12 +242,10 @@ def _generation_log(*, credentials, done: dict, failed: dict, source: str, start
         if credential.pk not in done:
             continue
         ok = done[credential.pk].status == Status.AVAILABLE
-        log_activity(
+        log_credential_activity(
             "generated" if ok else "generation_failed",
+            credential,
             level=logging.INFO if ok else logging.WARNING,
-            credential=credential.pk,
-            user_id=credential.user_id,
-            configuration=credential.configuration_id,
             context=credential.configuration.learning_context_key,
             source=source,
             attempts=done[credential.pk].attempts,

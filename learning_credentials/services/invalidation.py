@@ -8,7 +8,7 @@ from django.utils import timezone
 from ..exceptions import InvalidOptions
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
-from ..observability import elapsed_ms, log_activity
+from ..observability import elapsed_ms, log_credential_activity
 from ..selectors import invalidation_reasons
 from ..signals import credential_invalidating
 from .artifacts import artifact_delete
@@ -57,11 +57,9 @@ def credential_invalidate(
         credential_invalidating.send(sender=Credential, credential=locked, category=category)
         if discard:
             transaction.on_commit(lambda: artifact_delete(artifact))
-    log_activity(
+    log_credential_activity(
         "invalidated",
-        credential=locked.pk,
-        user_id=locked.user_id,
-        configuration=locked.configuration_id,
+        locked,
         source=source,
         actor_id=actor_id,
         category=category,

@@ -22,7 +22,7 @@ from ..exceptions import InvalidTransition, LearningCredentialsError, Previously
 from ..identifiers import generate_code
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent
-from ..observability import elapsed_ms, log_activity
+from ..observability import elapsed_ms, log_credential_activity
 from ..selectors import issuance_check, learner_printed_names
 from ..signals import credential_reissued, credentials_issued
 from .audit import event_record
@@ -127,11 +127,9 @@ def credential_issue_or_get(
         credentials_issued.send(sender=Credential, credentials=[credential], source=source)
         if queue:
             generation_queue(credential_id=credential.pk, task_id=credential.task_id)
-    log_activity(
+    log_credential_activity(
         "manual_award" if manual else "issued",
-        credential=credential.pk,
-        user_id=user_id,
-        configuration=configuration.pk,
+        credential,
         context=configuration.learning_context_key,
         source=source,
         actor_id=actor_id,
@@ -192,11 +190,9 @@ def credentials_issue(
             configuration=configuration, verdicts=verdicts, user_ids=new, source=source, pending=pending
         )
     for credential in credentials:
-        log_activity(
+        log_credential_activity(
             "issued",
-            credential=credential.pk,
-            user_id=credential.user_id,
-            configuration=configuration.pk,
+            credential,
             context=configuration.learning_context_key,
             source=source,
             batch=len(credentials),
@@ -282,11 +278,9 @@ def credential_retry(*, credential: Credential, source: str, actor_id: int | Non
             update_fields=("error_message", "task_id", "lease_expires_at"),
         )
         generation_queue(credential_id=locked.pk, task_id=locked.task_id)
-    log_activity(
+    log_credential_activity(
         "retried",
-        credential=locked.pk,
-        user_id=locked.user_id,
-        configuration=locked.configuration_id,
+        locked,
         source=source,
         actor_id=actor_id,
         attempts=locked.attempts,
@@ -325,11 +319,9 @@ def _duplicate(credential: Credential, *, source: str, actor_id: int | None, sta
                 actor_id=actor_id,
                 details={"duplicate_attempts": locked.duplicate_attempts},
             )
-    log_activity(
+    log_credential_activity(
         "duplicate_attempt",
-        credential=locked.pk,
-        user_id=locked.user_id,
-        configuration=locked.configuration_id,
+        locked,
         source=source,
         actor_id=actor_id,
         status=locked.status,
