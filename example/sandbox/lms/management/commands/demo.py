@@ -24,6 +24,7 @@ from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen.canvas import Canvas
 
 from learning_credentials import conf
+from learning_credentials.exceptions import LearningCredentialsError
 from learning_credentials.identifiers import format_code
 from learning_credentials.models import (
     Credential,
@@ -34,7 +35,7 @@ from learning_credentials.models import (
     CredentialType,
 )
 from learning_credentials.selectors import verify_url
-from learning_credentials.tasks import run_configuration
+from learning_credentials.services.configuration import configuration_run_queue
 
 from ... import models as lms
 
@@ -132,8 +133,11 @@ class Command(BaseCommand):
     def handle(self, *args, timeout: int = 180, **options):
         configurations = self._seed()
         started, since = time.monotonic(), timezone.now()
-        for configuration in configurations:
-            run_configuration.delay(configuration.pk, CredentialEvent.Source.COMMAND)
+        for configuration in configurations:  # as the admin's "Generate now" does
+            try:
+                configuration_run_queue(configuration=configuration, source=CredentialEvent.Source.COMMAND)
+            except LearningCredentialsError as exc:
+                raise CommandError(exc.message) from exc
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write(f"Queued on {settings.CELERY_BROKER_URL}; waiting for the worker...")
             self._wait(configurations, since=since, timeout=timeout)
