@@ -12,6 +12,7 @@ run for progress checks, chunks and runs. Nothing raises into the caller's commi
 """
 
 import logging
+import uuid
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -40,7 +41,11 @@ FAIL_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0}
 
 
 def generation_queue(
-    *, credential_id: Any, task_id: str | None = None, required: bool = False, backup_after: int | None = None
+    *,
+    credential_id: uuid.UUID | str,
+    task_id: str | None = None,
+    required: bool = False,
+    backup_after: int | None = None,
 ) -> None:
     """Generate the credential in a worker once the current transaction commits.
 
@@ -61,7 +66,7 @@ def generation_queue(
     )
 
 
-def emails_queue(*, credential_ids: Sequence[Any]) -> None:
+def emails_queue(*, credential_ids: Sequence[uuid.UUID | str]) -> None:
     """Email the learners of credentials that became available together, once committed (one message)."""
     ids = [str(pk) for pk in credential_ids]
     _on_commit("emails", SEND_CREDENTIAL_EMAILS, args=[ids], log_fields={"credentials": len(ids)})
@@ -86,13 +91,15 @@ def run_queue(*, configuration_id: int, source: str) -> None:
 
 def run_send(*, configuration_id: int, source: str) -> str:
     """Run one configuration in a worker now ("Generate now"); its task id, or QueueUnavailable."""
-    return _send(
+    task_id = _send(
         "run",
         RUN_CONFIGURATION,
         args=[configuration_id, source],
         required=True,
         log_fields={"configuration": configuration_id},
     )
+    assert task_id is not None  # a required send raises instead of returning nothing
+    return task_id
 
 
 def learner_check_queue(*, user_id: int, context_key: str, source: str, order_reference: str) -> None:
