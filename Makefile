@@ -1,8 +1,21 @@
 # Two commands on a fresh machine: `make demo` and `make test` (see README.md).
 PYTHON ?= python3
+# DJANGO=4.2 runs the same targets on Django 4.2 with what Open edX Teak pins
+# (requirements/test-django42.txt), in a virtualenv of its own; the default is Django 5.2 (Ulmo).
+DJANGO ?= 5.2
+ifeq ($(DJANGO),4.2)
+VENV := .venv-django42
+SANDBOX_REQUIREMENTS := requirements/test-django42.txt
+TEST_REQUIREMENTS := requirements/test-django42.txt
+else ifeq ($(DJANGO),5.2)
 VENV := .venv
+SANDBOX_REQUIREMENTS := requirements/sandbox.txt
+TEST_REQUIREMENTS := requirements/test.txt
+else
+$(error DJANGO must be 4.2 or 5.2)
+endif
 BIN := $(VENV)/bin
-STAMPS := .make-stamps
+STAMPS := $(VENV)/.make-stamps
 # Passed to pytest by `make test`, e.g. PYTEST_ARGS='-m "not rendering"'.
 PYTEST_ARGS ?=
 
@@ -28,13 +41,13 @@ sysdeps:
 		echo "sysdeps: please install: $$missing(e.g. sudo apt-get install $$missing)"; exit 1; \
 	fi
 
-$(STAMPS)/sandbox: requirements/sandbox.txt setup.cfg example/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -r requirements/sandbox.txt
+$(STAMPS)/sandbox: $(SANDBOX_REQUIREMENTS) setup.cfg example/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -r $(SANDBOX_REQUIREMENTS)
 	$(BIN)/pip install -q --no-deps -e . -e ./example
 	@mkdir -p $(STAMPS) && touch $@
 
-$(STAMPS)/test: requirements/test.txt $(STAMPS)/sandbox | sysdeps
-	$(BIN)/pip install -q -r requirements/test.txt
+$(STAMPS)/test: $(TEST_REQUIREMENTS) $(STAMPS)/sandbox | sysdeps
+	$(BIN)/pip install -q -r $(TEST_REQUIREMENTS)
 	@touch $@
 
 $(STAMPS)/docs: requirements/doc.txt $(STAMPS)/sandbox
@@ -75,9 +88,13 @@ wheel: $(BIN)/python
 ## upgrade: recompile the pinned requirements from requirements/*.in
 upgrade: $(BIN)/python
 	$(BIN)/pip install -q -r requirements/pip-tools.txt
-	cd requirements && for f in base sandbox test doc dev; do \
-		../$(BIN)/pip-compile -q --upgrade --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o $$f.txt $$f.in; \
-	done
+	cd requirements && compile="../$(BIN)/pip-compile -q --upgrade --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links" && \
+	$$compile -o base.txt base.in && \
+	$$compile -c base.txt -o sandbox.txt sandbox.in && \
+	$$compile -c sandbox.txt -o test.txt test.in && \
+	$$compile -o test-django42.txt test-django42.in && \
+	$$compile -o doc.txt doc.in && \
+	$$compile -o dev.txt dev.in
 
 clean:
-	rm -rf $(VENV) $(STAMPS) build dist *.egg-info docs/_build example/db.sqlite3
+	rm -rf .venv .venv-django42 .make-stamps build dist *.egg-info docs/_build example/db.sqlite3

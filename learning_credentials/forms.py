@@ -28,10 +28,14 @@ class CredentialTypeForm(forms.ModelForm):
             self.fields[name].widget = forms.Select(choices=[("", "---------"), *choices])
 
 
+def _reason_choices() -> list[tuple[str, str]]:
+    return list(invalidation_reasons().items())  # pairs: Django 4.2 takes no mapping
+
+
 class InvalidateForm(forms.Form):
     category = forms.ChoiceField(
         label=_("Reason category"),
-        choices=invalidation_reasons,
+        choices=_reason_choices,
         help_text=_("Shown publicly on the verification page."),
     )
     note = forms.CharField(

@@ -15,6 +15,7 @@ from model_utils.models import TimeStampedModel
 from opaque_keys.edx.django.models import LearningContextKeyField
 
 from .assets import AssetKind, validate_asset_file
+from .compat import check_constraint
 from .exceptions import ConfigurationError, InvalidContextKey, InvalidOptions
 from .identifiers import parse_context_key
 from .lifecycle import Status
@@ -464,7 +465,7 @@ class Credential(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["user", "configuration", "active"], name="lc_one_live_credential_per_user_configuration"
             ),
-            models.CheckConstraint(
+            check_constraint(
                 condition=(
                     Q(status=Status.INVALIDATED, active__isnull=True)
                     | (~Q(status=Status.INVALIDATED) & Q(active__isnull=False, active=True))

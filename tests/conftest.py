@@ -2,10 +2,10 @@ import sys
 import textwrap
 
 import pytest
-from celery import current_app
 
 from learning_credentials.registry import generation_functions, retrieval_functions
 from tests import factories
+from tests.publishing import celery_publishing
 
 
 @pytest.fixture(autouse=True)
@@ -19,24 +19,10 @@ def _isolated_settings(settings, tmp_path):
 
 
 @pytest.fixture
-def unreachable_broker(settings):
-    """A real broker address nobody listens on: publishing is refused, as when Redis is down. Restored afterwards."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app = current_app
-    saved = app.conf.changes.get("broker_url")
-    forget_connections(app)
-    app.conf.changes["broker_url"] = "redis://127.0.0.1:1/0"
-    yield
-    app.conf.changes.pop("broker_url")
-    if saved is not None:
-        app.conf.changes["broker_url"] = saved
-    forget_connections(app)
-
-
-def forget_connections(app) -> None:
-    """Drop the app's cached pools and queues: they stay bound to the broker they were opened for."""
-    app._pool = None
-    app.__dict__.pop("amqp", None)
+def unreachable_broker():
+    """A real broker address nobody listens on: publishing is refused, as when Redis is down."""
+    with celery_publishing(broker_url="redis://127.0.0.1:1/0"):
+        yield
 
 
 @pytest.fixture(autouse=True)

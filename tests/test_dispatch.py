@@ -19,8 +19,8 @@ from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential
 from learning_credentials.services import dispatch
 from tests import factories
-from tests.conftest import forget_connections
 from tests.logs import activity
+from tests.publishing import celery_publishing
 
 REDIS = "redis://127.0.0.1:6379/0"
 
@@ -28,25 +28,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def broker(settings):
+def broker():
     """Publishing (not eager) to the local Redis, into a queue of this test's own; yields a reader of that queue."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app, queue = current_app, f"lc-dispatch-test-{uuid.uuid4().hex[:8]}"
-    overrides = {"broker_url": REDIS, "task_default_queue": queue}
-    saved = {key: app.conf.changes[key] for key in overrides if key in app.conf.changes}
-    forget_connections(app)
-    app.conf.changes.update(overrides)
+    queue = f"lc-dispatch-test-{uuid.uuid4().hex[:8]}"
     client = redis.Redis.from_url(REDIS)
     try:
         client.ping()
     except redis.ConnectionError:
         pytest.fail("Redis on 127.0.0.1:6379 is needed for the dispatch tests (.ci/run starts it)")
-    yield Queue(client, queue)
+    with celery_publishing(broker_url=REDIS, task_default_queue=queue):
+        yield Queue(client, queue)
     client.delete(queue)
-    for key in overrides:
-        app.conf.changes.pop(key, None)
-    app.conf.changes.update(saved)
-    forget_connections(app)
 
 
 class Queue:

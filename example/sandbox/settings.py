@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+import django
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -71,8 +72,13 @@ elif "sqlite" in DATABASES["default"]["ENGINE"]:
     test_db = Path(tempfile.gettempdir()) / f"learning-credentials-test-{os.getpid()}.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SANDBOX_TEST_DB", str(test_db))}
     # Writers take the lock when their transaction begins, so concurrent writers wait their turn
-    # instead of failing on a lock upgrade (what the worker and concurrency tests do).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=30, transaction_mode="IMMEDIATE")
+    # instead of failing on a lock upgrade (what the worker and concurrency tests do). Django 4.2
+    # (Open edX Teak) has no transaction_mode: the sandbox's backend there begins IMMEDIATE itself.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    if django.VERSION >= (5, 1):
+        DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    else:
+        DATABASES["default"]["ENGINE"] = "sandbox.sqlite_immediate"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

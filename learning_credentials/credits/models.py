@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..compat import UniqueConstraintMessages, check_constraint
 from ..models import ContextKeyField, Credential, CredentialConfiguration
 
 MIN_AMOUNT = Decimal("0.01")
@@ -91,7 +92,7 @@ class CreditType(models.Model):
         return f"{amount:.2f} {self.code} {unit}"
 
 
-class ConfigurationCredit(models.Model):
+class ConfigurationCredit(UniqueConstraintMessages, models.Model):
     """
     One credit a configuration awards with its credential: the type, the amount and the activity ID.
 
@@ -131,7 +132,7 @@ class ConfigurationCredit(models.Model):
                 name="lcc_one_credit_line_per_configuration_type",
                 violation_error_message=_("This configuration already awards this credit type."),
             ),
-            models.CheckConstraint(
+            check_constraint(
                 condition=Q(amount__gt=0) & Q(amount__lte=MAX_AMOUNT), name="lcc_credit_line_amount_range"
             ),
         ]
@@ -161,7 +162,7 @@ class ConfigurationCredit(models.Model):
             raise ValidationError({"credit_type": _("This credit type is inactive; it cannot be awarded.")})
 
 
-class CreditLedgerEntry(models.Model):
+class CreditLedgerEntry(UniqueConstraintMessages, models.Model):
     """
     Credits one learner earned in one learning context, with the credential they came with.
 
@@ -259,16 +260,14 @@ class CreditLedgerEntry(models.Model):
                     "a learner earns each credit type once per context."
                 ),
             ),
-            models.CheckConstraint(
+            check_constraint(
                 condition=(
                     Q(voided_at__isnull=True, active__isnull=False, active=True)
                     | Q(voided_at__isnull=False, active__isnull=True)
                 ),
                 name="lcc_entry_active_matches_voided",
             ),
-            models.CheckConstraint(
-                condition=Q(amount__gt=0) & Q(amount__lte=MAX_AMOUNT), name="lcc_entry_amount_range"
-            ),
+            check_constraint(condition=Q(amount__gt=0) & Q(amount__lte=MAX_AMOUNT), name="lcc_entry_amount_range"),
         ]
 
     def __str__(self) -> str:

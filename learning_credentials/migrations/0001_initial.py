@@ -7,6 +7,7 @@ import model_utils.fields
 import uuid
 from django.conf import settings
 from django.db import migrations, models
+from learning_credentials.compat import check_constraint
 
 
 class Migration(migrations.Migration):
@@ -129,7 +130,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='credential',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('active__isnull', True), ('status', 'invalidated')), models.Q(models.Q(('status', 'invalidated'), _negated=True), ('active', True), ('active__isnull', False)), _connector='OR'), name='lc_active_matches_status'),
+            constraint=check_constraint(condition=models.Q(models.Q(('active__isnull', True), ('status', 'invalidated')), models.Q(models.Q(('status', 'invalidated'), _negated=True), ('active', True), ('active__isnull', False)), _connector='OR'), name='lc_active_matches_status'),
         ),
         migrations.AddConstraint(
             model_name='credentialconfiguration',

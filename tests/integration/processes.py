@@ -19,6 +19,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from tests.publishing import celery_publishing
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "example"
 REPOSITORY = EXAMPLE.parent
 
@@ -113,32 +115,11 @@ class CeleryProcesses:
 
     @contextmanager
     def publishing(self):
-        """Point this process's Celery app at this broker and queue (not eager) inside the block.
-
-        The app reads Django settings live, but caches its connection pools and queues; those are
-        dropped on the way in and out. Overrides go in the app's own change layer, so that an
-        environment CELERY_BROKER_URL cannot win over them.
-        """
-        from learning_credentials.tasks import generate_credential
-
-        app = generate_credential.app
-        overrides = {
-            "task_always_eager": False,
-            "broker_url": self.broker,
-            "broker_write_url": self.broker,
-            "task_default_queue": self.queue,
-        }
-        changes = app.conf.changes
-        saved = {key: changes[key] for key in overrides if key in changes}
-        _drop_connections(app)
-        changes.update(overrides)
-        try:
+        """Point this process's Celery app at this broker and queue (not eager) inside the block."""
+        with celery_publishing(
+            broker_url=self.broker, broker_write_url=self.broker, task_default_queue=self.queue
+        ) as app:
             yield app
-        finally:
-            for key in overrides:
-                changes.pop(key, None)
-            changes.update(saved)
-            _drop_connections(app)
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -165,9 +146,3 @@ class CeleryProcesses:
                     client.zrem("unacked_index", tag)
         except redis.ConnectionError:
             pass  # a broker that is gone kept nothing
-
-
-def _drop_connections(app) -> None:
-    """Forget the app's pools and queues (kombu keeps pools per broker URL; they reconnect when used)."""
-    app._pool = None
-    app.__dict__.pop("amqp", None)

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
+from learning_credentials.compat import check_constraint
+
 from .keys import LearningPathKey
 
 
@@ -179,7 +181,7 @@ class AssessmentGrade(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=("user", "course", "assessment_id"), name="lms_grade_unique_assessment"),
-            models.CheckConstraint(
+            check_constraint(
                 condition=Q(possible__gt=0, earned__gte=0, earned__lte=models.F("possible")),
                 name="lms_grade_earned_within_possible",
             ),
@@ -203,7 +205,7 @@ class Completion(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=("user", "course"), name="lms_completion_unique"),
-            models.CheckConstraint(condition=Q(fraction__gte=0, fraction__lte=1), name="lms_completion_fraction_range"),
+            check_constraint(condition=Q(fraction__gte=0, fraction__lte=1), name="lms_completion_fraction_range"),
         ]
 
     def __str__(self) -> str:

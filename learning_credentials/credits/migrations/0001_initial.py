@@ -7,6 +7,7 @@ import learning_credentials.models
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
+from learning_credentials.compat import check_constraint
 
 
 class Migration(migrations.Migration):
@@ -60,7 +61,7 @@ class Migration(migrations.Migration):
                 'ordering': ['-awarded_at', '-id'],
                 'permissions': [('void_creditledgerentry', 'Can void credit ledger entries')],
                 'indexes': [models.Index(fields=['context_key', 'awarded_at'], name='lcc_entry_context_awarded')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'context_key', 'credit_type', 'active'), name='lcc_one_active_entry_per_user_context_type', violation_error_message='The learner already holds an active entry of this credit type in this context; a learner earns each credit type once per context.'), models.CheckConstraint(condition=models.Q(models.Q(('active', True), ('active__isnull', False), ('voided_at__isnull', True)), models.Q(('active__isnull', True), ('voided_at__isnull', False)), _connector='OR'), name='lcc_entry_active_matches_voided'), models.CheckConstraint(condition=models.Q(('amount__gt', 0), ('amount__lte', Decimal('99.99'))), name='lcc_entry_amount_range')],
+                'constraints': [models.UniqueConstraint(fields=('user', 'context_key', 'credit_type', 'active'), name='lcc_one_active_entry_per_user_context_type', violation_error_message='The learner already holds an active entry of this credit type in this context; a learner earns each credit type once per context.'), check_constraint(condition=models.Q(models.Q(('active', True), ('active__isnull', False), ('voided_at__isnull', True)), models.Q(('active__isnull', True), ('voided_at__isnull', False)), _connector='OR'), name='lcc_entry_active_matches_voided'), check_constraint(condition=models.Q(('amount__gt', 0), ('amount__lte', Decimal('99.99'))), name='lcc_entry_amount_range')],
             },
         ),
         migrations.CreateModel(
@@ -76,7 +77,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'credit awarded',
                 'verbose_name_plural': 'credits awarded',
                 'ordering': ['configuration', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('configuration', 'credit_type'), name='lcc_one_credit_line_per_configuration_type', violation_error_message='This configuration already awards this credit type.'), models.CheckConstraint(condition=models.Q(('amount__gt', 0), ('amount__lte', Decimal('99.99'))), name='lcc_credit_line_amount_range')],
+                'constraints': [models.UniqueConstraint(fields=('configuration', 'credit_type'), name='lcc_one_credit_line_per_configuration_type', violation_error_message='This configuration already awards this credit type.'), check_constraint(condition=models.Q(('amount__gt', 0), ('amount__lte', Decimal('99.99'))), name='lcc_credit_line_amount_range')],
             },
         ),
     ]

@@ -4,6 +4,7 @@ import django.db.models.deletion
 import sandbox.lms.models
 from django.conf import settings
 from django.db import migrations, models
+from learning_credentials.compat import check_constraint
 
 
 class Migration(migrations.Migration):
@@ -52,7 +53,7 @@ class Migration(migrations.Migration):
                 ('course', models.ForeignKey(help_text='The course.', on_delete=django.db.models.deletion.CASCADE, to='lms.course')),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'course'), name='lms_completion_unique'), models.CheckConstraint(condition=models.Q(('fraction__gte', 0), ('fraction__lte', 1)), name='lms_completion_fraction_range')],
+                'constraints': [models.UniqueConstraint(fields=('user', 'course'), name='lms_completion_unique'), check_constraint(condition=models.Q(('fraction__gte', 0), ('fraction__lte', 1)), name='lms_completion_fraction_range')],
             },
         ),
         migrations.CreateModel(
@@ -67,7 +68,7 @@ class Migration(migrations.Migration):
                 ('course', models.ForeignKey(help_text='The course of the assessment.', on_delete=django.db.models.deletion.CASCADE, to='lms.course')),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'course', 'assessment_id'), name='lms_grade_unique_assessment'), models.CheckConstraint(condition=models.Q(('earned__gte', 0), ('earned__lte', models.F('possible')), ('possible__gt', 0)), name='lms_grade_earned_within_possible')],
+                'constraints': [models.UniqueConstraint(fields=('user', 'course', 'assessment_id'), name='lms_grade_unique_assessment'), check_constraint(condition=models.Q(('earned__gte', 0), ('earned__lte', models.F('possible')), ('possible__gt', 0)), name='lms_grade_earned_within_possible')],
             },
         ),
         migrations.CreateModel(
