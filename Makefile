@@ -43,6 +43,8 @@ sysdeps:
 
 $(STAMPS)/sandbox: $(SANDBOX_REQUIREMENTS) setup.cfg example/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -r $(SANDBOX_REQUIREMENTS)
+	@# The distribution was called learning-credentials (the open-craft plugin's name) before 0.1.0.
+	@$(BIN)/pip uninstall -q -y learning-credentials 2>/dev/null || true
 	$(BIN)/pip install -q --no-deps -e . -e ./example
 	@mkdir -p $(STAMPS) && touch $@
 
