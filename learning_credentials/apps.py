@@ -1,7 +1,15 @@
 """App configuration, including the Open edX plugin wiring (edx-django-utils plugin_app)."""
 
+import importlib.util
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+if importlib.util.find_spec("openedx_events") is not None:
+    # Our Open edX events exist from the moment Django loads the app, before any app's ready():
+    # openedx-events checks EVENT_BUS_PRODUCER_CONFIG in its own ready() and stops the LMS on a
+    # type it does not know, whichever comes first in INSTALLED_APPS.
+    from . import events  # noqa: F401
 
 
 class LearningCredentialsConfig(AppConfig):

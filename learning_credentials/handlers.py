@@ -13,8 +13,10 @@ harmless: a learner who holds the credential is counted as a duplicate attempt.
 Which event covers which setup:
 
 - ``COURSE_PASSING_STATUS_UPDATED`` (event type
-  ``org.openedx.learning.course.passing.status.updated.v1``): sent when a learner's course grade
-  crosses the course's pass mark, either way. It serves types judged on grades
+  ``org.openedx.learning.course.passing.status.updated.v1``): the platform sends it on every
+  recomputation of a learner's course grade (not only when the grade crosses the pass mark),
+  with ``is_passing`` as it stands then; each one is a check here, and a learner who holds the
+  credential only adds to its duplicate count. It serves types judged on grades
   (``subsection_grades``, ``completion_and_grades``, ``completion_and_perfect_assessments``). Some
   Open edX releases send it only when ``FEATURES['BADGES_ENABLED']`` is on; ``is_passing`` False
   is ignored (failing earns nothing).
