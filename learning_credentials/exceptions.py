@@ -152,6 +152,12 @@ class ReissueTooSoon(IssuanceRefused):
         super().__init__(message)
 
 
+class EmailNotDelivered(LearningCredentialsError):
+    """The email service took the learner's email but no channel delivered it (edx-ace logs why)."""
+
+    code = "email_not_delivered"
+
+
 class WebhookError(LearningCredentialsError):
     """A webhook delivery was refused; nothing was recorded or changed."""
 

@@ -1,5 +1,7 @@
 """Schedules, runs, retries, downloads and email: the pipeline around the core services."""
 
+import smtplib
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -7,6 +9,7 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.core.management import CommandError, call_command
 from django_celery_beat.models import PeriodicTask
 
+from learning_credentials.exceptions import EmailNotDelivered
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential, CredentialEvent, CredentialRun
 from learning_credentials.services import credential_invalidate
@@ -327,16 +330,49 @@ class TestEmail:
         assert CredentialEvent.objects.filter(credential__in=more, kind="email_failed").count() == 3
         assert not Credential.objects.filter(pk__in=[c.pk for c in more], notified_at__isnull=False).exists()
 
-    def test_edx_ace_path_when_configured(self, configuration, learner, settings, django_capture_on_commit_callbacks):
+    @pytest.fixture
+    def ace(self, settings):
+        """edx-ace with its Django email channel, as an LMS configures it."""
         settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "EMAIL_VIA_ACE": True}
         settings.ACE_ENABLED_CHANNELS = ["django_email"]
         settings.ACE_ENABLED_POLICIES = []
         settings.ACE_CHANNEL_DEFAULT_EMAIL = settings.ACE_CHANNEL_TRANSACTIONAL_EMAIL = "django_email"
         settings.DEFAULT_FROM_EMAIL = "credentials@example.com"
+        settings.PLATFORM_NAME = "Acme Learning"
+
+    def test_edx_ace_path_when_configured(self, ace, configuration, learner, django_capture_on_commit_callbacks):
         credential = self.issue(configuration, learner, django_capture_on_commit_callbacks)
         assert len(mail.outbox) == 1
         assert "is ready" in mail.outbox[0].subject
-        assert credential.events.get(kind="email_sent").details["channel"] == "ace"
+        assert "Acme Learning" in mail.outbox[0].body  # signed with the platform's name, not the organisation's
+        assert credential.events.get(kind="email_sent").details == {
+            "channel": "ace",
+            "ace_channels": ["DjangoEmailChannel"],
+            "language": "en",
+        }
+
+    def test_an_edx_ace_channel_that_fails_is_audited_and_retried(
+        self, ace, configuration, learner, settings, django_capture_on_commit_callbacks
+    ):
+        """edx-ace logs and swallows the SMTP error of its channel: the email is not recorded as sent."""
+        settings.EMAIL_BACKEND = f"{__name__}.DisconnectingBackend"
+        settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "EMAIL_ENABLED": False}
+        credential = self.issue(configuration, learner, django_capture_on_commit_callbacks)
+        with pytest.raises(EmailNotDelivered):
+            credential_notify(credential_id=credential.pk)
+        credential.refresh_from_db()
+        assert credential.notified_at is None and not credential.events.filter(kind="email_sent").exists()
+        assert "no channel delivered it" in credential.events.get(kind="email_failed").reason
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert credential_notify(credential_id=credential.pk) is True  # the retry succeeds
+        assert len(mail.outbox) == 1 and credential.events.filter(kind="email_sent").count() == 1
+
+    def test_the_django_path_signs_with_the_platform_name(
+        self, configuration, learner, settings, django_capture_on_commit_callbacks
+    ):
+        settings.PLATFORM_NAME = "Acme Learning"
+        self.issue(configuration, learner, django_capture_on_commit_callbacks)
+        assert "Acme Learning" in mail.outbox[0].body
 
 
 def test_a_chunk_looks_each_asset_up_once_not_per_learner(configuration, course):
@@ -359,6 +395,13 @@ def test_a_chunk_looks_each_asset_up_once_not_per_learner(configuration, course)
         return sum("learning_credentials_credentialasset" in q["sql"] for q in queries.captured_queries)
 
     assert asset_queries(1, "one") == asset_queries(6, "six") > 0
+
+
+class DisconnectingBackend(LocmemBackend):
+    """A mail server that hangs up on every message (an SMTP error, which edx-ace's channel swallows)."""
+
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPServerDisconnected("injected: the mail server hung up")
 
 
 class CountingBackend(LocmemBackend):

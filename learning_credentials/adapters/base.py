@@ -64,6 +64,9 @@ class HostAdapter(Protocol):
     def get_organization_name(self, context_key: LearningContextKey) -> str:
         """Name of the issuing organisation for a context; the platform's name when it has none."""
 
+    def get_platform_name(self, context_key: LearningContextKey) -> str:
+        """Name of the platform (the site) that offers a context, as learners know it: emails are signed with it."""
+
     def get_grading_policy(self, course_key: LearningContextKey) -> GradingPolicy:
         """The course's assignment categories, weights and pass mark; ConfigurationError for an unknown course."""
 

@@ -140,6 +140,10 @@ class OpenEdxAdapter:
                 names.update((str(key), name) for key, name in rows)
         return {by_string[key]: name for key, name in names.items()}
 
+    def get_platform_name(self, context_key: LearningContextKey) -> str:
+        """The LMS's PLATFORM_NAME."""
+        return settings.PLATFORM_NAME
+
     def get_organization_name(self, context_key: LearningContextKey) -> str:
         """The course's display organisation (its org code unless the course sets one); a path's org code."""
         if _is_course(context_key):

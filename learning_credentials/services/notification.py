@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 
 from .. import conf
 from ..adapters import get_adapter
+from ..exceptions import EmailNotDelivered
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
 from ..selectors import verify_url
@@ -53,7 +54,7 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
             return 0
         adapter = get_adapter()
         learners = adapter.get_learners(sorted({credential.user_id for credential in credentials}))
-        platform_names = {}
+        platform_names = {}  # by context: on a multi-site platform each context may have its own
         sent, events, errors = [], [], []
         with _Mailer() as mailer:
             for credential in credentials:
@@ -62,9 +63,9 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
                     continue
                 key = credential.configuration.learning_context_key
                 if key not in platform_names:
-                    platform_names[key] = adapter.get_organization_name(key)
+                    platform_names[key] = adapter.get_platform_name(key)
                 try:
-                    channel = _send(learner, _context(credential, platform_names[key]), mailer)
+                    delivery = _send(learner, _context(credential, platform_names[key]), mailer)
                 except Exception as exc:
                     errors.append(exc)
                     events.append(_event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000]))
@@ -75,7 +76,7 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
                     _event(
                         credential,
                         CredentialEvent.Kind.EMAIL_SENT,
-                        details={"channel": channel, "language": learner.language},
+                        details={**delivery, "language": learner.language},
                     )
                 )
         credentials_write(sent, ["notified_at", "modified"])
@@ -100,7 +101,8 @@ def _context(credential: Credential, platform_name: str) -> dict:
     }
 
 
-def _send(learner, context: dict, mailer: "_Mailer") -> str:
+def _send(learner, context: dict, mailer: "_Mailer") -> dict[str, object]:
+    """Send one email; how it went out (the audit row's details), or the error of an email not delivered."""
     return _send_ace(learner, context) if _use_ace() else _send_django(learner, context, mailer)
 
 
@@ -153,12 +155,20 @@ def _send_django(learner, context: dict, mailer: _Mailer) -> str:
         )
         message.attach_alternative(render_to_string(f"{TEMPLATES}/body.html", context), "text/html")
         mailer.send(message)
-    return "django"
+    return {"channel": "django"}
 
 
-def _send_ace(learner, context: dict) -> str:
+def _send_ace(learner, context: dict) -> dict[str, object]:
+    """Hand the email to edx-ace and find out whether a channel delivered it.
+
+    ``ace.send`` logs and swallows a missing template, a channel's error and an expired delivery,
+    and returns nothing either way; edx-ace sends ACE_MESSAGE_SENT once a channel took the message.
+    Without that signal the email is not delivered: EmailNotDelivered, so that it is audited as
+    failed and retried like a refused email of the Django path.
+    """
     from edx_ace import ace
     from edx_ace.recipient import Recipient
+    from edx_ace.signals import ACE_MESSAGE_SENT
 
     from ..message_types import CredentialAvailable
 
@@ -167,5 +177,21 @@ def _send_ace(learner, context: dict) -> str:
         language=learner.language,
         user_context=context,
     )
-    ace.send(message)
-    return "ace"
+    message_uuid, channels = str(message.uuid), []
+
+    def delivered(sender, **kwargs) -> None:
+        sent = kwargs.get("message") or {}  # edx-ace's summary of the message a channel took
+        if sent.get("uuid") == message_uuid:
+            channels.append(str(sent.get("channel")))
+
+    ACE_MESSAGE_SENT.connect(delivered)
+    try:
+        ace.send(message)
+    finally:
+        ACE_MESSAGE_SENT.disconnect(delivered)
+    if not channels:
+        raise EmailNotDelivered(
+            "edx-ace took the email but no channel delivered it (a missing template, a channel error or an "
+            "expired delivery; edx-ace's log says which)."
+        )
+    return {"channel": "ace", "ace_channels": channels}

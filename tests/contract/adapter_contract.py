@@ -30,6 +30,8 @@ class World:
     course_name: str
     # Name get_organization_name() must return for course_key.
     organization: str
+    # Name get_platform_name() must return for course_key (another than the organisation's).
+    platform_name: str
     grading_policy: GradingPolicy
     path_key: LearningContextKey
     path_name: str
@@ -141,6 +143,9 @@ class AdapterContract:
 
     def test_get_organization_name(self, adapter, world):
         assert adapter.get_organization_name(world.course_key) == world.organization
+
+    def test_get_platform_name(self, adapter, world):
+        assert adapter.get_platform_name(world.course_key) == world.platform_name != world.organization
 
     def test_get_organization_name_falls_back_for_unknown_contexts(self, adapter, world):
         name = adapter.get_organization_name(UNKNOWN_COURSE_KEY)

@@ -73,6 +73,7 @@ def _build_world() -> World:
         course_key=CourseKey.from_string(COURSE_KEY),
         course_name="Data Science 101",
         organization="Sandbox U",
+        platform_name="Sandbox LMS",
         grading_policy=GradingPolicy(weights={"Homework": 0.4, "Exam": 0.6}, passing_grade=0.7),
         path_key=LearningContextKey.from_string(PATH_KEY),
         path_name="Data Science Path",

@@ -17,6 +17,8 @@ from tests.contract.adapter_contract import BULK_SIZE, AdapterContract, World
 from . import fakes
 from .fakes import grades, models, modulestore, roles
 
+PLATFORM_NAME = "Open edX Platform"
+
 COURSE = CourseKey.from_string("course-v1:OpenedX+DS101+2026")
 SECOND_COURSE = CourseKey.from_string("course-v1:OpenedX+DS102+2026")
 PATH = LearningContextKey.from_string("path-v1:OpenedX+data-science")
@@ -127,6 +129,7 @@ def _build_world() -> World:
         course_key=COURSE,
         course_name="Data Science 101",
         organization="Open edX University",
+        platform_name=PLATFORM_NAME,
         grading_policy=GradingPolicy(weights={"Homework": 0.4, "Exam": 0.6}, passing_grade=0.7),
         path_key=PATH,
         path_name="Data Science Path",
@@ -169,7 +172,8 @@ class TestOpenEdxAdapter(AdapterContract):
         return OpenEdxAdapter()
 
     @pytest.fixture
-    def world(self, openedx):
+    def world(self, openedx, settings):
+        settings.PLATFORM_NAME = PLATFORM_NAME
         return _build_world()
 
 
@@ -179,7 +183,8 @@ def adapter(openedx) -> OpenEdxAdapter:
 
 
 @pytest.fixture
-def world(openedx) -> World:
+def world(openedx, settings) -> World:
+    settings.PLATFORM_NAME = PLATFORM_NAME
     return _build_world()
 
 

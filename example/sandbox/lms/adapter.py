@@ -54,6 +54,9 @@ class SandboxAdapter:
         names.update(LearningPath.objects.filter(key__in=by_string).values_list("key", "display_name"))
         return {by_string[key]: name for key, name in names.items()}
 
+    def get_platform_name(self, context_key: LearningContextKey) -> str:
+        return getattr(settings, "PLATFORM_NAME", "Sandbox LMS")
+
     def get_organization_name(self, context_key: LearningContextKey) -> str:
         key = str(context_key)
         organization = (

@@ -23,6 +23,9 @@ class HostAdapter:
     def get_context_names(self, context_keys):
         return {}
 
+    def get_platform_name(self, context_key):
+        return "Wheel Check LMS"
+
     def get_organization_name(self, context_key):
         return "Wheel Check University"
 
