@@ -55,8 +55,14 @@ class HostAdapter(Protocol):
     def get_learners(self, user_ids: list[int]) -> dict[int, Learner]:
         """Learners by id; ids the host does not know are absent."""
 
-    def get_enrolled_user_ids(self, context_key: LearningContextKey, user_ids: list[int] | None = None) -> list[int]:
-        """Ids of learners actively enrolled in a course or learning path, among ``user_ids`` if given, ascending."""
+    def get_enrolled_user_ids(
+        self, context_key: LearningContextKey, user_ids: list[int] | None = None, modes: list[str] | None = None
+    ) -> list[int]:
+        """Ids of active users actively enrolled in a course or learning path, among ``user_ids`` if given, ascending.
+
+        ``modes``: only course enrollments in these modes; None: the modes the host's own certificates
+        require (Open edX: not audit). Learning-path enrollments have no mode.
+        """
 
     def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
         """Display names of courses or learning paths; unknown keys are absent."""

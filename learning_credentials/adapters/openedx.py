@@ -103,11 +103,20 @@ class OpenEdxAdapter:
             for user in users
         }
 
-    def get_enrolled_user_ids(self, context_key: LearningContextKey, user_ids: list[int] | None = None) -> list[int]:
+    def get_enrolled_user_ids(
+        self, context_key: LearningContextKey, user_ids: list[int] | None = None, modes: list[str] | None = None
+    ) -> list[int]:
+        """Modes by default: those the platform's CourseMode.is_eligible_for_certificate accepts (not audit)."""
         if _is_course(context_key):
             from common.djangoapps.student.models import CourseEnrollment
 
             enrollments = CourseEnrollment.objects.filter(course_id=context_key, is_active=True)
+            if modes is None:
+                from common.djangoapps.course_modes.models import CourseMode
+
+                present = enrollments.order_by().values_list("mode", flat=True).distinct()
+                modes = [mode for mode in present if CourseMode.is_eligible_for_certificate(mode)]
+            enrollments = enrollments.filter(mode__in=modes)
         elif is_learning_path(context_key):
             try:
                 from learning_paths.models import LearningPathEnrollment
@@ -118,7 +127,7 @@ class OpenEdxAdapter:
             return []
         if user_ids is not None:
             enrollments = enrollments.filter(user_id__in=user_ids)
-        return list(enrollments.order_by("user_id").values_list("user_id", flat=True))
+        return list(enrollments.filter(user__is_active=True).order_by("user_id").values_list("user_id", flat=True))
 
     def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
         by_string = {str(key): key for key in context_keys}

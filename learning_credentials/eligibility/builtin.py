@@ -36,6 +36,21 @@ def _category_minimums(value: dict) -> None:
             raise ValueError(f"the minimum of '{category}' must be a percentage between 0 and 100")
 
 
+def _modes(value: list | None) -> None:
+    if value is not None and not all(isinstance(mode, str) and mode.strip() for mode in value):
+        raise ValueError("must be a list of enrollment modes (e.g. verified, professional), or null")
+
+
+# Every built-in function: who counts as a learner of the context.
+ENROLLMENT_OPTIONS = {
+    "enrollment_modes": Option(
+        (list, type(None)),
+        default=None,
+        help='Course enrollment modes that may earn the credential, e.g. ["verified"]; null means those the '
+        "platform's own certificates require (Open edX: every mode but audit). Deactivated accounts never do.",
+        validator=_modes,
+    ),
+}
 COMPLETION_OPTIONS = {
     "required_completion": Option(float, default=100, help="Minimum completion, in percent.", validator=_percentage),
 }
@@ -126,8 +141,8 @@ def _both(first: CourseCheck, second: CourseCheck) -> CourseCheck:
     return check
 
 
-def _evaluate(adapter: HostAdapter, context_key, user_ids, check: CourseCheck) -> dict[int, Eligibility]:
-    learners = adapter.get_enrolled_user_ids(context_key, user_ids)
+def _evaluate(adapter: HostAdapter, context_key, user_ids, check: CourseCheck, options: dict) -> dict[int, Eligibility]:
+    learners = adapter.get_enrolled_user_ids(context_key, user_ids, modes=options.get("enrollment_modes"))
     if not learners:
         return {}
     if not is_learning_path(context_key):
@@ -148,29 +163,29 @@ def _evaluate(adapter: HostAdapter, context_key, user_ids, check: CourseCheck) -
     return results
 
 
-@declare_options(**COMPLETION_OPTIONS)
+@declare_options(**ENROLLMENT_OPTIONS, **COMPLETION_OPTIONS)
 def retrieve_course_completion(
     *, adapter: HostAdapter, context_key, options: dict, user_ids=None
 ) -> dict[int, Eligibility]:
     """Eligible when completion reaches ``required_completion`` percent."""
-    return _evaluate(adapter, context_key, user_ids, _completion_check(adapter, options))
+    return _evaluate(adapter, context_key, user_ids, _completion_check(adapter, options), options)
 
 
-@declare_options(**GRADE_OPTIONS)
+@declare_options(**ENROLLMENT_OPTIONS, **GRADE_OPTIONS)
 def retrieve_subsection_grades(
     *, adapter: HostAdapter, context_key, options: dict, user_ids=None
 ) -> dict[int, Eligibility]:
     """Eligible when every category in ``required_grades`` and the weighted total reach their minimums."""
-    return _evaluate(adapter, context_key, user_ids, _grades_check(adapter, options))
+    return _evaluate(adapter, context_key, user_ids, _grades_check(adapter, options), options)
 
 
-@declare_options(**COMPLETION_OPTIONS, **GRADE_OPTIONS)
+@declare_options(**ENROLLMENT_OPTIONS, **COMPLETION_OPTIONS, **GRADE_OPTIONS)
 def retrieve_completion_and_grades(
     *, adapter: HostAdapter, context_key, options: dict, user_ids=None
 ) -> dict[int, Eligibility]:
     """Eligible when both the completion and the grade criteria are met."""
     check = _both(_completion_check(adapter, options), _grades_check(adapter, options))
-    return _evaluate(adapter, context_key, user_ids, check)
+    return _evaluate(adapter, context_key, user_ids, check, options)
 
 
 def _perfect_assessments_check(adapter: HostAdapter) -> CourseCheck:
@@ -207,7 +222,7 @@ def _perfect_assessments_check(adapter: HostAdapter) -> CourseCheck:
     return check
 
 
-@declare_options()
+@declare_options(**ENROLLMENT_OPTIONS)
 def retrieve_completion_and_perfect_assessments(
     *, adapter: HostAdapter, context_key, options: dict, user_ids=None
 ) -> dict[int, Eligibility]:
@@ -215,4 +230,4 @@ def retrieve_completion_and_perfect_assessments(
 
     For learning paths, in every step. The score is the host's course grade.
     """
-    return _evaluate(adapter, context_key, user_ids, _perfect_assessments_check(adapter))
+    return _evaluate(adapter, context_key, user_ids, _perfect_assessments_check(adapter), options)

@@ -42,6 +42,12 @@ class World:
     path_enrolled_user_ids: list[int]
     # Users the host knows who are not actively enrolled in course_key (never enrolled, or unenrolled).
     not_enrolled_user_ids: list[int]
+    # Learners actively enrolled in course_key in the "audit" mode (the others: "verified").
+    audit_user_ids: list[int]
+    # Enrolled learners whom the host's default modes leave out (Open edX: the auditors).
+    default_excluded_user_ids: list[int]
+    # Deactivated accounts with active enrollments in course_key and path_key: never enrolled for us.
+    inactive_user_ids: list[int]
     # An id no user has.
     unknown_user_id: int
     # At least BULK_SIZE enrolled learners with grades and completion in course_key, for the query counts.
@@ -128,6 +134,26 @@ class AdapterContract:
         candidates = [enrolled, *world.not_enrolled_user_ids, world.unknown_user_id]
         assert adapter.get_enrolled_user_ids(world.course_key, candidates) == [enrolled]
         assert adapter.get_enrolled_user_ids(world.course_key, []) == []
+
+    def test_get_enrolled_user_ids_in_given_modes(self, adapter, world):
+        assert adapter.get_enrolled_user_ids(world.course_key, modes=["audit"]) == sorted(world.audit_user_ids)
+        verified = adapter.get_enrolled_user_ids(world.course_key, modes=["verified"])
+        assert verified and not set(verified) & set(world.audit_user_ids)
+        assert adapter.get_enrolled_user_ids(world.course_key, modes=[]) == []
+
+    def test_the_default_modes_leave_out_what_the_host_leaves_out(self, adapter, world):
+        enrolled = set(adapter.get_enrolled_user_ids(world.course_key))
+        assert set(world.default_excluded_user_ids) <= set(world.audit_user_ids)
+        assert not enrolled & set(world.default_excluded_user_ids)
+        assert set(world.audit_user_ids) - set(world.default_excluded_user_ids) <= enrolled
+
+    def test_deactivated_accounts_are_never_enrolled(self, adapter, world):
+        inactive = set(world.inactive_user_ids)
+        assert inactive
+        for context_key in (world.course_key, world.path_key):
+            assert not set(adapter.get_enrolled_user_ids(context_key)) & inactive
+            assert adapter.get_enrolled_user_ids(context_key, sorted(inactive)) == []
+        assert not set(adapter.get_enrolled_user_ids(world.course_key, modes=["audit", "verified"])) & inactive
 
     def test_get_enrolled_user_ids_of_a_learning_path(self, adapter, world):
         assert set(adapter.get_enrolled_user_ids(world.path_key)) == set(world.path_enrolled_user_ids)

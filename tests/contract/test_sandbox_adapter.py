@@ -48,10 +48,16 @@ def _build_world() -> World:
     staff = _user("teacher", "Tess Teacher")
     bulk = [_user(f"learner{n:02}", f"Learner {n}") for n in range(BULK_SIZE)]
 
-    for user in (alice, bob, carol, *bulk):
+    audrey = _user("audrey", "Audrey Auditor")
+    ivan = _user("ivan", "Ivan Inactive")
+    ivan.is_active = False
+    ivan.save()
+
+    for user in (alice, bob, carol, ivan, *bulk):
         lms.Enrollment.objects.create(user=user, context_key=COURSE_KEY)
+    lms.Enrollment.objects.create(user=audrey, context_key=COURSE_KEY, mode="audit")
     lms.Enrollment.objects.create(user=dave, context_key=COURSE_KEY, is_active=False)
-    for user in (alice, bob):
+    for user in (alice, bob, ivan):
         lms.Enrollment.objects.create(user=user, context_key=PATH_KEY)
     lms.Enrollment.objects.create(user=erin, context_key=SECOND_COURSE_KEY)
     lms.CourseStaff.objects.create(user=staff, context_key=COURSE_KEY)
@@ -78,9 +84,12 @@ def _build_world() -> World:
         path_key=LearningContextKey.from_string(PATH_KEY),
         path_name="Data Science Path",
         path_steps=[CourseKey.from_string(COURSE_KEY), CourseKey.from_string(SECOND_COURSE_KEY)],
-        enrolled_user_ids=[alice.id, bob.id, carol.id, *(user.id for user in bulk)],
+        enrolled_user_ids=[alice.id, bob.id, carol.id, audrey.id, *(user.id for user in bulk)],
         path_enrolled_user_ids=[alice.id, bob.id],
         not_enrolled_user_ids=[dave.id, erin.id, staff.id],
+        audit_user_ids=[audrey.id],
+        default_excluded_user_ids=[],  # every mode counts in the sandbox
+        inactive_user_ids=[ivan.id],
         unknown_user_id=max(user.id for user in bulk) + 1000,
         bulk_user_ids=[user.id for user in bulk],
         graded_assessments={"hw1", "hw2", "exam"},

@@ -10,8 +10,8 @@ from learning_credentials.eligibility.builtin import (
     retrieve_course_completion,
     retrieve_subsection_grades,
 )
-from learning_credentials.exceptions import ConfigurationError
-from learning_credentials.registry import resolve_options
+from learning_credentials.exceptions import ConfigurationError, InvalidOptions
+from learning_credentials.registry import resolve_options, validate_options
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +35,39 @@ def learners(course):
     factories.set_completion(users["almost"], course, 0.89)
     factories.set_completion(users["gone"], course, 1.0)
     return users
+
+
+class TestWhoCountsAsALearner:
+    @pytest.fixture
+    def modes(self, course):
+        users = {mode: factories.UserFactory(username=mode) for mode in ("verified", "audit", "professional")}
+        for mode, user in users.items():
+            lms.Enrollment.objects.create(user=user, context_key=factories.COURSE_KEY, mode=mode)
+            factories.set_completion(user, course, 1.0)
+        return users
+
+    @pytest.mark.parametrize(
+        "func", [retrieve_course_completion, retrieve_subsection_grades, retrieve_completion_and_grades]
+    )
+    def test_only_the_modes_configured(self, modes, func):
+        results = run(func, enrollment_modes=["verified", "professional"])
+        assert set(results) == {modes["verified"].pk, modes["professional"].pk}
+
+    def test_by_default_the_hosts_modes(self, modes):
+        """The sandbox's certificates do not depend on the mode; Open edX's leave audit out (adapter tests)."""
+        assert set(run(retrieve_course_completion)) == {user.pk for user in modes.values()}
+
+    def test_a_deactivated_account_never_qualifies(self, learners):
+        learners["done"].is_active = False
+        learners["done"].save()
+        results = run(retrieve_course_completion, required_completion=90)
+        assert learners["done"].pk not in results
+
+    @pytest.mark.parametrize("bad", [[""], ["verified", 3], "verified"])
+    def test_modes_must_be_a_list_of_names(self, bad):
+        with pytest.raises(InvalidOptions) as refused:
+            validate_options([retrieve_course_completion], {"enrollment_modes": bad})
+        assert list(refused.value.errors) == ["enrollment_modes"]
 
 
 class TestCompletion:

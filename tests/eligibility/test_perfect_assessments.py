@@ -93,7 +93,7 @@ def test_a_skipped_assessment_fails_like_a_weak_one(cohort):
 class DroppingHost:
     """A host whose grading drops each category's lowest score, as Open edX's drop_count does."""
 
-    def get_enrolled_user_ids(self, context_key, user_ids=None):
+    def get_enrolled_user_ids(self, context_key, user_ids=None, modes=None):
         return [7]
 
     def get_completion(self, course_key, user_ids):

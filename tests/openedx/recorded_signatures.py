@@ -85,6 +85,7 @@ STUDENT_ENROLLMENT = Source(
     PLATFORM, "common/djangoapps/student/models/course_enrollment.py", "0b870c132a5e8e2e1f1c4b3b2b20e329738d3a49"
 )
 USER_API = Source(PLATFORM, "openedx/core/djangoapps/user_api/models.py", SNAPSHOT)
+COURSE_MODES = Source(PLATFORM, "common/djangoapps/course_modes/models.py", "6913dfd7cbf742e40041ce14b76df5072ba6e335")
 LANG_PREF = Source(
     "openedx/edx-platform",
     "openedx/core/djangoapps/lang_pref/__init__.py",
@@ -105,6 +106,12 @@ LEARNING_PATHS = Source(
 )
 
 SIGNATURES = (
+    Signature(
+        "common.djangoapps.course_modes.models",
+        "CourseMode.is_eligible_for_certificate",
+        "(mode_slug, status=None)",
+        COURSE_MODES,
+    ),
     Signature(
         "lms.djangoapps.grades.api",
         "CourseGradeFactory.iter",
@@ -205,6 +212,15 @@ FIELDS = (
         "BooleanField",
         None,
         "models.BooleanField(default=True)",
+        STUDENT_ENROLLMENT,
+    ),
+    Field(
+        "common.djangoapps.student.models",
+        "CourseEnrollment",
+        "mode",
+        "CharField",
+        None,
+        "models.CharField(default=CourseMode.get_default_mode_slug, max_length=100)",
         STUDENT_ENROLLMENT,
     ),
     Field(

@@ -81,11 +81,17 @@ def _build_world() -> World:
     roles.CourseStaffRole(COURSE).add_users(teacher)
     bulk = [_user(f"learner{n:02}", f"Learner {n}") for n in range(BULK_SIZE)]
 
-    for user in (alice, bob, carol, *bulk):
-        models.CourseEnrollment.objects.create(user=user, course_id=COURSE)
-    models.CourseEnrollment.objects.create(user=dave, course_id=COURSE, is_active=False)
+    audrey = _user("audrey", "Audrey Auditor")
+    ivan = _user("ivan", "Ivan Inactive")
+    ivan.is_active = False
+    ivan.save()
+
+    for user in (alice, bob, carol, ivan, *bulk):
+        models.CourseEnrollment.objects.create(user=user, course_id=COURSE, mode="verified")
+    models.CourseEnrollment.objects.create(user=audrey, course_id=COURSE, mode="audit")
+    models.CourseEnrollment.objects.create(user=dave, course_id=COURSE, is_active=False, mode="verified")
     models.CourseEnrollment.objects.create(user=erin, course_id=SECOND_COURSE)
-    for user in (alice, bob):
+    for user in (alice, bob, ivan):
         models.LearningPathEnrollment.objects.create(user=user, learning_path=path)
     models.LearningPathEnrollment.objects.create(user=dave, learning_path=path, is_active=False)
 
@@ -137,6 +143,9 @@ def _build_world() -> World:
         enrolled_user_ids=[alice.id, bob.id, carol.id, *(user.id for user in bulk)],
         path_enrolled_user_ids=[alice.id, bob.id],
         not_enrolled_user_ids=[dave.id, erin.id, teacher.id],
+        audit_user_ids=[audrey.id],
+        default_excluded_user_ids=[audrey.id],  # the platform's certificates exclude audit
+        inactive_user_ids=[ivan.id],
         unknown_user_id=max(user.id for user in bulk) + 1000,
         bulk_user_ids=[user.id for user in bulk],
         graded_assessments={_key("hw1"), _key("hw2"), _key("exam")},

@@ -134,6 +134,9 @@ class Enrollment(models.Model):
         help_text=_("Key of the course (course-v1:...) or learning path (path-v1:...)."),
     )
     is_active = models.BooleanField(default=True, help_text=_("False once the learner has unenrolled."))
+    mode = models.CharField(
+        max_length=100, default="verified", help_text=_("Enrollment mode of a course (audit, verified, ...).")
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=("user", "context_key"), name="lms_enrollment_unique")]

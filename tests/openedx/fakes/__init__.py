@@ -10,7 +10,7 @@ in-memory dicts that ``reset()`` empties.
 import sys
 from types import ModuleType
 
-from . import grades, models, modulestore, roles
+from . import course_modes, grades, models, modulestore, roles
 
 PLATFORM_MODULES: dict[str, dict[str, object]] = {
     "common.djangoapps.student.models": {
@@ -21,6 +21,7 @@ PLATFORM_MODULES: dict[str, dict[str, object]] = {
         name: getattr(roles, name)
         for name in ("CourseStaffRole", "CourseInstructorRole", "OrgStaffRole", "OrgInstructorRole")
     },
+    "common.djangoapps.course_modes.models": {"CourseMode": course_modes.CourseMode},
     "openedx.core.djangoapps.user_api.models": {"UserPreference": models.UserPreference},
     "openedx.core.djangoapps.lang_pref": {"LANGUAGE_KEY": "pref-lang"},
     "openedx.core.djangoapps.content.course_overviews.models": {"CourseOverview": models.CourseOverview},

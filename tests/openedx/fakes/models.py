@@ -51,6 +51,7 @@ class CourseEnrollment(models.Model):  # noqa: DJ008 - fakes, never displayed
     user = models.ForeignKey(User, related_name="+", on_delete=models.CASCADE)
     course = models.ForeignKey(CourseOverview, db_constraint=False, on_delete=models.DO_NOTHING)
     is_active = models.BooleanField(default=True)
+    mode = models.CharField(default="audit", max_length=100)
 
     class Meta:
         app_label = "student"

@@ -17,7 +17,7 @@ class HostAdapter:
             u.pk: Learner(user_id=u.pk, username=u.username, full_name=u.get_full_name(), email=u.email) for u in users
         }
 
-    def get_enrolled_user_ids(self, context_key, user_ids=None):
+    def get_enrolled_user_ids(self, context_key, user_ids=None, modes=None):
         return []
 
     def get_context_names(self, context_keys):
