@@ -12,7 +12,7 @@ from opaque_keys.edx.keys import LearningContextKey
 
 from . import conf
 from .adapters import get_adapter
-from .adapters.base import Learner
+from .adapters.base import ANY_MODE, Learner
 from .eligibility import Eligibility
 from .exceptions import (
     AccessDenied,
@@ -252,7 +252,8 @@ def learner_resolve(*, viewer, context_key, username: str | None = None):
 
 
 def user_is_enrolled(*, user_id: int, context_key) -> bool:
-    return user_id in get_adapter().get_enrolled_user_ids(context_key, [user_id])
+    """Whether the learner is enrolled in the context at all, in any mode (a credential may still need another)."""
+    return user_id in get_adapter().get_enrolled_user_ids(context_key, [user_id], modes=ANY_MODE)
 
 
 def configuration_get_for_type(*, context_key, type_key: str) -> CredentialConfiguration:

@@ -15,6 +15,9 @@ from typing import Protocol, runtime_checkable
 
 from opaque_keys.edx.keys import LearningContextKey
 
+# ``modes`` of get_enrolled_user_ids for enrollments in any mode ("is the learner enrolled at all?").
+ANY_MODE: tuple[str, ...] = ("*",)
+
 
 @dataclass(frozen=True)
 class Learner:
@@ -61,7 +64,7 @@ class HostAdapter(Protocol):
         """Ids of active users actively enrolled in a course or learning path, among ``user_ids`` if given, ascending.
 
         ``modes``: only course enrollments in these modes; None: the modes the host's own certificates
-        require (Open edX: not audit). Learning-path enrollments have no mode.
+        require (Open edX: not audit); ANY_MODE: every mode. Learning-path enrollments have no mode.
         """
 
     def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:

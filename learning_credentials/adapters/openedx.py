@@ -16,7 +16,7 @@ from django.db.models import F, OuterRef, Subquery
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
 from ..exceptions import ConfigurationError
-from .base import GradingPolicy, Learner, LearnerGrades, is_learning_path
+from .base import ANY_MODE, GradingPolicy, Learner, LearnerGrades, is_learning_path
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,8 @@ class OpenEdxAdapter:
 
                 present = enrollments.order_by().values_list("mode", flat=True).distinct()
                 modes = [mode for mode in present if CourseMode.is_eligible_for_certificate(mode)]
-            enrollments = enrollments.filter(mode__in=modes)
+            if modes != ANY_MODE:
+                enrollments = enrollments.filter(mode__in=modes)
         elif is_learning_path(context_key):
             try:
                 from learning_paths.models import LearningPathEnrollment

@@ -82,8 +82,11 @@ def credential_request(
         raise NotEnrolled(f"You are not enrolled in {key}.")
     issuance_check(configuration=configuration)
     verdict = configuration_evaluate(configuration=configuration, user_ids=[user.pk]).get(user.pk)
-    if verdict is None:
-        raise NotEnrolled(f"You are not enrolled in {key}.")
+    if verdict is None:  # enrolled, but in a mode this credential does not count (e.g. audit)
+        raise LearnerNotEligible(
+            f"Your enrollment in {key} does not earn '{configuration.credential_type}' "
+            "(for example, an audit enrollment)."
+        )
     if not verdict.eligible:
         raise LearnerNotEligible(
             f"You do not meet the requirements of '{configuration.credential_type}' yet.", progress=verdict.details

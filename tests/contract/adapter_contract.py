@@ -15,7 +15,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
-from learning_credentials.adapters.base import GradingPolicy, HostAdapter, Learner, LearnerGrades, is_learning_path
+from learning_credentials.adapters.base import (
+    ANY_MODE,
+    GradingPolicy,
+    HostAdapter,
+    Learner,
+    LearnerGrades,
+    is_learning_path,
+)
 
 UNKNOWN_COURSE_KEY = CourseKey.from_string("course-v1:NoSuchOrg+NoSuchCourse+Never")
 BULK_SIZE = 20
@@ -140,6 +147,8 @@ class AdapterContract:
         verified = adapter.get_enrolled_user_ids(world.course_key, modes=["verified"])
         assert verified and not set(verified) & set(world.audit_user_ids)
         assert adapter.get_enrolled_user_ids(world.course_key, modes=[]) == []
+        every_mode = adapter.get_enrolled_user_ids(world.course_key, modes=ANY_MODE)
+        assert set(every_mode) == set(world.enrolled_user_ids) | set(world.audit_user_ids)
 
     def test_the_default_modes_leave_out_what_the_host_leaves_out(self, adapter, world):
         enrolled = set(adapter.get_enrolled_user_ids(world.course_key))

@@ -8,6 +8,7 @@ import pytest
 from django.urls import resolve
 from kombu.exceptions import OperationalError as BrokerDown
 from rest_framework.test import APIClient
+from sandbox.lms import models as lms
 from sandbox.lms import signals
 
 from learning_credentials.lifecycle import Status
@@ -95,6 +96,17 @@ class TestRefusals:
         assert response.status_code == 404 and response.json()["code"] == "not_enrolled"
         factories.enroll(stranger, active=False)
         assert api.post(post_url(configuration)).status_code == 404
+        assert not Credential.objects.exists()
+
+    def test_an_enrollment_mode_that_does_not_earn_it_is_403(self, api, configuration, eligible):
+        """Enrolled, but in a mode the credential does not count: not eligible, and told why, not 'not enrolled'."""
+        configuration.custom_options = {"enrollment_modes": ["verified"]}
+        configuration.save()
+        lms.Enrollment.objects.filter(user=eligible).update(mode="audit")
+        api.force_authenticate(eligible)
+        response = api.post(post_url(configuration))
+        assert response.status_code == 403 and response.json()["code"] == "not_eligible"
+        assert "does not earn" in response.json()["detail"]
         assert not Credential.objects.exists()
 
     def test_type_not_configured_in_the_context_is_404(self, api, configuration, eligible):

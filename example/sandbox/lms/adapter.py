@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
-from learning_credentials.adapters.base import GradingPolicy, Learner, LearnerGrades, is_learning_path
+from learning_credentials.adapters.base import ANY_MODE, GradingPolicy, Learner, LearnerGrades, is_learning_path
 from learning_credentials.exceptions import ConfigurationError
 
 from .models import (
@@ -47,7 +47,7 @@ class SandboxAdapter:
     ) -> list[int]:
         """Every mode counts by default: the sandbox's certificates do not depend on the mode."""
         enrollments = Enrollment.objects.filter(context_key=str(context_key), is_active=True, user__is_active=True)
-        if modes is not None and not is_learning_path(context_key):
+        if modes is not None and modes != ANY_MODE and not is_learning_path(context_key):
             enrollments = enrollments.filter(mode__in=modes)
         if user_ids is not None:
             enrollments = enrollments.filter(user_id__in=user_ids)

@@ -11,11 +11,10 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from ...adapters import get_adapter
 from ...exceptions import InvalidContextKey
 from ...identifiers import parse_context_key
 from ...models import Credential, CredentialEvent
-from ...selectors import user_get
+from ...selectors import user_get, user_is_enrolled
 from ...services.progress import learner_progress_queue
 from ..schema import documented, errors
 from .views import BaseView
@@ -88,7 +87,7 @@ class ProgressView(BaseView):
             raise NotFound("No such user.")
         user_id = user.pk
         key = data["context_key"]
-        if not get_adapter().get_enrolled_user_ids(key, [user_id]):
+        if not user_is_enrolled(user_id=user_id, context_key=key):
             raise NotFound("The learner is not enrolled in this context.")
         queued = learner_progress_queue(
             user_id=user_id,
