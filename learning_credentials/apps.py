@@ -44,6 +44,17 @@ class LearningCredentialsConfig(AppConfig):
                         "signal_path": "openedx_events.learning.signals.PERSISTENT_GRADE_SUMMARY_CHANGED",
                         "dispatch_uid": "learning_credentials.persistent_grade_summary_changed",
                     },
+                    # The learner retirement pipeline: both steps retire (the second finds nothing left).
+                    {
+                        "receiver_func_name": "handle_user_retired",
+                        "signal_path": "openedx.core.djangoapps.user_api.accounts.signals.USER_RETIRE_LMS_CRITICAL",
+                        "dispatch_uid": "learning_credentials.user_retire_lms_critical",
+                    },
+                    {
+                        "receiver_func_name": "handle_user_retired",
+                        "signal_path": "openedx.core.djangoapps.user_api.accounts.signals.USER_RETIRE_LMS_MISC",
+                        "dispatch_uid": "learning_credentials.user_retire_lms_misc",
+                    },
                 ],
             },
         },

@@ -36,7 +36,8 @@ A course event also checks the learning paths that have the course as a step. CC
 
 import logging
 
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.conf import settings
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 from django.dispatch import receiver
 from opaque_keys.edx.keys import LearningContextKey
 
@@ -46,12 +47,25 @@ from .models import CredentialConfiguration, CredentialEvent
 from .observability import log_activity
 from .services.configuration import configuration_schedule_delete, configuration_schedule_sync
 from .services.progress import learner_progress_queue
+from .services.retirement import learner_retire
 from .services.sweeper import sweeper_schedule_ensure
 
 log = logging.getLogger(__name__)
 
 COURSE_PASSING_STATUS_UPDATED = "org.openedx.learning.course.passing.status.updated.v1"
 PERSISTENT_GRADE_SUMMARY_CHANGED = "org.openedx.learning.course.persistent_grade_summary.changed.v1"
+
+
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="learning_credentials.retire_deleted_user")
+def retire_deleted_user(sender, instance, **kwargs) -> None:
+    """A user row being deleted takes its personal data along first (its credentials then lose their user link)."""
+    learner_retire(user_id=instance.pk)
+
+
+def handle_user_retired(sender=None, user=None, **kwargs) -> None:
+    """USER_RETIRE_LMS_CRITICAL and USER_RETIRE_LMS_MISC of Open edX's retirement pipeline: ``user``,
+    ``retired_username``, ``retired_email``. Errors propagate: the pipeline retries a failed step."""
+    learner_retire(user_id=user.pk)
 
 
 @receiver(post_save, sender=CredentialConfiguration, dispatch_uid="learning_credentials.schedule_sync")

@@ -254,6 +254,7 @@ class InvalidationReason(models.TextChoices):
     REFUNDED = "refunded", _("Refunded")
     ISSUED_IN_ERROR = "issued_in_error", _("Issued in error")
     SUPERSEDED = "superseded", _("Superseded by a newer credential")
+    RETIRED = "retired", _("No longer available at the holder's request")
     OTHER = "other", _("Other")
 
 
@@ -273,9 +274,11 @@ class Credential(TimeStampedModel):
     """
     One learner's credential in one configuration, with the facts it was issued on.
 
-    .. pii: The learner's full name as it was at issue time (learner_name) and the user link.
+    .. pii: The learner's full name as it was at issue time (learner_name), the user link, the
+        host's order reference and staff's note; the PDF and share images in storage print the name.
     .. pii_types: id, name
-    .. pii_retirement: retained
+    .. pii_retirement: local_api (services.retirement.learner_retire: invalidated as retired, the name,
+        order reference, note and files erased; the row stays, nameless, so that counts survive)
     """
 
     uuid = models.UUIDField(
@@ -301,10 +304,11 @@ class Credential(TimeStampedModel):
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="learning_credentials",
         verbose_name=_("learner"),
-        help_text=_("The learner who holds the credential."),
+        help_text=_("The learner who holds the credential; empty once their account was deleted."),
     )
     configuration = models.ForeignKey(
         CredentialConfiguration,
@@ -538,7 +542,12 @@ class CredentialEvent(models.Model):
     """
     Append-only audit trail: every status change and every act on a credential.
 
-    .. no_pii:
+    The one exception: retiring a learner redacts the reasons and details of their credentials'
+    events (grades, staff text, email errors), and records that it did (``personal_data_erased``).
+
+    .. pii: Facts of the learner's progress (details) and free text (reason); the acting user link.
+    .. pii_types: id, other
+    .. pii_retirement: local_api (services.retirement.learner_retire redacts reason and details)
     """
 
     class Kind(models.TextChoices):
@@ -551,6 +560,7 @@ class CredentialEvent(models.Model):
         VISIBILITY_CHANGED = "visibility_changed", _("Visibility changed")
         EMAIL_SENT = "email_sent", _("Email sent")
         EMAIL_FAILED = "email_failed", _("Email failed")
+        PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased (learner retired)")
 
     class Source(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
@@ -681,7 +691,7 @@ class RefundEvent(models.Model):
     .. pii: The learner the refund names (user link, and the username or user id in the payload) and the
         host's order reference.
     .. pii_types: id, username
-    .. pii_retirement: retained
+    .. pii_retirement: local_api (services.retirement.learner_retire empties the payload and order reference)
     """
 
     class Outcome(models.TextChoices):

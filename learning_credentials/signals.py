@@ -36,6 +36,10 @@ credential_invalidating = Signal()
 # A credential was reissued: ``old`` (now INVALIDATED as superseded) and ``new`` (GENERATING).
 credential_reissued = Signal()
 
+# A learner is being retired (services.retirement): ``user_id``. Receivers erase or redact the
+# personal data they keep about them, in the same transaction.
+learner_retiring = Signal()
+
 # Asked before rendering, with ``credentials`` (a list): a receiver returns
 # ``{credential pk: {placeholder: text}}`` for placeholders it registered with
 # ``learning_credentials.rendering.register_placeholder``; the values reach CredentialData.extra.

@@ -64,11 +64,14 @@ def verify_page(request, verify_uuid: str):
         raise Http404()
     context_key = credential.configuration.learning_context_key
     page_url = verify_url(credential)
+    # A retired learner's name is erased with the rest of their data (services.retirement).
+    holder = credential.learner_name or _("(name withdrawn at the holder's request)")
     response = render(
         request,
         "learning_credentials/verify.html",
         {
             "credential": credential,
+            "holder": holder,
             "public_status": credential_public_status(credential),
             "issuer": get_adapter().get_organization_name(context_key),
             "code": format_code(credential.verification_code),
@@ -79,7 +82,7 @@ def verify_page(request, verify_uuid: str):
             "image_size": conf.get("SHARE_IMAGE_SIZE"),
             "qr_svg": _qr_svg(page_url),
             "image_alt": _("%(type)s awarded to %(name)s for %(context)s")
-            % {"type": credential.type_name, "name": credential.learner_name, "context": credential.context_name},
+            % {"type": credential.type_name, "name": holder, "context": credential.context_name},
             "is_private": credential.visibility == Visibility.PRIVATE,
         },
     )

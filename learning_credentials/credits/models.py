@@ -171,15 +171,17 @@ class CreditLedgerEntry(UniqueConstraintMessages, models.Model):
 
     .. pii: The learner (user link) and what they earned.
     .. pii_types: id
-    .. pii_retirement: retained
+    .. pii_retirement: local_api (a retired learner's entries are voided with their credentials; the
+        amounts stay for the totals reported to accrediting bodies; the user link goes with the account)
     """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="credit_ledger_entries",
         verbose_name=_("learner"),
-        help_text=_("The learner who earned the credits."),
+        help_text=_("The learner who earned the credits; empty once their account was deleted."),
     )
     context_key = ContextKeyField(
         _("learning context key"),

@@ -67,6 +67,8 @@ def _announce(credential: Credential, status: str) -> None:
             )
     if not _openedx_events_installed() or not _openedx_signal(status).has_listeners():
         return  # nobody listens (the event bus producer, where configured, is a listener): building the event is wasted
+    if credential.user is None:
+        return  # the account was deleted (and retired): the event's payload has no learner to name
     try:
         _send_openedx_event(credential, status)
     except Exception:

@@ -54,3 +54,17 @@ def test_full_refund_webhook_makes_the_page_say_revoked(browser, available_crede
     page.goto(verify_url(available_credential))
     expect(page.locator("main")).to_contain_text(re.compile(r"revoked on .+\(refunded\)"))
     browser.screenshot(page, "revoked")
+
+
+def test_a_retired_learners_credential_says_so_without_a_name(browser, available_credential):
+    from learning_credentials.services.retirement import learner_retire
+
+    learner_retire(user_id=available_credential.user_id)  # before the browser starts: ORM in this thread
+    page = browser.new_page()
+    page.goto(verify_url(available_credential))
+    main = page.locator("main")
+    expect(main).to_contain_text("no longer available at the holder's request")
+    expect(main).to_contain_text("name withdrawn at the holder's request")
+    expect(main).not_to_contain_text("Ada Lovelace")
+    assert "Ada Lovelace" not in page.title()
+    browser.screenshot(page, "retired")

@@ -9,6 +9,8 @@ from edx_django_utils.plugins import add_plugins, connect_plugin_receivers, get_
 
 from learning_credentials.apps import LearningCredentialsConfig
 
+from . import fakes
+
 PROJECT_TYPE = "lms.djangoapp"
 ADAPTER = "learning_credentials.adapters.openedx.OpenEdxAdapter"
 SIGNALS_CONFIG = LearningCredentialsConfig.plugin_app["signals_config"][PROJECT_TYPE]
@@ -77,7 +79,10 @@ def test_urls_are_mounted_at_the_root_under_the_namespace(monkeypatch):
     assert url == "/learning_credentials/verify/abc/"
 
 
-def test_signal_receivers_connect():
+def test_signal_receivers_connect(monkeypatch):
     """edx-django-utils imports the configured module and connects what it lists; a missing one raises."""
     assert SIGNALS_CONFIG["relative_path"] == "handlers"
+    fakes.install(monkeypatch)  # the platform's retirement signals
     connect_plugin_receivers(PROJECT_TYPE)
+    for name in ("USER_RETIRE_LMS_CRITICAL", "USER_RETIRE_LMS_MISC"):
+        assert getattr(fakes.retirement, name).has_listeners()

@@ -24,6 +24,8 @@ from learning_credentials.models import Credential
 from tests import factories
 from tests.logs import activity
 
+from . import fakes
+
 pytestmark = pytest.mark.django_db
 COURSE = CourseKey.from_string(factories.COURSE_KEY)
 UNCONFIGURED = CourseKey.from_string("course-v1:Other+X+1")
@@ -31,8 +33,11 @@ RECEIVERS = LearningCredentialsConfig.plugin_app["signals_config"]["lms.djangoap
 
 
 @pytest.fixture
-def wired():
-    """Our receivers connected to the real signals by edx-django-utils, as the LMS connects them; then removed."""
+def wired(monkeypatch):
+    """Our receivers connected to the real signals by edx-django-utils, as the LMS connects them; then removed.
+
+    The platform's own signals (learner retirement) come from the fakes of edx-platform."""
+    fakes.install(monkeypatch)
     connect_plugin_receivers("lms.djangoapp")
     yield
     for signal in (COURSE_PASSING_STATUS_UPDATED, PERSISTENT_GRADE_SUMMARY_CHANGED):
@@ -111,6 +116,8 @@ def test_the_plugin_config_names_the_real_signals_and_our_receivers():
             "openedx_events.learning.signals.PERSISTENT_GRADE_SUMMARY_CHANGED",
             "handle_persistent_grade_summary_changed",
         ),
+        ("openedx.core.djangoapps.user_api.accounts.signals.USER_RETIRE_LMS_CRITICAL", "handle_user_retired"),
+        ("openedx.core.djangoapps.user_api.accounts.signals.USER_RETIRE_LMS_MISC", "handle_user_retired"),
     ]
     assert all(hasattr(handlers, config["receiver_func_name"]) for config in RECEIVERS)
 

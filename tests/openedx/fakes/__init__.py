@@ -10,7 +10,7 @@ in-memory dicts that ``reset()`` empties.
 import sys
 from types import ModuleType
 
-from . import course_modes, grades, models, modulestore, roles
+from . import course_modes, grades, models, modulestore, retirement, roles
 
 PLATFORM_MODULES: dict[str, dict[str, object]] = {
     "common.djangoapps.student.models": {
@@ -23,6 +23,10 @@ PLATFORM_MODULES: dict[str, dict[str, object]] = {
     },
     "common.djangoapps.course_modes.models": {"CourseMode": course_modes.CourseMode},
     "openedx.core.djangoapps.user_api.models": {"UserPreference": models.UserPreference},
+    "openedx.core.djangoapps.user_api.accounts.signals": {
+        "USER_RETIRE_LMS_CRITICAL": retirement.USER_RETIRE_LMS_CRITICAL,
+        "USER_RETIRE_LMS_MISC": retirement.USER_RETIRE_LMS_MISC,
+    },
     "openedx.core.djangoapps.lang_pref": {"LANGUAGE_KEY": "pref-lang"},
     "openedx.core.djangoapps.content.course_overviews.models": {"CourseOverview": models.CourseOverview},
     "xmodule.modulestore.django": {"modulestore": modulestore.modulestore},
