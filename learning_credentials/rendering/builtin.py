@@ -9,6 +9,7 @@ result is returned, never stored here.
 """
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -107,12 +108,20 @@ class RenderedPdf:
     fast: bool  # whether the prepared fast path drew it
 
 
+# One render at a time per process: the cached fonts are reportlab TTFont objects, whose subsetting
+# reads the font through one shared file position and keeps per-document state, so two threads
+# (on-demand's pool, a threaded web server) embedding the same font would read each other's glyphs.
+# Rendering is pure Python under the GIL, so threads lose no parallelism to it.
+_render_lock = threading.Lock()
+
+
 def render_pdf(
     *, data: CredentialData, options: Mapping[str, Any], load_asset: AssetLoader, allow_fast: bool = True
 ) -> RenderedPdf:
     """Render one credential; the fast path when it can draw everything, else the general path."""
     try:
-        return _render(data, _spec(options), load_asset, allow_fast)
+        with _render_lock:
+            return _render(data, _spec(options), load_asset, allow_fast)
     except GenerationFailed:
         raise
     except LearningCredentialsError as exc:
