@@ -454,7 +454,7 @@ class CredentialAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("username"), ordering="user__username")
     def username(self, obj: Credential) -> str:
-        return obj.user.get_username()
+        return obj.user.get_username() if obj.user else "-"  # the account was deleted
 
     @admin.display(description=_("learning context"), ordering="configuration__learning_context_key")
     def context(self, obj: Credential) -> str:

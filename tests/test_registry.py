@@ -158,3 +158,20 @@ def test_system_check_reports_a_missing_adapter(settings):
     assert [e.id for e in check_adapter()] == ["learning_credentials.E001"]
     settings.LEARNING_CREDENTIALS = {"ADAPTER": "no.such.Adapter"}
     assert "cannot be imported" in check_adapter()[0].msg
+
+
+class AdapterOfAnEarlierVersion:
+    """A host's adapter written before get_platform_name existed."""
+
+    def __getattr__(self, name):
+        if name == "get_platform_name":
+            raise AttributeError(name)
+        return lambda *args, **kwargs: None
+
+
+def test_system_check_names_what_an_adapter_lacks(settings):
+    from learning_credentials.checks import check_adapter
+
+    settings.LEARNING_CREDENTIALS = {"ADAPTER": f"{__name__}.AdapterOfAnEarlierVersion"}
+    [error] = check_adapter()
+    assert error.id == "learning_credentials.E001" and error.msg.endswith("it lacks: get_platform_name.")

@@ -230,3 +230,79 @@ def test_an_invalidated_credential_keeps_its_public_reason_label(retiree, config
     learner_retire(user_id=retiree.pk)
     credential.refresh_from_db()
     assert credential.invalidation_reason == "refunded" and credential.learner_name == ""
+
+
+class TestAfterTheAccountIsDeleted:
+    """Credentials and credits of a deleted account keep their rows without a user: every reader copes."""
+
+    @pytest.fixture
+    def deleted(self, retiree, history, configuration, capture):
+        from learning_credentials.credits.services import credits_award
+
+        credits_award(user_id=retiree.pk, context_key=configuration.learning_context_key, credit_type="HRCI", amount=2)
+        with capture(execute=True):
+            get_user_model().objects.filter(pk=retiree.pk).delete()
+        return history
+
+    def test_the_admin_lists_them(self, deleted, admin_client):
+        assert admin_client.get("/admin/learning_credentials/credential/").status_code == 200
+        _, second = deleted
+        assert admin_client.get(f"/admin/learning_credentials/credential/{second.pk}/change/").status_code == 200
+
+    def test_staff_read_them_through_the_api(self, deleted, staff_user):
+        from rest_framework.test import APIClient
+
+        _, second = deleted
+        api = APIClient()
+        api.force_authenticate(staff_user)
+        response = api.get(f"/api/learning_credentials/v1/credentials/{second.pk}/")
+        assert response.status_code == 200 and response.json()["username"] is None
+
+    def test_credit_reports_still_add_up_without_them(self, deleted, staff_user):
+        from learning_credentials.credits.models import CreditLedgerEntry
+        from learning_credentials.credits.selectors import credit_report
+
+        assert not CreditLedgerEntry.objects.filter(active=True).exists()  # the manual award was voided too
+        assert credit_report(viewer=staff_user, context_key=factories.COURSE_KEY) == []
+
+
+def test_the_score_goes_too_and_is_never_shown(retiree, configuration, client, capture):
+    from learning_credentials.eligibility import Eligibility
+
+    with capture(execute=True):
+        credential = credential_issue(
+            user_id=retiree.pk,
+            configuration=configuration,
+            source="api",
+            eligibility=Eligibility(eligible=True, score=Decimal("97.25"), details={}),
+        )
+        learner_retire(user_id=retiree.pk)
+    credential.refresh_from_db()
+    assert credential.score is None
+    assert "97.25" not in client.get(f"/learning_credentials/verify/{credential.verify_uuid}/").content.decode()
+
+
+def test_files_of_earlier_attempts_are_deleted_too(retiree, configuration, capture):
+    from django.core.files.base import ContentFile
+
+    from learning_credentials.services.artifacts import artifact_name
+
+    credential = credential_issue(user_id=retiree.pk, configuration=configuration, source="api")  # GENERATING
+    Credential.objects.filter(pk=credential.pk).update(attempts=2)
+    orphans = [
+        default_storage.save(
+            artifact_name(credential_id=credential.pk, attempt=n, extension="pdf"), ContentFile(b"%PDF")
+        )
+        for n in (1, 2)
+    ]
+    with capture(execute=True):
+        learner_retire(user_id=retiree.pk)
+    assert [name for name in orphans if default_storage.exists(name)] == []
+
+
+def test_events_written_after_a_first_retirement_are_redacted_by_the_next(retiree, history):
+    _, second = history
+    learner_retire(user_id=retiree.pk)
+    CredentialEvent.objects.create(credential=second, kind="email_failed", source="system", reason=f"to {EMAIL}")
+    learner_retire(user_id=retiree.pk)
+    assert EMAIL not in text_in_our_tables()

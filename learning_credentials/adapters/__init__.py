@@ -16,7 +16,11 @@ def _load(path: str) -> HostAdapter:
     except ImportError as exc:
         raise ConfigurationError(f"LEARNING_CREDENTIALS['ADAPTER'] = {path!r} cannot be imported: {exc}") from exc
     if not isinstance(adapter, HostAdapter):
-        raise ConfigurationError(f"{path} does not implement learning_credentials.adapters.base.HostAdapter.")
+        methods = [name for name, value in vars(HostAdapter).items() if callable(value) and not name.startswith("_")]
+        missing = ", ".join(name for name in methods if not callable(getattr(adapter, name, None)))
+        raise ConfigurationError(
+            f"{path} does not implement learning_credentials.adapters.base.HostAdapter; it lacks: {missing}."
+        )
     return adapter
 
 

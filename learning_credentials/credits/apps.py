@@ -14,7 +14,13 @@ class CreditsConfig(AppConfig):
 
     def ready(self) -> None:
         from ..rendering import register_placeholder
-        from ..signals import credential_invalidating, credential_placeholders, credential_reissued, credentials_issued
+        from ..signals import (
+            credential_invalidating,
+            credential_placeholders,
+            credential_reissued,
+            credentials_issued,
+            learner_retiring,
+        )
         from . import receivers
 
         register_placeholder("credits", PLACEHOLDER_DESCRIPTION)
@@ -22,3 +28,4 @@ class CreditsConfig(AppConfig):
         credential_invalidating.connect(receivers.release_with_credential, dispatch_uid="lc_credits.release")
         credential_reissued.connect(receivers.move_to_reissued, dispatch_uid="lc_credits.move")
         credential_placeholders.connect(receivers.placeholder_values, dispatch_uid="lc_credits.placeholders")
+        learner_retiring.connect(receivers.void_for_retired_learner, dispatch_uid="lc_credits.retire")

@@ -17,6 +17,11 @@ def move_to_reissued(sender, old, new, **kwargs) -> None:
     services.credits_move(old=old, new=new)
 
 
+def void_for_retired_learner(sender, user_id, **kwargs) -> None:
+    """A learner is retired: entries their credentials did not take along (manual awards) are voided too."""
+    services.credits_void_for_learner(user_id=user_id, reason="The learner was retired.")
+
+
 def placeholder_values(sender, credentials, **kwargs) -> dict:
     """``{credits}`` of each credential about to be rendered, with two queries for all of them."""
     return {pk: {"credits": text} for pk, text in selectors.credits_text_by_credential(credentials=credentials).items()}

@@ -140,16 +140,17 @@ def credit_report(*, viewer, context_key, start: date | None = None, end: date |
     if end is not None:
         entries = entries.filter(awarded_at__lt=_day_start(end + timedelta(days=1)))
     entries = list(entries.select_related("credit_type", "credential", "user").order_by("awarded_at", "id"))
-    learners = get_adapter().get_learners(sorted({entry.user_id for entry in entries}))
+    learners = get_adapter().get_learners(sorted({entry.user_id for entry in entries if entry.user_id is not None}))
     rows = []
     for entry in entries:
         learner = learners.get(entry.user_id)
         name = entry.credential.learner_name if entry.credential else ""
+        username = entry.user.get_username() if entry.user else ""  # empty once the account was deleted
         rows.append(
             ReportRow(
-                learner_name=name or (learner.full_name if learner else "") or entry.user.get_username(),
+                learner_name=name or (learner.full_name if learner else "") or username,
                 email=(learner.email if learner else "") or getattr(entry.user, "email", ""),
-                username=entry.user.get_username(),
+                username=username,
                 activity_id=entry.activity_id,
                 credit_type=entry.credit_type.code,
                 credit_type_name=entry.credit_type.name,

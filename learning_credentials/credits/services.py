@@ -330,6 +330,14 @@ def credits_move(*, old: Credential, new: Credential) -> int:
     return moved
 
 
+def credits_void_for_learner(*, user_id: int, reason: str) -> int:
+    """Void every active entry of a learner (their retirement); how many were voided."""
+    entries = list(CreditLedgerEntry.objects.filter(user_id=user_id, active=True))
+    for entry in entries:
+        credit_entry_void(entry=entry, reason=reason)
+    return len(entries)
+
+
 def credit_entry_void(*, entry: CreditLedgerEntry, reason: str, actor_id: int | None = None) -> CreditLedgerEntry:
     """Void one entry by hand (staff): it stays in the ledger, counts nowhere, and says why and who.
 

@@ -37,7 +37,7 @@ def _category_minimums(value: dict) -> None:
 
 
 def _modes(value: list | None) -> None:
-    if value is not None and not all(isinstance(mode, str) and mode.strip() for mode in value):
+    if value is not None and not all(isinstance(mode, str) and mode.strip() and mode != "*" for mode in value):
         raise ValueError("must be a list of enrollment modes (e.g. verified, professional), or null")
 
 

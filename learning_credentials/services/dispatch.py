@@ -4,7 +4,7 @@ Services hand work to the workers through these functions and never import ``tas
 tasks import services. A message is sent by its task's stable name, so eager mode (the
 sandbox, tests) runs it in-process as before, and beat rows and queue routing keep working.
 
-One failure policy for every message: fail fast (one connection try, no publish retries).
+One failure policy for every message: fail fast (one more try at most, at once, no waiting).
 Where a person waits for the answer (on-demand generation, "Generate now") the caller gets
 QueueUnavailable to say so; anywhere else the send is logged as ``<work>_not_queued`` and
 left to what recovers that work: the sweeper for generation and emails, the next scheduled
@@ -36,7 +36,8 @@ SEND_CREDENTIAL_EMAILS = "learning_credentials.send_credential_emails"
 
 # Errors that mean the broker cannot take the message now (kombu's, and socket errors of a transport).
 UNREACHABLE = (BrokerUnreachable, OSError)
-# One try to connect, none to publish again: a caller never waits on kombu's retry loop.
+# At most one more try, at once, to connect and to publish (a pooled connection the broker dropped
+# reconnects and sends again): a caller never waits on kombu's retry loop.
 FAIL_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0}
 
 
@@ -146,7 +147,9 @@ def _publish(signature, *, task_id: str | None, countdown: int | None):
         return signature.apply_async(task_id=task_id, countdown=countdown)
     with current_app.producer_or_acquire() as producer:
         producer.connection.ensure_connection(**FAIL_FAST)
-        return signature.apply_async(task_id=task_id, countdown=countdown, producer=producer, retry=False)
+        return signature.apply_async(
+            task_id=task_id, countdown=countdown, producer=producer, retry=True, retry_policy=FAIL_FAST
+        )
 
 
 def _log_not_queued(work: str, *, reason: str, exc: Exception, log_fields: dict[str, Any]) -> None:

@@ -134,8 +134,16 @@ _threads = ProcessThreads(name="learning-credentials", size=lambda: GENERATION_T
 
 
 def _queue(credential: Credential, *, backup_after: int | None = None) -> None:
-    """Queue the generation task once the credential is committed; QueueUnavailable when the broker is down."""
-    generation_queue(credential_id=credential.pk, task_id=credential.task_id, required=True, backup_after=backup_after)
+    """Queue the generation task once the credential is committed; QueueUnavailable when the broker is down.
+
+    A backup is best effort: the generation it backs up is still running, so the learner is not told.
+    """
+    generation_queue(
+        credential_id=credential.pk,
+        task_id=credential.task_id,
+        required=backup_after is None,
+        backup_after=backup_after,
+    )
 
 
 def credential_name_change_reissue(*, user, credential: Credential) -> Credential:

@@ -17,7 +17,7 @@ from ..lifecycle import Status
 from ..models import Credential, CredentialEvent, InvalidationReason, RefundEvent
 from ..observability import elapsed_ms, log_activity
 from ..signals import learner_retiring
-from .artifacts import artifact_storage
+from .artifacts import artifact_name, artifact_storage
 from .invalidation import credential_invalidate
 
 log = logging.getLogger(__name__)
@@ -40,26 +40,25 @@ def learner_retire(*, user_id: int, source: str = CredentialEvent.Source.SYSTEM)
     """
     started = time.monotonic()
     counts = {"invalidated": 0, "erased": 0, "refunds": 0}
-    files: list[str] = []
     with transaction.atomic():
         credentials = list(Credential.objects.select_for_update().filter(user_id=user_id).order_by("created"))
         for credential in credentials:
             if credential.status != Status.INVALIDATED:
                 credential_invalidate(credential=credential, category=InvalidationReason.RETIRED, source=source)
                 counts["invalidated"] += 1
-        held = Credential.objects.filter(user_id=user_id)
-        to_erase = [credential for credential in held if any(getattr(credential, f) for f in ERASED_FIELDS)]
-        files = [credential.artifact for credential in to_erase if credential.artifact]
+        held = list(Credential.objects.filter(user_id=user_id))
+        files = [credential.artifact for credential in held if credential.artifact]
+        _events_redact(credential_ids=[credential.pk for credential in held])  # also events written since a first call
+        to_erase = [c for c in held if c.score is not None or any(getattr(c, f) for f in ERASED_FIELDS)]
         if to_erase:
             ids = [credential.pk for credential in to_erase]
-            Credential.objects.filter(pk__in=ids).update(**dict.fromkeys(ERASED_FIELDS, ""))
-            _events_redact(credential_ids=ids)
+            Credential.objects.filter(pk__in=ids).update(score=None, **dict.fromkeys(ERASED_FIELDS, ""))
             CredentialEvent.objects.bulk_create(
                 CredentialEvent(
                     credential_id=pk,
                     kind=CredentialEvent.Kind.PERSONAL_DATA_ERASED,
                     source=source,
-                    details={"fields": list(ERASED_FIELDS)},
+                    details={"fields": [*ERASED_FIELDS, "score"]},
                 )
                 for pk in ids
             )
@@ -68,8 +67,7 @@ def learner_retire(*, user_id: int, source: str = CredentialEvent.Source.SYSTEM)
         named = [pk for pk, payload, order_reference in refunds if payload or order_reference]
         counts["refunds"] = RefundEvent.objects.filter(pk__in=named).update(payload={}, order_reference="")
         learner_retiring.send(sender=Credential, user_id=user_id)
-        credential_ids = [credential.pk for credential in credentials]
-        transaction.on_commit(lambda: _files_delete(names=files, credential_ids=credential_ids))
+        transaction.on_commit(lambda: _files_delete(names=files, credentials=held))
     log_activity("learner_retired", user_id=user_id, **counts, duration_ms=elapsed_ms(started))
     return counts
 
@@ -86,11 +84,22 @@ def _events_redact(*, credential_ids: list) -> None:
     CredentialEvent.objects.bulk_update(changed, ["details", "reason"], batch_size=500)
 
 
-def _files_delete(*, names: list[str], credential_ids: list) -> None:
-    """Delete the credentials' PDFs and their cached share images; a storage error is logged, the rows stay erased."""
+def _files_delete(*, names: list[str], credentials: list[Credential]) -> None:
+    """Delete the credentials' PDFs (those of every generation attempt) and their cached share images.
+
+    A storage error is logged; the rows stay erased.
+    """
     storage = artifact_storage()
-    for credential_id in credential_ids:  # share images live in a folder of their own per credential
-        folder = f"{conf.get('ARTIFACT_PREFIX')}/{credential_id}"
+    for credential in credentials:
+        # An attempt killed after storing its file leaves it under a name known in advance.
+        names = [
+            *names,
+            *(
+                artifact_name(credential_id=credential.pk, attempt=n, extension="pdf")
+                for n in range(1, credential.attempts + 1)
+            ),
+        ]
+        folder = f"{conf.get('ARTIFACT_PREFIX')}/{credential.pk}"  # share images: a folder per credential
         try:
             _, cached = storage.listdir(folder)
         except (FileNotFoundError, NotImplementedError, OSError):

@@ -63,7 +63,7 @@ class TestWhoCountsAsALearner:
         results = run(retrieve_course_completion, required_completion=90)
         assert learners["done"].pk not in results
 
-    @pytest.mark.parametrize("bad", [[""], ["verified", 3], "verified"])
+    @pytest.mark.parametrize("bad", [[""], ["verified", 3], "verified", ["*"]])
     def test_modes_must_be_a_list_of_names(self, bad):
         with pytest.raises(InvalidOptions) as refused:
             validate_options([retrieve_course_completion], {"enrollment_modes": bad})

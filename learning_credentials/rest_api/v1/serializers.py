@@ -66,7 +66,7 @@ class CredentialSerializer(CredentialBaseSerializer):
 
     uuid = serializers.UUIDField()
     status = serializers.CharField()
-    username = serializers.CharField(source="user.username")
+    username = serializers.CharField(source="user.username", allow_null=True, default=None)
     learner_name = serializers.CharField()
     type_key = serializers.CharField(source="configuration.credential_type.slug")
     created = serializers.DateTimeField()
