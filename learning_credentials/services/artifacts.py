@@ -37,6 +37,16 @@ def artifact_name(*, credential_id: uuid.UUID, attempt: int, extension: str) -> 
     )
 
 
+def attempts_artifact_names(*, credential_id: uuid.UUID, attempts: range, extension: str) -> list[str]:
+    """The names the given generation attempts of a credential stored (or would have stored) their files under."""
+    return [artifact_name(credential_id=credential_id, attempt=n, extension=extension) for n in attempts]
+
+
+def share_image_folder(credential_id: uuid.UUID) -> str:
+    """The folder of a credential's cached share images (one per status, visibility, size and format)."""
+    return f"{conf.get('ARTIFACT_PREFIX')}/{credential_id}"
+
+
 def artifact_save(*, credential: Credential, artifact: Artifact) -> str:
     """Store the artifact of the credential's current attempt and return the name it was stored under."""
     name = artifact_name(credential_id=credential.pk, attempt=credential.attempts, extension=artifact.extension)
@@ -52,19 +62,29 @@ def artifacts_of_earlier_attempts_delete(*, recorded: Sequence[tuple[Credential,
     and an expired lease is no proof that its attempt is dead: neither may delete.) Deleting a
     name that was never stored is harmless; a storage error is logged, never raised.
     """
-    storage, tried = artifact_storage(), 0
-    for credential, kept in recorded:
-        extension = kept.rsplit(".", 1)[-1]
-        for attempt in range(1, credential.attempts):
-            name = artifact_name(credential_id=credential.pk, attempt=attempt, extension=extension)
-            if name == kept:
-                continue
-            tried += 1
-            try:
-                storage.delete(name)
-            except Exception:
-                log.warning("Could not delete %s, stored by an earlier attempt", name, exc_info=True)
-    return tried
+    earlier = [
+        name
+        for credential, kept in recorded
+        for name in attempts_artifact_names(
+            credential_id=credential.pk, attempts=range(1, credential.attempts), extension=kept.rsplit(".", 1)[-1]
+        )
+        if name != kept
+    ]
+    return artifacts_delete(names=earlier, why="stored by an earlier attempt")
+
+
+def artifacts_delete(*, names: Sequence[str], why: str) -> int:
+    """Delete stored files by name, each on its own; a storage error is logged, never raised; how many tried.
+
+    Deleting a name that was never stored is harmless.
+    """
+    storage = artifact_storage()
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:
+            log.warning("Could not delete %s, %s", name, why, exc_info=True)
+    return len(names)
 
 
 def artifact_delete(name: str) -> None:

@@ -7,20 +7,16 @@ a user row runs it first. What stays is what reports count: each credential row,
 with its dates, type and context, and its audit events without their facts or text.
 """
 
-import logging
 import time
 
 from django.db import transaction
 
-from .. import conf
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent, InvalidationReason, RefundEvent
 from ..observability import elapsed_ms, log_activity
 from ..signals import learner_retiring
-from .artifacts import artifact_name, artifact_storage
+from .artifacts import artifact_storage, artifacts_delete, attempts_artifact_names, share_image_folder
 from .invalidation import credential_invalidate
-
-log = logging.getLogger(__name__)
 
 # Audit details that say nothing about the learner, kept when the rest is redacted.
 KEPT_EVENT_DETAILS = frozenset({"category", "replaces", "replaced_by"})
@@ -32,11 +28,11 @@ def learner_retire(*, user_id: int, source: str = CredentialEvent.Source.SYSTEM)
     """Invalidate the learner's credentials as ``retired`` and erase or redact their personal data; idempotent.
 
     In one transaction: live credentials are invalidated (their credits voided with them), the
-    name, order reference, staff note and file of every credential of the learner are erased,
+    name, score, order reference, staff note and files of every credential of the learner are erased,
     their audit events keep only facts that say nothing about the learner (recorded by one
     ``personal_data_erased`` event per credential), refund notices naming them lose their payload
     and order reference, and sub-apps erase theirs (``learner_retiring``). Files (PDFs, share
-    images) are deleted after commit. Returns what it did, by kind; a second call does nothing.
+    images) are deleted after commit. Returns what it did, by kind; a second call changes nothing more.
     """
     started = time.monotonic()
     counts = {"invalidated": 0, "erased": 0, "refunds": 0}
@@ -89,24 +85,16 @@ def _files_delete(*, names: list[str], credentials: list[Credential]) -> None:
 
     A storage error is logged; the rows stay erased.
     """
-    storage = artifact_storage()
+    storage, names = artifact_storage(), list(names)
     for credential in credentials:
-        # An attempt killed after storing its file leaves it under a name known in advance.
-        names = [
-            *names,
-            *(
-                artifact_name(credential_id=credential.pk, attempt=n, extension="pdf")
-                for n in range(1, credential.attempts + 1)
-            ),
-        ]
-        folder = f"{conf.get('ARTIFACT_PREFIX')}/{credential.pk}"  # share images: a folder per credential
+        # An attempt killed after storing its file left it under a name known in advance.
+        names += attempts_artifact_names(
+            credential_id=credential.pk, attempts=range(1, credential.attempts + 1), extension="pdf"
+        )
+        folder = share_image_folder(credential.pk)
         try:
             _, cached = storage.listdir(folder)
         except (FileNotFoundError, NotImplementedError, OSError):
             cached = []
-        names = [*names, *(f"{folder}/{name}" for name in cached)]
-    for name in names:
-        try:
-            storage.delete(name)
-        except Exception:
-            log.warning("Could not delete %s of a retired learner", name, exc_info=True)
+        names += [f"{folder}/{name}" for name in cached]
+    artifacts_delete(names=names, why="of a retired learner")

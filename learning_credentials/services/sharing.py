@@ -12,7 +12,7 @@ from ..models import Credential
 from ..registry import resolve_options
 from ..rendering.share_image import ShareImageData, format_date, render_share_image, share_image_options
 from ..selectors import credential_public_status, verify_url
-from .artifacts import artifact_storage
+from .artifacts import artifact_storage, share_image_folder
 from .asset_loading import asset_load
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def credential_share_image(*, credential: Credential, extension: str) -> tuple[b
     public = credential_public_status(credential)
     width, height = conf.get("SHARE_IMAGE_SIZE")
     state = f"{public.status}-{credential.visibility}"
-    name = f"{conf.get('ARTIFACT_PREFIX')}/{credential.pk}/share-{state}-{width}x{height}.{extension}"
+    name = f"{share_image_folder(credential.pk)}/share-{state}-{width}x{height}.{extension}"
     storage = artifact_storage()
     content_type = "image/png" if image_format == "png" else "image/jpeg"
     if storage.exists(name):
