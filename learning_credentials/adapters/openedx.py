@@ -106,29 +106,35 @@ class OpenEdxAdapter:
     def get_enrolled_user_ids(
         self, context_key: LearningContextKey, user_ids: list[int] | None = None, modes: list[str] | None = None
     ) -> list[int]:
-        """Modes by default: those the platform's CourseMode.is_eligible_for_certificate accepts (not audit)."""
+        """Modes by default: those the platform's CourseMode.is_eligible_for_certificate accepts (not audit).
+
+        One query: the modes come with the rows, and the platform judges each distinct mode once.
+        """
         if _is_course(context_key):
             from common.djangoapps.student.models import CourseEnrollment
 
             enrollments = CourseEnrollment.objects.filter(course_id=context_key, is_active=True)
-            if modes is None:
-                from common.djangoapps.course_modes.models import CourseMode
-
-                present = enrollments.order_by().values_list("mode", flat=True).distinct()
-                modes = [mode for mode in present if CourseMode.is_eligible_for_certificate(mode)]
-            if modes != ANY_MODE:
-                enrollments = enrollments.filter(mode__in=modes)
         elif is_learning_path(context_key):
             try:
                 from learning_paths.models import LearningPathEnrollment
             except ImportError:
                 return []
             enrollments = LearningPathEnrollment.objects.filter(learning_path__key=context_key, is_active=True)
+            modes = ANY_MODE  # a path's enrollments have no mode
         else:
             return []
         if user_ids is not None:
             enrollments = enrollments.filter(user_id__in=user_ids)
-        return list(enrollments.filter(user__is_active=True).order_by("user_id").values_list("user_id", flat=True))
+        enrollments = enrollments.filter(user__is_active=True).order_by("user_id")
+        if modes == ANY_MODE:
+            return list(enrollments.values_list("user_id", flat=True))
+        rows = list(enrollments.values_list("user_id", "mode"))
+        if modes is None:
+            from common.djangoapps.course_modes.models import CourseMode
+
+            modes = [mode for mode in {mode for _, mode in rows} if CourseMode.is_eligible_for_certificate(mode)]
+        counted = set(modes)
+        return [user_id for user_id, mode in rows if mode in counted]
 
     def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
         by_string = {str(key): key for key in context_keys}

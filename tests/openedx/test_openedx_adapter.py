@@ -381,3 +381,9 @@ class TestCourseStaff:
     def test_nobody_is_staff_when_anonymous(self, adapter, openedx):
         assert adapter.is_course_staff(AnonymousUser(), COURSE) is False
         assert adapter.is_course_staff(None, COURSE) is False
+
+
+def test_enrolled_learners_in_certificate_modes_cost_one_query(adapter, world, django_assert_num_queries):
+    """The default modes are judged by the platform from the rows' own modes: no query of its own."""
+    with django_assert_num_queries(1):
+        assert set(adapter.get_enrolled_user_ids(world.course_key)) == set(world.enrolled_user_ids)
