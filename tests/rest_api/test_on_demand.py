@@ -232,6 +232,26 @@ class TestWithinTheBudget:
         assert response.json()["status"] == "generating"
         wait_for_status(credential.uuid, Status.AVAILABLE)
 
+    @pytest.mark.usefixtures("unreachable_broker")
+    def test_a_backup_the_broker_refuses_does_not_fail_a_generation_still_running(
+        self, api, configuration, eligible, budget, monkeypatch, generation_pool
+    ):
+        """The backup task is best effort: the learner waits for the generation in its thread, not for the queue."""
+        real = on_demand.credential_generate
+        release = threading.Event()
+
+        def slow(**kwargs):
+            release.wait(30)
+            return real(**kwargs)
+
+        monkeypatch.setattr(on_demand, "credential_generate", slow)
+        budget(0.2)
+        api.force_authenticate(eligible)
+        response = api.post(post_url(configuration))
+        release.set()
+        assert response.status_code == 202 and response.json()["status"] == "generating"
+        wait_for_status(Credential.objects.get().uuid, Status.AVAILABLE)
+
     def test_failed_generation_within_the_budget_is_201_in_error(
         self, api, configuration, eligible, budget, monkeypatch, generation_pool
     ):
