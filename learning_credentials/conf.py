@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "STORAGE_THREADS": 4,
     # Learners per chunk task of a run: each chunk issues and generates its learners.
     "CHUNK_SIZE": 200,
+    # Open edX without a fresh completion aggregate: seconds each process keeps what a course's block
+    # structure says counts toward completion, so a run reads it once; a publish shows up after it.
+    "COMPLETION_STRUCTURE_SECONDS": 300,
     # Serve a valid credential's PDF publicly at /learning_credentials/verify/<verify_uuid>/credential.pdf.
     "PUBLIC_PDF": True,
     # Email the learner when a credential becomes available.

@@ -52,7 +52,7 @@ def test_parse_uuid_accepts_both_spellings_only():
 
 def test_parse_context_key():
     assert str(parse_context_key("course-v1:DemoX+CS101+2026")) == "course-v1:DemoX+CS101+2026"
-    assert str(parse_context_key("path-v1:DemoX+data")) == "path-v1:DemoX+data"
+    assert str(parse_context_key("path-v1:DemoX+data+2026+all")) == "path-v1:DemoX+data+2026+all"
     for junk in ["", "nonsense", "course-v1:\x00", "course-v1:" + "a" * 300]:
         with pytest.raises(InvalidContextKey):
             parse_context_key(junk)

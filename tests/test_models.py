@@ -150,7 +150,10 @@ class TestTypeAndConfigurationValidation:
         assert not form.is_valid()
         assert "learning_context_key" in form.errors
         path = form_class(
-            data={"learning_context_key": "path-v1:DemoX+data", "credential_type": configuration.credential_type_id}
+            data={
+                "learning_context_key": "path-v1:DemoX+data+2026+all",
+                "credential_type": configuration.credential_type_id,
+            }
         )
         assert path.is_valid(), path.errors
 

@@ -24,7 +24,7 @@ from tests.logs import activity
 pytestmark = pytest.mark.django_db
 COURSE_KEY = factories.COURSE_KEY
 SECOND_KEY = "course-v1:DemoX+STAT2+2026"
-PATH_KEY = "path-v1:DemoX+data-science"
+PATH_KEY = "path-v1:DemoX+data-science+2026+all"
 API = CredentialEvent.Source.API
 
 

@@ -192,12 +192,10 @@ def test_deleting_the_user_row_retires_first_and_is_not_blocked(retiree, history
 
 
 def test_open_edx_retirement_pipeline_signals_retire(retiree, history, monkeypatch):
-    from edx_django_utils.plugins import connect_plugin_receivers
-
     from tests.openedx import fakes
 
     fakes.install(monkeypatch)
-    connect_plugin_receivers("lms.djangoapp")
+    fakes.connect_our_receivers(monkeypatch)
     signals = fakes.retirement
     signals.USER_RETIRE_LMS_CRITICAL.send(
         sender=get_user_model(), user=retiree, retired_username="retired__user_1", retired_email="r@retired.invalid"

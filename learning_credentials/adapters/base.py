@@ -85,6 +85,14 @@ class HostAdapter(Protocol):
     def get_completion(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, float]:
         """Completion of the given learners in a course; learners without progress are absent."""
 
+    def get_learner_completion(
+        self, user_id: int, course_keys: list[LearningContextKey]
+    ) -> dict[LearningContextKey, float]:
+        """One learner's completion in many courses (a course list), in a fixed number of queries.
+
+        Keyed by the keys passed; courses without progress, unknown ones and learning paths are absent.
+        """
+
     def get_learning_path_steps(self, path_key: LearningContextKey) -> list[LearningContextKey]:
         """Course keys of a learning path's steps, in order."""
 

@@ -1,20 +1,27 @@
 """The HostAdapter for Open edX: learning_credentials' view of edx-platform and its plugins.
 
 edx-platform code is imported inside the methods, never at module level, so this module
-imports (and the rest of the app runs) without the platform. The completion aggregator and
-the learning-paths plugin are optional: without them completion and learning paths are empty.
+imports (and the rest of the app runs) without the platform. The learning-paths plugin is
+optional: without it learning paths are empty. So is the completion aggregator: without it (or
+where its aggregates are stale) completion comes from edx-completion's BlockCompletion rows and
+the course's block structure.
 
 What only courses have (grades, completion, a course team) is empty for any other learning
 context, as for an unknown course; asking for the grading policy of one raises ConfigurationError.
 """
 
 import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import F, OuterRef, Subquery
-from opaque_keys.edx.keys import CourseKey, LearningContextKey
+from django.db.models import Exists, F, OuterRef, Subquery
+from opaque_keys.edx.keys import CourseKey, LearningContextKey, UsageKey
 
+from .. import conf
 from ..exceptions import ConfigurationError
 from .base import ANY_MODE, GradingPolicy, Learner, LearnerGrades, is_learning_path
 
@@ -22,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # Aggregator.aggregation_name of the course root block: its percent is the course completion.
 COURSE_AGGREGATION = "course"
+# Containers whose children differ from learner to learner (randomized library content, A/B
+# tests): what a learner completed inside one counts as one item, complete to its average.
+PER_LEARNER_CONTAINERS = frozenset({"library_content", "itembank", "split_test"})
 
 
 def _is_course(context_key: LearningContextKey) -> bool:
@@ -69,6 +79,115 @@ def _assessment_grades(course_grade) -> dict[str, float]:
 def _weights(course) -> dict[str, float]:
     """Category weights of a modulestore course block, read as the grades REST API reads them (``raw_grader``)."""
     return {grader["type"]: float(grader.get("weight", 0)) for grader in course.raw_grader}
+
+
+@dataclass(frozen=True)
+class CompletionPlan:
+    """What counts toward a course's completion: read from its block structure once, then per learner."""
+
+    # Completable blocks every learner of the course sees.
+    blocks: frozenset[UsageKey]
+    # The completable blocks inside each per-learner container.
+    containers: tuple[frozenset[UsageKey], ...] = ()
+
+    @property
+    def block_types(self) -> set[str]:
+        return {key.block_type for key in self.blocks.union(*self.containers)}
+
+    def completion(self, completed: dict[UsageKey, float]) -> float:
+        """Completed share of the plan's items, from a learner's BlockCompletion values by block."""
+        earned = sum(completed.get(key, 0.0) for key in self.blocks)
+        for container in self.containers:
+            seen = [completed[key] for key in container if key in completed]
+            earned += sum(seen) / len(seen) if seen else 0.0
+        return earned / (len(self.blocks) + len(self.containers))
+
+
+def _completion_plan_read(course_key: CourseKey) -> CompletionPlan | None:
+    """The completable blocks of the course's collected block structure (the platform caches it per publish).
+
+    As the platform's completion does: blocks are completable unless their completion mode says
+    "aggregator" (containers: walk their children) or "excluded"; staff-only content and blocks
+    marked optional (completion_aggregator's ``optional_completion``) count for nobody. Content
+    restricted to some learners by group (cohorts, enrollment tracks) counts for everyone: the
+    per-learner structure is what the completion aggregator computes, and its fresh aggregates win.
+    None for a course the platform does not know or with nothing to complete.
+    """
+    from lms.djangoapps.course_blocks.transformers.visibility import VisibilityTransformer
+    from openedx.core.djangoapps.content.block_structure.api import get_course_in_cache
+    from xblock.completable import XBlockCompletionMode
+    from xmodule.modulestore.django import modulestore
+
+    if modulestore().get_course(course_key, depth=0) is None:
+        return None
+    structure = get_course_in_cache(course_key)
+    shared: set[UsageKey] = set()
+    containers: list[frozenset[UsageKey]] = []
+
+    def walk(key: UsageKey, into: set[UsageKey]) -> None:
+        staff_only = structure.get_transformer_block_field(
+            key, VisibilityTransformer, VisibilityTransformer.MERGED_VISIBLE_TO_STAFF_ONLY, False
+        )
+        mode = structure.get_xblock_field(key, "completion_mode") or XBlockCompletionMode.COMPLETABLE
+        if staff_only or mode == XBlockCompletionMode.EXCLUDED:
+            return
+        if mode != XBlockCompletionMode.AGGREGATOR:
+            if not structure.get_xblock_field(key, "optional_completion", False):
+                into.add(key)
+            return
+        if into is shared and key.block_type in PER_LEARNER_CONTAINERS:
+            inside: set[UsageKey] = set()
+            for child in structure.get_children(key):
+                walk(child, inside)
+            if inside:
+                containers.append(frozenset(inside))
+            return
+        for child in structure.get_children(key):
+            walk(child, into)
+
+    walk(structure.root_block_usage_key, shared)
+    if not shared and not containers:
+        return None
+    return CompletionPlan(blocks=frozenset(shared), containers=tuple(containers))
+
+
+# str(course key) -> (monotonic expiry, plan): a chunked run reads each course's structure once.
+_PLANS: dict[str, tuple[float, CompletionPlan | None]] = {}
+
+
+def _completion_plan(course_key: CourseKey) -> CompletionPlan | None:
+    """The course's plan, kept per process for COMPLETION_STRUCTURE_SECONDS (a publish shows up after it)."""
+    now = time.monotonic()
+    cached = _PLANS.get(str(course_key))
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    plan = _completion_plan_read(course_key)
+    _PLANS[str(course_key)] = (now + conf.get("COMPLETION_STRUCTURE_SECONDS"), plan)
+    return plan
+
+
+def _completion_from_blocks(rows: Iterable[tuple], plans: dict[str, CompletionPlan]) -> dict[tuple, float]:
+    """(owner, course key string) -> completion, from BlockCompletion rows (owner, course key, block key, value)."""
+    completed: dict[tuple, dict[UsageKey, float]] = defaultdict(dict)
+    for owner, course_key, block_key, value in rows:
+        completed[(owner, str(course_key))][block_key] = value
+    return {(owner, course): plans[course].completion(values) for (owner, course), values in completed.items()}
+
+
+def _fresh_course_aggregates():
+    """completion_aggregator's course aggregates whose learner has no pending recomputation, or None without it.
+
+    In its asynchronous mode a new completion only records a StaleCompletion; a cron job
+    recomputes the aggregates later. Until then the stored percent is out of date: not used.
+    """
+    try:
+        from completion_aggregator.models import Aggregator, StaleCompletion
+    except ImportError:
+        return None
+    pending = StaleCompletion.objects.filter(
+        course_key=OuterRef("course_key"), username=OuterRef("user__username"), resolved=False
+    )
+    return Aggregator.objects.filter(aggregation_name=COURSE_AGGREGATION).exclude(Exists(pending))
 
 
 class OpenEdxAdapter:
@@ -218,18 +337,53 @@ class OpenEdxAdapter:
         return grades
 
     def get_completion(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, float]:
-        """The completion aggregator's stored course aggregators; it recomputes stale ones asynchronously."""
-        if not _is_course(course_key):
+        """The aggregator's fresh course aggregates; for everyone else, BlockCompletion rows against the structure.
+
+        Two queries per call whatever the number of learners; the structure is read once per
+        course and process (see _completion_plan).
+        """
+        if not user_ids or not _is_course(course_key):
             return {}
-        try:
-            from completion_aggregator.models import Aggregator
-        except ImportError:
-            log.warning("openedx-completion-aggregator is not installed: no completion for %s.", course_key)
-            return {}
-        rows = Aggregator.objects.filter(
-            course_key=course_key, aggregation_name=COURSE_AGGREGATION, user_id__in=user_ids
-        ).values_list("user_id", "percent")
-        return {user_id: float(percent) for user_id, percent in rows}
+        completion: dict[int, float] = {}
+        aggregates = _fresh_course_aggregates()
+        if aggregates is not None:
+            rows = aggregates.filter(course_key=course_key, user_id__in=user_ids).values_list("user_id", "percent")
+            completion.update((user_id, float(percent)) for user_id, percent in rows)
+        others = [user_id for user_id in user_ids if user_id not in completion]
+        plan = _completion_plan(course_key) if others else None
+        if plan is not None:
+            from completion.models import BlockCompletion
+
+            rows = BlockCompletion.objects.filter(
+                context_key=course_key, user_id__in=others, block_type__in=plan.block_types
+            ).values_list("user_id", "context_key", "block_key", "completion")
+            by_learner = _completion_from_blocks(rows, {str(course_key): plan})
+            completion.update((user_id, value) for (user_id, _), value in by_learner.items())
+        return completion
+
+    def get_learner_completion(
+        self, user_id: int, course_keys: list[LearningContextKey]
+    ) -> dict[LearningContextKey, float]:
+        """As get_completion, for one learner across courses: two queries, plus each course's structure once."""
+        by_string = {str(key): key for key in course_keys if _is_course(key)}
+        completion: dict[str, float] = {}
+        aggregates = _fresh_course_aggregates()
+        if aggregates is not None and by_string:
+            rows = aggregates.filter(user_id=user_id, course_key__in=list(by_string.values()))
+            completion.update((str(key), float(percent)) for key, percent in rows.values_list("course_key", "percent"))
+        others = [key for string, key in by_string.items() if string not in completion]
+        plans = {str(key): plan for key in others if (plan := _completion_plan(key)) is not None}
+        if plans:
+            from completion.models import BlockCompletion
+
+            rows = BlockCompletion.objects.filter(
+                user_id=user_id,
+                context_key__in=[by_string[course] for course in plans],
+                block_type__in=set().union(*(plan.block_types for plan in plans.values())),
+            ).values_list("user_id", "context_key", "block_key", "completion")
+            by_course = _completion_from_blocks(rows, plans)
+            completion.update((course, value) for (_, course), value in by_course.items())
+        return {by_string[course]: value for course, value in completion.items()}
 
     def get_learning_path_steps(self, path_key: LearningContextKey) -> list[LearningContextKey]:
         """Steps by ``order``; steps of a non-sequential path have none and come last, by creation."""

@@ -65,6 +65,9 @@ class World:
     learners: dict[int, Learner]
     grades: dict[int, LearnerGrades]
     completion: dict[int, float]
+    # One learner's completion in at least two courses (course_key among them): get_learner_completion.
+    learner_completion_user_id: int
+    learner_completion: dict[LearningContextKey, float]
     # Enrolled learners without any grade, and without any progress, in course_key.
     ungraded_user_ids: list[int]
     no_progress_user_ids: list[int]
@@ -227,6 +230,30 @@ class AdapterContract:
 
     def test_get_completion_of_an_unknown_course(self, adapter, world):
         assert adapter.get_completion(UNKNOWN_COURSE_KEY, world.bulk_user_ids) == {}
+
+    def test_get_learner_completion(self, adapter, world):
+        assert len(world.learner_completion) >= 2 and world.course_key in world.learner_completion
+        courses = [*world.learner_completion, UNKNOWN_COURSE_KEY, world.path_key]
+        completion = adapter.get_learner_completion(world.learner_completion_user_id, courses)
+        assert completion == pytest.approx(world.learner_completion)
+        assert all(isinstance(value, float) and 0.0 <= value <= 1.0 for value in completion.values())
+        # The same course as in get_completion, the same figure.
+        alone = adapter.get_completion(world.course_key, [world.learner_completion_user_id])
+        assert alone == pytest.approx({world.learner_completion_user_id: world.learner_completion[world.course_key]})
+
+    def test_get_learner_completion_of_nobody_and_of_no_course(self, adapter, world):
+        assert adapter.get_learner_completion(world.unknown_user_id, [*world.learner_completion]) == {}
+        assert adapter.get_learner_completion(world.learner_completion_user_id, []) == {}
+
+    def test_get_learner_completion_costs_no_query_per_course(self, adapter, world):
+        courses = [*world.learner_completion]
+        more = [*courses, UNKNOWN_COURSE_KEY, world.path_key, *world.path_steps]
+        adapter.get_learner_completion(world.learner_completion_user_id, more)  # warm any per-process cache
+        with CaptureQueriesContext(connection) as for_some:
+            adapter.get_learner_completion(world.learner_completion_user_id, courses)
+        with CaptureQueriesContext(connection) as for_more:
+            adapter.get_learner_completion(world.learner_completion_user_id, more)
+        assert len(for_more) == len(for_some), [query["sql"] for query in for_more.captured_queries]
 
     def test_get_learning_path_steps(self, adapter, world):
         assert is_learning_path(world.path_key)

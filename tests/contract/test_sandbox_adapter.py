@@ -1,7 +1,11 @@
 """The sandbox host's adapter meets the HostAdapter contract."""
 
+import importlib
+import sys
+
 import pytest
 from django.contrib.auth import get_user_model
+from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
 from sandbox.lms import models as lms
 from sandbox.lms.adapter import SandboxAdapter
@@ -14,7 +18,7 @@ from .adapter_contract import BULK_SIZE, AdapterContract, World
 
 COURSE_KEY = "course-v1:SandboxX+DS101+2026"
 SECOND_COURSE_KEY = "course-v1:SandboxX+DS102+2026"
-PATH_KEY = "path-v1:SandboxX+data-science"
+PATH_KEY = "path-v1:SandboxX+data-science+2026+all"
 
 
 def _user(username: str, full_name: str | None = None, language: str = "en", **fields):
@@ -73,6 +77,7 @@ def _build_world() -> World:
     lms.Completion.objects.create(user=alice, course=course, fraction=1.0)
     lms.Completion.objects.create(user=bob, course=course, fraction=0.5)
     lms.Completion.objects.create(user=erin, course=second, fraction=0.25)
+    lms.Completion.objects.create(user=alice, course=second, fraction=0.5)
     lms.Completion.objects.bulk_create(lms.Completion(user=user, course=course, fraction=0.75) for user in bulk)
 
     return World(
@@ -111,6 +116,8 @@ def _build_world() -> World:
             ),
         },
         completion={alice.id: 1.0, bob.id: 0.5},
+        learner_completion_user_id=alice.id,
+        learner_completion={CourseKey.from_string(COURSE_KEY): 1.0, CourseKey.from_string(SECOND_COURSE_KEY): 0.5},
         ungraded_user_ids=[carol.id],
         no_progress_user_ids=[carol.id],
         staff_user=staff,
@@ -134,8 +141,38 @@ class TestSandboxAdapter(AdapterContract):
     def test_path_keys_parse_through_the_entry_point(self):
         key = LearningContextKey.from_string(PATH_KEY)
         assert isinstance(key, LearningPathKey)
-        assert (key.org, key.path, key.is_course) == ("SandboxX", "data-science", False)
+        assert (key.org, key.number, key.run, key.group, key.is_course) == (
+            "SandboxX",
+            "data-science",
+            "2026",
+            "all",
+            False,
+        )
 
     def test_organization_falls_back_to_the_platform_name(self, adapter, world, settings):
         settings.PLATFORM_NAME = "Acme Academy"
         assert adapter.get_organization_name(CourseKey.from_string(SECOND_COURSE_KEY)) == "Acme Academy"
+
+
+class TestSandboxPathKeyWithoutThePlugin:
+    """Without learning-paths-plugin (the demo's install) the sandbox's own class parses the plugin's format."""
+
+    @pytest.fixture
+    def key_class(self, monkeypatch):
+        monkeypatch.setitem(sys.modules, "learning_paths.keys", None)
+        module = importlib.reload(importlib.import_module("sandbox.lms.keys"))
+        yield module.LearningPathKey
+        monkeypatch.undo()
+        importlib.reload(module)
+
+    def test_it_is_not_the_plugins_class_and_round_trips(self, key_class):
+        assert key_class is not LearningPathKey
+        key = key_class.from_string(PATH_KEY)
+        assert (key.org, key.number, key.run, key.group) == ("SandboxX", "data-science", "2026", "all")
+        assert str(key) == PATH_KEY
+        assert key == key_class.from_string(PATH_KEY)
+
+    @pytest.mark.parametrize("bad", ["path-v1:SandboxX+data-science", "path-v1:A+B+C+D+E", "path-v1:A+B+C+"])
+    def test_other_shapes_are_invalid(self, key_class, bad):
+        with pytest.raises(InvalidKeyError):
+            key_class.from_string(bad)

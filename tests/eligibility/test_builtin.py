@@ -16,7 +16,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 COURSE = CourseKey.from_string(factories.COURSE_KEY)
-PATH = LearningContextKey.from_string("path-v1:DemoX+data-science")
+PATH = LearningContextKey.from_string("path-v1:DemoX+data-science+2026+all")
 
 
 def run(func, context_key=COURSE, user_ids=None, **options):

@@ -19,7 +19,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 COURSE = CourseKey.from_string(factories.COURSE_KEY)
-PATH = LearningContextKey.from_string("path-v1:DemoX+data-science")
+PATH = LearningContextKey.from_string("path-v1:DemoX+data-science+2026+all")
 QUIZZES = (("quiz1", "Homework"), ("quiz2", "Homework"), ("final", "Exam"))
 
 

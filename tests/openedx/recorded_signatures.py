@@ -101,6 +101,18 @@ AGGREGATOR = Source(
     "completion_aggregator/models.py",
     "1f23fa779400e52f7a7a787c4b3c7b8f2a70f804",
 )
+STALE_COMPLETION = AGGREGATOR  # the same models.py
+BLOCK_STRUCTURE = Source(PLATFORM, "openedx/core/djangoapps/content/block_structure/block_structure.py", SNAPSHOT)
+# Not stored under openedx-platform's name; unchanged since (get_course_in_cache(course_key) on master too).
+BLOCK_STRUCTURE_API = Source(
+    "openedx/edx-platform",
+    "openedx/core/djangoapps/content/block_structure/api.py",
+    "5281a38a9aca23a4e5c309ddb8c4ad5ff8cfc734",
+)
+VISIBILITY = Source(PLATFORM, "lms/djangoapps/course_blocks/transformers/visibility.py", SNAPSHOT)
+# Installed from the package index in the tests (edx-completion 5.0.0; Teak pins 4.7.11, XBlock 5.2.0).
+BLOCK_COMPLETION = Source("openedx/edx-completion", "completion/models.py", "release 5.0.0")
+XBLOCK_COMPLETABLE = Source("openedx/XBlock", "xblock/completable.py", "release 6.1.0")
 LEARNING_PATHS = Source(
     "open-craft/learning-paths-plugin", "learning_paths/models.py", "f189025e520b6ae9135a7324b0b205ffacffcb7e"
 )
@@ -148,6 +160,31 @@ SIGNATURES = (
     Signature(
         "common.djangoapps.student.roles", "CourseStaffRole.has_user", "(self, user, check_user_activation=True)", ROLES
     ),
+    Signature(
+        "openedx.core.djangoapps.content.block_structure.api",
+        "get_course_in_cache",
+        "(course_key)",
+        BLOCK_STRUCTURE_API,
+    ),
+    Signature(
+        "openedx.core.djangoapps.content.block_structure.block_structure",
+        "BlockStructureBlockData.get_children",
+        "(self, usage_key)",
+        BLOCK_STRUCTURE,
+    ),
+    Signature(
+        "openedx.core.djangoapps.content.block_structure.block_structure",
+        "BlockStructureBlockData.get_xblock_field",
+        "(self, usage_key, field_name, default=None)",
+        BLOCK_STRUCTURE,
+    ),
+    Signature(
+        "openedx.core.djangoapps.content.block_structure.block_structure",
+        "BlockStructureBlockData.get_transformer_block_field",
+        "(self, usage_key, transformer, key, default=None)",
+        BLOCK_STRUCTURE,
+    ),
+    Signature("lms.djangoapps.course_blocks.transformers.visibility", "VisibilityTransformer.name", "()", VISIBILITY),
 )
 
 ATTRIBUTES = (
@@ -164,6 +201,21 @@ ATTRIBUTES = (
     ),
     Attributes("xmodule.graders", "AggregatedScore", ("earned", "possible"), GRADERS),
     Attributes("xmodule.course_block", "CourseBlock", ("raw_grader", "lowest_passing_grade"), COURSE_BLOCK),
+    Attributes(
+        "openedx.core.djangoapps.content.block_structure.block_structure",
+        "BlockStructureBlockData",
+        ("root_block_usage_key",),
+        BLOCK_STRUCTURE,
+    ),
+    Attributes(
+        "lms.djangoapps.course_blocks.transformers.visibility",
+        "VisibilityTransformer",
+        ("MERGED_VISIBLE_TO_STAFF_ONLY",),
+        VISIBILITY,
+    ),
+    Attributes(
+        "xblock.completable", "XBlockCompletionMode", ("COMPLETABLE", "AGGREGATOR", "EXCLUDED"), XBLOCK_COMPLETABLE
+    ),
 )
 
 CONSTANTS = (Constant("openedx.core.djangoapps.lang_pref", "LANGUAGE_KEY", "pref-lang", LANG_PREF),)
@@ -312,6 +364,78 @@ FIELDS = (
         None,
         "models.FloatField(validators=[validate_percent])",
         AGGREGATOR,
+    ),
+    Field(
+        "completion_aggregator.models",
+        "StaleCompletion",
+        "username",
+        "CharField",
+        None,
+        "models.CharField(max_length=255)",
+        STALE_COMPLETION,
+    ),
+    Field(
+        "completion_aggregator.models",
+        "StaleCompletion",
+        "course_key",
+        "CourseKeyField",
+        None,
+        "CourseKeyField(max_length=255)",
+        STALE_COMPLETION,
+    ),
+    Field(
+        "completion_aggregator.models",
+        "StaleCompletion",
+        "resolved",
+        "BooleanField",
+        None,
+        "models.BooleanField(default=False)",
+        STALE_COMPLETION,
+    ),
+    Field(
+        "completion.models",
+        "BlockCompletion",
+        "user",
+        "ForeignKey",
+        "auth.User",
+        "models.ForeignKey(User, on_delete=models.CASCADE)",
+        BLOCK_COMPLETION,
+    ),
+    Field(
+        "completion.models",
+        "BlockCompletion",
+        "context_key",
+        "LearningContextKeyField",
+        None,
+        'LearningContextKeyField(max_length=255, db_column="course_key")',
+        BLOCK_COMPLETION,
+    ),
+    Field(
+        "completion.models",
+        "BlockCompletion",
+        "block_key",
+        "UsageKeyField",
+        None,
+        "UsageKeyField(max_length=255)",
+        BLOCK_COMPLETION,
+    ),
+    Field(
+        "completion.models",
+        "BlockCompletion",
+        "block_type",
+        "CharField",
+        None,
+        "models.CharField(max_length=64)",
+        BLOCK_COMPLETION,
+    ),
+    Field(
+        "completion.models",
+        "BlockCompletion",
+        "completion",
+        "FloatField",
+        None,
+        "models.FloatField(validators=[validate_percent])",
+        BLOCK_COMPLETION,
     ),
     Field(
         "learning_paths.models",

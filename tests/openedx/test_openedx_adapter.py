@@ -1,11 +1,14 @@
 """The Open edX adapter meets the HostAdapter contract on the fakes, and maps the platform's data faithfully."""
 
 import importlib.util
-import logging
 
 import pytest
+from completion.models import BlockCompletion
+from completion_aggregator.models import Aggregator, StaleCompletion
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from learning_paths.models import LearningPath, LearningPathEnrollment, LearningPathStep
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
 from learning_credentials.adapters import get_adapter
@@ -15,13 +18,13 @@ from learning_credentials.exceptions import ConfigurationError
 from tests.contract.adapter_contract import BULK_SIZE, AdapterContract, World
 
 from . import fakes
-from .fakes import grades, models, modulestore, roles
+from .fakes import block_structure, grades, models, modulestore, roles
 
 PLATFORM_NAME = "Open edX Platform"
 
 COURSE = CourseKey.from_string("course-v1:OpenedX+DS101+2026")
 SECOND_COURSE = CourseKey.from_string("course-v1:OpenedX+DS102+2026")
-PATH = LearningContextKey.from_string("path-v1:OpenedX+data-science")
+PATH = LearningContextKey.from_string("path-v1:OpenedX+data-science+2026+all")
 GRADER = [
     {"type": "Homework", "min_count": 2, "drop_count": 0, "short_label": "HW", "weight": 0.4},
     {"type": "Exam", "min_count": 1, "drop_count": 0, "short_label": "Exam", "weight": 0.6},
@@ -52,11 +55,77 @@ def _grade(user, course_key: CourseKey, percent: float, *subsections) -> None:
     grades.GRADES[(str(course_key), user.id)] = grades.CourseGrade(grader, list(subsections), percent)
 
 
-def _completion(user, course_key: CourseKey, percent: float, aggregation_name: str = "course") -> None:
-    block_key = course_key.make_usage_key(aggregation_name, "block")
-    models.Aggregator.objects.create(
-        user=user, course_key=course_key, aggregation_name=aggregation_name, block_key=block_key, percent=percent
+def _aggregate(user, course_key: CourseKey, percent: float, aggregation_name: str = "course") -> None:
+    """A completion aggregate as completion_aggregator stores it (4 completable blocks, ``percent`` of them done)."""
+    Aggregator.objects.create(
+        user=user,
+        course_key=course_key,
+        aggregation_name=aggregation_name,
+        block_key=course_key.make_usage_key(aggregation_name, "block"),
+        earned=4 * percent,
+        possible=4.0,
+        percent=percent,
+        last_modified=timezone.now(),
     )
+
+
+def _complete(user, *blocks, completion: float = 1.0) -> None:
+    """BlockCompletion rows as edx-completion saves them; with the aggregator asynchronous, each marks it stale."""
+    for block in blocks:
+        BlockCompletion.objects.create(
+            user=user, context_key=block.course_key, block_key=block, block_type=block.block_type, completion=completion
+        )
+
+
+# The completable blocks of Data Science 101 that every learner sees (Blocks.problem, .html, .video).
+SHARED_BLOCKS = [
+    COURSE.make_usage_key(kind, name) for kind, name in (("problem", "p1"), ("html", "h1"), ("video", "v1"))
+]
+
+
+class Blocks:
+    """The completable blocks of the test courses' structures, by role."""
+
+    def __init__(self):
+        # Data Science 101: 3 completable blocks everyone sees and one randomized library block: 4 items.
+        root = block_structure.course_structure(COURSE)
+        unit = block_structure.add_block(
+            block_structure.add_block(block_structure.add_block(root, "chapter", "ch1"), "sequential", "s1"),
+            "vertical",
+            "u1",
+        )
+        self.problem = block_structure.add_block(unit, "problem", "p1")
+        self.html = block_structure.add_block(unit, "html", "h1")
+        self.video = block_structure.add_block(unit, "video", "v1")
+        self.discussion = block_structure.add_block(unit, "discussion", "d1")  # excluded from completion
+        self.optional = block_structure.add_block(unit, "html", "extra", optional=True)
+        hidden = block_structure.add_block(
+            block_structure.add_block(root, "chapter", "staff-notes", staff_only=True), "sequential", "s2"
+        )
+        self.staff_only = block_structure.add_block(
+            block_structure.add_block(hidden, "vertical", "u2"), "problem", "p2"
+        )
+        library = block_structure.add_block(
+            block_structure.add_block(
+                block_structure.add_block(block_structure.add_block(root, "chapter", "ch2"), "sequential", "s3"),
+                "vertical",
+                "u3",
+            ),
+            "library_content",
+            "quiz",
+        )
+        self.library = [block_structure.add_block(library, "problem", f"l{n}") for n in range(3)]
+        # Data Science 102: two problems.
+        unit = block_structure.add_block(
+            block_structure.add_block(
+                block_structure.add_block(block_structure.course_structure(SECOND_COURSE), "chapter", "c"),
+                "sequential",
+                "s",
+            ),
+            "vertical",
+            "u",
+        )
+        self.second = [block_structure.add_block(unit, "problem", f"q{n}") for n in range(2)]
 
 
 def _key(block_id: str, course_key: CourseKey = COURSE) -> str:
@@ -66,10 +135,11 @@ def _key(block_id: str, course_key: CourseKey = COURSE) -> str:
 def _build_world() -> World:
     _course(COURSE, "Data Science 101", "Open edX University")
     _course(SECOND_COURSE, "Data Science 102", "OpenedX")
-    path = models.LearningPath.objects.create(key=PATH, display_name="Data Science Path")
+    blocks = Blocks()
+    path = LearningPath.objects.create(key=PATH, display_name="Data Science Path")
     # Created out of order: steps come back by their order, not by insertion.
-    models.LearningPathStep.objects.create(learning_path=path, course_key=SECOND_COURSE, order=2)
-    models.LearningPathStep.objects.create(learning_path=path, course_key=COURSE, order=1)
+    LearningPathStep.objects.create(learning_path=path, course_key=SECOND_COURSE, order=2)
+    LearningPathStep.objects.create(learning_path=path, course_key=COURSE, order=1)
 
     alice = _user("alice", "Alice Liddell", language="fr")
     bob = _user("bob", first_name="Bob", last_name="Builder")  # no profile: Django's name
@@ -92,8 +162,8 @@ def _build_world() -> World:
     models.CourseEnrollment.objects.create(user=dave, course_id=COURSE, is_active=False, mode="verified")
     models.CourseEnrollment.objects.create(user=erin, course_id=SECOND_COURSE)
     for user in (alice, bob, ivan):
-        models.LearningPathEnrollment.objects.create(user=user, learning_path=path)
-    models.LearningPathEnrollment.objects.create(user=dave, learning_path=path, is_active=False)
+        LearningPathEnrollment.objects.create(user=user, learning_path=path)
+    LearningPathEnrollment.objects.create(user=dave, learning_path=path, is_active=False)
 
     _grade(
         alice,
@@ -124,12 +194,21 @@ def _build_world() -> World:
             _subsection(COURSE, "exam", "Exam", 40, 50),
         )
 
-    _completion(alice, COURSE, 1.0)
-    _completion(bob, COURSE, 0.5)
-    _completion(carol, COURSE, 0.4, aggregation_name="chapter")  # a chapter is not the course
-    _completion(erin, SECOND_COURSE, 0.25)
-    for user in bulk:
-        _completion(user, COURSE, 0.75)
+    # Alice and Erin: the aggregator's fresh aggregates. Alice also has progress in the second course,
+    # which the aggregator has not recomputed yet (its stale mark comes with the completion).
+    _aggregate(alice, COURSE, 1.0)
+    _aggregate(erin, SECOND_COURSE, 0.25)
+    _aggregate(alice, SECOND_COURSE, 0.0)
+    _complete(alice, blocks.second[0])
+    # Bob and the bulk learners: no aggregates, their completions against the structure. What
+    # nobody may or must complete (staff-only, excluded, optional) counts for nothing.
+    _complete(bob, blocks.problem, blocks.html, blocks.staff_only, blocks.discussion, blocks.optional)
+    BlockCompletion.objects.bulk_create(
+        BlockCompletion(user=user, context_key=COURSE, block_key=block, block_type=block.block_type, completion=1.0)
+        for user in bulk
+        for block in (blocks.problem, blocks.html, blocks.library[1])  # one of the randomized blocks: all it saw
+    )
+    _aggregate(carol, COURSE, 0.4, aggregation_name="chapter")  # a chapter is not the course
 
     return World(
         course_key=COURSE,
@@ -167,6 +246,8 @@ def _build_world() -> World:
             ),
         },
         completion={alice.id: 1.0, bob.id: 0.5},
+        learner_completion_user_id=alice.id,
+        learner_completion={COURSE: 1.0, SECOND_COURSE: 0.5},
         ungraded_user_ids=[carol.id],
         no_progress_user_ids=[carol.id],
         staff_user=teacher,
@@ -321,14 +402,14 @@ class TestLearners:
 class TestLearningPaths:
     def test_steps_without_an_order_come_last(self, adapter, world):
         third = CourseKey.from_string("course-v1:OpenedX+DS103+2026")
-        path = models.LearningPath.objects.get(key=PATH)
-        models.LearningPathStep.objects.create(learning_path=path, course_key=third, order=None)
+        path = LearningPath.objects.get(key=PATH)
+        LearningPathStep.objects.create(learning_path=path, course_key=third, order=None)
         assert adapter.get_learning_path_steps(PATH) == [COURSE, SECOND_COURSE, third]
 
     def test_the_organisation_of_a_path_is_its_org(self, adapter, world, settings):
         settings.PLATFORM_NAME = "Acme Academy"
         assert adapter.get_organization_name(PATH) == "OpenedX"
-        assert adapter.get_organization_name(LearningContextKey.from_string("path-v1:OpenedX+nothing")) == (
+        assert adapter.get_organization_name(LearningContextKey.from_string("path-v1:OpenedX+nothing+2026+all")) == (
             "Acme Academy"
         )
 
@@ -345,11 +426,79 @@ class TestLearningPaths:
         assert adapter.get_enrolled_user_ids(COURSE) == world.enrolled_user_ids
 
 
-def test_without_the_completion_aggregator_completion_is_empty_and_logged(adapter, world, monkeypatch, caplog):
-    fakes.install(monkeypatch, completion=False)
-    with caplog.at_level(logging.WARNING, logger="learning_credentials.adapters.openedx"):
-        assert adapter.get_completion(COURSE, world.bulk_user_ids) == {}
-    assert "completion-aggregator is not installed" in caplog.text
+class TestCompletion:
+    """Without the aggregator, or where its aggregates are stale: BlockCompletion rows against the structure."""
+
+    def test_without_the_aggregator_every_learner_comes_from_the_blocks(self, adapter, world, monkeypatch):
+        fakes.install(monkeypatch, aggregator=False)
+        alice, bob = (
+            next(i for i, learner in world.learners.items() if learner.username == name) for name in ("alice", "bob")
+        )
+        completion = adapter.get_completion(COURSE, [*world.completion, *world.bulk_user_ids])
+        # Alice's 100% was the aggregator's: she has no BlockCompletion rows in this course.
+        assert alice not in completion
+        assert completion == pytest.approx({bob: 0.5} | dict.fromkeys(world.bulk_user_ids, 0.75))
+
+    def test_a_stale_aggregate_gives_way_to_the_blocks_and_a_recomputed_one_wins(self, adapter, world):
+        sam = _user("sam")
+        _aggregate(sam, COURSE, 0.25)
+        assert adapter.get_completion(COURSE, [sam.id]) == {sam.id: 0.25}
+        _complete(sam, *SHARED_BLOCKS)  # the asynchronous aggregator marks sam's aggregates stale
+        assert StaleCompletion.objects.filter(username="sam", resolved=False).exists()
+        assert adapter.get_completion(COURSE, [sam.id]) == {sam.id: 0.75}
+        # Its cron job recomputes (here: 0.8, by its own per-learner structure) and resolves the marks.
+        Aggregator.objects.filter(user=sam).update(percent=0.8)
+        StaleCompletion.objects.filter(username="sam").update(resolved=True)
+        assert adapter.get_completion(COURSE, [sam.id]) == {sam.id: 0.8}
+
+    def test_randomized_content_counts_as_one_item_complete_to_what_the_learner_saw(self, adapter, world):
+        library = [COURSE.make_usage_key("problem", f"l{n}") for n in range(3)]
+        shared = SHARED_BLOCKS
+        none, half, all_seen = _user("none"), _user("half"), _user("all")
+        _complete(none, *shared)
+        _complete(half, *shared)
+        _complete(half, library[0], completion=1.0)
+        _complete(half, library[2], completion=0.0)
+        _complete(all_seen, *shared, *library)
+        completion = adapter.get_completion(COURSE, [none.id, half.id, all_seen.id])
+        assert completion == pytest.approx({none.id: 0.75, half.id: 0.875, all_seen.id: 1.0})
+
+    def test_a_chunked_run_reads_the_structure_once_per_course(self, adapter, world):
+        block_structure.READS.clear()
+        for chunk in (world.bulk_user_ids[:5], world.bulk_user_ids[5:10], world.bulk_user_ids[10:]):
+            assert set(adapter.get_completion(COURSE, chunk)) == set(chunk)
+        assert [str(COURSE)] == block_structure.READS
+
+    def test_a_publish_shows_up_once_the_structure_is_read_again(self, adapter, world, settings):
+        settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "COMPLETION_STRUCTURE_SECONDS": 0}
+        learner = world.bulk_user_ids[0]
+        assert adapter.get_completion(COURSE, [learner]) == {learner: 0.75}
+        # A fourth shared block: the learner completed 3 of 5 items now.
+        block_structure.add_block(COURSE.make_usage_key("vertical", "u1"), "problem", "new")
+        assert adapter.get_completion(COURSE, [learner]) == pytest.approx({learner: 0.6})
+
+    def test_a_course_with_nothing_to_complete_has_no_completion(self, adapter, world):
+        empty = CourseKey.from_string("course-v1:OpenedX+EMPTY+2026")
+        _course(empty, "Nothing to do", "OpenedX")
+        block_structure.course_structure(empty)
+        learner = _user("keen")
+        _complete(learner, empty.make_usage_key("problem", "gone"))  # a block since deleted
+        assert adapter.get_completion(empty, [learner.id]) == {}
+
+    def test_a_mixed_chunk_costs_two_queries(self, adapter, world, django_assert_num_queries):
+        alice, *_ = world.completion
+        adapter.get_completion(COURSE, world.bulk_user_ids)  # the structure, read once per process
+        with django_assert_num_queries(2):
+            completion = adapter.get_completion(COURSE, [alice, *world.bulk_user_ids])
+        assert completion[alice] == 1.0 and len(completion) == BULK_SIZE + 1
+
+    def test_a_learners_courses_cost_two_queries(self, adapter, world, django_assert_num_queries):
+        courses = [*world.learner_completion]
+        adapter.get_learner_completion(world.learner_completion_user_id, courses)
+        with django_assert_num_queries(2):
+            assert adapter.get_learner_completion(world.learner_completion_user_id, courses) == pytest.approx(
+                world.learner_completion
+            )
 
 
 def test_the_organisation_of_a_course_falls_back_to_the_platform_name(adapter, world, settings):

@@ -5,7 +5,7 @@ from types import ModuleType
 
 import pytest
 from django.urls import reverse
-from edx_django_utils.plugins import add_plugins, connect_plugin_receivers, get_plugin_apps, get_plugin_url_patterns
+from edx_django_utils.plugins import add_plugins, get_plugin_apps, get_plugin_url_patterns
 
 from learning_credentials.apps import LearningCredentialsConfig
 
@@ -14,6 +14,11 @@ from . import fakes
 PROJECT_TYPE = "lms.djangoapp"
 ADAPTER = "learning_credentials.adapters.openedx.OpenEdxAdapter"
 SIGNALS_CONFIG = LearningCredentialsConfig.plugin_app["signals_config"][PROJECT_TYPE]
+
+
+@pytest.fixture(autouse=True)
+def _only_our_plugins(monkeypatch):
+    fakes.only_our_plugins(monkeypatch)
 
 
 @pytest.fixture
@@ -83,6 +88,6 @@ def test_signal_receivers_connect(monkeypatch):
     """edx-django-utils imports the configured module and connects what it lists; a missing one raises."""
     assert SIGNALS_CONFIG["relative_path"] == "handlers"
     fakes.install(monkeypatch)  # the platform's retirement signals
-    connect_plugin_receivers(PROJECT_TYPE)
+    fakes.connect_our_receivers(monkeypatch)
     for name in ("USER_RETIRE_LMS_CRITICAL", "USER_RETIRE_LMS_MISC"):
         assert getattr(fakes.retirement, name).has_listeners()

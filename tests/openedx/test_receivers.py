@@ -5,7 +5,6 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from edx_django_utils.plugins import connect_plugin_receivers
 from opaque_keys.edx.keys import CourseKey
 from openedx_events.data import EventsMetadata
 from openedx_events.learning.data import (
@@ -38,7 +37,7 @@ def wired(monkeypatch):
 
     The platform's own signals (learner retirement) come from the fakes of edx-platform."""
     fakes.install(monkeypatch)
-    connect_plugin_receivers("lms.djangoapp")
+    fakes.connect_our_receivers(monkeypatch)
     yield
     for signal in (COURSE_PASSING_STATUS_UPDATED, PERSISTENT_GRADE_SUMMARY_CHANGED):
         for config in RECEIVERS:

@@ -23,6 +23,9 @@ SAMPLE_ARGUMENTS = {
     "ReadSubsectionGrade": (COURSE.make_usage_key("sequential", "s1"), "Homework", 1, 2),
     "AggregatedScore": (1, 2),
     "CourseBlock": (COURSE, [], {"Pass": 0.5}),
+    "BlockStructureBlockData": (COURSE.make_usage_key("course", "course"),),
+    "VisibilityTransformer": (),
+    "XBlockCompletionMode": (),
 }
 
 
@@ -60,7 +63,7 @@ def test_model_field(record):
 
 def test_every_name_the_adapter_imports_from_the_platform_is_recorded():
     recorded = {
-        *((record.module, record.qualname.partition(".")[0]) for record in SIGNATURES),
+        *((record.module, record.qualname.partition(".")[0]) for record in (*SIGNATURES, *ATTRIBUTES)),
         *((record.module, record.name) for record in CONSTANTS),
         *((record.module, record.model) for record in FIELDS),
     }

@@ -10,7 +10,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 API = "/api/learning_credentials/v1"
 URL = f"{API}/eligibility/{factories.COURSE_KEY}/"
-PATH_KEY = "path-v1:DemoX+data-science"
+PATH_KEY = "path-v1:DemoX+data-science+2026+all"
 
 
 @pytest.fixture

@@ -117,6 +117,13 @@ class SandboxAdapter:
         rows = Completion.objects.filter(course__key=str(course_key), user_id__in=user_ids)
         return dict(rows.values_list("user_id", "fraction"))
 
+    def get_learner_completion(
+        self, user_id: int, course_keys: list[LearningContextKey]
+    ) -> dict[LearningContextKey, float]:
+        by_string = {str(key): key for key in course_keys}
+        rows = Completion.objects.filter(user_id=user_id, course__key__in=list(by_string))
+        return {by_string[key]: fraction for key, fraction in rows.values_list("course__key", "fraction")}
+
     def get_learning_path_steps(self, path_key: LearningContextKey) -> list[LearningContextKey]:
         steps = LearningPathStep.objects.filter(path__key=str(path_key)).order_by("order", "id")
         return [CourseKey.from_string(key) for key in steps.values_list("course__key", flat=True)]

@@ -24,7 +24,7 @@ def validate_path_key(value: str) -> None:
     try:
         LearningPathKey.from_string(value)
     except InvalidKeyError as exc:
-        raise ValidationError(_("Enter a learning path key such as path-v1:ORG+PATH.")) from exc
+        raise ValidationError(_("Enter a learning path key such as path-v1:ORG+NUMBER+RUN+GROUP.")) from exc
 
 
 def validate_context_key(value: str) -> None:
@@ -89,7 +89,10 @@ class LearningPath(models.Model):
     """
 
     key = models.CharField(
-        max_length=255, unique=True, validators=[validate_path_key], help_text=_("Learning path key, path-v1:ORG+PATH.")
+        max_length=255,
+        unique=True,
+        validators=[validate_path_key],
+        help_text=_("Learning path key, path-v1:ORG+NUMBER+RUN+GROUP."),
     )
     display_name = models.CharField(max_length=255, help_text=_("Path title shown to learners."))
     organization = models.CharField(max_length=255, blank=True, help_text=_("Name of the organisation that offers it."))

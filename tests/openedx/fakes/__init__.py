@@ -5,12 +5,18 @@ into ``sys.modules`` for one test. Each fake carries only what the adapter uses,
 signatures recorded in ``tests/openedx/recorded_signatures.py``; ``test_recorded_signatures``
 holds them to it. Models are backed by test-only tables (see ``models``), the rest by
 in-memory dicts that ``reset()`` empties.
+
+The plugins that install from the package index (edx-completion, completion-aggregator,
+learning-paths-plugin) are real: ``tests.settings`` installs their apps, and ``install`` can hide
+the optional ones, as on a platform without them.
 """
 
 import sys
 from types import ModuleType
 
-from . import course_modes, grades, models, modulestore, retirement, roles
+from learning_credentials.adapters import openedx
+
+from . import block_structure, course_modes, grades, models, modulestore, retirement, roles
 
 PLATFORM_MODULES: dict[str, dict[str, object]] = {
     "common.djangoapps.student.models": {
@@ -43,34 +49,49 @@ PLATFORM_MODULES: dict[str, dict[str, object]] = {
     },
     "lms.djangoapps.grades.subsection_grade": {"ReadSubsectionGrade": grades.SubsectionGrade},
     "xmodule.graders": {"AggregatedScore": grades.AggregatedScore},
-}
-COMPLETION_MODULES: dict[str, dict[str, object]] = {
-    "completion_aggregator.models": {"Aggregator": models.Aggregator},
-}
-LEARNING_PATHS_MODULES: dict[str, dict[str, object]] = {
-    "learning_paths.models": {
-        "LearningPath": models.LearningPath,
-        "LearningPathStep": models.LearningPathStep,
-        "LearningPathEnrollment": models.LearningPathEnrollment,
+    "openedx.core.djangoapps.content.block_structure.api": {"get_course_in_cache": block_structure.get_course_in_cache},
+    "openedx.core.djangoapps.content.block_structure.block_structure": {
+        "BlockStructureBlockData": block_structure.BlockStructureBlockData
+    },
+    "lms.djangoapps.course_blocks.transformers.visibility": {
+        "VisibilityTransformer": block_structure.VisibilityTransformer
     },
 }
-MODULES = {**PLATFORM_MODULES, **COMPLETION_MODULES, **LEARNING_PATHS_MODULES}
 
 
-def install(monkeypatch, *, completion: bool = True, learning_paths: bool = True) -> None:
-    """Make the fakes importable; a plugin left out is not installed (importing it raises ImportError)."""
-    modules = dict(PLATFORM_MODULES)
-    for installed, plugin in ((completion, COMPLETION_MODULES), (learning_paths, LEARNING_PATHS_MODULES)):
-        if installed:
-            modules.update(plugin)
-        else:
-            for path in plugin:
-                monkeypatch.setitem(sys.modules, path, None)
-                monkeypatch.setitem(sys.modules, path.partition(".")[0], None)
-    for path, attributes in modules.items():
+def install(monkeypatch, *, aggregator: bool = True, learning_paths: bool = True) -> None:
+    """Make the fakes importable; an optional plugin left out is hidden (importing its models raises ImportError)."""
+    for installed, plugin in ((aggregator, "completion_aggregator.models"), (learning_paths, "learning_paths.models")):
+        if not installed:
+            monkeypatch.setitem(sys.modules, plugin, None)
+    for path, attributes in PLATFORM_MODULES.items():
         module = ModuleType(path)
         module.__dict__.update(attributes)
         _install_module(monkeypatch, module)
+
+
+def only_our_plugins(monkeypatch) -> None:
+    """edx-django-utils' plugin machinery, as the LMS runs it, limited to learning_credentials' apps.
+
+    The other plugin apps the tests install (learning-paths-plugin, completion-aggregator) bring
+    settings and receivers that need platform modules and settings no fake provides.
+    """
+    from edx_django_utils.plugins import registry
+
+    load = registry.get_plugin_app_configs
+
+    def ours(project_type):
+        return [app for app in load(project_type) if app.name.startswith("learning_credentials")]
+
+    monkeypatch.setattr(registry, "get_plugin_app_configs", ours)
+
+
+def connect_our_receivers(monkeypatch) -> None:
+    """Our plugin's receivers connected by edx-django-utils, as the LMS connects them."""
+    from edx_django_utils.plugins import connect_plugin_receivers
+
+    only_our_plugins(monkeypatch)
+    connect_plugin_receivers("lms.djangoapp")
 
 
 def _install_module(monkeypatch, module: ModuleType) -> None:
@@ -88,8 +109,11 @@ def _install_module(monkeypatch, module: ModuleType) -> None:
 
 
 def reset() -> None:
-    """Forget everything the in-memory fakes hold."""
+    """Forget everything the in-memory fakes hold, and the adapter's per-process completion plans."""
+    openedx._PLANS.clear()
     grades.GRADES.clear()
     grades.PREFETCH_LOG.clear()
     modulestore.COURSES.clear()
+    block_structure.STRUCTURES.clear()
+    block_structure.READS.clear()
     roles.ASSIGNMENTS.clear()

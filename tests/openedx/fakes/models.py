@@ -1,4 +1,4 @@
-"""Test-only Django models with the real app labels, class, field and table names the adapter queries.
+"""Test-only Django models of edx-platform, with the real app labels, class, field and table names the adapter queries.
 
 They live in app labels that are not in INSTALLED_APPS, so Django's machinery for installed
 apps (migrations, checks, flush, cascades) never sees them; ``conftest.py`` creates their
@@ -9,18 +9,7 @@ sandbox app already owns ``User.profile``, and the adapter never follows a rever
 
 from django.contrib.auth.models import User
 from django.db import models
-from opaque_keys.edx.django.models import CourseKeyField, LearningContextKeyField, UsageKeyField
-from opaque_keys.edx.keys import LearningContextKey
-
-
-class LearningPathKeyField(LearningContextKeyField):
-    """learning_paths.keys.LearningPathKeyField, parsing with whichever class the ``path-v1`` entry point names.
-
-    Here that is the sandbox's LearningPathKey (``path-v1:ORG+PATH``); the plugin's own key has four
-    parts (``path-v1:ORG+NUMBER+RUN+GROUP``), which the adapter never parses itself.
-    """
-
-    KEY_CLASS = LearningContextKey
+from opaque_keys.edx.django.models import CourseKeyField
 
 
 class UserProfile(models.Model):  # noqa: DJ008 - fakes, never displayed
@@ -70,60 +59,9 @@ class UserPreference(models.Model):  # noqa: DJ008 - fakes, never displayed
         unique_together = ("user", "key")
 
 
-class Aggregator(models.Model):  # noqa: DJ008 - fakes, never displayed
-    """completion_aggregator.models.Aggregator."""
-
-    user = models.ForeignKey(User, related_name="+", on_delete=models.CASCADE)
-    course_key = CourseKeyField(max_length=255)
-    aggregation_name = models.CharField(max_length=255)
-    block_key = UsageKeyField(max_length=255)
-    percent = models.FloatField()
-
-    class Meta:
-        app_label = "completion_aggregator"
-
-
-class LearningPath(models.Model):  # noqa: DJ008 - fakes, never displayed
-    """learning_paths.models.LearningPath."""
-
-    key = LearningPathKeyField(max_length=255, unique=True, db_index=True)
-    display_name = models.CharField(max_length=255)
-
-    class Meta:
-        app_label = "learning_paths"
-
-
-class LearningPathStep(models.Model):  # noqa: DJ008 - fakes, never displayed
-    """learning_paths.models.LearningPathStep."""
-
-    course_key = CourseKeyField(max_length=255)
-    learning_path = models.ForeignKey(LearningPath, related_name="steps", on_delete=models.CASCADE)
-    order = models.PositiveIntegerField(blank=True, null=True)
-
-    class Meta:
-        app_label = "learning_paths"
-        unique_together = ("learning_path", "course_key")
-
-
-class LearningPathEnrollment(models.Model):  # noqa: DJ008 - fakes, never displayed
-    """learning_paths.models.LearningPathEnrollment."""
-
-    user = models.ForeignKey(User, related_name="+", on_delete=models.CASCADE)
-    learning_path = models.ForeignKey(LearningPath, on_delete=models.CASCADE)
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        app_label = "learning_paths"
-        unique_together = ("user", "learning_path")
-
-
 ALL = (
     UserProfile,
     CourseOverview,
     CourseEnrollment,
     UserPreference,
-    Aggregator,
-    LearningPath,
-    LearningPathStep,
-    LearningPathEnrollment,
 )

@@ -41,7 +41,7 @@ from ... import models as lms
 
 COURSE = "course-v1:DemoX+CS101+2026"
 SECOND_COURSE = "course-v1:DemoX+STAT2+2026"
-PATH = "path-v1:DemoX+data-science"
+PATH = "path-v1:DemoX+data-science+2026+all"
 ORGANIZATION = "DemoX University"
 FIRST = [
     "Ada",

@@ -1,0 +1,1 @@
+"""The completion aggregator's schema for the test suite (see tests.settings)."""

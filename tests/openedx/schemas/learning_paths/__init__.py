@@ -1,0 +1,1 @@
+"""The learning-paths plugin's schema for the test suite (see tests.settings)."""

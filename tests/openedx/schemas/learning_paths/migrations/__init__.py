@@ -1,0 +1,1 @@
+"""learning_paths' tables for the test suite, from its installed models (see tests.settings)."""
