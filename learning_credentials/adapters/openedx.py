@@ -137,14 +137,16 @@ class OpenEdxAdapter:
         return [user_id for user_id, mode in rows if mode in counted]
 
     def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
+        """A course's certificate name (``cert_name_long``, the long name its certificates print) when set, else its
+        display name; a path's display name."""
         by_string = {str(key): key for key in context_keys}
         names: dict[str, str] = {}
         course_keys = [key for key in context_keys if _is_course(key)]
         if course_keys:
             from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
 
-            rows = CourseOverview.objects.filter(id__in=course_keys).values_list("id", "display_name")
-            names.update((str(key), name or str(key)) for key, name in rows)
+            rows = CourseOverview.objects.filter(id__in=course_keys).values_list("id", "cert_name_long", "display_name")
+            names.update((str(key), certificate_name or name or str(key)) for key, certificate_name, name in rows)
         path_keys = [key for key in context_keys if is_learning_path(key)]
         if path_keys:
             try:

@@ -278,6 +278,15 @@ FIELDS = (
         COURSE_OVERVIEW,
     ),
     Field(
+        "openedx.core.djangoapps.content.course_overviews.models",
+        "CourseOverview",
+        "cert_name_long",
+        "TextField",
+        None,
+        "models.TextField()",
+        COURSE_OVERVIEW,
+    ),
+    Field(
         "completion_aggregator.models",
         "Aggregator",
         "user",

@@ -37,8 +37,12 @@ def _user(username: str, name: str | None = None, language: str | None = None, *
     return user
 
 
-def _course(course_key: CourseKey, name: str, organization: str, grader=GRADER, cutoffs=None) -> None:
-    models.CourseOverview.objects.create(id=course_key, display_name=name, display_org_with_default=organization)
+def _course(
+    course_key: CourseKey, name: str, organization: str, grader=GRADER, cutoffs=None, certificate_name: str = ""
+) -> None:
+    models.CourseOverview.objects.create(
+        id=course_key, display_name=name, display_org_with_default=organization, cert_name_long=certificate_name
+    )
     modulestore.COURSES[str(course_key)] = modulestore.CourseBlock(course_key, grader, cutoffs or {"Pass": 0.7})
 
 
@@ -387,3 +391,13 @@ def test_enrolled_learners_in_certificate_modes_cost_one_query(adapter, world, d
     """The default modes are judged by the platform from the rows' own modes: no query of its own."""
     with django_assert_num_queries(1):
         assert set(adapter.get_enrolled_user_ids(world.course_key)) == set(world.enrolled_user_ids)
+
+
+class TestCertificateName:
+    def test_the_long_certificate_name_wins_over_the_display_name(self, adapter, openedx):
+        _course(COURSE, "DS101", "Open edX University", certificate_name="Data Science: Foundations")
+        _course(SECOND_COURSE, "Data Science 102", "Open edX University")  # no certificate name: the display name
+        assert adapter.get_context_names([COURSE, SECOND_COURSE]) == {
+            COURSE: "Data Science: Foundations",
+            SECOND_COURSE: "Data Science 102",
+        }
