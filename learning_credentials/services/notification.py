@@ -63,7 +63,7 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
                     continue
                 key = credential.configuration.learning_context_key
                 if key not in platform_names:
-                    platform_names[key] = adapter.get_platform_name(key)
+                    platform_names[key] = adapter.get_sites([key])[key].platform_name
                 try:
                     delivery = _send(learner, _context(credential, platform_names[key]), mailer)
                 except Exception as exc:

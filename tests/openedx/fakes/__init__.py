@@ -10,7 +10,7 @@ in-memory dicts that ``reset()`` empties.
 import sys
 from types import ModuleType
 
-from . import course_modes, grades, models, modulestore, retirement, roles
+from . import course_modes, grades, models, modulestore, retirement, roles, sites
 
 PLATFORM_MODULES: dict[str, dict[str, object]] = {
     "common.djangoapps.student.models": {
@@ -29,6 +29,8 @@ PLATFORM_MODULES: dict[str, dict[str, object]] = {
     },
     "openedx.core.djangoapps.lang_pref": {"LANGUAGE_KEY": "pref-lang"},
     "openedx.core.djangoapps.content.course_overviews.models": {"CourseOverview": models.CourseOverview},
+    "openedx.core.djangoapps.site_configuration.models": {"SiteConfiguration": sites.SiteConfiguration},
+    "lms.djangoapps.branding.api": {"get_logo_url_for_email": sites.get_logo_url_for_email},
     "xmodule.modulestore.django": {"modulestore": modulestore.modulestore},
     "xmodule.modulestore.mixed": {"MixedModuleStore": modulestore.MixedModuleStore},
     "xmodule.course_block": {"CourseBlock": modulestore.CourseBlock},
@@ -93,3 +95,4 @@ def reset() -> None:
     grades.PREFETCH_LOG.clear()
     modulestore.COURSES.clear()
     roles.ASSIGNMENTS.clear()
+    sites.reset()
