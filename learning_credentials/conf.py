@@ -14,7 +14,8 @@ DEFAULTS: dict[str, Any] = {
     "ENABLED": True,
     # Dotted path of the host adapter class (see learning_credentials.adapters.base).
     "ADAPTER": None,
-    # Base URL of public links ({verify_url}); falls back to settings.LMS_ROOT_URL.
+    # Base URL of public links ({verify_url}); falls back to settings.LMS_ROOT_URL. A context's site
+    # may set its own (adapter get_sites, e.g. an Open edX site configuration's LMS_ROOT_URL), which wins.
     "BASE_URL": None,
     # Alias in settings.STORAGES where credential artifacts are written.
     "STORAGE": "default",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from .adapters import get_adapter
+from .adapters.base import Site
 from .exceptions import (
     InvalidTransition,
     IssuanceRefused,
@@ -31,7 +32,14 @@ from .exceptions import (
 from .identifiers import format_code
 from .lifecycle import Status
 from .models import Credential, CredentialEvent, Visibility
-from .selectors import credential_get_visible, credential_public_status, credentials_for_user, verify_url
+from .selectors import (
+    context_sites,
+    credential_get_visible,
+    credential_public_status,
+    credential_site,
+    credentials_for_user,
+    verify_url,
+)
 from .services import credential_set_visibility
 from .services.on_demand import credential_name_change_reissue
 
@@ -61,17 +69,17 @@ def _render(request, template: str, context: dict):
     return render(request, template, {**context, "messages": get_messages(request)})
 
 
-def _status_words(credential: Credential) -> str:
+def _status_words(credential: Credential, site: Site) -> str:
     if credential.status != Status.INVALIDATED:
         return str(STATUS_WORDS.get(credential.status, credential.get_status_display()))
-    public = credential_public_status(credential)
+    public = credential_public_status(credential, site=site)
     date = formats.date_format(timezone.localtime(public.revoked_at), "DATE_FORMAT") if public.revoked_at else ""
     if public.status == "superseded":
         return _("Superseded on %(date)s") % {"date": date}
     return _("Revoked on %(date)s (%(reason)s)") % {"date": date, "reason": public.reason_label}
 
 
-def linkedin_add_to_profile_url(credential: Credential, *, organization_name: str) -> str:
+def linkedin_add_to_profile_url(credential: Credential, *, organization_name: str, site: Site | None = None) -> str:
     """LinkedIn's "Add to profile" link, pre-filled from the credential (certUrl is the public verify URL)."""
     issued = timezone.localtime(credential.created)
     params = {
@@ -80,7 +88,7 @@ def linkedin_add_to_profile_url(credential: Credential, *, organization_name: st
         "organizationName": organization_name,
         "issueYear": issued.year,
         "issueMonth": issued.month,
-        "certUrl": verify_url(credential),
+        "certUrl": verify_url(credential, site=site),
         "certId": format_code(credential.verification_code),
     }
     return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params, quote_via=quote)}"
@@ -90,8 +98,15 @@ def linkedin_add_to_profile_url(credential: Credential, *, organization_name: st
 @require_safe
 def credential_list(request):
     """My credentials: each with its status in words, context, issue date and what can be done with it."""
-    credentials = credentials_for_user(user_id=request.user.pk).select_related("replaced_by").order_by("-created")
-    rows = [{"credential": credential, "status_words": _status_words(credential)} for credential in credentials]
+    credentials = list(credentials_for_user(user_id=request.user.pk).select_related("replaced_by").order_by("-created"))
+    sites = context_sites(context_keys=[credential.configuration.learning_context_key for credential in credentials])
+    rows = [
+        {
+            "credential": credential,
+            "status_words": _status_words(credential, sites[credential.configuration.learning_context_key]),
+        }
+        for credential in credentials
+    ]
     return _render(request, "learning_credentials/learner/credential_list.html", {"rows": rows})
 
 
@@ -100,21 +115,22 @@ def credential_list(request):
 def credential_detail(request, uuid: str):
     """One credential of the holder's: PDF, share image, link, LinkedIn, public/private switch, name-change reissue."""
     credential = _own_credential(request, uuid)
+    site = credential_site(credential)
     public = credential.visibility == Visibility.PUBLIC
     shareable = credential.status == Status.AVAILABLE
     context = {
         "credential": credential,
-        "status_words": _status_words(credential),
+        "status_words": _status_words(credential, site),
         "code": format_code(credential.verification_code),
         "is_public": public,
         "is_available": shareable,
         "has_public_page": credential.status in (Status.AVAILABLE, Status.INVALIDATED),
-        "verify_url": verify_url(credential),
+        "verify_url": verify_url(credential, site=site),
         "newer": _newer_of(credential),
     }
     if shareable and public:
         organization = get_adapter().get_organization_name(credential.configuration.learning_context_key)
-        context["linkedin_url"] = linkedin_add_to_profile_url(credential, organization_name=organization)
+        context["linkedin_url"] = linkedin_add_to_profile_url(credential, organization_name=organization, site=site)
     return _render(request, "learning_credentials/learner/credential_detail.html", context)
 
 

@@ -1,10 +1,12 @@
 """Read paths: public verification lookups, learners' lists, public status, eligibility and what issuance may do."""
 
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
@@ -12,7 +14,7 @@ from opaque_keys.edx.keys import LearningContextKey
 
 from . import conf
 from .adapters import get_adapter
-from .adapters.base import ANY_MODE, Learner
+from .adapters.base import ANY_MODE, Learner, Site
 from .eligibility import Eligibility
 from .exceptions import (
     AccessDenied,
@@ -117,13 +119,47 @@ def invalidation_reasons() -> dict[str, str]:
     }
 
 
-def verify_url(credential: Credential) -> str:
-    return conf.base_url() + reverse("learning_credentials:verify", kwargs={"verify_uuid": credential.verify_uuid})
+def context_sites(*, context_keys: Iterable[LearningContextKey]) -> dict[LearningContextKey, Site]:
+    """The site of each context, the global settings filled in where it sets nothing; one adapter read for all.
+
+    Links, emails and printed dates of a credential come from its context's site: resolve them
+    once for a batch (a chunk, an email run, a page of results) and pass each on.
+    """
+    keys = list(dict.fromkeys(context_keys))
+    if not keys:
+        return {}
+    return {key: _with_settings(site) for key, site in get_adapter().get_sites(keys).items()}
 
 
-def verify_short_url(credential: Credential) -> str:
+def context_site(*, context_key: LearningContextKey) -> Site:
+    return context_sites(context_keys=[context_key])[context_key]
+
+
+def credential_site(credential: Credential) -> Site:
+    return context_site(context_key=credential.configuration.learning_context_key)
+
+
+def _with_settings(site: Site) -> Site:
+    return replace(
+        site,
+        base_url=site.base_url.rstrip("/") if site.base_url else conf.base_url(),
+        from_email=site.from_email or settings.DEFAULT_FROM_EMAIL,
+        logo_url=site.logo_url or None,
+        date_format=site.date_format or None,
+        time_zone=site.time_zone or "UTC",
+    )
+
+
+def verify_url(credential: Credential, *, site: Site | None = None) -> str:
+    """The public verification page on the site of the credential's context (``site``, when the caller has it)."""
+    base = (site or credential_site(credential)).base_url
+    return base + reverse("learning_credentials:verify", kwargs={"verify_uuid": credential.verify_uuid})
+
+
+def verify_short_url(credential: Credential, *, site: Site | None = None) -> str:
     """The short link to the verification page that QR codes encode (see docs/decisions/0006)."""
-    return conf.base_url() + reverse("learning_credentials:verify-short", kwargs={"code": credential.verification_code})
+    base = (site or credential_site(credential)).base_url
+    return base + reverse("learning_credentials:verify-short", kwargs={"code": credential.verification_code})
 
 
 def _public() -> QuerySet[Credential]:
@@ -150,13 +186,15 @@ def credential_get_by_code(*, code: str, viewer=None) -> Credential | None:
     return None if normalized is None else _visible_to(_public().filter(verification_code=normalized).first(), viewer)
 
 
-def credential_public_status(credential: Credential) -> PublicStatus:
+def credential_public_status(credential: Credential, *, site: Site | None = None) -> PublicStatus:
+    """``site``: the credential's, when the caller has it (a reissue stays in its configuration, so on its site)."""
     if credential.status != Status.INVALIDATED:
         return PublicStatus(status="valid")
     if credential.invalidation_reason == InvalidationReason.SUPERSEDED:
         newer = getattr(credential, "replaced_by", None)
         shown = newer is not None and newer.status == Status.AVAILABLE and newer.visibility == Visibility.PUBLIC
-        url = verify_url(newer) if shown else None  # a private newer credential is not revealed
+        # A private newer credential is not revealed.
+        url = verify_url(newer, site=site or credential_site(credential)) if shown else None
         return PublicStatus(
             status="superseded",
             revoked_at=credential.invalidated_at,

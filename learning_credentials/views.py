@@ -32,6 +32,7 @@ from .selectors import (
     credential_get_for_download,
     credential_get_public,
     credential_public_status,
+    credential_site,
     verify_url,
 )
 from .services.artifacts import artifact_storage
@@ -63,7 +64,8 @@ def verify_page(request, verify_uuid: str):
     if credential is None:
         raise Http404()
     context_key = credential.configuration.learning_context_key
-    page_url = verify_url(credential)
+    site = credential_site(credential)
+    page_url = verify_url(credential, site=site)
     # A retired learner's name is erased with the rest of their data (services.retirement).
     holder = credential.learner_name or _("(name withdrawn at the holder's request)")
     response = render(
@@ -72,12 +74,12 @@ def verify_page(request, verify_uuid: str):
         {
             "credential": credential,
             "holder": holder,
-            "public_status": credential_public_status(credential),
+            "public_status": credential_public_status(credential, site=site),
             "issuer": get_adapter().get_organization_name(context_key),
             "code": format_code(credential.verification_code),
             "page_url": page_url,
             # Absolute for link previews (Open Graph, Twitter); relative on the page itself.
-            "image_url": conf.base_url() + _share_image_path(credential),
+            "image_url": site.base_url + _share_image_path(credential),
             "image_path": _share_image_path(credential),
             "image_size": conf.get("SHARE_IMAGE_SIZE"),
             "qr_svg": _qr_svg(page_url),

@@ -161,10 +161,10 @@ def test_system_check_reports_a_missing_adapter(settings):
 
 
 class AdapterOfAnEarlierVersion:
-    """A host's adapter written before get_platform_name existed."""
+    """A host's adapter written before get_sites existed."""
 
     def __getattr__(self, name):
-        if name == "get_platform_name":
+        if name == "get_sites":
             raise AttributeError(name)
         return lambda *args, **kwargs: None
 
@@ -174,4 +174,4 @@ def test_system_check_names_what_an_adapter_lacks(settings):
 
     settings.LEARNING_CREDENTIALS = {"ADAPTER": f"{__name__}.AdapterOfAnEarlierVersion"}
     [error] = check_adapter()
-    assert error.id == "learning_credentials.E001" and error.msg.endswith("it lacks: get_platform_name.")
+    assert error.id == "learning_credentials.E001" and error.msg.endswith("it lacks: get_sites.")

@@ -7,7 +7,8 @@ fractions from 0.0 to 1.0, as the Open edX grades API reports them.
 Context keys arrive as opaque-key objects; dict results are keyed by the objects the caller
 passed. A context the host does not know yields empty results (no learners, no names, no
 steps), except ``get_grading_policy``, which raises ConfigurationError: criteria cannot be
-judged without a policy. ``tests/contract/`` checks all of this for any implementation.
+judged without a policy, and ``get_sites``, which gives it the platform's own site.
+``tests/contract/`` checks all of this for any implementation.
 """
 
 from dataclasses import dataclass, field
@@ -51,6 +52,29 @@ class LearnerGrades:
     by_assessment: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Site:
+    """How the site that offers a context presents its credentials: links, name, logo, email sender, dates.
+
+    On a multi-site platform each context may have its own. None (or empty) where the site sets
+    nothing: the app's global settings apply (``BASE_URL`` or ``LMS_ROOT_URL``, ``DEFAULT_FROM_EMAIL``,
+    no logo, dates as "23 November 2026" in UTC).
+    """
+
+    # As learners know the platform; never empty (the host falls back to its own name). Signs the emails.
+    platform_name: str
+    # Root of public links (verification pages, QR codes, downloads), e.g. https://learn.example.org.
+    base_url: str | None = None
+    # Absolute URL of the logo shown in emails.
+    logo_url: str | None = None
+    # Sender of the emails, an address or "Name <address>".
+    from_email: str | None = None
+    # How printed dates read: strftime codes (%B, %b, %A and %a in the active language), e.g. "%B %-d, %Y".
+    date_format: str | None = None
+    # IANA time zone the issue date is taken in, e.g. "Europe/Paris".
+    time_zone: str | None = None
+
+
 @runtime_checkable
 class HostAdapter(Protocol):
     """What a host LMS must provide. Implementations: adapters.openedx, the sandbox's."""
@@ -68,13 +92,16 @@ class HostAdapter(Protocol):
         """
 
     def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
-        """Display names of courses or learning paths; unknown keys are absent."""
+        """Names of courses or learning paths as credentials print them; unknown keys are absent."""
 
     def get_organization_name(self, context_key: LearningContextKey) -> str:
         """Name of the issuing organisation for a context; the platform's name when it has none."""
 
-    def get_platform_name(self, context_key: LearningContextKey) -> str:
-        """Name of the platform (the site) that offers a context, as learners know it: emails are signed with it."""
+    def get_sites(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, Site]:
+        """The site that offers each context, for every key (an unknown context: the platform's own).
+
+        Its cost may grow with the distinct organisations of the keys, never with the number of keys.
+        """
 
     def get_grading_policy(self, course_key: LearningContextKey) -> GradingPolicy:
         """The course's assignment categories, weights and pass mark; ConfigurationError for an unknown course."""

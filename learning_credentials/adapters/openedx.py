@@ -15,15 +15,17 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db.models import Exists, F, OuterRef, Subquery
 from opaque_keys.edx.keys import CourseKey, LearningContextKey, UsageKey
 
 from .. import conf
 from ..exceptions import ConfigurationError
-from .base import ANY_MODE, GradingPolicy, Learner, LearnerGrades, is_learning_path
+from .base import ANY_MODE, GradingPolicy, Learner, LearnerGrades, Site, is_learning_path
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,35 @@ def _assessment_grades(course_grade) -> dict[str, float]:
         for subsections in course_grade.graded_subsections_by_format().values()
         for location, subsection in subsections.items()
     }
+
+
+def _site_value(configuration, *names: str) -> str | None:
+    """The first of ``names`` a site configuration sets (a disabled one sets nothing), or None."""
+    if configuration is None:
+        return None
+    for name in names:
+        value = configuration.get_value(name)
+        if value:
+            return str(value)
+    return None
+
+
+def _absolute_static_url(name: str, base_url: str) -> str | None:
+    """A site's logo as the platform's branding resolves it: a static file's URL, made absolute on the site."""
+    if urlparse(name).netloc:
+        return name
+    try:
+        url = staticfiles_storage.url(name)
+    except ValueError:  # a manifest storage that does not know the file
+        log.warning("The site logo %s is not a known static file; emails go without it.", name)
+        return None
+    return url if urlparse(url).netloc else base_url.rstrip("/") + "/" + url.lstrip("/")
+
+
+def _date_format() -> str | None:
+    """CERTIFICATE_DATE_FORMAT, the platform's issued-date format; its named formats (LONG_DATE...) are not codes."""
+    date_format = getattr(settings, "CERTIFICATE_DATE_FORMAT", None)
+    return date_format if date_format and "%" in date_format else None
 
 
 def _weights(course) -> dict[str, float]:
@@ -256,14 +287,16 @@ class OpenEdxAdapter:
         return [user_id for user_id, mode in rows if mode in counted]
 
     def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
+        """A course's certificate name (``cert_name_long``, the long name its certificates print) when set, else its
+        display name; a path's display name."""
         by_string = {str(key): key for key in context_keys}
         names: dict[str, str] = {}
         course_keys = [key for key in context_keys if _is_course(key)]
         if course_keys:
             from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
 
-            rows = CourseOverview.objects.filter(id__in=course_keys).values_list("id", "display_name")
-            names.update((str(key), name or str(key)) for key, name in rows)
+            rows = CourseOverview.objects.filter(id__in=course_keys).values_list("id", "cert_name_long", "display_name")
+            names.update((str(key), certificate_name or name or str(key)) for key, certificate_name, name in rows)
         path_keys = [key for key in context_keys if is_learning_path(key)]
         if path_keys:
             try:
@@ -275,9 +308,39 @@ class OpenEdxAdapter:
                 names.update((str(key), name) for key, name in rows)
         return {by_string[key]: name for key, name in names.items()}
 
-    def get_platform_name(self, context_key: LearningContextKey) -> str:
-        """The LMS's PLATFORM_NAME."""
-        return settings.PLATFORM_NAME
+    def get_sites(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, Site]:
+        """The site configuration whose ``course_org_filter`` names the context's organisation, as the platform
+        finds a course's site (site_configuration's get_value_for_org); one look-up per distinct organisation.
+
+        Its keys: ``LMS_ROOT_URL``, ``platform_name`` (or ``PLATFORM_NAME``), ``email_from_address`` and
+        ``logo_image_url`` (a static file, as the branding API reads it). Without them, the name is
+        PLATFORM_NAME and the logo the platform's email logo; dates follow CERTIFICATE_DATE_FORMAT and
+        TIME_ZONE, as the platform's certificates do.
+        """
+        from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
+
+        orgs = sorted({getattr(key, "org", "") for key in context_keys})
+        sites = {org: self._site(SiteConfiguration.get_configuration_for_org(org) if org else None) for org in orgs}
+        return {key: sites[getattr(key, "org", "")] for key in context_keys}
+
+    @staticmethod
+    def _site(configuration) -> Site:
+        base_url = _site_value(configuration, "LMS_ROOT_URL")
+        logo = _site_value(configuration, "logo_image_url")
+        if logo:
+            logo_url = _absolute_static_url(logo, base_url or settings.LMS_ROOT_URL)
+        else:
+            from lms.djangoapps.branding.api import get_logo_url_for_email
+
+            logo_url = get_logo_url_for_email() or None
+        return Site(
+            platform_name=_site_value(configuration, "platform_name", "PLATFORM_NAME") or settings.PLATFORM_NAME,
+            base_url=base_url,
+            logo_url=logo_url,
+            from_email=_site_value(configuration, "email_from_address"),
+            date_format=_date_format(),
+            time_zone=settings.TIME_ZONE,
+        )
 
     def get_organization_name(self, context_key: LearningContextKey) -> str:
         """The course's display organisation (its org code unless the course sets one); a path's org code."""

@@ -1,13 +1,17 @@
 """Generation functions turn a credential's facts into an artifact; see rendering.builtin."""
 
 import hashlib
+import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS, WEEKDAYS_ABBR
 
 from .cache import BoundedCache
 
@@ -39,6 +43,40 @@ def register_placeholder(name: str, description: str) -> None:
     PLACEHOLDERS[name] = description
 
 
+# Codes whose words are translated (into the active language) rather than left to the C locale's English.
+_NAMED_CODES: dict[str, Callable[[date], str]] = {
+    "B": lambda day: str(MONTHS[day.month]),
+    "b": lambda day: str(MONTHS_3[day.month]).title(),
+    "A": lambda day: str(WEEKDAYS[day.weekday()]),
+    "a": lambda day: str(WEEKDAYS_ABBR[day.weekday()]),
+}
+_CODE = re.compile(r"%(-?)(.)")
+
+
+def format_date(value: date, date_format: str = "") -> str:
+    """``value`` in a site's ``date_format`` (strftime codes; ``%-d`` drops the zero), else as 23 November 2026.
+
+    The default reads the same in every locale's reading of numbers; a site's format has its
+    month and weekday names in the active language, as Open edX prints its certificates' dates.
+    """
+    if not date_format:
+        return f"{value.day} {value:%B %Y}"
+
+    def code(match: re.Match) -> str:
+        unpadded, letter = match.groups()
+        if letter in _NAMED_CODES:
+            return _NAMED_CODES[letter](value)
+        text = value.strftime(f"%{letter}")
+        return (text.lstrip("0") or "0") if unpadded else text
+
+    return _CODE.sub(code, date_format)
+
+
+def local_date(moment: datetime, time_zone: str | None) -> date:
+    """The day ``moment`` falls on in a site's time zone (UTC when it has none)."""
+    return moment.astimezone(ZoneInfo(time_zone or "UTC")).date()
+
+
 @dataclass(frozen=True)
 class CredentialData:
     """The facts a generation function may print; taken from the credential's snapshots."""
@@ -56,6 +94,8 @@ class CredentialData:
     qr_url: str = ""
     # Values of placeholders other subsystems registered (e.g. credits); a missing one prints empty.
     extra: Mapping[str, str] = field(default_factory=dict)
+    # How {issue_date} reads: the site's format (see format_date); empty for 23 November 2026.
+    date_format: str = ""
 
     def placeholders(self) -> dict[str, str]:
         return {
@@ -65,7 +105,7 @@ class CredentialData:
             "context_name": self.context_name,
             "context_key": self.context_key,
             "type_name": self.type_name,
-            "issue_date": f"{self.issue_date.day} {self.issue_date:%B %Y}",
+            "issue_date": format_date(self.issue_date, self.date_format),
             "verify_url": self.verify_url,
             "verify_uuid": self.verify_uuid,
             "verify_code": self.verify_code,

@@ -7,7 +7,6 @@ the first font of the chain that has all of its characters.
 
 import io
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,11 +55,6 @@ def _check(value: dict) -> None:
 )
 def share_image_options(**kwargs) -> None:
     """Declares the share-image options every credential type accepts (validated with the type's functions)."""
-
-
-def format_date(value: date) -> str:
-    """23 November 2026: unambiguous in every locale's reading of numbers."""
-    return f"{value.day} {value:%B %Y}"
 
 
 @dataclass(frozen=True)

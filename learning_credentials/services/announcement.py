@@ -12,10 +12,11 @@ from datetime import UTC
 
 from django.db import transaction
 
+from ..adapters.base import Site
 from ..identifiers import format_code
 from ..lifecycle import Status
 from ..models import Credential
-from ..selectors import verify_url
+from ..selectors import context_sites, verify_url
 from ..signals import credential_available, credential_invalidated
 
 log = logging.getLogger(__name__)
@@ -45,15 +46,27 @@ def credentials_announce(*, credential_ids: list, status: str) -> None:
         pk__in=credential_ids
     )
     found = {credential.pk: credential for credential in credentials}
+    sites = _sites(found.values(), status)
     for credential_id in credential_ids:
         credential = found.get(credential_id)
         if credential is None:
             log.warning("Not announcing credential %s: it does not exist.", credential_id)
             continue
-        _announce(credential, status)
+        _announce(credential, status, sites)
 
 
-def _announce(credential: Credential, status: str) -> None:
+def _sites(credentials, status: str) -> dict[object, Site]:
+    """The sites of the credentials' contexts, read once for all, when an Open edX event (which links them) goes out."""
+    if not _openedx_events_installed() or not _openedx_signal(status).has_listeners():
+        return {}
+    try:
+        return context_sites(context_keys=[credential.configuration.learning_context_key for credential in credentials])
+    except Exception:  # announcing never raises: each event then reads its own site, and reports its own failure
+        log.exception("The sites of the announced credentials could not be read.")
+        return {}
+
+
+def _announce(credential: Credential, status: str, sites: dict) -> None:
     signal = DJANGO_SIGNALS[status]
     responses = signal.send_robust(sender=Credential, credential=credential) if signal.has_listeners() else []
     for receiver, response in responses:
@@ -70,7 +83,7 @@ def _announce(credential: Credential, status: str) -> None:
     if credential.user is None:
         return  # the account was deleted (and retired): the event's payload has no learner to name
     try:
-        _send_openedx_event(credential, status)
+        _send_openedx_event(credential, status, sites.get(credential.configuration.learning_context_key))
     except Exception:
         log.exception("The Open edX event of credential %s (%s) could not be sent.", credential.pk, status)
 
@@ -89,7 +102,7 @@ def _openedx_signal(status: str):
     }[status]
 
 
-def _send_openedx_event(credential: Credential, status: str) -> None:
+def _send_openedx_event(credential: Credential, status: str, site: Site | None) -> None:
     from openedx_events.learning.data import UserData, UserPersonalData
 
     from .. import events
@@ -100,7 +113,7 @@ def _send_openedx_event(credential: Credential, status: str) -> None:
         uuid=credential.uuid,
         verify_uuid=credential.verify_uuid,
         verification_code=format_code(credential.verification_code),
-        verify_url=verify_url(credential),
+        verify_url=verify_url(credential, site=site),
         user=UserData(
             id=user.pk,
             is_active=user.is_active,

@@ -21,14 +21,15 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .. import conf
+from ..adapters.base import Site
 from ..exceptions import LearningCredentialsError
 from ..identifiers import format_code
 from ..lifecycle import Status, check_transition
 from ..models import Credential, CredentialEvent
 from ..observability import elapsed_ms, log_credential_activity
 from ..registry import resolve_options
-from ..rendering import AssetFile, CredentialData
-from ..selectors import verify_short_url, verify_url
+from ..rendering import AssetFile, CredentialData, local_date
+from ..selectors import context_sites, verify_short_url, verify_url
 from ..signals import credential_placeholders
 from .announcement import credentials_announce_on_commit
 from .artifacts import TRANSIENT_STORAGE_ERRORS, artifact_delete, artifact_save, artifacts_of_earlier_attempts_delete
@@ -101,10 +102,12 @@ def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> l
     saving = []
     lease_renewed = time.monotonic()
     extras = _placeholder_values(credentials)
+    sites = context_sites(context_keys=[c.configuration.learning_context_key for c in credentials])
     try:
         for credential in credentials:
             try:
-                artifact = _render(credential, load_asset=load_asset, extra=extras.get(credential.pk, {}))
+                site = sites[credential.configuration.learning_context_key]
+                artifact = _render(credential, site=site, load_asset=load_asset, extra=extras.get(credential.pk, {}))
             except Exception as exc:
                 failed[credential.pk] = _failure_message(credential, exc)
             else:
@@ -263,7 +266,7 @@ def _placeholder_values(credentials: list[Credential]) -> dict[uuid.UUID, dict[s
     return values
 
 
-def _render(credential: Credential, *, load_asset: Callable[[str], AssetFile], extra: dict[str, str]):
+def _render(credential: Credential, *, site: Site, load_asset: Callable[[str], AssetFile], extra: dict[str, str]):
     configuration = credential.configuration
     _, generate = configuration.credential_type.functions()
     data = CredentialData(
@@ -271,9 +274,10 @@ def _render(credential: Credential, *, load_asset: Callable[[str], AssetFile], e
         context_name=credential.context_name,
         context_key=str(configuration.learning_context_key),
         type_name=credential.type_name,
-        issue_date=credential.created.date(),
-        verify_url=verify_url(credential),
-        qr_url=verify_short_url(credential),
+        issue_date=local_date(credential.created, site.time_zone),
+        date_format=site.date_format or "",
+        verify_url=verify_url(credential, site=site),
+        qr_url=verify_short_url(credential, site=site),
         verify_uuid=str(credential.verify_uuid),
         verify_code=format_code(credential.verification_code),
         score=credential.score,

@@ -4,7 +4,6 @@ import logging
 from collections.abc import Sequence
 
 from django.apps import apps
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -13,10 +12,11 @@ from django.utils import timezone, translation
 
 from .. import conf
 from ..adapters import get_adapter
+from ..adapters.base import Site
 from ..exceptions import EmailNotDelivered
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
-from ..selectors import verify_url
+from ..selectors import context_sites, verify_url
 from .bulk_writes import credentials_write
 
 log = logging.getLogger(__name__)
@@ -52,20 +52,20 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
         )
         if not credentials:
             return 0
-        adapter = get_adapter()
-        learners = adapter.get_learners(sorted({credential.user_id for credential in credentials}))
-        platform_names = {}  # by context: on a multi-site platform each context may have its own
+        learners = get_adapter().get_learners(sorted({credential.user_id for credential in credentials}))
+        # On a multi-site platform each context's emails come from its own site: name, logo, sender, links.
+        sites = context_sites(
+            context_keys=[credential.configuration.learning_context_key for credential in credentials]
+        )
         sent, events, errors = [], [], []
         with _Mailer() as mailer:
             for credential in credentials:
                 learner = learners.get(credential.user_id)
                 if learner is None or not learner.email:
                     continue
-                key = credential.configuration.learning_context_key
-                if key not in platform_names:
-                    platform_names[key] = adapter.get_platform_name(key)
+                site = sites[credential.configuration.learning_context_key]
                 try:
-                    delivery = _send(learner, _context(credential, platform_names[key]), mailer)
+                    delivery = _send(learner, _context(credential, site), site.from_email, mailer)
                 except Exception as exc:
                     errors.append(exc)
                     events.append(_event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000]))
@@ -90,20 +90,23 @@ def _event(credential: Credential, kind: str, **fields) -> CredentialEvent:
     return CredentialEvent(credential=credential, kind=kind, source=CredentialEvent.Source.SYSTEM, **fields)
 
 
-def _context(credential: Credential, platform_name: str) -> dict:
+def _context(credential: Credential, site: Site) -> dict:
     return {
         "learner_name": credential.learner_name,
         "type_name": credential.type_name,
         "context_name": credential.context_name,
-        "verify_url": verify_url(credential),
-        "download_url": conf.base_url() + reverse("learning_credentials:download", kwargs={"uuid": credential.pk}),
-        "platform_name": platform_name,
+        "verify_url": verify_url(credential, site=site),
+        "download_url": site.base_url + reverse("learning_credentials:download", kwargs={"uuid": credential.pk}),
+        "platform_name": site.platform_name,
+        "logo_url": site.logo_url,
     }
 
 
-def _send(learner, context: dict, mailer: "_Mailer") -> dict[str, object]:
+def _send(learner, context: dict, from_email: str, mailer: "_Mailer") -> dict[str, object]:
     """Send one email; how it went out (the audit row's details), or the error of an email not delivered."""
-    return _send_ace(learner, context) if _use_ace() else _send_django(learner, context, mailer)
+    if _use_ace():
+        return _send_ace(learner, context, from_email)
+    return _send_django(learner, context, from_email, mailer)
 
 
 class _Mailer:
@@ -143,13 +146,13 @@ class _Mailer:
         message.send()
 
 
-def _send_django(learner, context: dict, mailer: _Mailer) -> str:
+def _send_django(learner, context: dict, from_email: str, mailer: _Mailer) -> str:
     with translation.override(learner.language):
         subject = " ".join(render_to_string(f"{TEMPLATES}/subject.txt", context).split())
         message = EmailMultiAlternatives(
             subject=subject,
             body=render_to_string(f"{TEMPLATES}/body.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            from_email=from_email,
             to=[learner.email],
             headers={"Content-Language": learner.language},
         )
@@ -158,7 +161,7 @@ def _send_django(learner, context: dict, mailer: _Mailer) -> str:
     return {"channel": "django"}
 
 
-def _send_ace(learner, context: dict) -> dict[str, object]:
+def _send_ace(learner, context: dict, from_email: str) -> dict[str, object]:
     """Hand the email to edx-ace and find out whether a channel delivered it.
 
     ``ace.send`` logs and swallows a missing template, a channel's error and an expired delivery,
@@ -172,7 +175,8 @@ def _send_ace(learner, context: dict) -> dict[str, object]:
 
     from ..message_types import CredentialAvailable
 
-    message = CredentialAvailable(options={"transactional": True}).personalize(
+    options = {"transactional": True, "from_address": from_email}  # edx-ace's channels send from from_address
+    message = CredentialAvailable(options=options).personalize(
         recipient=Recipient(lms_user_id=learner.user_id, email_address=learner.email),
         language=learner.language,
         user_context=context,

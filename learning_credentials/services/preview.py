@@ -11,8 +11,9 @@ from .. import conf
 from ..adapters import get_adapter
 from ..models import CredentialType, check_asset_references
 from ..registry import resolve_options, validate_options
-from ..rendering import CredentialData
-from ..rendering.share_image import ShareImageData, format_date, render_share_image, share_image_options
+from ..rendering import CredentialData, format_date, local_date
+from ..rendering.share_image import ShareImageData, render_share_image, share_image_options
+from ..selectors import context_site
 from .asset_loading import asset_load
 
 SAMPLE_UUID = "00000000-0000-4000-8000-000000000000"
@@ -41,24 +42,28 @@ def credential_preview(*, credential_type: CredentialType, options: dict, contex
     _, generate = credential_type.functions()
     context_name = "Sample course"
     issuer = "Sample organisation"
-    if context_key is not None:
+    site = None
+    if context_key is not None:  # as the context's credentials will read, with its site's links and dates
         adapter = get_adapter()
         context_name = adapter.get_context_names([context_key]).get(context_key, str(context_key))
         issuer = adapter.get_organization_name(context_key)
-    verify_url = f"{conf.base_url()}/learning_credentials/verify/{SAMPLE_UUID}/"
-    today = timezone.now().date()
+        site = context_site(context_key=context_key)
+    base_url = site.base_url if site else conf.base_url()
+    date_format = (site.date_format or "") if site else ""
+    today = local_date(timezone.now(), site.time_zone if site else None)
+    verify_url = base_url + reverse("learning_credentials:verify", kwargs={"verify_uuid": SAMPLE_UUID})
     data = CredentialData(
         learner_name="Alex Sample-Learner",
         context_name=context_name,
         context_key=str(context_key or "course-v1:Sample+Course+Run"),
         type_name=credential_type.name or "Sample credential",
         issue_date=today,
+        date_format=date_format,
         verify_url=verify_url,
         verify_uuid=SAMPLE_UUID,
         verify_code=SAMPLE_CODE,
         score=Decimal("92.50"),
-        qr_url=conf.base_url()
-        + reverse("learning_credentials:verify-short", kwargs={"code": SAMPLE_CODE.replace("-", "")}),
+        qr_url=base_url + reverse("learning_credentials:verify-short", kwargs={"code": SAMPLE_CODE.replace("-", "")}),
     )
     artifact = generate(data=data, options=resolve_options(generate, options), load_asset=asset_load)
     image, image_type = render_share_image(
@@ -67,7 +72,7 @@ def credential_preview(*, credential_type: CredentialType, options: dict, contex
             type_name=data.type_name,
             context_name=context_name,
             issuer=issuer,
-            issue_date=format_date(today),
+            issue_date=format_date(today, date_format),
             verify_url=verify_url,
             verify_code=SAMPLE_CODE,
             score="92.5%",

@@ -10,8 +10,9 @@ from ..exceptions import LearningCredentialsError
 from ..identifiers import format_code
 from ..models import Credential
 from ..registry import resolve_options
-from ..rendering.share_image import ShareImageData, format_date, render_share_image, share_image_options
-from ..selectors import credential_public_status, verify_url
+from ..rendering import format_date, local_date
+from ..rendering.share_image import ShareImageData, render_share_image, share_image_options
+from ..selectors import credential_public_status, credential_site, verify_url
 from .artifacts import artifact_storage, share_image_folder
 from .asset_loading import asset_load
 
@@ -26,7 +27,8 @@ def credential_share_image(*, credential: Credential, extension: str) -> tuple[b
     visibility, size, format), so a revoked credential never keeps its 'valid' picture.
     """
     image_format = EXTENSIONS[extension]
-    public = credential_public_status(credential)
+    site = credential_site(credential)
+    public = credential_public_status(credential, site=site)
     width, height = conf.get("SHARE_IMAGE_SIZE")
     state = f"{public.status}-{credential.visibility}"
     name = f"{share_image_folder(credential.pk)}/share-{state}-{width}x{height}.{extension}"
@@ -41,8 +43,8 @@ def credential_share_image(*, credential: Credential, extension: str) -> tuple[b
         type_name=credential.type_name,
         context_name=credential.context_name,
         issuer=get_adapter().get_organization_name(context_key),
-        issue_date=format_date(credential.created.date()),
-        verify_url=verify_url(credential),
+        issue_date=format_date(local_date(credential.created, site.time_zone), site.date_format or ""),
+        verify_url=verify_url(credential, site=site),
         verify_code=format_code(credential.verification_code),
         score="" if credential.score is None else f"{credential.score.normalize():f}%",
         public_status=public.status,

@@ -59,9 +59,11 @@ def test_full_refund_webhook_makes_the_page_say_revoked(browser, available_crede
 def test_a_retired_learners_credential_says_so_without_a_name(browser, available_credential):
     from learning_credentials.services.retirement import learner_retire
 
-    learner_retire(user_id=available_credential.user_id)  # before the browser starts: ORM in this thread
+    # Before the browser starts, the ORM in this thread: the retirement, and the site the link is on.
+    learner_retire(user_id=available_credential.user_id)
+    url = verify_url(available_credential)
     page = browser.new_page()
-    page.goto(verify_url(available_credential))
+    page.goto(url)
     main = page.locator("main")
     expect(main).to_contain_text("no longer available at the holder's request")
     expect(main).to_contain_text("name withdrawn at the holder's request")

@@ -21,6 +21,7 @@ from learning_credentials.adapters.base import (
     HostAdapter,
     Learner,
     LearnerGrades,
+    Site,
     is_learning_path,
 )
 
@@ -37,8 +38,8 @@ class World:
     course_name: str
     # Name get_organization_name() must return for course_key.
     organization: str
-    # Name get_platform_name() must return for course_key (another than the organisation's).
-    platform_name: str
+    # The site get_sites() must report for course_key; its platform_name differs from the organisation's.
+    site: Site
     grading_policy: GradingPolicy
     path_key: LearningContextKey
     path_name: str
@@ -182,8 +183,28 @@ class AdapterContract:
     def test_get_organization_name(self, adapter, world):
         assert adapter.get_organization_name(world.course_key) == world.organization
 
-    def test_get_platform_name(self, adapter, world):
-        assert adapter.get_platform_name(world.course_key) == world.platform_name != world.organization
+    def test_get_sites(self, adapter, world):
+        sites = adapter.get_sites([world.course_key, UNKNOWN_COURSE_KEY])
+        assert sites[world.course_key] == world.site
+        assert world.site.platform_name != world.organization  # emails are signed by the platform, not the issuer
+        # Callers look results up with their own key objects.
+        assert sites[LearningContextKey.from_string(str(world.course_key))] == world.site
+
+    def test_an_unknown_context_gets_the_platforms_own_site(self, adapter, world):
+        site = adapter.get_sites([UNKNOWN_COURSE_KEY])[UNKNOWN_COURSE_KEY]
+        assert isinstance(site, Site)
+        assert isinstance(site.platform_name, str) and site.platform_name
+        assert adapter.get_sites([]) == {}
+
+    def test_sites_cost_a_fixed_number_of_queries_for_the_contexts_of_one_organisation(self, adapter, world):
+        org = world.course_key.org
+        many = [CourseKey.from_string(f"course-v1:{org}+C{n}+Run") for n in range(BULK_SIZE)]
+        adapter.get_sites(many[:1])  # warm any per-process cache
+        with CaptureQueriesContext(connection) as for_one:
+            adapter.get_sites(many[:1])
+        with CaptureQueriesContext(connection) as for_many:
+            assert len(adapter.get_sites(many)) == BULK_SIZE
+        assert len(for_many) == len(for_one), [query["sql"] for query in for_many.captured_queries]
 
     def test_get_organization_name_falls_back_for_unknown_contexts(self, adapter, world):
         name = adapter.get_organization_name(UNKNOWN_COURSE_KEY)

@@ -12,7 +12,7 @@ from sandbox.lms.adapter import SandboxAdapter
 from sandbox.lms.keys import LearningPathKey
 
 from learning_credentials.adapters import get_adapter
-from learning_credentials.adapters.base import GradingPolicy, Learner, LearnerGrades
+from learning_credentials.adapters.base import GradingPolicy, Learner, LearnerGrades, Site
 
 from .adapter_contract import BULK_SIZE, AdapterContract, World
 
@@ -84,7 +84,7 @@ def _build_world() -> World:
         course_key=CourseKey.from_string(COURSE_KEY),
         course_name="Data Science 101",
         organization="Sandbox U",
-        platform_name="Sandbox LMS",
+        site=Site(platform_name="Sandbox LMS"),
         grading_policy=GradingPolicy(weights={"Homework": 0.4, "Exam": 0.6}, passing_grade=0.7),
         path_key=LearningContextKey.from_string(PATH_KEY),
         path_name="Data Science Path",
@@ -152,6 +152,12 @@ class TestSandboxAdapter(AdapterContract):
     def test_organization_falls_back_to_the_platform_name(self, adapter, world, settings):
         settings.PLATFORM_NAME = "Acme Academy"
         assert adapter.get_organization_name(CourseKey.from_string(SECOND_COURSE_KEY)) == "Acme Academy"
+
+    def test_every_context_has_the_sandboxs_one_site(self, adapter, world, settings):
+        """Links, sender and dates are left to the app's global settings."""
+        settings.PLATFORM_NAME = "Acme Academy"
+        sites = adapter.get_sites([world.course_key, world.path_key])
+        assert set(sites.values()) == {Site(platform_name="Acme Academy")}
 
 
 class TestSandboxPathKeyWithoutThePlugin:

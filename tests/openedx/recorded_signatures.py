@@ -96,6 +96,8 @@ COURSE_OVERVIEW = Source(
     "openedx/core/djangoapps/content/course_overviews/models.py",
     "22eb254bbc0a8d51b5c02079b4140df14d78242b",
 )
+SITE_CONFIGURATION = Source(PLATFORM, "openedx/core/djangoapps/site_configuration/models.py", SNAPSHOT)
+BRANDING_API = Source(PLATFORM, "lms/djangoapps/branding/api.py", "924ba6ff274c6ae91ec8b1c266e2fe36c52a26f8")
 AGGREGATOR = Source(
     "open-craft/openedx-completion-aggregator",
     "completion_aggregator/models.py",
@@ -185,6 +187,20 @@ SIGNATURES = (
         BLOCK_STRUCTURE,
     ),
     Signature("lms.djangoapps.course_blocks.transformers.visibility", "VisibilityTransformer.name", "()", VISIBILITY),
+    # What site_configuration.helpers.get_value_for_org calls, once for all the values the adapter reads.
+    Signature(
+        "openedx.core.djangoapps.site_configuration.models",
+        "SiteConfiguration.get_configuration_for_org",
+        "(org, select_related=None)",
+        SITE_CONFIGURATION,
+    ),
+    Signature(
+        "openedx.core.djangoapps.site_configuration.models",
+        "SiteConfiguration.get_value",
+        "(self, name, default=None)",
+        SITE_CONFIGURATION,
+    ),
+    Signature("lms.djangoapps.branding.api", "get_logo_url_for_email", "()", BRANDING_API),
 )
 
 ATTRIBUTES = (
@@ -324,6 +340,15 @@ FIELDS = (
         "openedx.core.djangoapps.content.course_overviews.models",
         "CourseOverview",
         "display_org_with_default",
+        "TextField",
+        None,
+        "models.TextField()",
+        COURSE_OVERVIEW,
+    ),
+    Field(
+        "openedx.core.djangoapps.content.course_overviews.models",
+        "CourseOverview",
+        "cert_name_long",
         "TextField",
         None,
         "models.TextField()",

@@ -5,6 +5,7 @@ import importlib.util
 import pytest
 from completion.models import BlockCompletion
 from completion_aggregator.models import Aggregator, StaleCompletion
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
@@ -12,15 +13,23 @@ from learning_paths.models import LearningPath, LearningPathEnrollment, Learning
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
 from learning_credentials.adapters import get_adapter
-from learning_credentials.adapters.base import GradingPolicy, Learner, LearnerGrades
+from learning_credentials.adapters.base import GradingPolicy, Learner, LearnerGrades, Site
 from learning_credentials.adapters.openedx import OpenEdxAdapter, _category_grades
 from learning_credentials.exceptions import ConfigurationError
 from tests.contract.adapter_contract import BULK_SIZE, AdapterContract, World
 
 from . import fakes
-from .fakes import block_structure, grades, models, modulestore, roles
+from .fakes import block_structure, grades, models, modulestore, roles, sites
 
 PLATFORM_NAME = "Open edX Platform"
+CERTIFICATE_DATE_FORMAT = "%B %-d, %Y"  # the platform's default
+SITE_VALUES = {
+    "course_org_filter": ["OpenedX", "OtherX"],
+    "LMS_ROOT_URL": "https://learn.openedx.example",
+    "platform_name": "Open edX Learning",
+    "email_from_address": "learn@openedx.example",
+    "logo_image_url": "https://cdn.openedx.example/logo.png",
+}
 
 COURSE = CourseKey.from_string("course-v1:OpenedX+DS101+2026")
 SECOND_COURSE = CourseKey.from_string("course-v1:OpenedX+DS102+2026")
@@ -40,8 +49,12 @@ def _user(username: str, name: str | None = None, language: str | None = None, *
     return user
 
 
-def _course(course_key: CourseKey, name: str, organization: str, grader=GRADER, cutoffs=None) -> None:
-    models.CourseOverview.objects.create(id=course_key, display_name=name, display_org_with_default=organization)
+def _course(
+    course_key: CourseKey, name: str, organization: str, grader=GRADER, cutoffs=None, certificate_name: str = ""
+) -> None:
+    models.CourseOverview.objects.create(
+        id=course_key, display_name=name, display_org_with_default=organization, cert_name_long=certificate_name
+    )
     modulestore.COURSES[str(course_key)] = modulestore.CourseBlock(course_key, grader, cutoffs or {"Pass": 0.7})
 
 
@@ -133,6 +146,8 @@ def _key(block_id: str, course_key: CourseKey = COURSE) -> str:
 
 
 def _build_world() -> World:
+    sites.add(SITE_VALUES)
+    sites.add({**SITE_VALUES, "platform_name": "Switched off"}, enabled=False)
     _course(COURSE, "Data Science 101", "Open edX University")
     _course(SECOND_COURSE, "Data Science 102", "OpenedX")
     blocks = Blocks()
@@ -214,7 +229,14 @@ def _build_world() -> World:
         course_key=COURSE,
         course_name="Data Science 101",
         organization="Open edX University",
-        platform_name=PLATFORM_NAME,
+        site=Site(
+            platform_name="Open edX Learning",
+            base_url="https://learn.openedx.example",
+            logo_url="https://cdn.openedx.example/logo.png",
+            from_email="learn@openedx.example",
+            date_format=CERTIFICATE_DATE_FORMAT,
+            time_zone=django_settings.TIME_ZONE,
+        ),
         grading_policy=GradingPolicy(weights={"Homework": 0.4, "Exam": 0.6}, passing_grade=0.7),
         path_key=PATH,
         path_name="Data Science Path",
@@ -264,6 +286,7 @@ class TestOpenEdxAdapter(AdapterContract):
     @pytest.fixture
     def world(self, openedx, settings):
         settings.PLATFORM_NAME = PLATFORM_NAME
+        settings.CERTIFICATE_DATE_FORMAT = CERTIFICATE_DATE_FORMAT
         return _build_world()
 
 
@@ -275,6 +298,7 @@ def adapter(openedx) -> OpenEdxAdapter:
 @pytest.fixture
 def world(openedx, settings) -> World:
     settings.PLATFORM_NAME = PLATFORM_NAME
+    settings.CERTIFICATE_DATE_FORMAT = CERTIFICATE_DATE_FORMAT
     return _build_world()
 
 
@@ -536,3 +560,72 @@ def test_enrolled_learners_in_certificate_modes_cost_one_query(adapter, world, d
     """The default modes are judged by the platform from the rows' own modes: no query of its own."""
     with django_assert_num_queries(1):
         assert set(adapter.get_enrolled_user_ids(world.course_key)) == set(world.enrolled_user_ids)
+
+
+class TestCertificateName:
+    def test_the_long_certificate_name_wins_over_the_display_name(self, adapter, openedx):
+        _course(COURSE, "DS101", "Open edX University", certificate_name="Data Science: Foundations")
+        _course(SECOND_COURSE, "Data Science 102", "Open edX University")  # no certificate name: the display name
+        assert adapter.get_context_names([COURSE, SECOND_COURSE]) == {
+            COURSE: "Data Science: Foundations",
+            SECOND_COURSE: "Data Science 102",
+        }
+
+
+class TestSites:
+    """A context's site is the site configuration whose course_org_filter names its organisation."""
+
+    def test_a_context_of_an_organisation_without_a_site_gets_the_lms_settings(self, adapter, world, settings):
+        settings.PLATFORM_NAME = "Acme Academy"
+        settings.TIME_ZONE = "Europe/Paris"
+        sites.EMAIL_LOGO_URL = "https://cdn.example.org/email-logo.png"
+        other = CourseKey.from_string("course-v1:NoSiteX+X+1")
+        assert adapter.get_sites([other])[other] == Site(
+            platform_name="Acme Academy",
+            logo_url="https://cdn.example.org/email-logo.png",
+            date_format=CERTIFICATE_DATE_FORMAT,
+            time_zone="Europe/Paris",
+        )
+
+    def test_a_disabled_configuration_is_no_site(self, adapter, world, settings):
+        sites.CONFIGURATIONS.clear()
+        sites.add({**SITE_VALUES, "course_org_filter": "OpenedX"}, enabled=False)
+        site = adapter.get_sites([COURSE])[COURSE]
+        assert (site.platform_name, site.base_url, site.from_email) == (PLATFORM_NAME, None, None)
+
+    def test_one_organisation_filter_may_be_a_string(self, adapter, openedx):
+        sites.add({"course_org_filter": "OpenedX", "LMS_ROOT_URL": "https://one.example.org"})
+        sites.add({"course_org_filter": ["OtherX"], "LMS_ROOT_URL": "https://other.example.org"})
+        other = CourseKey.from_string("course-v1:OtherX+X+1")
+        found = adapter.get_sites([COURSE, other])
+        assert (found[COURSE].base_url, found[other].base_url) == (
+            "https://one.example.org",
+            "https://other.example.org",
+        )
+
+    def test_the_uppercase_platform_name_key_counts_too(self, adapter, openedx):
+        sites.add({"course_org_filter": "OpenedX", "PLATFORM_NAME": "Upper Case Academy"})
+        assert adapter.get_sites([COURSE])[COURSE].platform_name == "Upper Case Academy"
+
+    def test_a_learning_path_has_the_site_of_its_organisation(self, adapter, world):
+        assert adapter.get_sites([PATH])[PATH] == world.site
+
+    def test_one_look_up_per_organisation_not_per_context(self, adapter, world):
+        other = CourseKey.from_string("course-v1:OtherX+X+1")
+        adapter.get_sites([COURSE, SECOND_COURSE, PATH, other])
+        assert sorted(sites.LOOKUPS) == ["OpenedX", "OtherX"]
+
+    def test_a_static_logo_is_made_absolute_on_the_site(self, adapter, openedx, settings):
+        settings.STATIC_URL = "/static/"
+        sites.add(
+            {"course_org_filter": "OpenedX", "LMS_ROOT_URL": "https://one.example.org/", "logo_image_url": "x.png"}
+        )
+        sites.add({"course_org_filter": "OtherX", "logo_image_url": "images/y.png"})
+        other = CourseKey.from_string("course-v1:OtherX+X+1")
+        found = adapter.get_sites([COURSE, other])
+        assert found[COURSE].logo_url == "https://one.example.org/static/x.png"
+        assert found[other].logo_url == "https://lms.example.com/static/images/y.png"  # the LMS's own root
+
+    def test_a_named_date_format_of_the_platform_is_left_to_the_default(self, adapter, world, settings):
+        settings.CERTIFICATE_DATE_FORMAT = "LONG_DATE"  # strftime_localized's name for its translated format
+        assert adapter.get_sites([COURSE])[COURSE].date_format is None

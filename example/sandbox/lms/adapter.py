@@ -10,7 +10,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
-from learning_credentials.adapters.base import ANY_MODE, GradingPolicy, Learner, LearnerGrades, is_learning_path
+from learning_credentials.adapters.base import (
+    ANY_MODE,
+    GradingPolicy,
+    Learner,
+    LearnerGrades,
+    Site,
+    is_learning_path,
+)
 from learning_credentials.exceptions import ConfigurationError
 
 from .models import (
@@ -59,8 +66,9 @@ class SandboxAdapter:
         names.update(LearningPath.objects.filter(key__in=by_string).values_list("key", "display_name"))
         return {by_string[key]: name for key, name in names.items()}
 
-    def get_platform_name(self, context_key: LearningContextKey) -> str:
-        return getattr(settings, "PLATFORM_NAME", "Sandbox LMS")
+    def get_sites(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, Site]:
+        """One site for everything: its name from PLATFORM_NAME; links, sender and dates from the app's settings."""
+        return dict.fromkeys(context_keys, Site(platform_name=getattr(settings, "PLATFORM_NAME", "Sandbox LMS")))
 
     def get_organization_name(self, context_key: LearningContextKey) -> str:
         key = str(context_key)

@@ -4,8 +4,22 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from ...adapters import get_adapter
+from ...adapters.base import Site
 from ...identifiers import format_code
-from ...selectors import PUBLIC_STATUSES, credential_public_status, verify_url
+from ...rendering import local_date
+from ...selectors import PUBLIC_STATUSES, context_sites, credential_public_status, verify_url
+
+
+class SiteMixin:
+    """Each credential's site, read once per context for a whole list: the child serializers share the
+    root's context, where a view may also put ``sites`` it resolved for the page in one read."""
+
+    def site(self, credential) -> Site:
+        sites = self.context.setdefault("sites", {})
+        key = credential.configuration.learning_context_key
+        if key not in sites:
+            sites.update(context_sites(context_keys=[key]))
+        return sites[key]
 
 
 class PublicStatusSerializer(serializers.Serializer):
@@ -18,7 +32,7 @@ class PublicStatusSerializer(serializers.Serializer):
     superseded_by = serializers.URLField(allow_null=True, source="superseded_by_url")
 
 
-class CredentialBaseSerializer(serializers.Serializer):
+class CredentialBaseSerializer(SiteMixin, serializers.Serializer):
     """Fields the public and the owner see alike."""
 
     verify_uuid = serializers.UUIDField()
@@ -33,7 +47,7 @@ class CredentialBaseSerializer(serializers.Serializer):
         return format_code(credential.verification_code)
 
     def get_verify_url(self, credential) -> str | None:
-        return verify_url(credential) if credential.status in PUBLIC_STATUSES else None
+        return verify_url(credential, site=self.site(credential)) if credential.status in PUBLIC_STATUSES else None
 
 
 class MetadataSerializer(CredentialBaseSerializer):
@@ -47,13 +61,12 @@ class MetadataSerializer(CredentialBaseSerializer):
         return get_adapter().get_organization_name(credential.configuration.learning_context_key)
 
     def get_issue_date(self, credential) -> str:
-        return credential.created.date().isoformat()
+        """The day printed on the credential: in its site's time zone."""
+        return local_date(credential.created, self.site(credential).time_zone).isoformat()
 
     def to_representation(self, credential):
-        return {
-            **super().to_representation(credential),
-            **PublicStatusSerializer(credential_public_status(credential)).data,
-        }
+        public = credential_public_status(credential, site=self.site(credential))
+        return {**super().to_representation(credential), **PublicStatusSerializer(public).data}
 
 
 @extend_schema_serializer(component_name="Metadata")
@@ -82,10 +95,10 @@ class CredentialSerializer(CredentialBaseSerializer):
     def get_public_status(self, credential) -> dict | None:
         if credential.status not in PUBLIC_STATUSES:
             return None
-        return PublicStatusSerializer(credential_public_status(credential)).data
+        return PublicStatusSerializer(credential_public_status(credential, site=self.site(credential))).data
 
 
-class HeldCredentialSerializer(serializers.Serializer):
+class HeldCredentialSerializer(SiteMixin, serializers.Serializer):
     """The learner's credential in an eligibility listing; its public link only once it is public."""
 
     uuid = serializers.UUIDField()
@@ -94,7 +107,7 @@ class HeldCredentialSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
 
     def get_verify_url(self, credential) -> str | None:
-        return verify_url(credential) if credential.status in PUBLIC_STATUSES else None
+        return verify_url(credential, site=self.site(credential)) if credential.status in PUBLIC_STATUSES else None
 
 
 class EligibilityEntrySerializer(serializers.Serializer):

@@ -29,7 +29,14 @@ from ...exceptions import (
 )
 from ...identifiers import parse_context_key, parse_uuid
 from ...models import Credential
-from ...selectors import credential_get_by_code, credential_get_public, credentials_for_user, user_get, user_may_see
+from ...selectors import (
+    context_sites,
+    credential_get_by_code,
+    credential_get_public,
+    credentials_for_user,
+    user_get,
+    user_may_see,
+)
 from ...throttling import CodeLookupThrottle, PublicThrottle
 from ..schema import PAGE_PARAMETERS, VIEW_SCHEMA, documented, errors, page_of, query
 from .serializers import CredentialSerializer, MetadataSchemaSerializer, MetadataSerializer
@@ -149,7 +156,8 @@ class CredentialListView(BaseView):
         page = paginator.paginate_queryset(
             credentials_for_user(user_id=target.pk, context_key=context_key), request, view=self
         )
-        return paginator.get_paginated_response(CredentialSerializer(page, many=True).data)
+        sites = context_sites(context_keys=[credential.configuration.learning_context_key for credential in page])
+        return paginator.get_paginated_response(CredentialSerializer(page, many=True, context={"sites": sites}).data)
 
 
 class CredentialDetailView(BaseView):

@@ -16,7 +16,7 @@ from types import ModuleType
 
 from learning_credentials.adapters import openedx
 
-from . import block_structure, course_modes, grades, models, modulestore, retirement, roles
+from . import block_structure, course_modes, grades, models, modulestore, retirement, roles, sites
 
 PLATFORM_MODULES: dict[str, dict[str, object]] = {
     "common.djangoapps.student.models": {
@@ -35,6 +35,8 @@ PLATFORM_MODULES: dict[str, dict[str, object]] = {
     },
     "openedx.core.djangoapps.lang_pref": {"LANGUAGE_KEY": "pref-lang"},
     "openedx.core.djangoapps.content.course_overviews.models": {"CourseOverview": models.CourseOverview},
+    "openedx.core.djangoapps.site_configuration.models": {"SiteConfiguration": sites.SiteConfiguration},
+    "lms.djangoapps.branding.api": {"get_logo_url_for_email": sites.get_logo_url_for_email},
     "xmodule.modulestore.django": {"modulestore": modulestore.modulestore},
     "xmodule.modulestore.mixed": {"MixedModuleStore": modulestore.MixedModuleStore},
     "xmodule.course_block": {"CourseBlock": modulestore.CourseBlock},
@@ -117,3 +119,4 @@ def reset() -> None:
     block_structure.STRUCTURES.clear()
     block_structure.READS.clear()
     roles.ASSIGNMENTS.clear()
+    sites.reset()

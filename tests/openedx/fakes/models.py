@@ -29,6 +29,7 @@ class CourseOverview(models.Model):  # noqa: DJ008 - fakes, never displayed
     id = CourseKeyField(db_index=True, primary_key=True, max_length=255)
     display_name = models.TextField(null=True)
     display_org_with_default = models.TextField()
+    cert_name_long = models.TextField()
 
     class Meta:
         app_label = "course_overviews"

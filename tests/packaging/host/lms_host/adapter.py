@@ -6,7 +6,7 @@ its behaviour is checked by the adapter contract suite against fakes with record
 
 from django.contrib.auth import get_user_model
 
-from learning_credentials.adapters.base import Learner
+from learning_credentials.adapters.base import Learner, Site
 from learning_credentials.exceptions import ConfigurationError
 
 
@@ -23,8 +23,8 @@ class HostAdapter:
     def get_context_names(self, context_keys):
         return {}
 
-    def get_platform_name(self, context_key):
-        return "Wheel Check LMS"
+    def get_sites(self, context_keys):
+        return dict.fromkeys(context_keys, Site(platform_name="Wheel Check LMS"))
 
     def get_organization_name(self, context_key):
         return "Wheel Check University"
