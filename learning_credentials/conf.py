@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     "COMPLETION_STRUCTURE_SECONDS": 300,
     # Serve a valid credential's PDF publicly at /learning_credentials/verify/<verify_uuid>/credential.pdf.
     "PUBLIC_PDF": True,
+    # Seconds browsers and shared caches (a CDN, a proxy) may keep a public credential's page, files and
+    # metadata (Cache-Control: public, max-age) before revalidating with its ETag: the longest time a
+    # revocation can stay invisible behind a cache. Answers that depend on who asks are never kept.
+    "PUBLIC_CACHE_SECONDS": 60,
     # Email the learner when a credential becomes available.
     "EMAIL_ENABLED": True,
     # Send email through edx-ace: "auto" (when edx_ace is in INSTALLED_APPS), True or False (Django's mail).

@@ -3,7 +3,8 @@
 from django.urls import include, path, re_path
 
 from . import learner_views, views
-from .rest_api.schema import API_PREFIX
+from .rest_api.schema import API_PREFIX, API_ROOT
+from .rest_api.v1 import views as api_views
 
 app_name = "learning_credentials"
 
@@ -36,4 +37,6 @@ urlpatterns = [
         name="on-demand-certificate",
     ),
     path(API_PREFIX, include("learning_credentials.rest_api.v1.urls")),
+    # Last: any other path of the API (a typo, another version) gets the API's JSON 404.
+    re_path(rf"^{API_ROOT}(?P<path>.*)$", api_views.unmatched, name="api-unmatched"),
 ]

@@ -1,17 +1,18 @@
 """Server-rendered public pages."""
 
+import hashlib
+
 import segno
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_http_methods
 
 from . import conf
 from .adapters import get_adapter
@@ -26,6 +27,7 @@ from .exceptions import (
 from .identifiers import MAX_CODE_INPUT, format_code, parse_context_key
 from .lifecycle import Status
 from .models import Credential, Visibility
+from .public_http import cache_privately, cache_publicly, public_route, request_from_another_site
 from .selectors import (
     configuration_get_for_type,
     credential_get_by_code,
@@ -56,8 +58,8 @@ def _qr_svg(url: str) -> str:
     )
 
 
+@public_route
 @rate_limit("page")
-@require_safe
 def verify_page(request, verify_uuid: str):
     """Public verification page: holder, credential, context, issuer, date, score and status in words."""
     credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
@@ -88,12 +90,11 @@ def verify_page(request, verify_uuid: str):
             "is_private": credential.visibility == Visibility.PRIVATE,
         },
     )
-    # The status may change (revocation) and a private page is for its holder only: never cached as is.
-    patch_cache_control(response, no_cache=True, private=credential.visibility == Visibility.PRIVATE)
-    return response
+    # A private page is for its holder only: kept by no cache (public_route's default).
+    return response if credential.visibility == Visibility.PRIVATE else cache_publicly(request, response)
 
 
-@require_safe
+@public_route
 def verify_lookup(request):
     """The form employers type a verification code into; a known code leads to the credential's page."""
     raw = request.GET.get("code")
@@ -117,8 +118,8 @@ def verify_lookup(request):
     )
 
 
+@public_route
 @rate_limit("code")
-@require_safe
 def verify_code(request, code: str):
     """``/verify/code/<code>/``: the credential's page for a code typed any way (case, hyphens, spaces)."""
     credential = credential_get_by_code(code=code, viewer=request.user)
@@ -150,15 +151,21 @@ def credential_download(request, uuid: str):
     return _pdf_response(credential, disposition="attachment")
 
 
+@public_route
 @rate_limit("file")
 def verify_pdf(request, verify_uuid: str):
     """The public PDF of a valid credential, when LEARNING_CREDENTIALS['PUBLIC_PDF'] allows it."""
     credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
     if not conf.get("PUBLIC_PDF") or credential is None or credential.status != Status.AVAILABLE:
         raise Http404()
-    return _pdf_response(credential, disposition="inline")
+    response = _pdf_response(credential, disposition="inline")
+    if credential.visibility == Visibility.PRIVATE:
+        return response
+    # Each generation writes a file of its own name: the name identifies the bytes.
+    return cache_publicly(request, response, etag=hashlib.sha256(credential.artifact.encode()).hexdigest()[:32])
 
 
+@public_route
 @rate_limit("file")
 def verify_image(request, verify_uuid: str, extension: str):
     """The share image of a public credential (PNG or JPEG), with a REVOKED/SUPERSEDED label when so."""
@@ -167,9 +174,7 @@ def verify_image(request, verify_uuid: str, extension: str):
         raise Http404()
     content, content_type = credential_share_image(credential=credential, extension=extension)
     response = HttpResponse(content, content_type=content_type)
-    # Revalidated on every use: a credential made private or revoked must not linger in caches.
-    patch_cache_control(response, no_cache=True, private=credential.visibility == Visibility.PRIVATE)
-    return response
+    return response if credential.visibility == Visibility.PRIVATE else cache_publicly(request, response)
 
 
 def _message_page(title: str, message: str, *, status: int, refresh: int | None = None) -> HttpResponse:
@@ -189,17 +194,32 @@ def _message_page(title: str, message: str, *, status: int, refresh: int | None 
     return response
 
 
+def _confirmation_page(request, configuration) -> HttpResponse:
+    context_key = configuration.learning_context_key
+    context_name = get_adapter().get_context_names([context_key]).get(context_key, str(context_key))
+    response = render(
+        request,
+        "learning_credentials/confirm_certificate.html",
+        {"type_name": configuration.credential_type.name, "context_name": context_name},
+    )
+    return cache_privately(response)
+
+
 @login_required
-@require_GET  # not HEAD: this GET may issue (lazy issuance on first download), a HEAD must not
+@require_http_methods(["GET", "POST"])  # not HEAD: this GET may issue (lazy issuance), a HEAD must not
 @transaction.non_atomic_requests
 def credential_on_demand(request, context_key: str, type_key: str):
     """The signed-in learner's PDF, issued on this first request when they qualify (seed 002's route).
 
     The rules of POST /api/learning_credentials/v1/eligibility/<context_key>/<type_key>/; a
     credential still being generated gets a page that reloads itself until the PDF is ready.
+    One click from the platform's own pages; a link on another site gets a confirmation page
+    whose button POSTs with the CSRF token, so no other site can issue in the learner's name.
     """
     try:
         configuration = configuration_get_for_type(context_key=parse_context_key(context_key), type_key=type_key)
+        if request.method == "GET" and request_from_another_site(request):
+            return _confirmation_page(request, configuration)
         credential, _outcome = credential_request(user=request.user, configuration=configuration)
     except (InvalidContextKey, NotConfigured, NotEnrolled):
         raise Http404() from None

@@ -48,12 +48,12 @@ def test_a_redelivered_chunk_finishes_a_credential_left_generating(configuration
 def test_share_image_is_never_cached_publicly_once_private(client, configuration, learner):
     credential = factories.CredentialFactory(configuration=configuration, user=learner)
     url = f"/learning_credentials/verify/{credential.verify_uuid}/image.png"
-    assert "no-cache" in client.get(url)["Cache-Control"]
+    assert client.get(url)["Cache-Control"] == "public, max-age=60"
     credential.visibility = "private"
     credential.save()
     client.force_login(learner)
     cache_control = client.get(url)["Cache-Control"]
-    assert "private" in cache_control and "public" not in cache_control
+    assert "private" in cache_control and "no-store" in cache_control and "public" not in cache_control
 
 
 @pytest.mark.parametrize(

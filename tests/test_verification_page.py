@@ -96,7 +96,7 @@ class TestPage:
             assert expected in html, expected
         for secret in ("grace@example.com", str(available.uuid)):
             assert secret not in html
-        assert "no-cache" in response["Cache-Control"]
+        assert response["Cache-Control"] == "public, max-age=60" and response["ETag"]
 
     def test_accessible_markup(self, client, available):
         parsed = outline(page(client, available))

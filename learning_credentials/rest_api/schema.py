@@ -17,7 +17,8 @@ from rest_framework import serializers
 from ..rendering.cache import BoundedCache
 from ..throttling import PublicThrottle
 
-API_PREFIX = "api/learning_credentials/v1/"
+API_ROOT = "api/learning_credentials/"
+API_PREFIX = f"{API_ROOT}v1/"
 
 SCHEMA_SETTINGS = {
     "TITLE": "learning-credentials API",
@@ -30,7 +31,10 @@ SCHEMA_SETTINGS = {
     "SERVERS": [],
     "SCHEMA_PATH_PREFIX_TRIM": False,
     "PREPROCESSING_HOOKS": [],
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "learning_credentials.rest_api.schema.document_common_errors",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PublicStatusEnum": ["valid", "revoked", "superseded"],
@@ -58,17 +62,21 @@ def documented(**kwargs):
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The body of a refusal: DRF's ``detail``, and ``code`` when our error tree refused."""
+    """The body of every refusal of the API, whoever refuses (our error tree, DRF, the URL router)."""
 
-    detail = serializers.CharField()
-    code = serializers.CharField(required=False, help_text="A stable machine-readable code, e.g. not_eligible.")
+    detail = serializers.CharField(help_text="What went wrong, in words for people.")
+    code = serializers.CharField(help_text="A stable machine-readable code, e.g. not_eligible, not_found, throttled.")
+    errors = serializers.DictField(
+        required=False, help_text='For a body that fails validation ("code": "invalid"): messages by field.'
+    )
 
 
 _ERRORS = {
-    400: 'Malformed input: {"detail", "code"}, or {"<field>": ["<message>", ...]} for an invalid body.',
-    401: "Not signed in (with an authentication that asks for credentials: JWT, Basic), or a bad signature.",
-    403: "Signed in without the right to do this, or not signed in (session authentication).",
+    400: "Malformed input; a body that fails validation lists its messages by field under errors.",
+    401: "Not signed in, or the credentials (password, token, signature) are wrong; see WWW-Authenticate.",
+    403: "Signed in without the right to do this (or a session request without its CSRF token).",
     404: "No such credential, learner, context or configuration (or not one you may see), or no such page.",
+    405: "The method is not allowed on this path.",
     409: "The credential's state does not allow it.",
     413: "The body is too large.",
     429: "Too many requests; see Retry-After.",
@@ -77,17 +85,27 @@ _ERRORS = {
 
 
 def errors(*codes: int, **descriptions: str) -> dict[int, OpenApiResponse]:
-    """Error responses by status code; ``e404="..."`` replaces the standard description.
-
-    A 400 is either the Error body or, for a body that fails validation, DRF's errors by field.
-    """
+    """Error responses by status code, all with the Error body; ``e404="..."`` replaces the standard description."""
     return {
-        code: OpenApiResponse(
-            OpenApiTypes.OBJECT if code == 400 else ErrorSerializer,
-            description=descriptions.get(f"e{code}", _ERRORS[code]),
-        )
+        code: OpenApiResponse(ErrorSerializer, description=descriptions.get(f"e{code}", _ERRORS[code]))
         for code in codes
     }
+
+
+def document_common_errors(result: dict, generator, request, public) -> dict:
+    """The refusals any operation may answer, whatever its view documents: a 401 for wrong credentials
+    (even on a public endpoint, where the request need not carry any), and a 403 where signing in is needed.
+    """
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            common = {"401": _ERRORS[401]}
+            if operation.get("security") != [{}] and any(operation.get("security", [])):
+                common["403"] = _ERRORS[403]
+            for code, description in common.items():
+                responses.setdefault(code, {"content": error, "description": description})
+    return result
 
 
 def page_of(serializer: type[serializers.Serializer], *, name: str, **extra: serializers.Field):

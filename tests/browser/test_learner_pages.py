@@ -69,3 +69,31 @@ def test_learner_copies_the_share_link(browser, available_credential):
     linkedin = page.get_by_role("link", name=re.compile("Add to LinkedIn profile"))
     assert f"certUrl={quote(public_url, safe='')}" in linkedin.get_attribute("href")
     browser.screenshot(page, "copied")
+
+
+def test_a_certificate_link_on_another_site_asks_the_learner_first(
+    browser, orm, configuration, learner_with_password, course, settings, monkeypatch
+):
+    """A page elsewhere links to the certificate route: the learner confirms before anything is issued."""
+    from sandbox.lms import signals
+
+    from tests import factories
+
+    with monkeypatch.context() as muted:
+        muted.setattr(signals, "notify_progress", lambda **kwargs: None)  # only the route may issue
+        factories.set_completion(learner_with_password, course, 1.0)
+    settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "ON_DEMAND_BUDGET_SECONDS": 0}
+    context_key, type_key = configuration.learning_context_key, configuration.credential_type.slug
+    route = f"{browser.base_url}/learning_credentials/courses/{context_key}/{type_key}/certificate/"
+    page = browser.sign_in(browser.new_page(), "ada", next_url="/learning_credentials/credentials/")
+    elsewhere = "https://elsewhere.example.net/"
+    page.route(elsewhere, lambda r: r.fulfill(content_type="text/html", body=f'<a href="{route}">Claim</a>'))
+    page.goto(elsewhere)
+    page.get_by_role("link", name="Claim").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Get your certificate")
+    browser.screenshot(page, "confirm")
+    assert orm(lambda: Credential.objects.filter(user=learner_with_password).count()) == 0
+
+    page.get_by_role("button", name="Get my certificate").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Almost there")
+    assert orm(lambda: Credential.objects.filter(user=learner_with_password).count()) == 1

@@ -386,4 +386,5 @@ class TestBrowserRoute:
         response = client.get(page_url(configuration))
         assert response.status_code == 200
         assert f"-{credential.verification_code}.pdf" in response["Content-Disposition"]
-        assert client.post(page_url(configuration)).status_code == 405
+        # POST is the confirmation page's (a link from another site); nothing else.
+        assert client.put(page_url(configuration)).status_code == 405

@@ -150,7 +150,8 @@ class TestReporting:
     def test_malformed_bodies_are_400(self, post, configuration, completed, service_user, body, field):
         response = post(service_user, body)
         assert response.status_code == 400
-        assert field in response.json()
+        body = response.json()
+        assert body["code"] == "invalid" and field in body["errors"]
         assert not Credential.objects.exists()
 
     def test_only_post(self, api, service_user):

@@ -94,7 +94,7 @@ class TestMetadata:
         with django_assert_num_queries(0):
             response = client.get(f"{API}/metadata/{junk}/")
         assert response.status_code == 404
-        assert response.json() == {"detail": "Not found."}
+        assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
     def test_no_authentication_needed_and_session_ignored(self, client, available):
         client.force_authenticate(factories.UserFactory(username="someone"))

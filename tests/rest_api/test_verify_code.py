@@ -81,14 +81,14 @@ def test_unfinished_credentials_are_not_public(client, configuration, status):
     credential = factories.CredentialFactory(configuration=configuration, status=status)
     response = by_code(client, credential.verification_code)
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
 @pytest.mark.parametrize("junk", [*MALFORMED, "ZZZZZZZZZZ", str(uuid.uuid4()), "a/b/c"])
 def test_unknown_and_malformed_codes_are_a_plain_404(client, junk):
     response = by_code(client, junk)
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
 def test_private_is_exactly_unknown_except_for_holder_and_staff(client, available, staff_user):

@@ -1,7 +1,15 @@
 """v1 API views: thin; rules live in selectors and services."""
 
+import hashlib
+import json
+
+from django.conf import settings
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -28,7 +36,8 @@ from ...exceptions import (
     WebhookUnavailable,
 )
 from ...identifiers import parse_context_key, parse_uuid
-from ...models import Credential
+from ...models import Credential, Visibility
+from ...public_http import cache_privately, cache_publicly
 from ...selectors import (
     context_sites,
     credential_get_by_code,
@@ -63,6 +72,37 @@ ERROR_STATUSES: tuple[tuple[type[LearningCredentialsError], int], ...] = (
 )
 
 
+def error_body(exc: APIException) -> dict:
+    """DRF's refusals in our one error format: ``detail`` and a machine-readable ``code``.
+
+    A body that fails validation keeps its messages by field under ``errors``.
+    """
+    if isinstance(exc, ValidationError):
+        return {"detail": _("The request is not valid."), "code": "invalid", "errors": exc.detail}
+    codes = exc.get_codes()
+    return {"detail": str(exc.detail), "code": codes if isinstance(codes, str) else exc.default_code}
+
+
+@csrf_exempt  # it changes nothing; a CSRF refusal would be Django's HTML page
+def unmatched(request, path: str = ""):
+    """Any other path under the API's prefix: the API's own 404, in its one error format, not an HTML page.
+
+    As Django's APPEND_SLASH would have, a GET that only lacks its final slash is redirected.
+    """
+    if settings.APPEND_SLASH and request.method in ("GET", "HEAD") and not request.path.endswith("/"):
+        match = resolve_or_none(request.path_info + "/")
+        if match is not None and match.func is not unmatched:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return cache_privately(JsonResponse(error_body(NotFound()), status=status.HTTP_404_NOT_FOUND))
+
+
+def resolve_or_none(path: str):
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
+
+
 class BaseView(APIView):
     schema = VIEW_SCHEMA()
 
@@ -72,7 +112,37 @@ class BaseView(APIView):
                 (http for kind, http in ERROR_STATUSES if isinstance(exc, kind)), status.HTTP_500_INTERNAL_SERVER_ERROR
             )
             return Response({"detail": exc.message, "code": exc.code}, status=code)
-        return super().handle_exception(exc)
+        response = super().handle_exception(exc)
+        if isinstance(exc, APIException):
+            response.data = error_body(exc)
+        return response
+
+    def get_authenticate_header(self, request):
+        """The first challenge any of the authentications offers, so that not signed in is a 401.
+
+        DRF asks only the first authentication class, and session authentication (first in many
+        configurations) has none: a bad Basic password would come back as a 403.
+        """
+        return next(
+            (header for auth in self.get_authenticators() if (header := auth.authenticate_header(request))), None
+        )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """An answer the view did not cache publicly depends on who asks: no cache keeps it."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if not response.has_header("Cache-Control"):
+            cache_privately(response)
+        return response
+
+
+def _metadata_response(request, credential: Credential) -> Response:
+    """A public credential's metadata may be kept by caches (see public_http); a private one's by none."""
+    data = MetadataSerializer(credential).data
+    response = Response(data)
+    if credential.visibility == Visibility.PRIVATE:
+        return response
+    etag = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return cache_publicly(request, response, etag=etag)
 
 
 class MetadataView(BaseView):
@@ -90,7 +160,7 @@ class MetadataView(BaseView):
         credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
         if credential is None:
             raise NotFound()
-        return Response(MetadataSerializer(credential).data)
+        return _metadata_response(request, credential)
 
 
 class VerifyCodeView(BaseView):
@@ -108,7 +178,7 @@ class VerifyCodeView(BaseView):
         credential = credential_get_by_code(code=code, viewer=request.user)
         if credential is None:
             raise NotFound()
-        return Response(MetadataSerializer(credential).data)
+        return _metadata_response(request, credential)
 
 
 CONTEXT_KEY_FILTER = query("context_key", "Only this course or learning path (e.g. course-v1:Org+Course+Run).")
