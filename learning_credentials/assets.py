@@ -76,34 +76,34 @@ def validate_asset_file(*, kind: str, file) -> AssetFacts:
 
 def _validate_pdf(data: bytes) -> None:
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
-    if len(data) > MAX_TEMPLATE_BYTES:
-        raise ValidationError(_("A PDF template may be at most 10 MB."))
     if not data.startswith(b"%PDF-"):
         raise ValidationError(_("The file is not a PDF."))
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise ValidationError(_("Encrypted PDF templates are not supported."))
-        if len(reader.pages) == 0:
-            raise ValidationError(_("The PDF has no pages."))
-        reader.pages[0].mediabox  # noqa: B018 - parsing the page tree is the check
-    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
-        raise ValidationError(_("The PDF cannot be read: %(error)s") % {"error": exc}) from exc
+        encrypted = reader.is_encrypted
+        pages = 0 if encrypted else len(reader.pages)
+        if pages:
+            reader.pages[0].mediabox  # noqa: B018 - parsing the page tree is the check
+    except Exception as exc:  # a parser given arbitrary bytes raises PyPdfError, KeyError, struct.error, ...
+        raise ValidationError(_("The PDF cannot be read: it is damaged or incomplete.")) from exc
+    if encrypted:
+        raise ValidationError(_("Encrypted PDF templates are not supported."))
+    if not pages:
+        raise ValidationError(_("The PDF has no pages."))
 
 
 def _validate_font(data: bytes) -> None:
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+    from .rendering.fonts import FontUnreadable, truetype_parse
 
     if data[:4] == b"OTTO":
         raise ValidationError(
             _("This is a CFF (OpenType/PostScript) font; only TrueType-outline fonts can be embedded.")
         )
     try:
-        TTFont("lc-validation", io.BytesIO(data))
-    except (TTFError, ValueError, KeyError, IndexError, OSError) as exc:
-        raise ValidationError(_("The font cannot be loaded: %(error)s") % {"error": exc}) from exc
+        truetype_parse(data, "lc-validation")
+    except FontUnreadable as exc:
+        raise ValidationError(_("The font cannot be read: it is damaged or not a TrueType font.")) from exc
 
 
 def _validate_image(data: bytes, facts: AssetFacts) -> AssetFacts:

@@ -1,4 +1,8 @@
-"""Uploading credential assets: limits read from the header before decoding, and page-sized copies."""
+"""Uploading credential assets: limits read from the header before decoding, page-sized copies, and no 500s.
+
+The property-based test feeds mutated PNG, JPEG, PDF and TrueType files to the validator and to
+the admin's form: each is accepted or refused with a message in plain words, never an exception.
+"""
 
 import re
 from pathlib import Path
@@ -8,12 +12,18 @@ import reportlab
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms import modelform_factory
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from learning_credentials.assets import validate_asset_file
 from learning_credentials.models import CredentialAsset
 from learning_credentials.services.asset_loading import asset_load
 from learning_credentials.services.assets import asset_replace_file
+from tests import factories
 from tests.rendering.conftest import gradient, image_bytes, png_header
 
 VERA = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
@@ -130,3 +140,104 @@ class TestPageSizedCopy:
         CredentialAsset.objects.filter(pk=asset.pk).update(width=None, height=None)
         html = admin_client.get(f"/admin/learning_credentials/credentialasset/{asset.pk}/change/").content.decode()
         assert "The image cannot be used: it is 12000 x 12000 pixels" in html
+
+
+@pytest.mark.django_db
+class TestAdminForm:
+    """The add form answers every upload with a page, an error next to the field when it is unusable."""
+
+    @pytest.mark.parametrize(
+        "kind,name,data,message",
+        [
+            ("image", "bomb.png", png_header(20000, 20000), "images may have at most 25 megapixels"),
+            ("font", "cut.ttf", VERA.read_bytes()[:1000], "The font cannot be read: it is damaged"),
+            ("pdf_template", "cut.pdf", factories.template_pdf()[:300], "The PDF cannot be read: it is damaged"),
+        ],
+    )
+    def test_unusable_uploads_are_form_errors(self, admin_client, kind, name, data, message):
+        response = admin_client.post(
+            "/admin/learning_credentials/credentialasset/add/",
+            {"slug": "upload", "kind": kind, "file": SimpleUploadedFile(name, data)},
+        )
+        assert response.status_code == 200
+        assert any(message in error for error in response.context["adminform"].form.errors["file"])
+        assert not CredentialAsset.objects.exists()
+
+
+# --- Property-based: mutated files -----------------------------------------------------------
+
+SAMPLES = {
+    "image": {"png": gradient((64, 48), mode="RGBA"), "jpeg": gradient((64, 48), "JPEG")},
+    "pdf_template": {"pdf": factories.template_pdf()},
+    "font": {"ttf": VERA.read_bytes()},
+}
+SAMPLE_KINDS = [(kind, name) for kind, samples in SAMPLES.items() for name in samples]
+# What a message in plain words never holds: Python reprs of bytes, exception class names, calls.
+NOT_PLAIN = re.compile(r"""b'|b"|\\x[0-9a-f]{2}|[A-Za-z]+(Error|Exception|Warning)\b|\w\(|struct|unpack|Traceback""")
+
+
+@st.composite
+def mutated(draw, kind: str, sample: str) -> bytes:
+    """The sample after a few byte flips, insertions, deletions and a possible truncation, mostly in its head.
+
+    Headers and tables sit at the start of these formats, so positions favour the first 2 KB.
+    """
+    data = bytearray(SAMPLES[kind][sample])
+    for _ in range(draw(st.integers(1, 4))):
+        if not data:
+            break
+        edit = draw(st.sampled_from(["flip", "insert", "delete", "truncate"]))
+        at = draw(st.one_of(st.integers(0, min(2048, len(data) - 1)), st.integers(0, len(data) - 1)))
+        if edit == "flip":
+            data[at] = draw(st.integers(0, 255))
+        elif edit == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=16))
+        elif edit == "delete":
+            del data[at : at + draw(st.integers(1, 64))]
+        else:
+            del data[at:]
+    return bytes(data)
+
+
+class Mutant(bytes):
+    """Bytes whose repr is their size: a failing example is reported without 200 KB of font."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} bytes>"
+
+
+def outcome(kind: str, data: bytes) -> list[str]:
+    """The validator's messages ([] when accepted); anything but ValidationError fails the test."""
+    try:
+        validate_asset_file(kind=kind, file=ContentFile(data, name="upload"))
+    except ValidationError as exc:
+        return exc.messages
+    return []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind,sample", SAMPLE_KINDS)
+@hypothesis_settings(
+    max_examples=50,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_mutated_files_are_accepted_or_refused_in_plain_words(kind, sample, data):
+    mutant = data.draw(mutated(kind, sample).map(Mutant), label="file")
+    messages = outcome(kind, mutant)
+    for message in messages:
+        assert message and not NOT_PLAIN.search(message), message
+    form_class = modelform_factory(CredentialAsset, fields=("slug", "kind", "description", "file"))
+    form = form_class(data={"slug": "mutant", "kind": kind}, files={"file": SimpleUploadedFile("f", mutant)})
+    assert form.is_valid() == (not messages)
+    for message in form.errors.get("file", []):  # the form's own wording for an empty file, else the validator's
+        assert message in messages or message == "The submitted file is empty."
+
+
+def test_the_samples_themselves_are_accepted():
+    """The mutations start from files the validator accepts, so a refusal is the mutation's doing."""
+    for kind, sample in SAMPLE_KINDS:
+        assert outcome(kind, SAMPLES[kind][sample]) == []

@@ -25,7 +25,7 @@ from learning_credentials.rendering.builtin import render_pdf
 from learning_credentials.services.asset_loading import asset_load
 from learning_credentials.services.issuance import credential_issue
 from tests import factories
-from tests.rendering.conftest import DATA, gradient, png_header
+from tests.rendering.conftest import DATA, DEJAVU_SERIF, gradient, png_header
 
 pytestmark = pytest.mark.rendering
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,6 +115,15 @@ class TestCredentialErrors:
             return credential
 
         return issue
+
+    def test_a_font_that_cannot_be_read(self, issue):
+        font = CredentialAsset.objects.create(
+            slug="demo-serif", kind="font", file=ContentFile(DEJAVU_SERIF.read_bytes(), name="serif.ttf")
+        )
+        store_as_an_older_release_did(font, DEJAVU_SERIF.read_bytes()[:-50000])
+        credential = issue(font="demo-serif")
+        assert credential.status == "error"
+        assert credential.error_message == "The font 'demo-serif' cannot be read: it is damaged or not a TrueType font."
 
     @pytest.mark.parametrize("side", [8000, 20000])  # under and over Pillow's own guard
     def test_an_image_over_the_pixel_limit(self, issue, side):

@@ -211,7 +211,7 @@ def encrypted_template() -> bytes:
             b"\x00\x01\x00\x00junk",
             "font",
             {"font": "junk"},
-            "The font 'junk' cannot be used",
+            "The font 'junk' cannot be read: it is damaged or not a TrueType font",
         ),
         (
             "logo",
