@@ -36,6 +36,7 @@ from .models import (
     Visibility,
 )
 from .registry import function_options, generation_functions, retrieval_functions
+from .rendering.images import ImageRefused, image_open
 from .rendering.share_image import share_image_options
 from .selectors import COUNTED_STATUSES, PUBLIC_STATUSES, configurations_with_stats, invalidation_reasons
 from .services import credential_invalidate, credential_issue_or_get, credential_reissue, credential_retry
@@ -659,8 +660,8 @@ class CredentialAssetAdmin(admin.ModelAdmin):
     list_display = ("slug", "kind", "description", "modified")
     list_filter = ("kind",)
     search_fields = ("slug", "description")
-    readonly_fields = ("content_hash", "template_info")
-    fields = ("slug", "kind", "description", "file", "content_hash", "template_info")
+    readonly_fields = ("content_hash", "template_info", "image_info")
+    fields = ("slug", "kind", "description", "file", "content_hash", "template_info", "image_info")
 
     @admin.display(description=_("PDF template"))
     def template_info(self, obj: CredentialAsset) -> str:
@@ -672,6 +673,30 @@ class CredentialAssetAdmin(admin.ModelAdmin):
         except (OSError, ValueError) as exc:
             return _render("asset_info.html", {"error": gettext("The file cannot be read: %(error)s") % {"error": exc}})
         return _render("asset_info.html", {"info": info})
+
+    @admin.display(description=_("Image"))
+    def image_info(self, obj: CredentialAsset) -> str:
+        """Pixel size, and whether credentials draw a page-sized copy; an image stored over the limits says so."""
+        if obj.pk is None or obj.kind != CredentialAsset.Kind.IMAGE:
+            return "-"
+        width, height = obj.width, obj.height
+        if width is None:  # saved before pixel sizes were recorded: its header tells
+            try:
+                with obj.file.open("rb") as file:
+                    width, height = image_open(file.read()).size
+            except (OSError, ImageRefused) as exc:
+                reason = exc.reason if isinstance(exc, ImageRefused) else gettext("it cannot be read")
+                return _render("asset_info.html", {"error": gettext("The image cannot be used: %s.") % reason})
+        text = gettext("%(width)d x %(height)d pixels (%(megapixels)s megapixels)") % {
+            "width": width,
+            "height": height,
+            "megapixels": f"{width * height / 1_000_000:.3g}",
+        }
+        if obj.page_copy:
+            text += gettext("; credentials draw a copy scaled down to the page (%(name)s)") % {
+                "name": obj.page_copy.name
+            }
+        return text
 
     def save_model(self, request: HttpRequest, obj: CredentialAsset, form, change: bool) -> None:
         """A replaced file goes through the service, which decides whether the old file may be deleted."""

@@ -2,12 +2,14 @@
 
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from . import conf
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 MM_PER_POINT = 25.4 / 72
@@ -28,61 +30,96 @@ def _read(file) -> bytes:
     return data
 
 
-def validate_asset_file(*, kind: str, file) -> None:
-    """Raise ValidationError unless ``file`` is a usable asset of ``kind``."""
+@dataclass(frozen=True)
+class AssetFacts:
+    """What validating a file learnt, for the model to store next to it."""
+
+    sha256: str
+    width: int | None = None  # pixel size of an image
+    height: int | None = None
+    page_copy: bytes | None = None  # an image larger than IMAGE_PAGE_PIXELS, scaled down to it
+    page_copy_extension: str = ""
+
+
+def _max_bytes(kind: str) -> int | None:
+    return {AssetKind.PDF_TEMPLATE: MAX_TEMPLATE_BYTES, AssetKind.IMAGE: conf.get("IMAGE_MAX_BYTES")}.get(kind)
+
+
+def _check_size(size: int, limit: int | None) -> None:
+    if limit and size > limit:
+        megabytes = {"size": f"{size / (1024 * 1024):.3g}", "max": f"{limit / (1024 * 1024):.3g}"}
+        raise ValidationError(_("The file is %(size)s MB; it may be at most %(max)s MB.") % megabytes)
+
+
+def validate_asset_file(*, kind: str, file) -> AssetFacts:
+    """What ``file`` is as an asset of ``kind``; ValidationError, in words staff can act on, unless it is usable.
+
+    Every failure of a parsing library is a ValidationError: staff see a form error, never a 500.
+    """
+    limit = _max_bytes(kind)
+    _check_size(getattr(file, "size", None) or 0, limit)  # before an oversized upload is read into memory
     data = _read(file)
     if not data:
         raise ValidationError(_("The file is empty."))
+    _check_size(len(data), limit)
+    facts = AssetFacts(sha256=hashlib.sha256(data).hexdigest())
     if kind == AssetKind.PDF_TEMPLATE:
         _validate_pdf(data)
     elif kind == AssetKind.FONT:
         _validate_font(data)
     elif kind == AssetKind.IMAGE:
-        _validate_image(data)
+        facts = _validate_image(data, facts)
     else:
         raise ValidationError(_("Unknown asset kind: %(kind)s.") % {"kind": kind})
+    return facts
 
 
 def _validate_pdf(data: bytes) -> None:
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
-    if len(data) > MAX_TEMPLATE_BYTES:
-        raise ValidationError(_("A PDF template may be at most 10 MB."))
     if not data.startswith(b"%PDF-"):
         raise ValidationError(_("The file is not a PDF."))
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise ValidationError(_("Encrypted PDF templates are not supported."))
-        if len(reader.pages) == 0:
-            raise ValidationError(_("The PDF has no pages."))
-        reader.pages[0].mediabox  # noqa: B018 - parsing the page tree is the check
-    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
-        raise ValidationError(_("The PDF cannot be read: %(error)s") % {"error": exc}) from exc
+        encrypted = reader.is_encrypted
+        pages = 0 if encrypted else len(reader.pages)
+        if pages:
+            reader.pages[0].mediabox  # noqa: B018 - parsing the page tree is the check
+    except Exception as exc:  # a parser given arbitrary bytes raises PyPdfError, KeyError, struct.error, ...
+        raise ValidationError(_("The PDF cannot be read: it is damaged or incomplete.")) from exc
+    if encrypted:
+        raise ValidationError(_("Encrypted PDF templates are not supported."))
+    if not pages:
+        raise ValidationError(_("The PDF has no pages."))
 
 
 def _validate_font(data: bytes) -> None:
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+    from .rendering.fonts import FontUnreadable, truetype_parse
 
     if data[:4] == b"OTTO":
         raise ValidationError(
             _("This is a CFF (OpenType/PostScript) font; only TrueType-outline fonts can be embedded.")
         )
     try:
-        TTFont("lc-validation", io.BytesIO(data))
-    except (TTFError, ValueError, KeyError, IndexError, OSError) as exc:
-        raise ValidationError(_("The font cannot be loaded: %(error)s") % {"error": exc}) from exc
+        truetype_parse(data, "lc-validation")
+    except FontUnreadable as exc:
+        raise ValidationError(_("The font cannot be read: it is damaged or not a TrueType font.")) from exc
 
 
-def _validate_image(data: bytes) -> None:
-    from PIL import Image, UnidentifiedImageError
+def _validate_image(data: bytes, facts: AssetFacts) -> AssetFacts:
+    """Header first (format, pixels), then the pixels, decoded once to make the page-sized copy."""
+    from .rendering.images import ImageRefused, image_open, image_page_copy, image_page_sized
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(_("The image cannot be decoded: %(error)s") % {"error": exc}) from exc
+        original = image_open(data)
+        (width, height), original_format = original.size, original.format
+        page = image_page_sized(original)
+        copy, extension = (
+            image_page_copy(page, original_format=original_format) if page.size != (width, height) else (None, "")
+        )
+    except ImageRefused as exc:
+        raise ValidationError(_("The image cannot be used: %(reason)s.") % {"reason": exc.reason}) from exc
+    return replace(facts, width=width, height=height, page_copy=copy, page_copy_extension=extension)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,18 @@ DEFAULTS: dict[str, Any] = {
     # Open edX without a fresh completion aggregate: seconds each process keeps what a course's block
     # structure says counts toward completion, so a run reads it once; a publish shows up after it.
     "COMPLETION_STRUCTURE_SECONDS": 300,
+    # Image assets (logos, signatures, backgrounds): PNG or JPEG of at most this many pixels (width x height).
+    # The limit bounds memory, not the file: a 445 KB PNG may hold 12000 x 12000 pixels, 576 MB decoded.
+    # Checked on upload from the file's header, before anything is decoded, and again before generation
+    # decodes a stored image (one over the limit makes its credentials fail, naming the asset).
+    "IMAGE_MAX_PIXELS": 25_000_000,
+    # Largest image asset file, in bytes.
+    "IMAGE_MAX_BYTES": 10 * 1024 * 1024,
+    # Long side, in pixels, of the copy of an image asset that PDFs and share images draw: an upload larger
+    # than this keeps its original and gets a page-sized copy, made once when it is saved. 3508 is the long
+    # side of an A4 page at 300 dpi (US Letter: 3300), so an image the width of the page still prints sharply.
+    # Changing it affects images saved afterwards (larger stored originals are scaled down as they are drawn).
+    "IMAGE_PAGE_PIXELS": 3508,
     # Serve a valid credential's PDF publicly at /learning_credentials/verify/<verify_uuid>/credential.pdf.
     "PUBLIC_PDF": True,
     # Seconds browsers and shared caches (a CDN, a proxy) may keep a public credential's page, files and

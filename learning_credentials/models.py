@@ -5,6 +5,7 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -513,6 +514,22 @@ class CredentialAsset(TimeStampedModel):
         editable=False,
         help_text=_("SHA-256 of the file; identifies the template version."),
     )
+    page_copy = models.FileField(
+        _("page-sized copy"),
+        upload_to="learning_credentials/assets/page/",
+        blank=True,
+        editable=False,
+        help_text=_(
+            "An image larger than the page needs, scaled down when saved (IMAGE_PAGE_PIXELS on its long side); "
+            "credentials draw it instead of the original. Empty when the original is small enough."
+        ),
+    )
+    width = models.PositiveIntegerField(
+        _("width"), null=True, blank=True, editable=False, help_text=_("Width of an image, in pixels.")
+    )
+    height = models.PositiveIntegerField(
+        _("height"), null=True, blank=True, editable=False, help_text=_("Height of an image, in pixels.")
+    )
 
     class Meta:
         verbose_name = _("credential asset")
@@ -521,21 +538,40 @@ class CredentialAsset(TimeStampedModel):
     def __str__(self) -> str:
         return self.slug
 
+    def _new_file(self) -> bool:
+        return bool(self.file) and not getattr(self.file, "_committed", True)
+
     def clean(self) -> None:
-        if self.file and not getattr(self.file, "_committed", True):
+        if self._new_file():
             try:
-                validate_asset_file(kind=self.kind, file=self.file)
+                self._facts = validate_asset_file(kind=self.kind, file=self.file)
             except ValidationError as exc:
                 raise ValidationError({"file": exc.messages}) from exc
 
     def save(self, *args, **kwargs) -> None:
-        """Validate the file on every save path; record its hash as the template version."""
-        self.clean()
-        if self.file:
-            self.file.seek(0)
-            self.content_hash = hashlib.sha256(self.file.read()).hexdigest()
-            self.file.seek(0)
+        """Validate a new file on every save path; record its hash (the template version) and, for an image,
+        its pixel size and page-sized copy, so that rendering never decodes more than the page needs."""
+        facts = getattr(self, "_facts", None)
+        if self._new_file() and (facts is None or facts.sha256 != self._file_sha256()):
+            self.clean()  # not validated yet (a save without full_clean), or a file changed since
+            facts = self._facts
+        if self._new_file():
+            self.content_hash = facts.sha256
+            self.width, self.height = facts.width, facts.height
+            self.page_copy = (
+                ContentFile(facts.page_copy, name=f"{self.slug}-page.{facts.page_copy_extension}")
+                if facts.page_copy
+                else ""
+            )
+        elif self.file:
+            self.content_hash = self._file_sha256()
         super().save(*args, **kwargs)
+
+    def _file_sha256(self) -> str:
+        self.file.seek(0)
+        digest = hashlib.sha256(self.file.read()).hexdigest()
+        self.file.seek(0)
+        return digest
 
 
 class CredentialEvent(models.Model):

@@ -156,8 +156,8 @@ class AssetFile:
 # A loader may still return plain bytes (older plugins and simple callers); see as_asset.
 AssetLoader = Callable[[str], Asset | bytes]
 
-# File bytes by (slug, content hash), shared by loaders that read from storage; bounded by size.
-asset_bytes_cache: BoundedCache[tuple[str, str], bytes] = BoundedCache(
+# File bytes by (slug, content hash, file name), shared by loaders that read from storage; bounded by size.
+asset_bytes_cache: BoundedCache[tuple[str, str, str], bytes] = BoundedCache(
     max_entries=16, max_weight=64 * 1024 * 1024, weigh=len
 )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import reportlab
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfbase.ttfonts import TTFont
 
 from ..exceptions import GenerationFailed
 from . import Asset
@@ -114,10 +114,29 @@ class StandardFont(Font):
         return [self._widths[code] for code in codes] if min(codes, default=32) >= 32 else None
 
 
+class FontUnreadable(ValueError):
+    """A font file that its parser cannot read, or whose glyphs cannot be embedded."""
+
+
+def truetype_parse(data: bytes, name: str, *, check_glyphs: bool = True) -> TTFont:
+    """``data`` parsed by reportlab as ``name``; FontUnreadable on any failure of the parser.
+
+    ``check_glyphs`` subsets every mapped glyph once (0.4 s for a CJK font), so a file damaged past
+    its tables fails here, naming the font, instead of later in a PDF that draws one of its glyphs.
+    """
+    try:
+        font = TTFont(name, io.BytesIO(data))
+        if check_glyphs:
+            font.face.makeSubset(sorted(font.face.charToGlyph))
+    except Exception as exc:  # a parser given arbitrary bytes raises TTFError, struct.error, IndexError, ...
+        raise FontUnreadable("it is damaged or not a TrueType font") from exc
+    return font
+
+
 class TrueTypeFont(Font):
     """A TrueType-outline font: glyphs from its cmap, widths from hmtx; registered with reportlab once."""
 
-    def __init__(self, data: bytes, *, version: str, label: str):
+    def __init__(self, data: bytes, *, version: str, label: str, check_glyphs: bool = True):
         self.key = f"ttf:{version}"
         self.label = label
         if data[:4] == b"OTTO":
@@ -125,9 +144,9 @@ class TrueTypeFont(Font):
         # Per label too: a system font and an asset with the same file are cached (and evicted) apart.
         self.reportlab_name = f"lc-{label}-{version[:12]}"
         try:
-            self._reportlab = TTFont(self.reportlab_name, io.BytesIO(data))
-        except (TTFError, ValueError, KeyError, IndexError, OSError, AssertionError) as exc:
-            raise GenerationFailed(f"The font '{label}' cannot be used: {exc}") from exc
+            self._reportlab = truetype_parse(data, self.reportlab_name, check_glyphs=check_glyphs)
+        except FontUnreadable as exc:
+            raise GenerationFailed(f"The font '{label}' cannot be read: {exc}.") from exc
         self.face = self._reportlab.face
         self._glyphs = self.face.charToGlyph
         self._widths = self.face.charWidths
@@ -174,5 +193,6 @@ def system_fallback_fonts() -> tuple[TrueTypeFont, ...]:
     for path in SYSTEM_FALLBACK_FONTS:
         if path.is_file():
             data = path.read_bytes()
-            fonts.append(TrueTypeFont(data, version=hashlib.sha256(data).hexdigest(), label=path.name))
+            version = hashlib.sha256(data).hexdigest()
+            fonts.append(TrueTypeFont(data, version=version, label=path.name, check_glyphs=False))
     return tuple(fonts)

@@ -16,6 +16,7 @@ from reportlab.pdfbase.ttfonts import TTFontFile
 from ..exceptions import GenerationFailed
 from ..registry import Option, declare_options
 from . import AssetLoader, as_asset
+from .images import image_open, image_page_sized
 
 FORMATS = {"png": ("PNG", "image/png"), "jpeg": ("JPEG", "image/jpeg")}
 # Fonts tried after the configured one: DejaVu (Latin, Greek, Cyrillic, Arabic, Hebrew), then IPA Gothic (CJK).
@@ -114,7 +115,7 @@ def render_share_image(
     if options.get("background"):
         try:
             background_asset = as_asset(options["background"], load_asset(options["background"]))
-            background = Image.open(io.BytesIO(background_asset.data)).convert("RGB")
+            background = image_page_sized(image_open(background_asset.data)).convert("RGB")  # within the limits
         except (OSError, ValueError) as exc:
             raise GenerationFailed(f"The share image background cannot be used: {exc}") from exc
         image = background.resize(size)

@@ -8,12 +8,14 @@ from ..rendering import AssetFile, asset_bytes_cache
 def asset_load(slug: str) -> AssetFile:
     """The asset ``slug`` with its kind and version; its bytes are read on first use, once per version.
 
+    An image's bytes are its page-sized copy when it has one: what is drawn, never the larger original.
     AssetMissing when there is no such asset, or (on reading) no such file.
     """
-    asset = CredentialAsset.objects.filter(slug=slug).only("slug", "kind", "file", "content_hash").first()
+    asset = CredentialAsset.objects.filter(slug=slug).only("slug", "kind", "file", "page_copy", "content_hash").first()
     if asset is None:
         raise AssetMissing(f"There is no credential asset with the slug '{slug}'.")
-    name, storage = asset.file.name, asset.file.storage
+    drawn = asset.page_copy if asset.kind == CredentialAsset.Kind.IMAGE and asset.page_copy else asset.file
+    name, storage = drawn.name, drawn.storage
 
     def read() -> bytes:
         try:
@@ -24,7 +26,7 @@ def asset_load(slug: str) -> AssetFile:
 
     if not asset.content_hash:  # saved before content hashes were recorded: the bytes are the version
         return AssetFile.from_bytes(slug, read(), kind=asset.kind)
-    key = (slug, asset.content_hash)
+    key = (slug, asset.content_hash, name)
     return AssetFile(
         slug=slug, kind=asset.kind, content_hash=asset.content_hash, read=lambda: asset_bytes_cache.get(key, read)
     )

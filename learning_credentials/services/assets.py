@@ -1,5 +1,7 @@
 """Credential assets: replacing a file without pulling it from under a credential still to be rendered."""
 
+from functools import partial
+
 from django.core.files import File
 from django.db import transaction
 
@@ -35,12 +37,14 @@ def asset_file_needed(*, asset: CredentialAsset) -> bool:
 
 
 def asset_replace_file(*, asset: CredentialAsset, new_file: File) -> CredentialAsset:
-    """Save ``asset`` with ``new_file``; the old file is deleted after commit unless a pending credential needs it."""
+    """Save ``asset`` with ``new_file``; the old file (and its page-sized copy) is deleted after commit unless a
+    pending credential needs it."""
     with transaction.atomic():
         stored = CredentialAsset.objects.select_for_update().get(pk=asset.pk)
-        old_name, storage = stored.file.name, stored.file.storage
+        old = [(field.name, field.storage) for field in (stored.file, stored.page_copy) if field]
         asset.file = new_file
         asset.save()
-        if old_name and old_name != asset.file.name and not asset_file_needed(asset=stored):
-            transaction.on_commit(lambda: storage.delete(old_name))
+        if old and old[0][0] != asset.file.name and not asset_file_needed(asset=stored):
+            for name, storage in old:
+                transaction.on_commit(partial(storage.delete, name))
     return asset

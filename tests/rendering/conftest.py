@@ -8,7 +8,9 @@ by zbarimg from pages rasterised by pdftoppm: none of these checks uses our own 
 import io
 import re
 import shutil
+import struct
 import subprocess
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -54,6 +56,30 @@ def image_bytes(color: tuple, size: tuple[int, int] = (200, 100), fmt: str = "PN
     buffer = io.BytesIO()
     Image.new(mode, size, color).save(buffer, fmt)
     return buffer.getvalue()
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` and holds no pixels: a few dozen bytes for any size."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IEND", b"")
+    )
+
+
+def gradient(size: tuple[int, int], fmt: str = "PNG", mode: str = "RGB") -> bytes:
+    """A picture with detail (a resampled copy differs from a cropped one), cheap to make at any size."""
+    ramp = Image.linear_gradient("L").resize(size)
+    image = Image.merge("RGB", (ramp, Image.radial_gradient("L").resize(size), ramp.point(lambda v: 255 - v)))
+    if mode != "RGB":
+        image = image.convert(mode)
+    out = io.BytesIO()
+    image.save(out, fmt, **({"compress_level": 1} if fmt == "PNG" else {}))
+    return out.getvalue()
 
 
 def rich_template() -> bytes:
