@@ -1,4 +1,5 @@
 import io
+from dataclasses import replace
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -9,8 +10,18 @@ from learning_credentials.models import CredentialEvent
 from learning_credentials.rendering.share_image import ShareImageData, render_share_image
 from learning_credentials.services import credential_invalidate
 from tests import factories
+from tests.rendering.conftest import LONG_NAME_WORDS, long_name
 
 REVOKED_RED = (0xB3, 0x26, 0x1E)
+SHARE_DATA = ShareImageData(
+    learner_name="Zoë Ångström",
+    type_name="Certificate",
+    context_name="Course",
+    issuer="DemoX",
+    issue_date="23 November 2026",
+    verify_url="https://lms.example.com/learning_credentials/verify/x/",
+    verify_code="7KQ2M-XW4PD",
+)
 
 
 def red_pixels(image: Image.Image) -> int:
@@ -80,32 +91,15 @@ def test_every_script_gets_a_font_that_has_all_its_glyphs(name):
 
     font = _font_for(name, _font_chain({}, load_asset=lambda slug: b""), 40)
     assert {ord(ch) for ch in name if not ch.isspace()} <= _coverage(font.path), font.path
-    data = ShareImageData(
-        learner_name=name,
-        type_name="Certificate",
-        context_name="Course",
-        issuer="DemoX",
-        issue_date="23 November 2026",
-        verify_url="https://lms.example.com/learning_credentials/verify/x/",
-        verify_code="7KQ2M-XW4PD",
-    )
     content, content_type = render_share_image(
-        data=data, options={}, load_asset=lambda slug: b"", size=(1200, 627), image_format="png"
+        data=replace(SHARE_DATA, learner_name=name),
+        options={},
+        load_asset=lambda slug: b"",
+        size=(1200, 627),
+        image_format="png",
     )
     assert content_type == "image/png"
     assert Image.open(io.BytesIO(content)).size == (1200, 627)
-
-
-def _long_name(words: str, length: int) -> str:
-    name = ((words + " ") * (length // len(words) + 2))[:length]
-    return name if not name.endswith(" ") else name[:-1] + words[0]
-
-
-LONG_NAME_WORDS = {
-    "latin": "Maximiliana Wilhelmina Konstantinopolous-Papadimitriou van der Berg Ångström Łukasiewicz Núñez",
-    "cjk": "山田太郎佐藤花子鈴木一郎高橋美咲田中健太渡辺直美伊藤翔太中村さくらミキ",
-    "arabic": "محمد عبد الله بن أحمد الفلاني عبد الرحمن بن خالد القحطاني",
-}
 
 
 @pytest.mark.rendering
@@ -118,18 +112,8 @@ def test_a_long_name_fits_its_area_of_the_share_image(script, length, status):
 
     from learning_credentials.rendering.share_image import _font_chain, share_image_texts
 
-    name = _long_name(LONG_NAME_WORDS[script], length)
-    data = ShareImageData(
-        learner_name=name,
-        type_name="Certificate of Completion",
-        context_name="Introduction to Computing",
-        issuer="DemoX",
-        issue_date="23 November 2026",
-        verify_url="https://lms.example.com/learning_credentials/verify/x/",
-        verify_code="7KQ2M-XW4PD",
-        score="91.5%",
-        public_status=status,
-    )
+    name = long_name(script, length)
+    data = replace(SHARE_DATA, learner_name=name, score="91.5%", public_status=status)
     size = (1200, 627)
     draw = ImageDraw.Draw(Image.new("RGB", size))
     texts = share_image_texts(
@@ -160,17 +144,12 @@ def test_a_long_name_fits_its_area_of_the_share_image(script, length, status):
 @pytest.mark.parametrize("script", LONG_NAME_WORDS)
 def test_a_255_character_name_leaves_the_right_margin_of_the_share_image_blank(script):
     """In the drawn picture: no ink right of the text column, where an unwrapped name would run off the image."""
-    data = ShareImageData(
-        learner_name=_long_name(LONG_NAME_WORDS[script], 255),
-        type_name="Certificate",
-        context_name="Course",
-        issuer="DemoX",
-        issue_date="23 November 2026",
-        verify_url="https://lms.example.com/v/x/",
-        verify_code="7KQ2M-XW4PD",
-    )
     content, _ = render_share_image(
-        data=data, options={}, load_asset=lambda slug: b"", size=(1200, 627), image_format="png"
+        data=replace(SHARE_DATA, learner_name=long_name(script, 255)),
+        options={},
+        load_asset=lambda slug: b"",
+        size=(1200, 627),
+        image_format="png",
     )
     image = Image.open(io.BytesIO(content)).convert("RGB")
     margin = 1200 // 14

@@ -39,7 +39,7 @@ GENERAL_DEFAULTS: dict[str, Any] = {
 # (x: its middle); ``score`` is printed only when the credential has a score; the signatory
 # elements are printed once given a text.
 STANDARD_ELEMENTS: dict[str, dict[str, Any]] = {
-    # The name's box ends 12% of the page height below its top, above the context name at any page height.
+    # The name's box ends 12% of the page height below its top: above the context name on pages up to 1,200 pt tall.
     "name": {
         "text": "{name}",
         "size": 32,
@@ -375,39 +375,42 @@ def compose(
 
 
 def _element_runs(element: ElementSpec, text: str, page: PageGeometry, chain: Sequence[Font]) -> list[TextRun]:
-    name, spacing = element.name, element.letter_spacing
+    name, spacing, size = element.name, element.letter_spacing, element.size
     max_width = element.max_width
     if max_width is None and element.max_width_ratio is not None:
         max_width = element.max_width_ratio * page.width
-    max_height = element.max_height
-    if max_height is None and element.max_height_ratio is not None:
-        max_height = element.max_height_ratio * page.height
     visual = visual_line(text)
     fonts, advances = glyphs(visual, chain, name)
-    size, lines = fit(
-        text,
-        advances,
-        size=element.size,
-        spacing=spacing,
-        max_width=max_width,
-        min_size=element.min_size,
-        line_height=element.line_height,
-        # The box's top is one size above the first baseline, so the lines have the rest below it.
-        max_depth=None if max_height is None else max_height - element.size,
-        descent=lambda: max_descent(fonts),
-        measure=None if visual == text else drawn_measure(text, chain, name),
-    )
+    lines = [visual]
+    if max_width is not None and width(advances, size, spacing) > max_width:  # the common case skips this
+        max_height = element.max_height
+        if max_height is None and element.max_height_ratio is not None:
+            max_height = element.max_height_ratio * page.height
+        size, logical_lines = fit(
+            text,
+            advances,
+            size=size,
+            spacing=spacing,
+            max_width=max_width,
+            min_size=element.min_size,
+            line_height=element.line_height,
+            # The box's top is one size above the first baseline, so the lines have the rest below it.
+            max_depth=None if max_height is None else max_height - element.size,
+            descent=lambda: max_descent(fonts),
+            measure=None if visual == text else drawn_measure(text, chain, name),
+        )
+        if len(logical_lines) > 1:
+            lines = [visual_line(line) for line in logical_lines]
     x = page.width / 2 if element.x is None else element.x
     y = element.y_ratio * page.height if element.y is None else element.y
     runs = []
     for number, line in enumerate(lines):
         if len(lines) > 1:
-            visual = visual_line(line)
-            fonts, advances = glyphs(visual, chain, name)
+            fonts, advances = glyphs(line, chain, name)
         line_width = width(advances, size, spacing)
         cursor = {"left": x, "center": x - line_width / 2, "right": x - line_width}[element.align]
         baseline = y - number * element.line_height * size
-        for font, chunk, units in font_runs(visual, fonts, advances):
+        for font, chunk, units in font_runs(line, fonts, advances):
             runs.append(TextRun(font, size, cursor, baseline, chunk, element.color, spacing))
             cursor += units * size / 1000 + spacing * len(chunk)
     return runs

@@ -49,6 +49,20 @@ DATA = CredentialData(
     score=Decimal("92.50"),
 )
 
+# Words to make long names of, in three scripts: spaces, none (CJK) and right to left with joining (Arabic).
+LONG_NAME_WORDS = {
+    "latin": "Maximiliana Wilhelmina Konstantinopolous-Papadimitriou van der Berg Ångström Łukasiewicz Núñez",
+    "cjk": "山田太郎佐藤花子鈴木一郎高橋美咲田中健太渡辺直美伊藤翔太中村さくらミキ",
+    "arabic": "محمد عبد الله بن أحمد الفلاني عبد الرحمن بن خالد القحطاني",
+}
+
+
+def long_name(script: str, length: int) -> str:
+    """``length`` characters of the script's words, repeated; never ending in a space."""
+    words = LONG_NAME_WORDS[script]
+    name = ((words + " ") * (length // len(words) + 2))[:length]
+    return name if not name.endswith(" ") else name[:-1] + words[0]
+
 
 def image_bytes(color: tuple, size: tuple[int, int] = (200, 100), fmt: str = "PNG", mode: str = "RGBA") -> bytes:
     buffer = io.BytesIO()

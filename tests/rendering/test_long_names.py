@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.rendering.conftest import DATA, drawn_runs
+from tests.rendering.conftest import DATA, LONG_NAME_WORDS, drawn_runs, long_name
 
 pytestmark = pytest.mark.rendering
 
@@ -20,19 +20,7 @@ NAME_BOX = (0.1 * WIDTH, NAME_Y + NAME_SIZE - 0.12 * HEIGHT, 0.9 * WIDTH, NAME_Y
 QR_BOX = (WIDTH - 36 - 72, 36, WIDTH - 36, 36 + 72)  # "qr": true
 NAME_COLOR = (0.071, 0.204, 0.337)  # #123456: tells the name's runs from the rest
 
-WORDS = {
-    "latin": "Maximiliana Wilhelmina Konstantinopolous-Papadimitriou van der Berg Ångström Łukasiewicz Núñez",
-    "cjk": "山田太郎佐藤花子鈴木一郎高橋美咲田中健太渡辺直美伊藤翔太中村さくらミキ",
-    "arabic": "محمد عبد الله بن أحمد الفلاني عبد الرحمن بن خالد القحطاني",
-}
 FONTS = {"latin": "Helvetica", "cjk": "ipa-gothic", "arabic": "dejavu"}
-
-
-def long_name(script: str, length: int) -> str:
-    """``length`` characters of the script's words, repeated; never ending in a space."""
-    text = (WORDS[script] + " ") * (length // len(WORDS[script]) + 2)
-    name = text[:length]
-    return name if not name.endswith(" ") else name[:-1] + WORDS[script][0]
 
 
 def inside(box, outer) -> bool:
@@ -53,7 +41,7 @@ def logical(run_text: str) -> str:
 
 
 @pytest.mark.parametrize("length", [20, 95, 255])
-@pytest.mark.parametrize("script", WORDS)
+@pytest.mark.parametrize("script", LONG_NAME_WORDS)
 def test_a_long_name_stays_in_its_box_and_off_its_neighbours(render, script, length):
     name = long_name(script, length)
     assert len(name) == length
