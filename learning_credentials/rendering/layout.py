@@ -18,7 +18,7 @@ from .fonts import STANDARD_FONTS, Font
 from .images import PreparedImage
 from .qr import QR_BORDER, qr_matrix
 from .templates import Matrix, PageGeometry
-from .text import fit, font_runs, glyphs, logical_text, visual_line, width
+from .text import drawn_measure, fit, font_runs, glyphs, logical_text, max_descent, visual_line, width
 
 Color = tuple[float, float, float]
 
@@ -32,13 +32,22 @@ GENERAL_DEFAULTS: dict[str, Any] = {
     "letter_spacing": 0,
     "line_height": 1.2,
     "max_width": None,
+    "max_height": None,
     "min_size": 6,
 }
 # Documented defaults of the standard elements. Positions are fractions of the visible page
 # (x: its middle); ``score`` is printed only when the credential has a score; the signatory
 # elements are printed once given a text.
 STANDARD_ELEMENTS: dict[str, dict[str, Any]] = {
-    "name": {"text": "{name}", "size": 32, "y_ratio": 0.55, "max_width_ratio": 0.8, "min_size": 14},
+    # The name's box ends 12% of the page height below its top: above the context name on pages up to 1,200 pt tall.
+    "name": {
+        "text": "{name}",
+        "size": 32,
+        "y_ratio": 0.55,
+        "max_width_ratio": 0.8,
+        "max_height_ratio": 0.12,
+        "min_size": 14,
+    },
     "context_name": {"text": "{context_name}", "size": 20, "y_ratio": 0.44, "max_width_ratio": 0.8, "min_size": 10},
     "issue_date": {"text": "{issue_date}", "size": 12, "y_ratio": 0.33},
     "score": {"text": "Score: {score}", "size": 12, "y_ratio": 0.28, "needs_score": True},
@@ -100,7 +109,7 @@ def _style_value(key: str, value: Any, where: str) -> Any:
         return _number(value, where, positive=True)
     if key == "letter_spacing":
         return _number(value, where, minimum=None)
-    if key == "max_width":
+    if key in ("max_width", "max_height"):
         return None if value is None else _number(value, where, positive=True)
     if key == "align":
         if value not in ALIGNMENTS:
@@ -228,6 +237,8 @@ class ElementSpec:
     y: float | None
     y_ratio: float = 0.5
     max_width_ratio: float | None = None
+    max_height: float | None = None
+    max_height_ratio: float | None = None
     needs_score: bool = False
 
 
@@ -276,6 +287,8 @@ def compile_spec(options: Mapping[str, Any]) -> LayoutSpec:
                 y_ratio=documented.get("y_ratio", 0.5),
                 # A max_width given anywhere (even null in defaults) replaces the documented ratio.
                 max_width_ratio=None if "max_width" in {**defaults, **own} else documented.get("max_width_ratio"),
+                max_height=merged["max_height"],
+                max_height_ratio=None if "max_height" in {**defaults, **own} else documented.get("max_height_ratio"),
                 needs_score=documented.get("needs_score", False),
             )
         )
@@ -362,25 +375,42 @@ def compose(
 
 
 def _element_runs(element: ElementSpec, text: str, page: PageGeometry, chain: Sequence[Font]) -> list[TextRun]:
-    name, spacing = element.name, element.letter_spacing
+    name, spacing, size = element.name, element.letter_spacing, element.size
     max_width = element.max_width
     if max_width is None and element.max_width_ratio is not None:
         max_width = element.max_width_ratio * page.width
-    fonts, advances = glyphs(text, chain, name)
-    size, lines = fit(
-        text, advances, size=element.size, spacing=spacing, max_width=max_width, min_size=element.min_size
-    )
+    visual = visual_line(text)
+    fonts, advances = glyphs(visual, chain, name)
+    lines = [visual]
+    if max_width is not None and width(advances, size, spacing) > max_width:  # the common case skips this
+        max_height = element.max_height
+        if max_height is None and element.max_height_ratio is not None:
+            max_height = element.max_height_ratio * page.height
+        size, logical_lines = fit(
+            text,
+            advances,
+            size=size,
+            spacing=spacing,
+            max_width=max_width,
+            min_size=element.min_size,
+            line_height=element.line_height,
+            # The box's top is one size above the first baseline, so the lines have the rest below it.
+            max_depth=None if max_height is None else max_height - element.size,
+            descent=lambda: max_descent(fonts),
+            measure=None if visual == text else drawn_measure(text, chain, name),
+        )
+        if len(logical_lines) > 1:
+            lines = [visual_line(line) for line in logical_lines]
     x = page.width / 2 if element.x is None else element.x
     y = element.y_ratio * page.height if element.y is None else element.y
     runs = []
     for number, line in enumerate(lines):
-        visual = visual_line(line)
-        if visual != text:
-            fonts, advances = glyphs(visual, chain, name)
+        if len(lines) > 1:
+            fonts, advances = glyphs(line, chain, name)
         line_width = width(advances, size, spacing)
         cursor = {"left": x, "center": x - line_width / 2, "right": x - line_width}[element.align]
         baseline = y - number * element.line_height * size
-        for font, chunk, units in font_runs(visual, fonts, advances):
+        for font, chunk, units in font_runs(line, fonts, advances):
             runs.append(TextRun(font, size, cursor, baseline, chunk, element.color, spacing))
             cursor += units * size / 1000 + spacing * len(chunk)
     return runs

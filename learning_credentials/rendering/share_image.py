@@ -17,6 +17,7 @@ from ..exceptions import GenerationFailed
 from ..registry import Option, declare_options
 from . import AssetLoader, as_asset
 from .images import image_open, image_page_sized
+from .text import break_spans, largest, wrap
 
 FORMATS = {"png": ("PNG", "image/png"), "jpeg": ("JPEG", "image/jpeg")}
 # Fonts tried after the configured one: DejaVu (Latin, Greek, Cyrillic, Arabic, Hebrew), then IPA Gothic (CJK).
@@ -27,6 +28,8 @@ SYSTEM_FONTS = (
     "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
 )
 STATUS_LABELS = {"revoked": "REVOKED", "superseded": "SUPERSEDED"}
+# Below this the name would be unreadable; a 255-character name fits well above it at 1200 x 627.
+SMALLEST_NAME_SIZE = 8
 
 
 def _check(value: dict) -> None:
@@ -85,14 +88,20 @@ def _font_chain(options: dict, load_asset: AssetLoader) -> list[str | bytes]:
     return chain
 
 
-def _font_for(text: str, chain: list[str | bytes], size: int) -> ImageFont.FreeTypeFont:
+def _source_for(text: str, chain: list[str | bytes]) -> str | bytes | None:
+    """The first font of the chain with every character of ``text`` (else the first one: a box beats nothing)."""
     needed = {ord(ch) for ch in text if not ch.isspace()}
-    for source in chain:
-        if needed <= _coverage(source):
-            return ImageFont.truetype(io.BytesIO(source) if isinstance(source, bytes) else source, size)
-    if chain:
-        return ImageFont.truetype(io.BytesIO(chain[0]) if isinstance(chain[0], bytes) else chain[0], size)
-    return ImageFont.load_default(size=size)
+    return next((source for source in chain if needed <= _coverage(source)), chain[0] if chain else None)
+
+
+def _load(source: str | bytes | None, size: int) -> ImageFont.FreeTypeFont:
+    if source is None:
+        return ImageFont.load_default(size=size)
+    return ImageFont.truetype(io.BytesIO(source) if isinstance(source, bytes) else source, size)
+
+
+def _font_for(text: str, chain: list[str | bytes], size: int) -> ImageFont.FreeTypeFont:
+    return _load(_source_for(text, chain), size)
 
 
 def _fit(draw, text: str, chain, size: int, max_width: int, min_size: int = 18) -> ImageFont.FreeTypeFont:
@@ -104,13 +113,115 @@ def _fit(draw, text: str, chain, size: int, max_width: int, min_size: int = 18) 
     return font
 
 
+def _line_pitch(font: ImageFont.FreeTypeFont) -> int:
+    return round(font.size * 1.2)
+
+
+def _block_advance(font: ImageFont.FreeTypeFont, lines: int) -> int:
+    """From the top of a block of ``lines`` to where the next text starts (one line advances as the others do)."""
+    return (lines - 1) * _line_pitch(font) + int(font.size * 1.45)
+
+
+def _fit_block(
+    draw, text: str, chain, *, size: int, min_size: int, max_width: int, max_height: int
+) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    """The name in its area: one line shrunk down to ``min_size``, else wrapped, smaller until the lines fit.
+
+    Lines are broken in logical order; Pillow (raqm) shapes and orders each line as it draws it.
+    """
+    source = _source_for(text, chain)
+    font = _fit(draw, text, [source] if source is not None else [], size, max_width, min_size)
+    if draw.textlength(text, font=font) <= max_width:
+        return font, [text]
+    spans = break_spans(text)
+
+    def wrapped(size: int) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+        font = _load(source, size)
+        return font, wrap(text, spans, lambda start, end: draw.textlength(text[start:end], font=font) <= max_width)
+
+    def inside(block: tuple[ImageFont.FreeTypeFont, list[str]]) -> bool:
+        return _block_advance(block[0], len(block[1])) <= max_height
+
+    best = wrapped(font.size)
+    if inside(best):
+        return best
+    return largest(SMALLEST_NAME_SIZE, font.size - 1, wrapped, inside) or wrapped(SMALLEST_NAME_SIZE)
+
+
+@dataclass(frozen=True)
+class PlacedText:
+    """A text the share image draws, with Pillow's default anchor (left, ascender) at ``xy``."""
+
+    role: str
+    xy: tuple[int, int]
+    text: str
+    font: ImageFont.FreeTypeFont
+    fill: str
+
+
+def share_image_texts(
+    draw, *, data: ShareImageData, chain: list[str | bytes], size: tuple[int, int], color: str, accent: str
+) -> list[PlacedText]:
+    """Where every text of the share image goes; the name keeps to the room the other lines leave it."""
+    width, height = size
+    margin = width // 14
+    usable = width - 2 * margin
+    placed = []
+    label = STATUS_LABELS.get(data.public_status)
+    if label:  # a stamp on the right; the text keeps to the left of it
+        stamp = _font_for(label, chain, 64 * width // 1200)
+        box = draw.textbbox((0, 0), label, font=stamp)
+        stamp_width, stamp_height = box[2] - box[0], box[3] - box[1]
+        pad = 16 * width // 1200
+        placed.append(
+            PlacedText("stamp", (width - margin - stamp_width, height // 2 - stamp_height - box[1]), label, stamp, "")
+        )
+        usable -= stamp_width + 3 * pad
+    footer_text = f"Verify: {data.verify_code} · {data.verify_url}"
+    footer = _fit(draw, footer_text, chain, 24 * width // 1200, width - 2 * margin, min_size=10)
+    footer_y = height - height // 7
+    date = " · ".join(part for part in (data.issue_date, data.score and f"Score {data.score}") if part)
+    before = [("issuer", data.issuer, 30, accent), ("type_name", data.type_name, 44, color)]
+    after = [("context_name", data.context_name, 40, color), ("date", date, 30, color)]
+    fonts = {
+        role: _fit(draw, text, chain, font_size * width // 1200, usable)
+        for role, text, font_size, _ in (*before, *after)
+        if text
+    }
+    y = height // 9
+    for role, text, _, fill in before:
+        if text:
+            placed.append(PlacedText(role, (margin, y), text, fonts[role], fill))
+            y += int(fonts[role].size * 1.45)
+    if data.learner_name:
+        rest = sum(int(fonts[role].size * 1.45) for role, text, _, _ in after if text)
+        font, lines = _fit_block(
+            draw,
+            data.learner_name,
+            chain,
+            size=76 * width // 1200,
+            min_size=40 * width // 1200,
+            max_width=usable,
+            max_height=footer_y - height // 30 - y - rest,
+        )
+        for number, line in enumerate(lines):
+            placed.append(PlacedText("name", (margin, y + number * _line_pitch(font)), line, font, color))
+        y += _block_advance(font, len(lines))
+    for role, text, _, fill in after:
+        if text:
+            placed.append(PlacedText(role, (margin, y), text, fonts[role], fill))
+            y += int(fonts[role].size * 1.45)
+    placed.append(PlacedText("footer", (margin, footer_y), footer_text, footer, accent))
+    return placed
+
+
 def render_share_image(
     *, data: ShareImageData, options: dict, load_asset: AssetLoader, size: tuple[int, int], image_format: str
 ) -> tuple[bytes, str]:
     """Draw the share image; returns (bytes, content type)."""
     if image_format not in FORMATS:
         raise GenerationFailed(f"Unknown share image format '{image_format}'; use png or jpeg.")
-    width, height = size
+    width = size[0]
     color, accent = options.get("color", "#1b1b1b"), options.get("accent", "#1f4e8c")
     if options.get("background"):
         try:
@@ -124,35 +235,14 @@ def render_share_image(
         ImageDraw.Draw(image).rectangle((0, 0, width, 14), fill=accent)
     draw = ImageDraw.Draw(image)
     chain = _font_chain(options, load_asset)
-    margin = width // 14
-    usable = width - 2 * margin
-    label = STATUS_LABELS.get(data.public_status)
-    if label:  # a stamp on the right; the text keeps to the left of it
-        stamp = _font_for(label, chain, 64 * width // 1200)
-        box = draw.textbbox((0, 0), label, font=stamp)
-        stamp_width, stamp_height = box[2] - box[0], box[3] - box[1]
-        x, y = width - margin - stamp_width, height // 2 - stamp_height
-        pad = 16 * width // 1200
-        draw.rectangle((x - pad, y - pad, x + stamp_width + pad, y + stamp_height + pad), outline="#b3261e", width=6)
-        draw.text((x, y - box[1]), label, font=stamp, fill="#b3261e")
-        usable -= stamp_width + 3 * pad
-    lines = [
-        (data.issuer, 30, accent),
-        (data.type_name, 44, color),
-        (data.learner_name, 76, color),
-        (data.context_name, 40, color),
-        (" · ".join(part for part in (data.issue_date, data.score and f"Score {data.score}") if part), 30, color),
-    ]
-    y = height // 9
-    for text, font_size, fill in lines:
-        if not text:
-            continue
-        font = _fit(draw, text, chain, font_size * width // 1200, usable)
-        draw.text((margin, y), text, font=font, fill=fill)
-        y += int(font.size * 1.45)
-    footer = f"Verify: {data.verify_code} · {data.verify_url}"
-    font = _fit(draw, footer, chain, 24 * width // 1200, width - 2 * margin, min_size=10)
-    draw.text((margin, height - height // 7), footer, font=font, fill=accent)
+    for text in share_image_texts(draw, data=data, chain=chain, size=size, color=color, accent=accent):
+        if text.role == "stamp":
+            box = draw.textbbox(text.xy, text.text, font=text.font)
+            pad = 16 * width // 1200
+            draw.rectangle((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), outline="#b3261e", width=6)
+            draw.text(text.xy, text.text, font=text.font, fill="#b3261e")
+        else:
+            draw.text(text.xy, text.text, font=text.font, fill=text.fill)
     out = io.BytesIO()
     pil_format, content_type = FORMATS[image_format]
     image.save(out, format=pil_format, **({"quality": 88, "optimize": False} if pil_format == "JPEG" else {}))

@@ -90,12 +90,12 @@ class BrowserSession:
             )
         return self._browser
 
-    def new_page(self, *, permissions: tuple[str, ...] = (), **context_options):
+    def new_page(self, *, permissions: tuple[str, ...] = (), viewport: dict | None = None, **context_options):
         """A page in a new context: its own cookies, so each one is a different visitor (anonymous at first)."""
         context = self._chromium().new_context(
             base_url=self.base_url,
             permissions=list(permissions),
-            viewport={"width": 1100, "height": 900},
+            viewport=viewport or {"width": 1100, "height": 900},
             **context_options,
         )
         context.set_default_timeout(TIMEOUT_MS)

@@ -51,6 +51,20 @@ DATA = CredentialData(
     score=Decimal("92.50"),
 )
 
+# Words to make long names of, in three scripts: spaces, none (CJK) and right to left with joining (Arabic).
+LONG_NAME_WORDS = {
+    "latin": "Maximiliana Wilhelmina Konstantinopolous-Papadimitriou van der Berg Ångström Łukasiewicz Núñez",
+    "cjk": "山田太郎佐藤花子鈴木一郎高橋美咲田中健太渡辺直美伊藤翔太中村さくらミキ",
+    "arabic": "محمد عبد الله بن أحمد الفلاني عبد الرحمن بن خالد القحطاني",
+}
+
+
+def long_name(script: str, length: int) -> str:
+    """``length`` characters of the script's words, repeated; never ending in a space."""
+    words = LONG_NAME_WORDS[script]
+    name = ((words + " ") * (length // len(words) + 2))[:length]
+    return name if not name.endswith(" ") else name[:-1] + words[0]
+
 
 def image_bytes(color: tuple, size: tuple[int, int] = (200, 100), fmt: str = "PNG", mode: str = "RGBA") -> bytes:
     buffer = io.BytesIO()
@@ -186,6 +200,45 @@ class Run:
     y: float
     spacing: float
     color: tuple[float, ...]
+    # (left, bottom, right, top) in points: advance widths, and the font's ascent and descent.
+    box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+
+
+def _metrics(font) -> tuple[Callable[[bytes], list[float]], float, float]:
+    """(advance widths of a string's glyph codes, ascent, descent) in 1/1000 of the size, from the PDF's font.
+
+    The 14 standard fonts carry no metrics in the PDF; theirs are Adobe's AFM files (as reportlab ships them).
+    """
+    if font["/Subtype"] == "/Type0":
+        descendant = font["/DescendantFonts"][0].get_object()
+        widths: dict[int, float] = {}
+        entries = list(descendant.get("/W", []))
+        index = 0
+        while index < len(entries):
+            first, following = int(entries[index]), entries[index + 1]
+            if isinstance(following, list):
+                widths.update({first + k: float(w) for k, w in enumerate(following)})
+                index += 2
+            else:
+                widths.update(dict.fromkeys(range(first, int(following) + 1), float(entries[index + 2])))
+                index += 3
+        default = float(descendant.get("/DW", 1000))
+        descriptor = descendant["/FontDescriptor"].get_object()
+
+        def advances(raw: bytes) -> list[float]:
+            return [widths.get(int.from_bytes(raw[i : i + 2], "big"), default) for i in range(0, len(raw), 2)]
+
+        return advances, float(descriptor["/Ascent"]), float(descriptor["/Descent"])
+    if "/Widths" in font:
+        first, table = int(font["/FirstChar"]), [float(w) for w in font["/Widths"]]
+        descriptor = font["/FontDescriptor"].get_object()
+        return (
+            lambda raw: [table[code - first] for code in raw],
+            float(descriptor["/Ascent"]),
+            float(descriptor["/Descent"]),
+        )
+    standard = pdfmetrics.getFont(str(font["/BaseFont"])[1:])
+    return lambda raw: [standard.widths[code] for code in raw], standard.face.ascent, standard.face.descent
 
 
 def _to_unicode(font) -> Callable[[bytes], str]:
@@ -267,8 +320,12 @@ def drawn_runs(content: bytes) -> list[Run]:
             elif operator == b"Tm":
                 position = (operands[4], operands[5])
             elif operator == b"Tj":
+                advances, ascent, descent = _metrics(font)
+                widths = advances(operands[0])
+                right = position[0] + sum(widths) * size / 1000 + spacing * max(len(widths) - 1, 0)
+                box = (position[0], position[1] + descent * size / 1000, right, position[1] + ascent * size / 1000)
                 runs.append(
-                    Run(_to_unicode(font)(operands[0]), str(font["/BaseFont"]), size, *position, spacing, color)
+                    Run(_to_unicode(font)(operands[0]), str(font["/BaseFont"]), size, *position, spacing, color, box)
                 )
             elif operator == b"Do":
                 form = xobjects[operands[0]].get_object()

@@ -147,7 +147,17 @@ def test_below_min_size_the_text_wraps_at_min_size_with_the_line_height(render):
     name = "Anna Maria Konstantinopolous Papadimitriou"
     content = render(
         replace(DATA, learner_name=name),
-        elements={"name": {"max_width": 200, "min_size": 19, "line_height": 1.5, "y": 400, "align": "left", "x": 50}},
+        elements={
+            "name": {
+                "max_width": 200,
+                "max_height": None,  # no limit below: the lines may go as far down as they need
+                "min_size": 19,
+                "line_height": 1.5,
+                "y": 400,
+                "align": "left",
+                "x": 50,
+            }
+        },
     ).content
     lines = [run for run in drawn_runs(content) if run.size == 19]
     assert " ".join(run.text for run in lines) == name
@@ -160,7 +170,8 @@ def test_below_min_size_the_text_wraps_at_min_size_with_the_line_height(render):
 
 def test_a_word_longer_than_the_line_is_broken(render):
     name = "Wolfeschlegelsteinhausenbergerdorff"
-    content = render(replace(DATA, learner_name=name), elements={"name": {"max_width": 100, "min_size": 19}}).content
+    options = {"name": {"max_width": 100, "max_height": None, "min_size": 19}}
+    content = render(replace(DATA, learner_name=name), elements=options).content
     lines = [run.text for run in drawn_runs(content) if run.size == 19]
     assert "".join(lines) == name and len(lines) > 1
 

@@ -75,6 +75,7 @@ def test_qr_may_be_true_false_or_an_object(qr):
         ({"elements": {"name": {"align": "middle"}}}, "elements", "elements.name.align must be one of"),
         ({"elements": {"name": {"uppercase": "yes"}}}, "elements", "elements.name.uppercase must be true or false"),
         ({"elements": {"name": {"max_width": 0}}}, "elements", "elements.name.max_width must be greater than 0"),
+        ({"elements": {"name": {"max_height": -5}}}, "elements", "elements.name.max_height must be greater than 0"),
         ({"elements": {"name": {"line_height": 0}}}, "elements", "elements.name.line_height must be greater"),
         ({"elements": {"name": {"letter_spacing": "1"}}}, "elements", "letter_spacing must be a number"),
         ({"elements": {"name": {"color": "#12"}}}, "elements", "elements.name.color must be a hex colour"),
