@@ -10,7 +10,7 @@ import pytest
 PACKAGE = "learning_credentials"
 TASKS = f"{PACKAGE}.tasks"
 DISPATCH = f"{PACKAGE}.services.dispatch"
-CREDITS = f"{PACKAGE}.credits"
+SUB_APPS = (f"{PACKAGE}.credits", f"{PACKAGE}.exams")
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +62,10 @@ def test_no_circle_among_our_modules(graph):
     assert circles == []
 
 
-def test_the_core_never_imports_the_credits_sub_app(graph):
+@pytest.mark.parametrize("sub_app", SUB_APPS)
+def test_the_core_and_the_other_sub_apps_never_import_a_sub_app(graph, sub_app):
     """Sub-apps plug in through the core's signals and services; the core works without them installed."""
-    outside = {module for module in importers_of(graph, CREDITS) if not module.startswith(f"{CREDITS}")}
+    outside = {module for module in importers_of(graph, sub_app) if not module.startswith(f"{sub_app}.")}
     assert outside == set()
 
 

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "learning_credentials.apps.LearningCredentialsConfig",
     "learning_credentials.credits",
+    "learning_credentials.exams",
     "sandbox.lms",
 ]
 

@@ -1,0 +1,83 @@
+"""The exams' settings: ``LEARNING_CREDENTIALS["EXAMS"]`` merged over DEFAULTS, read at call time.
+
+Only keys with defined behaviour exist; an unknown key or a value of the wrong kind is refused
+when the app starts (ImproperlyConfigured), so a typo never silently falls back to a default.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS = {
+    # Questions of a certification exam (a child course may set fewer in its certification settings).
+    "EXAM_SIZE": 50,
+    # The pass mark, in percent: an attempt passes iff its integer score is strictly above it, and a
+    # graded score at or below it revokes the certificate (seed 004: > 50 passes, <= 50 revokes).
+    "PASS_MARK": 50,
+    # Fewest valid active questions a pool needs before certification is available from it.
+    "MIN_POOL_SIZE": 50,
+    # Seconds since the last answer after which an attempt in progress is discarded (one sitting).
+    "IDLE_TIMEOUT_SECONDS": 900,
+    # After a failed attempt: list the questions answered wrongly, and (off) their correct answers.
+    "SHOW_WRONG_QUESTIONS_ON_FAIL": True,
+    "SHOW_CORRECT_ANSWERS_ON_FAIL": False,
+    # Most exam starts per learner, course and day; None: no limit (seed 004's V1). For operators who
+    # see learners start exams only to harvest the questions.
+    "MAX_STARTS_PER_DAY": None,
+}
+
+
+@dataclass(frozen=True)
+class ExamSettings:
+    exam_size: int
+    pass_mark: int
+    min_pool_size: int
+    idle_timeout_seconds: int
+    show_wrong_questions_on_fail: bool
+    show_correct_answers_on_fail: bool
+    max_starts_per_day: int | None
+
+
+def _checked(name: str, value, *, kind: type, minimum: int | None = None, optional: bool = False):
+    if value is None and optional:
+        return None
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < (minimum or 0)):
+        raise ImproperlyConfigured(
+            f"LEARNING_CREDENTIALS['EXAMS']['{name}'] must be a whole number of at least {minimum}."
+        )
+    if kind is bool and not isinstance(value, bool):
+        raise ImproperlyConfigured(f"LEARNING_CREDENTIALS['EXAMS']['{name}'] must be True or False.")
+    return value
+
+
+def exam_settings() -> ExamSettings:
+    """The exams' settings now; ImproperlyConfigured for an unknown key or an impossible value."""
+    overrides = getattr(settings, "LEARNING_CREDENTIALS", {}).get("EXAMS")
+    overrides = {} if overrides is None else overrides
+    if not isinstance(overrides, dict):
+        raise ImproperlyConfigured("LEARNING_CREDENTIALS['EXAMS'] must be a dictionary.")
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"LEARNING_CREDENTIALS['EXAMS'] has unknown keys: {', '.join(unknown)}; known: {', '.join(DEFAULTS)}."
+        )
+    merged = {**DEFAULTS, **overrides}
+    values = ExamSettings(
+        exam_size=_checked("EXAM_SIZE", merged["EXAM_SIZE"], kind=int, minimum=1),
+        pass_mark=_checked("PASS_MARK", merged["PASS_MARK"], kind=int, minimum=0),
+        min_pool_size=_checked("MIN_POOL_SIZE", merged["MIN_POOL_SIZE"], kind=int, minimum=1),
+        idle_timeout_seconds=_checked("IDLE_TIMEOUT_SECONDS", merged["IDLE_TIMEOUT_SECONDS"], kind=int, minimum=1),
+        show_wrong_questions_on_fail=_checked(
+            "SHOW_WRONG_QUESTIONS_ON_FAIL", merged["SHOW_WRONG_QUESTIONS_ON_FAIL"], kind=bool
+        ),
+        show_correct_answers_on_fail=_checked(
+            "SHOW_CORRECT_ANSWERS_ON_FAIL", merged["SHOW_CORRECT_ANSWERS_ON_FAIL"], kind=bool
+        ),
+        max_starts_per_day=_checked(
+            "MAX_STARTS_PER_DAY", merged["MAX_STARTS_PER_DAY"], kind=int, minimum=1, optional=True
+        ),
+    )
+    if values.pass_mark >= 100:
+        raise ImproperlyConfigured("LEARNING_CREDENTIALS['EXAMS']['PASS_MARK'] must be below 100: nobody could pass.")
+    return values

@@ -1,0 +1,359 @@
+"""Certification: per-course settings, question pools, entitlements and learners' points (seed 004 §2, §4, §5.1).
+
+Entitlements and points entries are written only by the exams' services, in the transactions that
+decide them; the database holds the rules that must never break: one active entitlement per learner
+and course, a payment reference used once, a balance never below zero.
+"""
+
+import hashlib
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from model_utils.models import TimeStampedModel
+
+from ..compat import UniqueConstraintMessages, check_constraint
+from ..models import ContextKeyField, CredentialConfiguration
+from .conf import exam_settings
+
+
+def reference_key(reference: str) -> str:
+    """The indexed form of a payment or points reference: its SHA-256.
+
+    MySQL/MariaDB's case-insensitive collations would take "ord_A" and "ord_a" (or "x" and "x ") for
+    one value in a unique index; their hashes differ on every database.
+    """
+    return hashlib.sha256(reference.encode()).hexdigest()
+
+
+class CertificationSettings(UniqueConstraintMessages, TimeStampedModel):
+    """
+    How one course offers certification: availability, its question pool, prices and the credential issued.
+
+    .. no_pii:
+    """
+
+    context_key = ContextKeyField(
+        _("course"),
+        max_length=255,
+        unique=True,
+        help_text=_("The course whose learners may certify (course-v1:...)."),
+    )
+    enabled = models.BooleanField(
+        _("certification enabled"),
+        default=False,
+        help_text=_("Offer certification in this course (it also needs a credential and a large enough pool)."),
+    )
+    pool_context_key = ContextKeyField(
+        _("pool course"),
+        max_length=255,
+        blank=True,
+        null=True,
+        help_text=_(
+            "The course whose question pool the exam draws from: empty for the course's own pool; for a short "
+            "child course, its parent course."
+        ),
+    )
+    exam_size = models.PositiveSmallIntegerField(
+        _("exam size"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("A child course's shorter exam (fewer questions than the standard size); empty: the standard."),
+    )
+    price_amount = models.DecimalField(
+        _("price"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Price of certification in money; empty: not sold for money."),
+    )
+    price_currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("A three-letter ISO 4217 code in capitals, e.g. USD or EUR."))],
+        help_text=_("Currency of the price, e.g. USD."),
+    )
+    price_points = models.PositiveIntegerField(
+        _("price in points"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Points a learner redeems for certification; empty: not redeemable with points."),
+    )
+    premium_includes_certification = models.BooleanField(
+        _("premium includes certification"),
+        default=False,
+        help_text=_("Learners with premium access to this course are entitled without buying."),
+    )
+    configuration = models.ForeignKey(
+        CredentialConfiguration,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("certificate configuration"),
+        help_text=_("The credential configuration of this course issued on a passed exam."),
+    )
+
+    class Meta:
+        verbose_name = _("certification settings")
+        verbose_name_plural = _("certification settings")
+        constraints = [
+            check_constraint(
+                condition=(Q(price_amount__isnull=True) & Q(price_currency=""))
+                | (Q(price_amount__isnull=False) & ~Q(price_currency="")),
+                name="lc_exams_price_has_currency",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.context_key)
+
+    @property
+    def pool_key(self):
+        """The course whose pool the exam draws from."""
+        return self.pool_context_key or self.context_key
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.context_key and not getattr(self.context_key, "is_course", False):
+            errors["context_key"] = _("Certification is offered in courses (course-v1:...), not learning paths.")
+        if self.pool_context_key is not None and not getattr(self.pool_context_key, "is_course", False):
+            errors["pool_context_key"] = _("The pool belongs to a course (course-v1:...).")
+        standard = exam_settings().exam_size
+        if self.exam_size is not None:
+            if self.pool_context_key is None or self.pool_context_key == self.context_key:
+                errors["exam_size"] = _("Only a child course, which draws from its parent's pool, sets its own size.")
+            elif self.exam_size >= standard:
+                errors["exam_size"] = _("A child course's exam is shorter than the standard %(size)d questions.") % {
+                    "size": standard
+                }
+        if (self.price_amount is None) != (not self.price_currency):
+            errors["price_currency" if self.price_amount is not None else "price_amount"] = _(
+                "Give the price and its currency together."
+            )
+        if self.configuration_id and self.context_key and self.configuration.learning_context_key != self.context_key:
+            errors["configuration"] = _("Choose a configuration of this course.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Question(TimeStampedModel):
+    """
+    A question of a course's certification pool; its options hold which answers are correct.
+
+    Attempts keep a snapshot of the questions they drew, so editing a question changes no attempt.
+
+    .. no_pii:
+    """
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        TRUE_FALSE = "true_false", _("True or false")
+
+    pool_context_key = ContextKeyField(
+        _("pool course"), max_length=255, db_index=True, help_text=_("The course whose pool holds the question.")
+    )
+    external_id = models.CharField(
+        _("external id"),
+        max_length=255,
+        help_text=_("The question's id in the pool's import files; an import updates the question with the same id."),
+    )
+    external_key = models.CharField(
+        _("external key"),
+        max_length=64,
+        editable=False,
+        help_text=_("SHA-256 of the external id: unique in the pool on every database's collation."),
+    )
+    lesson = models.CharField(_("lesson"), max_length=255, help_text=_("The lesson the question belongs to."))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, help_text=_("How it is answered."))
+    text = models.TextField(_("question"), help_text=_("The question as learners read it."))
+    active = models.BooleanField(_("active"), default=True, help_text=_("Inactive questions are never drawn."))
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        constraints = [
+            models.UniqueConstraint(fields=["pool_context_key", "external_key"], name="lc_exams_one_question_per_id"),
+        ]
+        indexes = [models.Index(fields=["pool_context_key", "active"], name="lc_exams_pool_active")]
+
+    def __str__(self) -> str:
+        return f"{self.external_id}: {self.text[:60]}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.external_key = reference_key(self.external_id)
+        super().save(*args, **kwargs)
+
+
+class QuestionOption(models.Model):
+    """
+    One answer option of a question, in the order authors wrote it.
+
+    .. no_pii:
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField(_("position"), help_text=_("Order among the question's options."))
+    text = models.TextField(_("option"))
+    correct = models.BooleanField(_("correct"), default=False, help_text=_("Whether choosing it is right."))
+
+    class Meta:
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        ordering = ["question", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "position"], name="lc_exams_one_option_per_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Entitlement(models.Model):
+    """
+    A learner's right to take a course's certification exam: bought, redeemed with points, or included.
+
+    .. pii: The learner (user link) and the host's payment reference.
+    .. pii_types: id, other
+    .. pii_retirement: local_api (services.retirement.learner_retire erases the references; their hashes stay)
+    """
+
+    class Source(models.TextChoices):
+        PAID = "paid", _("Paid")
+        POINTS = "points", _("Redeemed with points")
+        INCLUDED_IN_PREMIUM = "included_in_premium", _("Included in premium")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        help_text=_("The learner; empty once the account is deleted."),
+    )
+    context_key = ContextKeyField(_("course"), max_length=255, db_index=True, help_text=_("The course."))
+    source = models.CharField(_("source"), max_length=32, choices=Source.choices, help_text=_("How it was granted."))
+    amount = models.DecimalField(
+        _("amount paid"), max_digits=10, decimal_places=2, null=True, blank=True, help_text=_("Paid: the amount.")
+    )
+    currency = models.CharField(_("currency"), max_length=3, blank=True, help_text=_("Paid: its currency."))
+    points = models.PositiveIntegerField(_("points spent"), null=True, blank=True, help_text=_("Points: how many."))
+    reference = models.CharField(
+        _("reference"),
+        max_length=255,
+        blank=True,
+        help_text=_("The host's payment reference (paid), or the points spend's reference."),
+    )
+    reference_key = models.CharField(
+        _("reference key"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=_("SHA-256 of a payment reference: each payment grants one entitlement."),
+    )
+    # True while the entitlement counts, NULL once revoked: NULLs are distinct in unique indexes on
+    # SQLite, PostgreSQL and MariaDB alike (a conditional unique constraint is ignored by MariaDB).
+    active = models.BooleanField(_("active"), null=True, default=True, editable=False)
+    created = models.DateTimeField(_("granted at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    revoked_reason = models.CharField(_("revoked because"), max_length=255, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("certification entitlement")
+        verbose_name_plural = _("certification entitlements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "context_key", "active"],
+                name="lc_exams_one_active_entitlement",
+                violation_error_message=_("The learner is already entitled to certification in this course."),
+            ),
+            check_constraint(
+                condition=(Q(active=True) & Q(revoked_at__isnull=True))
+                | (Q(active__isnull=True) & Q(revoked_at__isnull=False)),
+                name="lc_exams_active_matches_revocation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.context_key} ({self.get_source_display()})"
+
+
+class PointsAccount(models.Model):
+    """
+    A learner's points balance; its entries explain every change.
+
+    .. pii: The learner (user link).
+    .. pii_types: id
+    .. pii_retirement: local_api (services.retirement.learner_retire deletes the account and its entries)
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", help_text=_("The learner.")
+    )
+    balance = models.PositiveIntegerField(_("balance"), default=0, help_text=_("Points the learner holds."))
+
+    class Meta:
+        verbose_name = _("points account")
+        verbose_name_plural = _("points accounts")
+        constraints = [check_constraint(condition=Q(balance__gte=0), name="lc_exams_balance_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.balance}"
+
+
+class PointsEntry(models.Model):
+    """
+    One change of a points balance: a grant, a spend or a refund, once per reference and kind.
+
+    .. pii: The learner (through the account) and staff's note.
+    .. pii_types: id, other
+    .. pii_retirement: local_api (deleted with the account)
+    """
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", _("Grant")
+        SPEND = "spend", _("Spend")
+        REFUND = "refund", _("Refund")
+
+    account = models.ForeignKey(PointsAccount, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # Signed: grants and refunds add, spends subtract.
+    amount = models.IntegerField(_("points"), help_text=_("Points added (positive) or taken (negative)."))
+    reference = models.CharField(_("reference"), max_length=255, blank=True)
+    reference_key = models.CharField(_("reference key"), max_length=64, null=True, blank=True, editable=False)
+    note = models.CharField(_("note"), max_length=255, blank=True, help_text=_("Why, for staff."))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Who granted them (staff), if anyone."),
+    )
+    created = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "reference_key"], name="lc_exams_one_entry_per_reference"),
+            check_constraint(
+                condition=(Q(kind="spend") & Q(amount__lt=0)) | (~Q(kind="spend") & Q(amount__gt=0)),
+                name="lc_exams_entry_sign_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount:+d}"
