@@ -261,6 +261,22 @@ def user_is_context_staff(user, context_key) -> bool:
     return bool(user.is_staff) or get_adapter().is_course_staff(user, context_key)
 
 
+def learner_for_viewer(*, viewer, username: str | None = None, context_key=None, refusal: str):
+    """Whose data ``viewer`` asks for: their own; anyone's for platform staff; course staff's within their context.
+
+    ``refusal``: the AccessDenied message for anyone else (it says what they may read instead).
+    """
+    if not username or username == viewer.get_username():
+        return viewer
+    allowed = viewer.is_staff or (context_key is not None and get_adapter().is_course_staff(viewer, context_key))
+    if not allowed:
+        raise AccessDenied(refusal)
+    learner = user_get(username=username)
+    if learner is None:
+        raise UnknownLearner(f"There is no user '{username:.150}'.")
+    return learner
+
+
 def user_get(*, username: str | None = None, user_id: int | None = None):
     """The host's user by username or id, or None; the one place that looks learners up by name.
 

@@ -8,10 +8,10 @@ from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from ..adapters import get_adapter
-from ..exceptions import AccessDenied, UnknownLearner
+from ..exceptions import AccessDenied
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration
-from ..selectors import user_get, user_is_context_staff
+from ..selectors import learner_for_viewer, user_is_context_staff
 from .models import ConfigurationCredit, CreditLedgerEntry, CreditType
 
 SEPARATOR = " · "
@@ -35,15 +35,9 @@ def credits_text_by_credential(*, credentials) -> dict:
 
 def credits_learner_resolve(*, viewer, username: str | None = None, context_key=None):
     """Whose entries ``viewer`` asks for: their own; anyone's for platform staff; course staff within their context."""
-    if not username or username == viewer.get_username():
-        return viewer
-    allowed = viewer.is_staff or (context_key is not None and get_adapter().is_course_staff(viewer, context_key))
-    if not allowed:
-        raise AccessDenied("You may only read your own credits.")
-    learner = user_get(username=username)
-    if learner is None:
-        raise UnknownLearner(f"There is no user '{username:.150}'.")
-    return learner
+    return learner_for_viewer(
+        viewer=viewer, username=username, context_key=context_key, refusal="You may only read your own credits."
+    )
 
 
 def credit_entries(*, user_id: int, context_key=None) -> QuerySet[CreditLedgerEntry]:

@@ -25,6 +25,9 @@ DEFAULTS = {
     # Most exam starts per learner, course and day; None: no limit (seed 004's V1). For operators who
     # see learners start exams only to harvest the questions.
     "MAX_STARTS_PER_DAY": None,
+    # Enrollment modes that give premium access to a course whose premium includes certification
+    # (Open edX: its paid modes; in the sandbox a learner enrolled "verified" has premium access).
+    "PREMIUM_MODES": ["verified", "professional", "no-id-professional", "credit", "executive-education", "masters"],
 }
 
 
@@ -37,6 +40,7 @@ class ExamSettings:
     show_wrong_questions_on_fail: bool
     show_correct_answers_on_fail: bool
     max_starts_per_day: int | None
+    premium_modes: tuple[str, ...]
 
 
 def _checked(name: str, value, *, kind: type, minimum: int | None = None, optional: bool = False):
@@ -49,6 +53,12 @@ def _checked(name: str, value, *, kind: type, minimum: int | None = None, option
     if kind is bool and not isinstance(value, bool):
         raise ImproperlyConfigured(f"LEARNING_CREDENTIALS['EXAMS']['{name}'] must be True or False.")
     return value
+
+
+def _modes(value) -> tuple[str, ...]:
+    if isinstance(value, str) or not all(isinstance(mode, str) and mode for mode in value):
+        raise ImproperlyConfigured("LEARNING_CREDENTIALS['EXAMS']['PREMIUM_MODES'] must be a list of mode names.")
+    return tuple(value)
 
 
 def exam_settings() -> ExamSettings:
@@ -77,6 +87,7 @@ def exam_settings() -> ExamSettings:
         max_starts_per_day=_checked(
             "MAX_STARTS_PER_DAY", merged["MAX_STARTS_PER_DAY"], kind=int, minimum=1, optional=True
         ),
+        premium_modes=_modes(merged["PREMIUM_MODES"]),
     )
     if values.pass_mark >= 100:
         raise ImproperlyConfigured("LEARNING_CREDENTIALS['EXAMS']['PASS_MARK'] must be below 100: nobody could pass.")

@@ -357,3 +357,48 @@ class PointsEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount:+d}"
+
+
+class CertificationEvent(models.Model):
+    """
+    One thing that happened to a learner's certification: an entitlement granted or revoked, points moved.
+
+    Written only by the exams' services, in the transactions they describe; append-only, except that
+    retirement empties ``details``.
+
+    .. pii: The learner (user link), the staff member who acted, and what ``details`` hold (references).
+    .. pii_types: id, other
+    .. pii_retirement: local_api (services.retirement.learner_retire empties the details)
+    """
+
+    class Kind(models.TextChoices):
+        ENTITLEMENT_GRANTED = "entitlement_granted", _("Entitlement granted")
+        ENTITLEMENT_REVOKED = "entitlement_revoked", _("Entitlement revoked")
+        POINTS_GRANTED = "points_granted", _("Points granted")
+        POINTS_SPENT = "points_spent", _("Points spent")
+        POINTS_REFUNDED = "points_refunded", _("Points refunded")
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", help_text=_("The learner.")
+    )
+    context_key = ContextKeyField(_("course"), max_length=255, null=True, blank=True, db_index=True)
+    source = models.CharField(_("source"), max_length=32, help_text=_("Where it came from: api, admin, command..."))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Staff who acted, if anyone."),
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("certification event")
+        verbose_name_plural = _("certification events")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.context_key or '-'})"

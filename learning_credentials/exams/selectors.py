@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from .conf import exam_settings
-from .models import CertificationSettings, Question
+from .models import CertificationSettings, Entitlement, PointsAccount, Question
 
 # Seed 004 §2.3: a course's pool aims at 30 lessons of at least 5 questions (150 or more). Below that
 # the admin warns; certification itself needs only the minimum pool size.
@@ -100,3 +100,58 @@ def certification_availability(*, context_key, certification: CertificationSetti
     else:
         problem = ""
     return Availability(certification.enabled, count, exam_size, problem)
+
+
+def entitlement_active(*, user_id: int, context_key, lock: bool = False) -> Entitlement | None:
+    """The learner's active entitlement in the course; ``lock`` reads it as the latest committed row, locked."""
+    entitlements = Entitlement.objects.filter(user_id=user_id, context_key=context_key, active=True)
+    return (entitlements.select_for_update() if lock else entitlements).first()
+
+
+def points_balance(*, user_id: int) -> int:
+    """The learner's points: the host's (its points hooks) or the built-in account's."""
+    from ..adapters import get_adapter
+
+    adapter = get_adapter()
+    if callable(getattr(adapter, "points_balance", None)):
+        return int(adapter.points_balance(user_id))
+    return PointsAccount.objects.filter(user_id=user_id).values_list("balance", flat=True).first() or 0
+
+
+@dataclass(frozen=True)
+class CertificationStatus:
+    """What a learner may do about a course's certification (the status endpoint's answer)."""
+
+    context_key: object
+    enabled: bool
+    available: bool
+    pool_count: int
+    exam_size: int
+    price_amount: object
+    price_currency: str
+    price_points: int | None
+    premium_includes_certification: bool
+    entitlement: Entitlement | None
+    points_balance: int
+    message: str
+    username: str
+
+
+def certification_status(*, user, context_key) -> CertificationStatus:
+    certification = certification_settings_get(context_key=context_key)
+    availability = certification_availability(context_key=context_key, certification=certification)
+    return CertificationStatus(
+        context_key=context_key,
+        enabled=availability.enabled,
+        available=availability.available,
+        pool_count=availability.pool_count,
+        exam_size=availability.exam_size,
+        price_amount=certification.price_amount if certification else None,
+        price_currency=certification.price_currency if certification else "",
+        price_points=certification.price_points if certification else None,
+        premium_includes_certification=bool(certification and certification.premium_includes_certification),
+        entitlement=entitlement_active(user_id=user.pk, context_key=context_key),
+        points_balance=points_balance(user_id=user.pk),
+        message="" if availability.available else unavailable_message(),
+        username=user.get_username(),
+    )

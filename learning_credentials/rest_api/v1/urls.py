@@ -19,5 +19,8 @@ urlpatterns = [
 # The schema describes every pattern of this list, including those appended below.
 urlpatterns.append(path("schema/", SchemaView.as_view(api_patterns=urlpatterns), name="api-v1-schema"))
 
-if apps.is_installed("learning_credentials.credits"):  # the optional continuing-education credits sub-app
+# The optional sub-apps' routes, while they are installed.
+if apps.is_installed("learning_credentials.credits"):  # continuing-education credits
     urlpatterns.append(path("", include("learning_credentials.credits.rest_api.urls")))
+if apps.is_installed("learning_credentials.exams"):  # certification exams
+    urlpatterns.append(path("", include("learning_credentials.exams.rest_api.urls")))

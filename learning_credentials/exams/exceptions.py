@@ -1,0 +1,19 @@
+"""Why certification was refused: errors of the core's tree, so the API maps them like every other refusal."""
+
+from ..exceptions import IssuanceRefused
+
+
+class CertificationUnavailable(IssuanceRefused):
+    """Not enabled, no certificate, or a pool too small (seed 004 §2.4)."""
+
+    code = "certification_unavailable"
+
+
+class PointsNotAccepted(IssuanceRefused):
+    """The course has no price in points."""
+
+    code = "points_not_accepted"
+
+
+class InsufficientPoints(IssuanceRefused):
+    code = "insufficient_points"

@@ -1,0 +1,14 @@
+"""Certification routes, included into /api/learning_credentials/v1/ only when the sub-app is installed."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("certification/<str:context_key>/", views.CertificationStatusView.as_view(), name="api-v1-certification"),
+    path(
+        "certification/<str:context_key>/redeem-points/",
+        views.RedeemPointsView.as_view(),
+        name="api-v1-certification-redeem-points",
+    ),
+]
