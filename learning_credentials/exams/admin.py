@@ -1,11 +1,17 @@
 """Admin of the exams sub-app: certification settings per course, question pools, and read-only entitlements."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import CertificationSettings, Entitlement, Question, QuestionOption
+from ..models import CredentialEvent
+from ..selectors import user_get
+from .models import CertificationSettings, Entitlement, PointsAccount, PointsEntry, Question, QuestionOption
 from .selectors import POOL_TARGET_PER_LESSON, POOL_TARGET_QUESTIONS, certification_availability, pool_shortfalls
+from .services import points_grant
 
 
 @admin.register(CertificationSettings)
@@ -102,3 +108,70 @@ class EntitlementAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class PointsEntryInline(admin.TabularInline):
+    model = PointsEntry
+    extra = 0
+    fields = ("created", "kind", "amount", "reference", "note", "actor")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class GrantPointsForm(forms.Form):
+    username = forms.CharField(label=_("Learner's username"), max_length=150)
+    points = forms.IntegerField(label=_("Points to grant"), min_value=1, max_value=1_000_000)
+    note = forms.CharField(label=_("Why"), max_length=255, help_text=_("Kept on the entry, e.g. 'Welcome gift'."))
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        self.learner = user_get(username=username)
+        if self.learner is None:
+            raise forms.ValidationError(_("There is no user with this username."))
+        return username
+
+
+@admin.register(PointsAccount)
+class PointsAccountAdmin(admin.ModelAdmin):
+    """Balances change only through entries: staff grant points here (the "Add" page); spends come from redemptions."""
+
+    list_display = ("user", "balance")
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    fields = ("user", "balance")
+    readonly_fields = fields
+    inlines = (PointsEntryInline,)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """ "Add" grants points: the account is made on the first grant."""
+        form = GrantPointsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            entry = points_grant(
+                user_id=form.learner.pk,
+                amount=form.cleaned_data["points"],
+                note=form.cleaned_data["note"],
+                actor_id=request.user.pk,
+                activity_source=CredentialEvent.Source.ADMIN,
+            )
+            messages.success(
+                request,
+                gettext("%(points)d points granted to %(username)s.")
+                % {"points": entry.amount, "username": form.cleaned_data["username"]},
+            )
+            return redirect("admin:learning_credentials_exams_pointsaccount_change", entry.account_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Grant points"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/learning_credentials_exams/grant_points.html", context)

@@ -257,3 +257,46 @@ class TestApi:
     def test_bad_input(self, api, offered):
         assert api.get(f"{API}/not-a-key/").json()["code"] == "invalid_context_key"
         assert APIClient().get(f"{API}/{COURSE}/").status_code == 401
+
+
+@pytest.mark.django_db
+class TestGrantingPoints:
+    def test_the_command_grants_to_each_learner_with_the_note(self, learner):
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        other = factories.UserFactory(username="bob")
+        out = StringIO()
+        call_command("grant_points", "25", learner.username, "bob", note="Welcome gift", stdout=out)
+        assert (points_balance(user_id=learner.pk), points_balance(user_id=other.pk)) == (25, 25)
+        assert out.getvalue() == f"{learner.username}: +25 points\nbob: +25 points\n"
+        assert set(PointsEntry.objects.values_list("note", flat=True)) == {"Welcome gift"}
+
+    @pytest.mark.parametrize(
+        ("points", "users", "message"),
+        [("0", ["ada"], "at least one"), ("5", ["ada", "nobody"], "No user named 'nobody'")],
+    )
+    def test_the_command_grants_nothing_on_bad_input(self, learner, points, users, message):
+        from django.core.management import CommandError, call_command
+
+        with pytest.raises(CommandError, match=message):
+            call_command("grant_points", points, *users, note="x")
+        assert not PointsEntry.objects.exists()
+
+    def test_staff_grant_points_in_the_admin(self, admin_client, learner):
+        page = admin_client.get("/admin/learning_credentials_exams/pointsaccount/add/")
+        assert page.status_code == 200 and "Grant points" in page.content.decode()
+        refused = admin_client.post(
+            "/admin/learning_credentials_exams/pointsaccount/add/", {"username": "nobody", "points": 5, "note": "x"}
+        )
+        assert "There is no user with this username." in refused.content.decode()
+        response = admin_client.post(
+            "/admin/learning_credentials_exams/pointsaccount/add/",
+            {"username": learner.username, "points": 30, "note": "Support gesture"},
+        )
+        assert response.status_code == 302
+        entry = PointsEntry.objects.get()
+        assert (entry.amount, entry.note, entry.actor.username) == (30, "Support gesture", "admin")
+        assert admin_client.get(response["Location"]).status_code == 200
+        assert CertificationEvent.objects.filter(kind="points_granted", actor__username="admin").exists()
