@@ -38,6 +38,9 @@ class HostAdapter:
     def get_completion(self, course_key, user_ids):
         return {}
 
+    def get_learner_completion(self, user_id, course_keys):
+        return {}
+
     def get_learning_path_steps(self, path_key):
         return []
 
