@@ -234,24 +234,25 @@ def _validated(data: Any) -> list[dict[str, Any]]:
         raise PoolImportRefused(
             errors=[f"questions: at most {most} questions are allowed; the file has {len(data['questions'])}."]
         )
-    errors: set[tuple[int | None, str, str]] = set()
+    errors: dict[tuple[int | None, str, str], None] = {}  # a set that keeps the order found
     questions = data.get("questions") if isinstance(data, dict) else None
     questions = questions if isinstance(questions, list) else []
     for error in Draft202012Validator(schema).iter_errors(data):
-        errors.update(_described(error))
+        errors.update(dict.fromkeys(_described(error)))
     first_item: dict[str, int] = {}
     for index, question in enumerate(questions):
         if not isinstance(question, dict):
             continue
-        errors.update((index, field, message) for field, message in _content_errors(question))
+        errors.update(dict.fromkeys((index, field, message) for field, message in _content_errors(question)))
         external_id = question.get("id")
         if isinstance(external_id, str):
             if external_id in first_item:
-                errors.add((index, "id", f"repeats the id of item {first_item[external_id] + 1}"))
+                errors[(index, "id", f"repeats the id of item {first_item[external_id] + 1}")] = None
             else:
                 first_item.setdefault(external_id, index)
     if errors:
-        ordered = sorted(errors, key=lambda error: (-1 if error[0] is None else error[0], error[1], error[2]))
+        # By item and field; one field's errors in the order found (the option count before the correct count).
+        ordered = sorted(errors, key=lambda error: (-1 if error[0] is None else error[0], error[1]))
         raise PoolImportRefused(errors=[_worded(*error, questions) for error in ordered])
     return [{**question, "active": question.get("active", True)} for question in questions]
 
@@ -347,11 +348,12 @@ def _content_errors(question: dict[str, Any]) -> list[tuple[str, str]]:
         for number, option in enumerate(options, 1)
         if isinstance(option, dict) and isinstance(option.get("text"), str) and not _utf8(option["text"])
     ]
-    rules = OPTION_RULES.get(question.get("kind"))
+    kind = question.get("kind")
+    rules = OPTION_RULES.get(kind) if isinstance(kind, str) else None  # the schema names any other kind
     if rules is None:
         return found
     fewest, most, fewest_correct, most_correct = rules
-    label = f"a {Question.Kind(question['kind']).label.lower()} question"
+    label = f"a {Question.Kind(kind).label.lower()} question"
     total = len(options)
     correct = sum(1 for option in options if isinstance(option, dict) and option.get("correct") is True)
     if total < fewest or (most is not None and total > most):

@@ -202,6 +202,7 @@ def test_a_repeated_id_is_named_with_the_first_item():
         (lambda d: d["questions"][0].pop("id"), "question (item 1): id: is missing"),
         (lambda d: d["questions"][0].update(active="yes"), "question 'q1' (item 1): active: must be true or false"),
         (lambda d: d["questions"][0].update(kind="essay"), "kind: must be one of: single, multiple, true_false"),
+        (lambda d: d["questions"][0].update(kind=["single"]), "kind: must be one of: single, multiple, true_false"),
         (lambda d: d["questions"][0].update(text=""), "question 'q1' (item 1): text: must not be blank"),
         (lambda d: d["questions"][0].update(id=7), "question (item 1): id: must be text (in double quotes)"),
         (lambda d: d["questions"][0].update(lesson="x" * 256), "lesson: is longer than 255 characters"),
