@@ -8,12 +8,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..admin import form_page
 from ..models import CredentialEvent
 from .models import CertificationSettings, Entitlement, Question, QuestionOption
 from .pools import (
@@ -140,6 +140,10 @@ class QuestionAdmin(admin.ModelAdmin):
     def _may_import(self, request: HttpRequest) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
 
+    def _page(self, request: HttpRequest, template: str, form, title: str, submit_label: str) -> HttpResponse:
+        template = f"learning_credentials_exams/admin/{template}"
+        return form_page(self, request, template, form=form, title=title, submit_label=submit_label)
+
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = {
             **(extra_context or {}),
@@ -170,7 +174,7 @@ class QuestionAdmin(admin.ModelAdmin):
                     return HttpResponseRedirect(reverse(f"admin:{self._url_name('import_pool')}"))
                 changelist = reverse(f"admin:{self._url_name('changelist')}")
                 return HttpResponseRedirect(f"{changelist}?{urlencode({'pool_context_key__exact': str(key)})}")
-        return self._pool_page(request, "import_pool.html", form, gettext("Import a question pool"), gettext("Import"))
+        return self._page(request, "import_pool.html", form, gettext("Import a question pool"), gettext("Import"))
 
     def export_pool_view(self, request: HttpRequest) -> HttpResponse:
         """The pool as a JSON download; a link from the filtered list passes the course in the query string."""
@@ -187,23 +191,7 @@ class QuestionAdmin(admin.ModelAdmin):
             name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(key))
             response["Content-Disposition"] = f'attachment; filename="question-pool-{name}.json"'
             return response
-        return self._pool_page(
-            request, "export_pool.html", form, gettext("Export a question pool"), gettext("Download")
-        )
-
-    def _pool_page(self, request: HttpRequest, template: str, form, title: str, submit_label: str) -> HttpResponse:
-        return TemplateResponse(
-            request,
-            f"learning_credentials_exams/admin/{template}",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "form": form,
-                "media": self.media + form.media,
-                "title": title,
-                "submit_label": submit_label,
-            },
-        )
+        return self._page(request, "export_pool.html", form, gettext("Export a question pool"), gettext("Download"))
 
 
 @admin.register(Entitlement)
