@@ -119,7 +119,7 @@ def question_pool_parse(raw: bytes) -> Any:
             errors=[f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."]
         ) from None
     except _DuplicateKey as exc:
-        raise PoolImportRefused(errors=[f"The file is not valid JSON: the field '{exc.key}' appears twice."]) from None
+        raise PoolImportRefused(errors=[f"The file repeats the field '{exc.key}' in one object."]) from None
     except (ValueError, RecursionError):  # NaN, Infinity, a number too long, nesting too deep
         raise PoolImportRefused(errors=["The file is not valid JSON: it holds a value that cannot be read."]) from None
 
@@ -249,7 +249,7 @@ def _validated(data: Any) -> list[dict[str, Any]]:
             if external_id in first_item:
                 errors[(index, "id", f"repeats the id of item {first_item[external_id] + 1}")] = None
             else:
-                first_item.setdefault(external_id, index)
+                first_item[external_id] = index
     if errors:
         # By item and field; one field's errors in the order found (the option count before the correct count).
         ordered = sorted(errors, key=lambda error: (-1 if error[0] is None else error[0], error[1]))

@@ -278,7 +278,7 @@ def test_a_malformed_pool_key_is_refused_in_words():
     [
         (b"\xff\xfe{}", "The file is not UTF-8 text."),
         (b'{"format": ', "The file is not valid JSON: Expecting value at line 1, column 12."),
-        (b'{"version": 1, "version": 2}', "The file is not valid JSON: the field 'version' appears twice."),
+        (b'{"version": 1, "version": 2}', "The file repeats the field 'version' in one object."),
         (b'{"version": NaN}', "The file is not valid JSON: it holds a value that cannot be read."),
         (b"[" * 100_000, "The file is not valid JSON: it holds a value that cannot be read."),
         (b" " * (MAX_FILE_BYTES + 1), "The file is larger than 5 MB."),
