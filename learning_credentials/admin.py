@@ -73,6 +73,23 @@ def _url_name(model_admin: admin.ModelAdmin, view: str) -> str:
     return f"{model_admin.opts.app_label}_{model_admin.opts.model_name}_{view}"
 
 
+def form_page(
+    model_admin: admin.ModelAdmin, request: HttpRequest, template: str, *, form, **context: Any
+) -> TemplateResponse:
+    """A staff form on a page of its own (a template extending admin/form_page.html), in the admin's frame."""
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "form": form,
+            "media": model_admin.media + form.media,
+            **context,
+        },
+    )
+
+
 def _type_label(types: type | tuple[type, ...]) -> str:
     return " | ".join(
         "null" if t is type(None) else t.__name__ for t in (types if isinstance(types, tuple) else (types,))
@@ -639,17 +656,7 @@ class CredentialAdmin(admin.ModelAdmin):
             )
 
     def _form_page(self, request: HttpRequest, template: str, *, form, **context: Any) -> TemplateResponse:
-        return TemplateResponse(
-            request,
-            f"learning_credentials/admin/{template}",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "form": form,
-                "media": self.media + form.media,
-                **context,
-            },
-        )
+        return form_page(self, request, f"learning_credentials/admin/{template}", form=form, **context)
 
 
 # --- Assets -------------------------------------------------------------------------------------

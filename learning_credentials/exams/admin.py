@@ -1,17 +1,36 @@
-"""Admin of the exams sub-app: certification settings per course, question pools, and read-only entitlements."""
+"""Admin of the exams sub-app: certification settings per course, question pools (with their JSON import and
+export), and read-only entitlements."""
+
+import re
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..admin import form_page
 from ..models import CredentialEvent
 from ..selectors import user_get
+from .exceptions import PoolImportRefused
 from .models import CertificationSettings, Entitlement, PointsAccount, PointsEntry, Question, QuestionOption
+from .pools import (
+    MAX_FILE_BYTES,
+    pool_key_parse,
+    question_pool_dumps,
+    question_pool_export,
+    question_pool_import,
+    question_pool_parse,
+)
 from .selectors import POOL_TARGET_PER_LESSON, POOL_TARGET_QUESTIONS, certification_availability, pool_shortfalls
 from .services import points_grant
+
+SOURCE = CredentialEvent.Source.ADMIN
 
 
 @admin.register(CertificationSettings)
@@ -69,6 +88,39 @@ class QuestionOptionInline(admin.TabularInline):
     fields = ("position", "text", "correct")
 
 
+class PoolExportForm(forms.Form):
+    pool_context_key = forms.CharField(
+        label=_("Pool course"),
+        max_length=255,
+        help_text=_("The course whose pool this is, e.g. course-v1:Org+Course+Run."),
+    )
+
+    def clean_pool_context_key(self):
+        try:
+            return pool_key_parse(self.cleaned_data["pool_context_key"])
+        except PoolImportRefused as exc:
+            raise ValidationError(exc.errors) from None
+
+
+class PoolImportForm(PoolExportForm):
+    file = forms.FileField(
+        label=_("Pool file"),
+        help_text=format_lazy(_("A JSON file in the question pool format, at most {mb} MB."), mb=MAX_FILE_BYTES >> 20),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Only check the file"),
+        required=False,
+        help_text=_("Say what the import would change, and write nothing."),
+    )
+
+    def clean_file(self):
+        """The parsed document; reads one byte past the limit at most, whatever the upload's size."""
+        try:
+            return question_pool_parse(self.cleaned_data["file"].read(MAX_FILE_BYTES + 1))
+        except PoolImportRefused as exc:
+            raise ValidationError(exc.errors) from None
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
     list_display = ("external_id", "pool_context_key", "lesson", "kind", "active")
@@ -76,6 +128,73 @@ class QuestionAdmin(admin.ModelAdmin):
     search_fields = ("external_id", "text", "lesson")
     fields = ("pool_context_key", "external_id", "lesson", "kind", "text", "active")
     inlines = (QuestionOptionInline,)
+    change_list_template = "learning_credentials_exams/admin/question_change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("import/", self.admin_site.admin_view(self.import_pool_view), name=self._url_name("import_pool")),
+            path("export/", self.admin_site.admin_view(self.export_pool_view), name=self._url_name("export_pool")),
+            *super().get_urls(),
+        ]
+
+    def _url_name(self, view: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{view}"
+
+    def _may_import(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def _page(self, request: HttpRequest, template: str, form, title: str, submit_label: str) -> HttpResponse:
+        template = f"learning_credentials_exams/admin/{template}"
+        return form_page(self, request, template, form=form, title=title, submit_label=submit_label)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_import_pool": self._may_import(request),
+            "export_pool": request.GET.get("pool_context_key__exact", ""),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def import_pool_view(self, request: HttpRequest) -> HttpResponse:
+        """Every error of the file is shown on the form and nothing is imported; the service decides."""
+        if not self._may_import(request):
+            raise PermissionDenied
+        form = PoolImportForm(request.POST, request.FILES) if request.method == "POST" else PoolImportForm()
+        if form.is_bound and form.is_valid():
+            key = form.cleaned_data["pool_context_key"]
+            try:
+                report = question_pool_import(
+                    pool_context_key=key,
+                    data=form.cleaned_data["file"],
+                    source=SOURCE,
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+            except PoolImportRefused as exc:
+                form.add_error("file", exc.errors)
+            else:
+                self.message_user(request, report.summary(), messages.SUCCESS)
+                if report.dry_run:
+                    return HttpResponseRedirect(reverse(f"admin:{self._url_name('import_pool')}"))
+                changelist = reverse(f"admin:{self._url_name('changelist')}")
+                return HttpResponseRedirect(f"{changelist}?{urlencode({'pool_context_key__exact': str(key)})}")
+        return self._page(request, "import_pool.html", form, gettext("Import a question pool"), gettext("Import"))
+
+    def export_pool_view(self, request: HttpRequest) -> HttpResponse:
+        """The pool as a JSON download; a link from the filtered list passes the course in the query string."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else request.GET if "pool_context_key" in request.GET else None
+        form = PoolExportForm(data)
+        if form.is_bound and form.is_valid():
+            key = form.cleaned_data["pool_context_key"]
+            response = HttpResponse(
+                question_pool_dumps(question_pool_export(pool_context_key=key)),
+                content_type="application/json; charset=utf-8",
+            )
+            name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(key))
+            response["Content-Disposition"] = f'attachment; filename="question-pool-{name}.json"'
+            return response
+        return self._page(request, "export_pool.html", form, gettext("Export a question pool"), gettext("Download"))
 
 
 @admin.register(Entitlement)
@@ -168,10 +287,11 @@ class PointsAccountAdmin(admin.ModelAdmin):
                 % {"points": entry.amount, "username": form.cleaned_data["username"]},
             )
             return redirect("admin:learning_credentials_exams_pointsaccount_change", entry.account_id)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Grant points"),
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/learning_credentials_exams/grant_points.html", context)
+        return form_page(
+            self,
+            request,
+            "learning_credentials_exams/admin/grant_points.html",
+            form=form,
+            title=gettext("Grant points"),
+            submit_label=gettext("Grant points"),
+        )

@@ -1,6 +1,6 @@
 """Why certification was refused: errors of the core's tree, so the API maps them like every other refusal."""
 
-from ..exceptions import IssuanceRefused
+from ..exceptions import IssuanceRefused, LearningCredentialsError
 
 
 class CertificationUnavailable(IssuanceRefused):
@@ -17,3 +17,13 @@ class PointsNotAccepted(IssuanceRefused):
 
 class InsufficientPoints(IssuanceRefused):
     code = "insufficient_points"
+
+
+class PoolImportRefused(LearningCredentialsError):
+    """The pool file was refused and nothing was imported; ``errors`` names every problem found."""
+
+    code = "pool_import_refused"
+
+    def __init__(self, message: str = "", *, errors: list[str] | None = None):
+        self.errors = errors or [message]
+        super().__init__(message or "; ".join(self.errors))
