@@ -65,7 +65,7 @@ def check_stored_functions(app_configs=None, **kwargs):
 def check_refund_webhook_secret(app_configs=None, **kwargs):
     """A short shared secret makes the refund webhook's signatures guessable."""
     from . import conf
-    from .services.refunds import MIN_SECRET_LENGTH
+    from .services.webhooks import MIN_SECRET_LENGTH
 
     secret = conf.get("REFUND_WEBHOOK_SECRET")
     if secret and len(str(secret)) < MIN_SECRET_LENGTH:

@@ -17,6 +17,7 @@ from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential, CredentialEvent, RefundEvent
 from learning_credentials.rest_api.v1.webhooks import read_body
 from learning_credentials.services import refunds
+from learning_credentials.signals import refund_matching
 from tests import factories
 from tests.concurrency import run_together
 
@@ -168,6 +169,28 @@ def test_order_reference_decides_which_credentials_go(client, configuration, lea
     statuses = {c.pk: c.status for c in Credential.objects.all()}
     assert statuses[same_order.pk] == statuses[unordered.pk] == Status.INVALIDATED
     assert statuses[other_order.pk] == statuses[someone_else.pk] == Status.AVAILABLE
+
+
+def test_receivers_of_refund_matching_keep_the_credentials_their_rules_decide(client, configuration, learner):
+    """A sub-app's receiver sees what the core's rule matches, in the refund's transaction, and keeps some."""
+    kept = factories.CredentialFactory(user=learner, configuration=configuration)
+    taken = factories.CredentialFactory(user=learner, configuration=factories.ConfigurationFactory())
+    asked = []
+
+    def keep_one(sender, user_id, context_key, order_reference, event_id, credentials, **kwargs):
+        asked.append((user_id, str(context_key), order_reference, event_id, sorted(c.pk for c in credentials)))
+        return [kept.pk]
+
+    refund_matching.connect(keep_one, dispatch_uid="test.keep_one")
+    try:
+        response = deliver(client)
+        assert deliver(client, body(event_id="evt_partial", amount_refunded="1.00")).json()["status"] == "partial"
+    finally:
+        refund_matching.disconnect(dispatch_uid="test.keep_one")
+    assert response.json() == {"status": "revoked", "credentials": [str(taken.pk)]}
+    assert asked == [(learner.pk, factories.COURSE_KEY, "ORD-1", "evt_1", sorted([kept.pk, taken.pk]))]  # full only
+    assert Credential.objects.get(pk=kept.pk).status == Status.AVAILABLE
+    assert Credential.objects.get(pk=taken.pk).status == Status.INVALIDATED
 
 
 def test_generating_and_error_credentials_are_revoked_too(client, configuration, learner):
