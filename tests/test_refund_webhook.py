@@ -1,7 +1,5 @@
 """The refund webhook (seed 002): a signed, fresh, well-formed full refund revokes; everything else changes nothing."""
 
-import hashlib
-import hmac
 import io
 import json
 import time
@@ -18,7 +16,7 @@ from learning_credentials.models import Credential, CredentialEvent, RefundEvent
 from learning_credentials.rest_api.v1.webhooks import read_body
 from learning_credentials.services import refunds
 from learning_credentials.signals import refund_matching
-from tests import factories
+from tests import factories, webhooks
 from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
@@ -52,18 +50,12 @@ def body(**overrides) -> dict:
 
 
 def sign(raw: bytes, timestamp: str, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + raw, hashlib.sha256).hexdigest()
+    return webhooks.sign(raw, timestamp, secret)
 
 
 def deliver(client, data=None, *, raw: bytes | None = None, secret: str = SECRET, timestamp=None, headers=None):
     raw = raw if raw is not None else json.dumps(data if data is not None else body()).encode()
-    timestamp = str(int(time.time())) if timestamp is None else str(timestamp)
-    sent = {
-        "X-Learning-Credentials-Timestamp": timestamp,
-        "X-Learning-Credentials-Signature": sign(raw, timestamp, secret),
-        **(headers or {}),
-    }
-    return client.post(URL, data=raw, content_type="application/json", headers={k: v for k, v in sent.items() if v})
+    return webhooks.post_signed(client, URL, raw, secret=secret, timestamp=timestamp, headers=headers)
 
 
 def nothing_changed(*credentials: Credential) -> bool:
