@@ -14,21 +14,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from ..adapters import get_adapter
-from ..exceptions import UnknownLearner, WebhookNotConfigured, WebhookPayloadInvalid, WebhookUnavailable
+from ..exceptions import UnknownLearner, WebhookNotConfigured, WebhookPayloadInvalid
 from ..models import CredentialEvent
 from ..observability import elapsed_ms, log_activity
 from ..selectors import user_get
 from ..services.webhooks import (
+    DUPLICATE,
+    notice_payload,
     parse_amount,
     parse_context,
     parse_currency,
     parse_json_object,
     parse_learner,
     parse_text,
+    webhook_apply_once,
     webhook_authenticate,
     webhook_event_key,
 )
@@ -36,8 +39,6 @@ from .conf import exam_settings
 from .exceptions import PaymentNotAccepted, PaymentNotConfirmed, PaymentReferenceUsed
 from .models import Entitlement, PaymentEvent, reference_key
 from .services import _available_certification, entitlement_grant
-
-DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True)
@@ -163,18 +164,7 @@ class PaymentNotice:
 
     def payload(self) -> dict[str, Any]:
         """What is recorded: the known fields, the amount as a string; nothing else the sender put in the body."""
-        recorded = {
-            "event_id": self.event_id,
-            "payment_reference": self.payment_reference,
-            "context_key": str(self.context_key),
-            "amount": str(self.amount),
-            "currency": self.currency,
-        }
-        if self.username is not None:
-            recorded["username"] = self.username
-        if self.user_id is not None:
-            recorded["user_id"] = self.user_id
-        return recorded
+        return notice_payload(self, ("event_id", "payment_reference", "context_key", "amount", "currency"))
 
 
 @dataclass(frozen=True)
@@ -227,68 +217,57 @@ def payment_process(*, notice: PaymentNotice) -> PaymentResult:
     """
     started = time.monotonic()
     key = webhook_event_key(notice.event_id)
-    if PaymentEvent.objects.filter(event_key=key).exists():  # the common replay
-        return _duplicate(notice, started)
-    user = user_get(username=notice.username, user_id=notice.user_id)
-    if user is None:
-        raise UnknownLearner(_("No learner has this username or user id."))
-    payment = Payment(user_id=user.pk, context_key=notice.context_key, amount=notice.amount, currency=notice.currency)
-    try:
-        with transaction.atomic():
-            # Claim the event id first: a racing duplicate waits on the unique index here, then fails.
-            event = PaymentEvent.objects.create(
-                event_key=key,
-                event_id=notice.event_id,
-                outcome=PaymentEvent.Outcome.GRANTED,
-                user=user,
-                context_key=notice.context_key,
-                payment_reference=notice.payment_reference,
-                amount=notice.amount,
-                currency=notice.currency,
-                payload=notice.payload(),
+
+    def apply() -> PaymentEvent:
+        user = user_get(username=notice.username, user_id=notice.user_id)
+        if user is None:
+            raise UnknownLearner(_("No learner has this username or user id."))
+        event = PaymentEvent.objects.create(  # the claim on the event id comes first
+            event_key=key,
+            event_id=notice.event_id,
+            outcome=PaymentEvent.Outcome.GRANTED,
+            user=user,
+            context_key=notice.context_key,
+            payment_reference=notice.payment_reference,
+            amount=notice.amount,
+            currency=notice.currency,
+            payload=notice.payload(),
+        )
+        paid = Payment(user_id=user.pk, context_key=notice.context_key, amount=notice.amount, currency=notice.currency)
+        event.entitlement, created = _purchase(
+            user_id=user.pk,
+            context_key=notice.context_key,
+            payment_reference=notice.payment_reference,
+            confirm=lambda: paid,
+            activity_source=CredentialEvent.Source.WEBHOOK,
+        )
+        if not created:
+            same_payment = event.entitlement.reference_key == reference_key(notice.payment_reference)
+            event.outcome = (
+                PaymentEvent.Outcome.ALREADY_GRANTED if same_payment else PaymentEvent.Outcome.ALREADY_ENTITLED
             )
-            entitlement, created = _purchase(
-                user_id=user.pk,
-                context_key=notice.context_key,
-                payment_reference=notice.payment_reference,
-                confirm=lambda: payment,
-                activity_source=CredentialEvent.Source.WEBHOOK,
-            )
-            if not created:
-                event.outcome = (
-                    PaymentEvent.Outcome.ALREADY_GRANTED
-                    if entitlement.reference_key == reference_key(notice.payment_reference)
-                    else PaymentEvent.Outcome.ALREADY_ENTITLED
-                )
-            event.entitlement = entitlement
-            event.save(update_fields=["outcome", "entitlement"])
-    except IntegrityError:  # a duplicate delivery committed its record first
-        if PaymentEvent.objects.filter(event_key=key).exists():
-            return _duplicate(notice, started)
-        raise WebhookUnavailable() from None
-    except OperationalError as exc:  # lock wait timeout, deadlock: nothing was changed; the sender retries
-        raise WebhookUnavailable() from exc
+        event.save(update_fields=["outcome", "entitlement"])
+        return event
+
+    event = webhook_apply_once(
+        activity="payment",
+        event_id=notice.event_id,
+        recorded=lambda: PaymentEvent.objects.filter(event_key=key).exists(),
+        apply=apply,
+        started=started,
+    )
+    if event is None:
+        return PaymentResult(status=DUPLICATE)
     log_activity(
         "payment",
         event_id=notice.event_id,
         outcome=event.outcome,
-        user_id=user.pk,
+        user_id=event.user_id,
         context=notice.context_key,
         source=CredentialEvent.Source.WEBHOOK,
         duration_ms=elapsed_ms(started),
     )
-    return PaymentResult(status=event.outcome, entitlement=entitlement)
-
-
-def _duplicate(notice: PaymentNotice, started: float) -> PaymentResult:
-    log_activity(
-        "payment",
-        event_id=notice.event_id,
-        outcome=DUPLICATE,
-        source=CredentialEvent.Source.WEBHOOK,
-        duration_ms=elapsed_ms(started),
-    )
-    return PaymentResult(status=DUPLICATE)
+    return PaymentResult(status=event.outcome, entitlement=event.entitlement)
 
 
 def payment_receive(*, raw_body: bytes, timestamp: str | None, signature: str | None) -> PaymentResult:

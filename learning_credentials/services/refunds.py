@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, transaction
-
 from .. import conf
-from ..exceptions import WebhookNotConfigured, WebhookPayloadInvalid, WebhookUnavailable
+from ..exceptions import WebhookNotConfigured, WebhookPayloadInvalid
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, InvalidationReason, RefundEvent
 from ..observability import elapsed_ms, log_activity
@@ -23,19 +21,20 @@ from ..selectors import user_get
 from ..signals import refund_matching
 from .invalidation import credential_invalidate
 from .webhooks import (
+    DUPLICATE,
+    notice_payload,
     parse_amount,
     parse_context,
     parse_currency,
     parse_json_object,
     parse_learner,
     parse_text,
+    webhook_apply_once,
     webhook_authenticate,
     webhook_event_key,
     webhook_signature,
     webhook_verify_signature,
 )
-
-DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True)
@@ -57,19 +56,9 @@ class RefundNotice:
 
     def payload(self) -> dict[str, Any]:
         """What is recorded: the known fields, amounts as strings; nothing else the sender put in the body."""
-        recorded = {
-            "event_id": self.event_id,
-            "order_reference": self.order_reference,
-            "context_key": str(self.context_key),
-            "amount": str(self.amount),
-            "amount_refunded": str(self.amount_refunded),
-            "currency": self.currency,
-        }
-        if self.username is not None:
-            recorded["username"] = self.username
-        if self.user_id is not None:
-            recorded["user_id"] = self.user_id
-        return recorded
+        return notice_payload(
+            self, ("event_id", "order_reference", "context_key", "amount", "amount_refunded", "currency")
+        )
 
 
 @dataclass(frozen=True)
@@ -176,56 +165,55 @@ def refund_process(*, notice: RefundNotice) -> RefundResult:
     """Apply a validated refund once per event_id, all or nothing, and record it."""
     started = time.monotonic()
     key = refund_event_key(notice.event_id)
-    if _recorded(key):  # the common replay, answered without touching the unique index
-        return _duplicate(notice, started)
-    try:
-        with transaction.atomic():
-            # Claim the event id first: a racing duplicate waits on the unique index here, then fails.
-            event = RefundEvent.objects.create(
-                event_key=key,
-                event_id=notice.event_id,
-                outcome=RefundEvent.Outcome.IGNORED,
-                context_key=str(notice.context_key),
-                order_reference=notice.order_reference,
-                amount=notice.amount,
-                amount_refunded=notice.amount_refunded,
-                currency=notice.currency,
-                payload=notice.payload(),
+
+    def apply() -> tuple[RefundEvent, list[Credential]]:
+        event = RefundEvent.objects.create(  # the claim on the event id comes first
+            event_key=key,
+            event_id=notice.event_id,
+            outcome=RefundEvent.Outcome.IGNORED,
+            context_key=str(notice.context_key),
+            order_reference=notice.order_reference,
+            amount=notice.amount,
+            amount_refunded=notice.amount_refunded,
+            currency=notice.currency,
+            payload=notice.payload(),
+        )
+        user_id = _user_id(notice)
+        revoked: list[Credential] = []
+        if not notice.is_full:
+            event.outcome = RefundEvent.Outcome.PARTIAL
+        elif user_id is not None:
+            reason = f"Refund {notice.event_id}" + (
+                f" of order {notice.order_reference}" if notice.order_reference else ""
             )
-            user_id = _user_id(notice)
-            revoked: list[Credential] = []
-            if not notice.is_full:
-                event.outcome = RefundEvent.Outcome.PARTIAL
-            elif user_id is not None:
-                reason = f"Refund {notice.event_id}" + (
-                    f" of order {notice.order_reference}" if notice.order_reference else ""
+            revoked = [
+                credential_invalidate(
+                    credential=credential,
+                    category=InvalidationReason.REFUNDED,
+                    source=CredentialEvent.Source.WEBHOOK,
+                    reason=reason,
                 )
-                revoked = [
-                    credential_invalidate(
-                        credential=credential,
-                        category=InvalidationReason.REFUNDED,
-                        source=CredentialEvent.Source.WEBHOOK,
-                        reason=reason,
-                    )
-                    for credential in _matching(user_id=user_id, notice=notice)
-                ]
-                if revoked:
-                    event.outcome = RefundEvent.Outcome.REVOKED
-            event.user_id = user_id
-            event.save(update_fields=["outcome", "user"])
-            event.credentials.set(revoked)
-    except IntegrityError:  # a duplicate delivery committed first: the unique index decided
-        if _recorded(key):
-            return _duplicate(notice, started)
-        raise WebhookUnavailable() from None  # another conflict, rolled back whole: the sender retries
-    except OperationalError as exc:  # lock wait timeout, deadlock: nothing was changed; the sender retries
-        raise WebhookUnavailable() from exc
+                for credential in _matching(user_id=user_id, notice=notice)
+            ]
+            if revoked:
+                event.outcome = RefundEvent.Outcome.REVOKED
+        event.user_id = user_id
+        event.save(update_fields=["outcome", "user"])
+        event.credentials.set(revoked)
+        return event, revoked
+
+    applied = webhook_apply_once(
+        activity="refund", event_id=notice.event_id, recorded=lambda: _recorded(key), apply=apply, started=started
+    )
+    if applied is None:
+        return RefundResult(status=DUPLICATE)
+    event, revoked = applied
     result = RefundResult(status=event.outcome, credentials=[str(credential.pk) for credential in revoked])
     log_activity(
         "refund",
         event_id=notice.event_id,
         outcome=event.outcome,
-        user_id=user_id,
+        user_id=event.user_id,
         context=notice.context_key,
         order_reference=notice.order_reference or None,
         credentials=result.credentials or None,
@@ -237,17 +225,6 @@ def refund_process(*, notice: RefundNotice) -> RefundResult:
 
 def _recorded(key: str) -> bool:
     return RefundEvent.objects.filter(event_key=key).exists()
-
-
-def _duplicate(notice: RefundNotice, started: float) -> RefundResult:
-    log_activity(
-        "refund",
-        event_id=notice.event_id,
-        outcome=DUPLICATE,
-        source=CredentialEvent.Source.WEBHOOK,
-        duration_ms=elapsed_ms(started),
-    )
-    return RefundResult(status=DUPLICATE)
 
 
 def refund_event_key(event_id: str) -> str:

@@ -11,10 +11,21 @@ import hmac
 import json
 import re
 import time
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, TypeVar
 
-from ..exceptions import InvalidContextKey, WebhookPayloadInvalid, WebhookPayloadTooLarge, WebhookUnauthorized
+from django.db import IntegrityError, OperationalError, transaction
+
+from ..exceptions import (
+    InvalidContextKey,
+    WebhookPayloadInvalid,
+    WebhookPayloadTooLarge,
+    WebhookUnauthorized,
+    WebhookUnavailable,
+)
 from ..identifiers import parse_context_key
+from ..observability import elapsed_ms, log_activity
 
 MAX_BODY_BYTES = 64 * 1024
 TIMESTAMP_TOLERANCE_SECONDS = 5 * 60
@@ -29,7 +40,11 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
 _USER_ID_MAX = 2**63 - 1
 
+DUPLICATE = "duplicate"
+WEBHOOK_SOURCE = "webhook"  # CredentialEvent.Source.WEBHOOK
+
 FieldErrors = dict[str, list[str]]
+Applied = TypeVar("Applied")
 
 
 def webhook_signature(*, secret: str, timestamp: str, raw_body: bytes) -> str:
@@ -162,3 +177,36 @@ def parse_context(data: dict, errors: FieldErrors):
     except InvalidContextKey as exc:
         errors["context_key"] = [exc.message]
         return None
+
+
+def notice_payload(notice, fields: tuple[str, ...]) -> dict[str, Any]:
+    """What an event records of a validated notice: ``fields`` as strings (keys and decimals too), and the
+    learner as the sender named them; nothing else the sender put in the body."""
+    recorded = {name: str(getattr(notice, name)) for name in fields}
+    if notice.username is not None:
+        recorded["username"] = notice.username
+    if notice.user_id is not None:
+        recorded["user_id"] = notice.user_id
+    return recorded
+
+
+def webhook_apply_once(
+    *, activity: str, event_id: str, recorded: Callable[[], bool], apply: Callable[[], Applied], started: float
+) -> Applied | None:
+    """``apply()`` in one transaction, unless the event is recorded already: then None (a duplicate, logged).
+
+    ``apply`` claims the event's unique key first, so that a duplicate racing it waits on the index and
+    then fails: it is answered as a duplicate too. A lock timeout or deadlock changes nothing and raises
+    WebhookUnavailable, so that the sender retries.
+    """
+    if not recorded():  # the common replay is answered without touching the unique index
+        try:
+            with transaction.atomic():
+                return apply()
+        except IntegrityError:  # a duplicate delivery committed first: the unique index decided
+            if not recorded():
+                raise WebhookUnavailable() from None  # another conflict, rolled back whole: the sender retries
+        except OperationalError as exc:  # lock wait timeout, deadlock: nothing was changed
+            raise WebhookUnavailable() from exc
+    log_activity(activity, event_id=event_id, outcome=DUPLICATE, source=WEBHOOK_SOURCE, duration_ms=elapsed_ms(started))
+    return None
