@@ -10,7 +10,7 @@ reference granting one entitlement. The unique index on the reference's hash dec
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
@@ -172,7 +172,7 @@ class PaymentResult:
     """The answer to a delivery: its status, and the entitlement the learner holds after it."""
 
     status: str
-    entitlement: Entitlement | None = field(default=None)
+    entitlement: Entitlement | None = None
 
 
 def payment_webhook_secret() -> str:

@@ -105,6 +105,7 @@ class PurchaseView(BaseView):
                 403,
                 404,
                 409,
+                413,
                 e409=(
                     "certification_unavailable, payment_not_accepted (no price in money), payment_not_confirmed "
                     "or payment_reference_used (another learner's or course's, or refunded); nothing was created."
