@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+import rest_framework
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -323,8 +324,12 @@ class TestPurchaseApi:
         )
         broken = api.post(self.url(), data=b"{not json", content_type="application/json")
         assert broken.status_code == 400
-        huge = api.post(self.url(), {"payment_reference": "x" * 3_000_000}, format="json")  # over Django's 2.5 MB
-        assert (huge.status_code, huge.json()["code"]) == (413, "payload_too_large")
+        # Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB): DRF 3.17 and later read the body through
+        # Django's check (the API's 413); DRF 3.14, Open edX Teak's, parses it: the reference is too long (400).
+        huge = api.post(self.url(), {"payment_reference": "x" * 3_000_000}, format="json")
+        checked_by_django = tuple(int(part) for part in rest_framework.VERSION.split(".")[:2]) >= (3, 17)
+        expected = (413, "payload_too_large") if checked_by_django else (400, "invalid")
+        assert (huge.status_code, huge.json()["code"]) == expected
         assert APIClient().post(self.url(), {"payment_reference": "SBX-1"}, format="json").status_code == 401
         assert nothing_granted()
 
