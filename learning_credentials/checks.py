@@ -61,19 +61,28 @@ def check_stored_functions(app_configs=None, **kwargs):
     return errors
 
 
+def short_secret_warnings(*, setting: str, secret, check_id: str) -> list[checks.CheckMessage]:
+    """A warning when a webhook's shared secret is set but short enough to make its signatures guessable."""
+    from .services.webhooks import MIN_SECRET_LENGTH
+
+    if secret and len(str(secret)) < MIN_SECRET_LENGTH:
+        return [
+            checks.Warning(
+                f"{setting} is shorter than {MIN_SECRET_LENGTH} characters.",
+                hint="Use a long random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'.",
+                id=check_id,
+            )
+        ]
+    return []
+
+
 @checks.register(checks.Tags.security)
 def check_refund_webhook_secret(app_configs=None, **kwargs):
     """A short shared secret makes the refund webhook's signatures guessable."""
     from . import conf
-    from .services.refunds import MIN_SECRET_LENGTH
 
-    secret = conf.get("REFUND_WEBHOOK_SECRET")
-    if secret and len(str(secret)) < MIN_SECRET_LENGTH:
-        return [
-            checks.Warning(
-                f"LEARNING_CREDENTIALS['REFUND_WEBHOOK_SECRET'] is shorter than {MIN_SECRET_LENGTH} characters.",
-                hint="Use a long random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'.",
-                id="learning_credentials.W001",
-            )
-        ]
-    return []
+    return short_secret_warnings(
+        setting="LEARNING_CREDENTIALS['REFUND_WEBHOOK_SECRET']",
+        secret=conf.get("REFUND_WEBHOOK_SECRET"),
+        check_id="learning_credentials.W001",
+    )

@@ -40,6 +40,14 @@ credential_reissued = Signal()
 # personal data they keep about them, in the same transaction.
 learner_retiring = Signal()
 
+# Asked inside the transaction of a full refund (the refund webhook) of a known learner, before
+# anything is revoked: ``user_id``, ``context_key``, ``order_reference`` ("" when the sender gave
+# none), ``event_id`` and ``credentials`` (the learner's credentials in the context that the core's
+# rule matches, locked; possibly none). A receiver returns the pks of the credentials whose refunds
+# its own rules decide and that this refund must leave alone (or nothing); it may change its own
+# rows in the same transaction, as the exams sub-app revokes the refunded entitlement.
+refund_matching = Signal()
+
 # Asked before rendering, with ``credentials`` (a list): a receiver returns
 # ``{credential pk: {placeholder: text}}`` for placeholders it registered with
 # ``learning_credentials.rendering.register_placeholder``; the values reach CredentialData.extra.

@@ -1,7 +1,5 @@
 """The refund webhook (seed 002): a signed, fresh, well-formed full refund revokes; everything else changes nothing."""
 
-import hashlib
-import hmac
 import io
 import json
 import time
@@ -17,7 +15,8 @@ from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential, CredentialEvent, RefundEvent
 from learning_credentials.rest_api.v1.webhooks import read_body
 from learning_credentials.services import refunds
-from tests import factories
+from learning_credentials.signals import refund_matching
+from tests import factories, webhooks
 from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
@@ -51,18 +50,12 @@ def body(**overrides) -> dict:
 
 
 def sign(raw: bytes, timestamp: str, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + raw, hashlib.sha256).hexdigest()
+    return webhooks.sign(raw, timestamp, secret)
 
 
 def deliver(client, data=None, *, raw: bytes | None = None, secret: str = SECRET, timestamp=None, headers=None):
     raw = raw if raw is not None else json.dumps(data if data is not None else body()).encode()
-    timestamp = str(int(time.time())) if timestamp is None else str(timestamp)
-    sent = {
-        "X-Learning-Credentials-Timestamp": timestamp,
-        "X-Learning-Credentials-Signature": sign(raw, timestamp, secret),
-        **(headers or {}),
-    }
-    return client.post(URL, data=raw, content_type="application/json", headers={k: v for k, v in sent.items() if v})
+    return webhooks.post_signed(client, URL, raw, secret=secret, timestamp=timestamp, headers=headers)
 
 
 def nothing_changed(*credentials: Credential) -> bool:
@@ -168,6 +161,28 @@ def test_order_reference_decides_which_credentials_go(client, configuration, lea
     statuses = {c.pk: c.status for c in Credential.objects.all()}
     assert statuses[same_order.pk] == statuses[unordered.pk] == Status.INVALIDATED
     assert statuses[other_order.pk] == statuses[someone_else.pk] == Status.AVAILABLE
+
+
+def test_receivers_of_refund_matching_keep_the_credentials_their_rules_decide(client, configuration, learner):
+    """A sub-app's receiver sees what the core's rule matches, in the refund's transaction, and keeps some."""
+    kept = factories.CredentialFactory(user=learner, configuration=configuration)
+    taken = factories.CredentialFactory(user=learner, configuration=factories.ConfigurationFactory())
+    asked = []
+
+    def keep_one(sender, user_id, context_key, order_reference, event_id, credentials, **kwargs):
+        asked.append((user_id, str(context_key), order_reference, event_id, sorted(c.pk for c in credentials)))
+        return [kept.pk]
+
+    refund_matching.connect(keep_one, dispatch_uid="test.keep_one")
+    try:
+        response = deliver(client)
+        assert deliver(client, body(event_id="evt_partial", amount_refunded="1.00")).json()["status"] == "partial"
+    finally:
+        refund_matching.disconnect(dispatch_uid="test.keep_one")
+    assert response.json() == {"status": "revoked", "credentials": [str(taken.pk)]}
+    assert asked == [(learner.pk, factories.COURSE_KEY, "ORD-1", "evt_1", sorted([kept.pk, taken.pk]))]  # full only
+    assert Credential.objects.get(pk=kept.pk).status == Status.AVAILABLE
+    assert Credential.objects.get(pk=taken.pk).status == Status.INVALIDATED
 
 
 def test_generating_and_error_credentials_are_revoked_too(client, configuration, learner):

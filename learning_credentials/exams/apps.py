@@ -11,8 +11,9 @@ class ExamsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ..signals import learner_retiring
-        from . import conf, receivers
+        from ..signals import learner_retiring, refund_matching
+        from . import checks, conf, receivers  # noqa: F401 - checks registers the exams' system checks
 
         conf.exam_settings()  # a misconfigured EXAMS setting stops the start, not the first learner
         learner_retiring.connect(receivers.erase_for_retired_learner, dispatch_uid="lc_exams.retire")
+        refund_matching.connect(receivers.certificates_refunded_by_their_payment_only, dispatch_uid="lc_exams.refunds")

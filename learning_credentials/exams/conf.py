@@ -28,6 +28,9 @@ DEFAULTS = {
     # Enrollment modes that give premium access to a course whose premium includes certification
     # (Open edX: its paid modes; in the sandbox a learner enrolled "verified" has premium access).
     "PREMIUM_MODES": ["verified", "professional", "no-id-professional", "credit", "executive-education", "masters"],
+    # Shared secret with which the host's commerce system signs payment webhook deliveries (the refund
+    # webhook's scheme); None or "": the payment webhook is off and answers 503.
+    "PAYMENT_WEBHOOK_SECRET": None,
 }
 
 
@@ -41,6 +44,7 @@ class ExamSettings:
     show_correct_answers_on_fail: bool
     max_starts_per_day: int | None
     premium_modes: tuple[str, ...]
+    payment_webhook_secret: str | None
 
 
 def _checked(name: str, value, *, kind: type, minimum: int | None = None, optional: bool = False):
@@ -59,6 +63,12 @@ def _modes(value) -> tuple[str, ...]:
     if isinstance(value, str) or not all(isinstance(mode, str) and mode for mode in value):
         raise ImproperlyConfigured("LEARNING_CREDENTIALS['EXAMS']['PREMIUM_MODES'] must be a list of mode names.")
     return tuple(value)
+
+
+def _secret(value) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ImproperlyConfigured("LEARNING_CREDENTIALS['EXAMS']['PAYMENT_WEBHOOK_SECRET'] must be a string or None.")
+    return value or None
 
 
 def exam_settings() -> ExamSettings:
@@ -88,6 +98,7 @@ def exam_settings() -> ExamSettings:
             "MAX_STARTS_PER_DAY", merged["MAX_STARTS_PER_DAY"], kind=int, minimum=1, optional=True
         ),
         premium_modes=_modes(merged["PREMIUM_MODES"]),
+        payment_webhook_secret=_secret(merged["PAYMENT_WEBHOOK_SECRET"]),
     )
     if values.pass_mark >= 100:
         raise ImproperlyConfigured("LEARNING_CREDENTIALS['EXAMS']['PASS_MARK'] must be below 100: nobody could pass.")

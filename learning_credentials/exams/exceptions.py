@@ -27,3 +27,21 @@ class PoolImportRefused(LearningCredentialsError):
     def __init__(self, message: str = "", *, errors: list[str] | None = None):
         self.errors = errors or [message]
         super().__init__(message or "; ".join(self.errors))
+
+
+class PaymentNotAccepted(IssuanceRefused):
+    """The course has no price in money."""
+
+    code = "payment_not_accepted"
+
+
+class PaymentNotConfirmed(IssuanceRefused):
+    """The host confirms no payment by this learner for this course of at least the price in its currency."""
+
+    code = "payment_not_confirmed"
+
+
+class PaymentReferenceUsed(IssuanceRefused):
+    """The payment reference already granted an entitlement: to another learner or course, or one since revoked."""
+
+    code = "payment_reference_used"

@@ -402,3 +402,69 @@ class CertificationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.context_key or '-'})"
+
+
+class PaymentEvent(models.Model):
+    """
+    One payment notice of the host's commerce system (the payment webhook), recorded once per event id.
+
+    Written only by exams.payments, in the transaction that grants the entitlement; the unique event
+    key makes a replayed or racing duplicate delivery grant nothing. Refused deliveries are not recorded.
+
+    .. pii: The learner (user link, and the username or user id in the payload) and the payment reference.
+    .. pii_types: id, username, other
+    .. pii_retirement: local_api (services.retirement.learner_retire empties the reference and the payload)
+    """
+
+    class Outcome(models.TextChoices):
+        GRANTED = "granted", _("Entitlement granted")
+        ALREADY_GRANTED = "already_granted", _("Already granted by this payment")
+        ALREADY_ENTITLED = "already_entitled", _("Already entitled otherwise (this payment granted nothing)")
+
+    event_id = models.CharField(
+        _("event id"), max_length=255, help_text=_("The sender's id of the payment event; each one is processed once.")
+    )
+    event_key = models.CharField(
+        _("event key"),
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text=_("SHA-256 of the event id; its unique index makes each event id processed once on every database."),
+    )
+    outcome = models.CharField(_("outcome"), max_length=32, choices=Outcome.choices, help_text=_("What it did."))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("learner"),
+        help_text=_("The learner who paid."),
+    )
+    context_key = ContextKeyField(_("course"), max_length=255, db_index=True, help_text=_("The course paid for."))
+    payment_reference = models.CharField(
+        _("payment reference"), max_length=255, blank=True, help_text=_("The host's payment reference.")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=21, decimal_places=6, help_text=_("The amount paid, as sent."))
+    currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code of the amount."))
+    payload = models.JSONField(
+        _("payload"),
+        default=dict,
+        blank=True,
+        help_text=_("The fields of the body as received (amounts as strings); never headers or the signature."),
+    )
+    entitlement = models.ForeignKey(
+        Entitlement,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        help_text=_("The entitlement the learner holds after it (granted by it, or held already)."),
+    )
+    created = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.get_outcome_display()})"

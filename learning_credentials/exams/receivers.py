@@ -1,13 +1,50 @@
 """What the exams sub-app does when the core's signals fire, in the core's transaction."""
 
-from .models import Entitlement, PointsAccount
+from ..models import CredentialEvent
+from .models import CertificationEvent, CertificationSettings, Entitlement, PaymentEvent, PointsAccount, reference_key
+from .services import entitlement_revoke
+
+REFUNDED = "refunded"
 
 
 def erase_for_retired_learner(sender, user_id, **kwargs) -> None:
-    """A learner is retired: their payment references and points history go.
+    """A learner is retired: their payment references, the audit rows' details and points history go.
 
     The references' hashes stay, so a retired learner's payment still cannot grant a second
     entitlement; a hash says nothing without the reference.
     """
     Entitlement.objects.filter(user_id=user_id).update(reference="")
+    PaymentEvent.objects.filter(user_id=user_id).update(payment_reference="", payload={})
+    CertificationEvent.objects.filter(user_id=user_id).update(details={})
     PointsAccount.objects.filter(user_id=user_id).delete()
+
+
+def certificates_refunded_by_their_payment_only(
+    sender, user_id: int, context_key, order_reference: str, credentials, **kwargs
+) -> list:
+    """A full refund of the payment that bought the learner's active entitlement revokes it, and the core then
+    invalidates the course's certificates; any other refund leaves the certificates alone (points, premium,
+    another order, or none named): the pks the core must keep out.
+    """
+    refunded = None
+    if order_reference:
+        refunded = (
+            Entitlement.objects.select_for_update()
+            .filter(
+                reference_key=reference_key(order_reference),
+                source=Entitlement.Source.PAID,
+                user_id=user_id,
+                context_key=context_key,
+                active=True,
+            )
+            .first()
+        )
+    if refunded is not None:
+        entitlement_revoke(entitlement=refunded, reason=REFUNDED, activity_source=CredentialEvent.Source.WEBHOOK)
+        return []
+    certificate_configuration = (
+        CertificationSettings.objects.filter(context_key=context_key).values_list("configuration_id", flat=True).first()
+    )
+    if certificate_configuration is None:
+        return []
+    return [credential.pk for credential in credentials if credential.configuration_id == certificate_configuration]

@@ -107,7 +107,8 @@ def entitlement_revoke(
     return entitlement
 
 
-def _available_certification(context_key) -> CertificationSettings:
+def certification_require_available(context_key) -> CertificationSettings:
+    """The course's certification settings; CertificationUnavailable (the seed's words) unless it can be had now."""
     certification = certification_settings_get(context_key=context_key)
     if (
         certification is None
@@ -218,7 +219,7 @@ def entitlement_redeem_points(*, user_id: int, context_key, activity_source: str
     and the grant commit together, so two concurrent redemptions spend once. Host points hooks: the
     spend goes first (idempotent by reference), and is refunded if the grant then fails.
     """
-    certification = _available_certification(context_key)
+    certification = certification_require_available(context_key)
     if certification.price_points is None:
         raise PointsNotAccepted(_("Certification in this course cannot be redeemed with points."))
     price = certification.price_points

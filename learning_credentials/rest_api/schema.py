@@ -39,6 +39,7 @@ SCHEMA_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PublicStatusEnum": ["valid", "revoked", "superseded"],
         "RefundOutcomeEnum": ["revoked", "partial", "ignored", "duplicate"],
+        "PaymentOutcomeEnum": ["granted", "already_granted", "already_entitled", "duplicate"],
     },
 }
 

@@ -42,3 +42,10 @@ def certification(configuration) -> CertificationSettings:
         price_currency="USD",
         price_points=60,
     )
+
+
+@pytest.fixture
+def for_sale(certification) -> CertificationSettings:
+    """The demo course with a full pool: certification costs 49.00 USD or 60 points."""
+    make_pool(COURSE, 150)
+    return certification

@@ -41,11 +41,12 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def api_schema(db, monkeypatch, settings):
     """The schema the API serves, read through the WSGI application that then answers the requests."""
     monkeypatch.setattr(OncePerProcessGenerator, "made", type(OncePerProcessGenerator.made)(max_entries=16))
-    # Every feature on (the refund webhook answers 503 without its secret), no rate limits.
+    # Every feature on (the refund and payment webhooks answer 503 without their secrets), no rate limits.
     settings.LEARNING_CREDENTIALS = {
         **settings.LEARNING_CREDENTIALS,
         "RATE_LIMITS_ENABLED": False,
         "REFUND_WEBHOOK_SECRET": "s" * 40,
+        "EXAMS": {"PAYMENT_WEBHOOK_SECRET": "p" * 40},
     }
     # As Django's test client does: the test's transaction outlives each request.
     for signal in (request_started, request_finished):

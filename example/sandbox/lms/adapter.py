@@ -29,6 +29,7 @@ from .models import (
     Enrollment,
     LearningPath,
     LearningPathStep,
+    Order,
 )
 
 
@@ -140,3 +141,17 @@ class SandboxAdapter:
         if user is None or not user.is_authenticated:
             return False
         return CourseStaff.objects.filter(user_id=user.pk, context_key=str(context_key)).exists()
+
+    def payment_confirm(self, reference: str):
+        """The paid order with exactly this reference (learning_credentials.exams.payments.PaymentConfirmer).
+
+        Compared again in Python: MariaDB's case-insensitive collation would find "sbx-1" for "SBX-1".
+        """
+        from learning_credentials.exams.payments import Payment
+
+        order = Order.objects.filter(reference=reference, paid_at__isnull=False).first()
+        if order is None or order.reference != reference:
+            return None
+        return Payment(
+            user_id=order.user_id, context_key=order.context_key, amount=order.amount, currency=order.currency
+        )

@@ -61,3 +61,9 @@ class CompletionAdmin(admin.ModelAdmin):
 class CourseStaffAdmin(admin.ModelAdmin):
     list_display = ("user", "context_key")
     search_fields = ("user__username", "context_key")
+
+
+@admin.register(models.Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("reference", "user", "context_key", "amount", "currency", "paid_at")
+    search_fields = ("reference", "user__username", "context_key")

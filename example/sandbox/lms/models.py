@@ -238,3 +238,27 @@ class CourseStaff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.context_key}"
+
+
+class Order(models.Model):
+    """
+    A paid order of the sandbox's fake checkout; the adapter's ``payment_confirm`` reads these.
+
+    .. pii: The learner (user link) and the order reference.
+    .. pii_types: id, other
+    .. pii_retirement: retained (a sandbox: nothing is charged)
+    """
+
+    reference = models.CharField(
+        max_length=64, unique=True, help_text=_("The order's reference, which the learner's purchase posts.")
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, help_text=_("The learner who paid."))
+    context_key = models.CharField(
+        max_length=255, validators=[validate_course_key], help_text=_("The course whose certification was bought.")
+    )
+    amount = models.DecimalField(max_digits=10, decimal_places=2, help_text=_("The amount paid."))
+    currency = models.CharField(max_length=3, help_text=_("ISO 4217 code of the amount."))
+    paid_at = models.DateTimeField(null=True, blank=True, help_text=_("When it was paid; empty: not paid."))
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.amount} {self.currency}"

@@ -1,6 +1,9 @@
 """What the certification API answers."""
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
+
+from ...services.webhooks import CONTROL_CHARACTERS
 
 
 class PriceSerializer(serializers.Serializer):
@@ -39,3 +42,36 @@ class CertificationStatusSerializer(serializers.Serializer):
 
     def get_entitlement_owned(self, status) -> bool:
         return status.entitlement is not None
+
+
+class PurchaseSerializer(serializers.Serializer):
+    """What a learner posts after the host's checkout: the payment's reference, exactly as the host gave it."""
+
+    payment_reference = serializers.CharField(
+        max_length=255,
+        trim_whitespace=False,
+        validators=[
+            RegexValidator(CONTROL_CHARACTERS, "Must not contain control characters.", inverse_match=True),
+        ],
+        help_text="The host's reference of the learner's payment (its order or payment id).",
+    )
+
+
+class PaymentOutcomeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["granted", "already_granted", "already_entitled", "duplicate"],
+        help_text=(
+            "granted: this payment entitled the learner; already_granted: it had already; already_entitled: the "
+            "learner was entitled otherwise and this payment granted nothing; duplicate: this event_id was "
+            "processed before."
+        ),
+    )
+    entitlement = EntitlementSerializer(
+        required=False, help_text="The learner's entitlement after the payment (absent for a duplicate)."
+    )
+
+    def to_representation(self, result):
+        data = {"status": result.status}
+        if result.entitlement is not None:
+            data["entitlement"] = EntitlementSerializer(result.entitlement).data
+        return data

@@ -11,4 +11,10 @@ urlpatterns = [
         views.RedeemPointsView.as_view(),
         name="api-v1-certification-redeem-points",
     ),
+    path(
+        "certification/<str:context_key>/purchase/",
+        views.PurchaseView.as_view(),
+        name="api-v1-certification-purchase",
+    ),
+    path("webhooks/payment/", views.PaymentWebhookView.as_view(), name="api-v1-payment-webhook"),
 ]

@@ -1,5 +1,7 @@
 """Certification API views: thin; the rules are in the exams' services and selectors."""
 
+from drf_spectacular.types import OpenApiTypes
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -7,10 +9,12 @@ from ...identifiers import parse_context_key
 from ...models import CredentialEvent
 from ...rest_api.schema import documented, errors, query
 from ...rest_api.v1.views import BaseView
+from ...rest_api.v1.webhooks import SIGNATURE_HEADERS, SignedWebhookView
 from ...selectors import learner_for_viewer
+from ..payments import entitlement_purchase, payment_receive, payment_webhook_secret
 from ..selectors import certification_settings_get, certification_status
 from ..services import entitlement_for_premium, entitlement_redeem_points
-from .serializers import CertificationStatusSerializer
+from .serializers import CertificationStatusSerializer, PaymentOutcomeSerializer, PurchaseSerializer
 
 USERNAME = query("username", "Another learner: platform staff, or staff of this course.")
 REFUSAL = "You may only read and change your own certification."
@@ -75,3 +79,88 @@ class RedeemPointsView(BaseView):
             user_id=learner.pk, context_key=key, activity_source=CredentialEvent.Source.API
         )
         return _status_response(learner, key, status=201 if created else 200)
+
+
+class PurchaseView(BaseView):
+    """POST ``{payment_reference}``: certification bought with a payment the host confirms; the same again is 200."""
+
+    permission_classes = [IsAuthenticated]
+
+    @documented(
+        summary="Buy certification with a confirmed payment",
+        description=(
+            "After the host's checkout, the learner posts the payment's reference. The host confirms it "
+            "(its adapter's payment_confirm, or an earlier delivery of the payment webhook): the payment must be "
+            "this learner's, for this course, and at least the price in the price's currency."
+        ),
+        operation_id="certification_purchase",
+        request=PurchaseSerializer,
+        parameters=[USERNAME],
+        responses={
+            201: CertificationStatusSerializer,
+            200: CertificationStatusSerializer,
+            **errors(
+                400,
+                401,
+                403,
+                404,
+                409,
+                413,
+                e409=(
+                    "certification_unavailable, payment_not_accepted (no price in money), payment_not_confirmed "
+                    "or payment_reference_used (another learner's or course's, or refunded); nothing was created."
+                ),
+            ),
+        },
+    )
+    def post(self, request, context_key: str):
+        key = parse_context_key(context_key)
+        learner = _learner(request, key)
+        body = PurchaseSerializer(data=request.data)
+        if not body.is_valid():
+            raise ValidationError(body.errors)
+        _entitlement, created = entitlement_purchase(
+            user_id=learner.pk,
+            context_key=key,
+            payment_reference=body.validated_data["payment_reference"],
+            activity_source=CredentialEvent.Source.API,
+            actor_id=None if learner.pk == request.user.pk else request.user.pk,
+        )
+        return _status_response(learner, key, status=201 if created else 200)
+
+
+class PaymentWebhookView(SignedWebhookView):
+    """The host's commerce system reports a payment for certification; 200 with what it did, else refused."""
+
+    refused_activity = "payment_refused"
+
+    @documented(
+        summary="Report a payment for certification (signed webhook)",
+        description=(
+            "Signed like the refund webhook (HMAC-SHA256 over ``<timestamp>.<body>``), with the shared secret "
+            "EXAMS' PAYMENT_WEBHOOK_SECRET. Body: event_id, payment_reference, username or user_id, context_key, "
+            "amount, currency. Each event_id is processed once; refused deliveries record nothing."
+        ),
+        auth=[],
+        request={"application/json": OpenApiTypes.OBJECT},
+        parameters=SIGNATURE_HEADERS,
+        responses={
+            200: PaymentOutcomeSerializer,
+            **errors(
+                400,
+                401,
+                404,
+                409,
+                413,
+                503,
+                e404="unknown_learner: no learner has the username or user id.",
+                e409=(
+                    "certification_unavailable, payment_not_accepted, payment_not_confirmed (below the price or "
+                    "another currency) or payment_reference_used; nothing was recorded."
+                ),
+            ),
+        },
+    )
+    def post(self, request):
+        payment_webhook_secret()  # 503 before reading anything when the webhook is off
+        return Response(PaymentOutcomeSerializer(payment_receive(**self.signed(request))).data)

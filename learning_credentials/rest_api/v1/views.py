@@ -4,6 +4,7 @@ import hashlib
 import json
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
@@ -107,6 +108,11 @@ class BaseView(APIView):
     schema = VIEW_SCHEMA()
 
     def handle_exception(self, exc):
+        if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE: our 413, not Django's HTML 400
+            return Response(
+                {"detail": _("The body is larger than the server accepts."), "code": "payload_too_large"},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
         if isinstance(exc, LearningCredentialsError):
             code = next(
                 (http for kind, http in ERROR_STATUSES if isinstance(exc, kind)), status.HTTP_500_INTERNAL_SERVER_ERROR

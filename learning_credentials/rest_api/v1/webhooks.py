@@ -1,7 +1,8 @@
 """``POST /api/learning_credentials/v1/webhooks/refund/``: the host's commerce system reports a refund.
 
 Server to server: authenticated by the HMAC signature of each delivery, never by a session, so
-there is no CSRF check. The rules are in ``services.refunds``.
+there is no CSRF check. The rules are in ``services.refunds``; what every signed webhook's view
+shares (reading the body, the headers, the transaction, the log of refusals) is SignedWebhookView.
 """
 
 import logging
@@ -15,12 +16,19 @@ from rest_framework.response import Response
 
 from ...exceptions import WebhookPayloadInvalid, WebhookPayloadTooLarge
 from ...observability import log_activity
-from ...services.refunds import MAX_BODY_BYTES, refund_receive, webhook_secret
+from ...services.refunds import refund_receive, webhook_secret
+from ...services.webhooks import MAX_BODY_BYTES
 from ..schema import documented, errors
 from .views import BaseView
 
 TIMESTAMP_HEADER = "X-Learning-Credentials-Timestamp"
 SIGNATURE_HEADER = "X-Learning-Credentials-Signature"
+SIGNATURE_HEADERS = [
+    OpenApiParameter(TIMESTAMP_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True),
+    OpenApiParameter(
+        SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="sha256=<hex>"
+    ),
+]
 
 
 def read_body(request) -> bytes:
@@ -37,17 +45,47 @@ def read_body(request) -> bytes:
     return body
 
 
-class RefundWebhookView(BaseView):
-    """200 with ``{"status": "revoked" | "partial" | "ignored" | "duplicate"}``; 401, 400, 413 or 503 when refused."""
+class SignedWebhookView(BaseView):
+    """A webhook authenticated by the signature of each delivery; refusals are logged as ``refused_activity``."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    refused_activity = ""
 
     @classmethod
     def as_view(cls, **initkwargs):
         """Outside ATOMIC_REQUESTS (Open edX turns it on): the service's own transaction must be the
         outermost one, so that a duplicate losing the race sees the winner's committed record."""
         return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
+    @staticmethod
+    def signed(request) -> dict:
+        """The service's arguments of a delivery: its raw body and its two signature headers."""
+        return {
+            "raw_body": read_body(request),
+            "timestamp": request.headers.get(TIMESTAMP_HEADER),
+            "signature": request.headers.get(SIGNATURE_HEADER),
+        }
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, WebhookPayloadInvalid) and exc.errors:
+            response.data["errors"] = exc.errors
+        if response.status_code >= 400:
+            log_activity(
+                self.refused_activity,
+                level=logging.WARNING,
+                status=response.status_code,
+                code=getattr(exc, "code", None),
+                remote_addr=self.request.META.get("REMOTE_ADDR"),
+            )
+        return response
+
+
+class RefundWebhookView(SignedWebhookView):
+    """200 with ``{"status": "revoked" | "partial" | "ignored" | "duplicate"}``; 401, 400, 413 or 503 when refused."""
+
+    refused_activity = "refund_refused"
 
     @documented(
         summary="Report a refund (signed webhook)",
@@ -57,12 +95,7 @@ class RefundWebhookView(BaseView):
         ),
         auth=[],
         request={"application/json": OpenApiTypes.OBJECT},
-        parameters=[
-            OpenApiParameter(TIMESTAMP_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True),
-            OpenApiParameter(
-                SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="sha256=<hex>"
-            ),
-        ],
+        parameters=SIGNATURE_HEADERS,
         responses={
             200: inline_serializer(
                 name="RefundOutcome",
@@ -78,23 +111,4 @@ class RefundWebhookView(BaseView):
     )
     def post(self, request):
         webhook_secret()  # 503 before reading anything when the webhook is off
-        result = refund_receive(
-            raw_body=read_body(request),
-            timestamp=request.headers.get(TIMESTAMP_HEADER),
-            signature=request.headers.get(SIGNATURE_HEADER),
-        )
-        return Response(result.as_dict())
-
-    def handle_exception(self, exc):
-        response = super().handle_exception(exc)
-        if isinstance(exc, WebhookPayloadInvalid) and exc.errors:
-            response.data["errors"] = exc.errors
-        if response.status_code >= 400:
-            log_activity(
-                "refund_refused",
-                level=logging.WARNING,
-                status=response.status_code,
-                code=getattr(exc, "code", None),
-                remote_addr=self.request.META.get("REMOTE_ADDR"),
-            )
-        return response
+        return Response(refund_receive(**self.signed(request)).as_dict())
