@@ -63,6 +63,20 @@ def generation_pool(monkeypatch):
     pool.shutdown(wait=True)
 
 
+@pytest.fixture
+def slow_generation(monkeypatch) -> threading.Event:
+    """Generation waits until the test sets the returned event (at most 30 s), so a request outlasts its budget."""
+    real = on_demand.credential_generate
+    release = threading.Event()
+
+    def slow(**kwargs):
+        release.wait(30)
+        return real(**kwargs)
+
+    monkeypatch.setattr(on_demand, "credential_generate", slow)
+    return release
+
+
 def wait_for_status(credential_uuid, status, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -212,20 +226,12 @@ class TestWithinTheBudget:
         assert api.post(post_url(configuration)).status_code == 200
 
     def test_slow_generation_is_202_and_finishes_in_the_background(
-        self, api, configuration, eligible, budget, monkeypatch, generation_pool
+        self, api, configuration, eligible, budget, slow_generation, generation_pool
     ):
-        real = on_demand.credential_generate
-        release = threading.Event()
-
-        def slow(**kwargs):
-            release.wait(30)
-            return real(**kwargs)
-
-        monkeypatch.setattr(on_demand, "credential_generate", slow)
         budget(0.2)
         api.force_authenticate(eligible)
         response = api.post(post_url(configuration))
-        release.set()
+        slow_generation.set()
         assert response.status_code == 202
         credential = Credential.objects.get()
         assert response["Location"] == status_url(credential.uuid)
@@ -234,21 +240,13 @@ class TestWithinTheBudget:
 
     @pytest.mark.usefixtures("unreachable_broker")
     def test_a_backup_the_broker_refuses_does_not_fail_a_generation_still_running(
-        self, api, configuration, eligible, budget, monkeypatch, generation_pool
+        self, api, configuration, eligible, budget, slow_generation, generation_pool
     ):
         """The backup task is best effort: the learner waits for the generation in its thread, not for the queue."""
-        real = on_demand.credential_generate
-        release = threading.Event()
-
-        def slow(**kwargs):
-            release.wait(30)
-            return real(**kwargs)
-
-        monkeypatch.setattr(on_demand, "credential_generate", slow)
         budget(0.2)
         api.force_authenticate(eligible)
         response = api.post(post_url(configuration))
-        release.set()
+        slow_generation.set()
         assert response.status_code == 202 and response.json()["status"] == "generating"
         wait_for_status(Credential.objects.get().uuid, Status.AVAILABLE)
 
