@@ -18,8 +18,10 @@ from .conf import exam_settings
 from .exceptions import CertificationUnavailable, InsufficientPoints, PointsNotAccepted
 from .models import CertificationEvent, CertificationSettings, Entitlement, PointsAccount, PointsEntry, reference_key
 from .selectors import (
+    CertificationStatus,
     certification_availability,
     certification_settings_get,
+    certification_status,
     entitlement_active,
     unavailable_message,
 )
@@ -270,3 +272,11 @@ def entitlement_for_premium(*, user_id: int, certification: CertificationSetting
         activity_source=activity_source,
     )
     return entitlement
+
+
+def certification_status_read(*, user, context_key, activity_source: str) -> CertificationStatus:
+    """A learner's certification status; reading it first turns premium access into an entitlement (seed 004 §6.2)."""
+    certification = certification_settings_get(context_key=context_key)
+    if certification is not None:
+        entitlement_for_premium(user_id=user.pk, certification=certification, activity_source=activity_source)
+    return certification_status(user=user, context_key=context_key)

@@ -227,6 +227,13 @@ class TestApi:
             "username": learner.username,
         }
 
+    def test_reading_the_status_entitles_a_premium_learner(self, api, offered, learner):
+        CertificationSettings.objects.filter(pk=offered.pk).update(premium_includes_certification=True)
+        factories.enroll(learner)  # the sandbox's default mode, verified: premium access
+        body = api.get(f"{API}/{COURSE}/").json()
+        assert body["entitlement_owned"] and body["entitlement"]["source"] == "included_in_premium"
+        assert CertificationEvent.objects.filter(kind="entitlement_granted", source="api").count() == 1
+
     def test_an_unavailable_course_says_so_in_the_seeds_words(self, api, certification):
         body = api.get(f"{API}/{COURSE}/").json()
         assert (body["available"], body["message"]) == (False, "Certification unavailable. Contact the course creator.")

@@ -12,8 +12,8 @@ from ...rest_api.v1.views import BaseView
 from ...rest_api.v1.webhooks import SIGNATURE_HEADERS, SignedWebhookView
 from ...selectors import learner_for_viewer
 from ..payments import entitlement_purchase, payment_receive, payment_webhook_secret
-from ..selectors import certification_settings_get, certification_status
-from ..services import entitlement_for_premium, entitlement_redeem_points
+from ..selectors import certification_status
+from ..services import certification_status_read, entitlement_redeem_points
 from .serializers import CertificationStatusSerializer, PaymentOutcomeSerializer, PurchaseSerializer
 
 USERNAME = query("username", "Another learner: platform staff, or staff of this course.")
@@ -46,12 +46,8 @@ class CertificationStatusView(BaseView):
     def get(self, request, context_key: str):
         key = parse_context_key(context_key)
         learner = _learner(request, key)
-        certification = certification_settings_get(context_key=key)
-        if certification is not None:
-            entitlement_for_premium(
-                user_id=learner.pk, certification=certification, activity_source=CredentialEvent.Source.API
-            )
-        return _status_response(learner, key)
+        status = certification_status_read(user=learner, context_key=key, activity_source=CredentialEvent.Source.API)
+        return Response(CertificationStatusSerializer(status).data)
 
 
 class RedeemPointsView(BaseView):
