@@ -10,10 +10,12 @@ class LearningCredentialsError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str = "", *, code: str | None = None):
+    def __init__(self, message: str = "", *, code: str | None = None, extra: dict | None = None):
         super().__init__(message or self.__class__.__doc__)
         if code:
             self.code = code
+        # Facts the API adds to its error body beside ``detail`` and ``code`` (JSON values, never internals).
+        self.extra = extra or {}
 
     @property
     def message(self) -> str:
@@ -120,6 +122,24 @@ class NotEnrolled(LearningCredentialsError):
     """The learner is not actively enrolled in the learning context."""
 
     code = "not_enrolled"
+
+
+class ObjectNotFound(LearningCredentialsError):
+    """The object asked for does not exist, or is not the asker's to see."""
+
+    code = "not_found"
+
+
+class TooManyRequests(LearningCredentialsError):
+    """A limit on how often something may be done was reached; ``retry_after`` in seconds, when known."""
+
+    code = "too_many_requests"
+
+
+class BadRequest(LearningCredentialsError):
+    """The request names something that cannot be (e.g. an answer to a question the exam does not hold)."""
+
+    code = "bad_request"
 
 
 class NotConfigured(LearningCredentialsError):

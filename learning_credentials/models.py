@@ -607,6 +607,7 @@ class CredentialEvent(models.Model):
         WEBHOOK = "webhook", _("Webhook")
         LEARNER = "learner", _("Learner")
         SYSTEM = "system", _("System")
+        EXAM = "exam", _("Final exam")
 
     credential = models.ForeignKey(
         Credential,

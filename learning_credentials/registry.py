@@ -148,6 +148,12 @@ class Registry:
         self.modules = modules
         self.group = group
         self._functions: dict[str, Callable] | None = None
+        self._registered: dict[str, Callable] = {}
+
+    def register(self, key: str, func: Callable) -> None:
+        """Add a function by key: for an optional sub-app, which registers its functions only while installed."""
+        self._add(self._registered, key, func, origin=func.__module__)
+        self._functions = None
 
     def _discover(self) -> dict[str, Callable]:
         functions: dict[str, Callable] = {}
@@ -161,6 +167,8 @@ class Registry:
                 self._add(functions, entry_point.name, loaded, origin=entry_point.value)
             else:
                 raise ConfigurationError(f"Entry point {entry_point.value} is neither a module nor a function.")
+        for key, func in self._registered.items():
+            self._add(functions, key, func, origin=func.__module__)
         return functions
 
     def _add_module(self, functions: dict[str, Callable], module, *, origin: str) -> None:
@@ -195,6 +203,26 @@ class Registry:
 
     def choices(self) -> list[tuple[str, str]]:
         return [(key, key.replace("_", " ").capitalize()) for key in self.keys()]
+
+
+# Invalidation reason categories optional sub-apps contribute (key -> public label), beside the
+# built-in ones and LEARNING_CREDENTIALS['EXTRA_INVALIDATION_REASONS'] (selectors.invalidation_reasons).
+contributed_invalidation_reasons: dict[str, Any] = {}
+
+
+def register_invalidation_reason(key: str, label: Any) -> None:
+    """Let a sub-app invalidate credentials for a reason of its own; ``label`` (lazy text) is shown publicly."""
+    contributed_invalidation_reasons[key] = label
+
+
+# Models of optional sub-apps whose rows hold public verification codes beside credentials (model, field):
+# codes stay unique across all of them (services.codes), so a code names one thing everywhere.
+code_holders: list[tuple[type, str]] = []
+
+
+def register_code_holder(model: type, field: str) -> None:
+    if (model, field) not in code_holders:
+        code_holders.append((model, field))
 
 
 retrieval_functions = Registry(

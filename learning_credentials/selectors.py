@@ -36,7 +36,7 @@ from .models import (
     InvalidationReason,
     Visibility,
 )
-from .registry import resolve_options
+from .registry import contributed_invalidation_reasons, resolve_options
 
 PUBLIC_STATUSES = (Status.AVAILABLE, Status.INVALIDATED)
 
@@ -112,9 +112,10 @@ def learner_current_name(*, user_id: int) -> str:
 
 
 def invalidation_reasons() -> dict[str, str]:
-    """Reason categories by key: the built-in ones plus LEARNING_CREDENTIALS['EXTRA_INVALIDATION_REASONS']."""
+    """Reason categories by key: the built-in ones, those of installed sub-apps and the EXTRA_INVALIDATION_REASONS."""
     return {
         **{choice.value: str(choice.label) for choice in InvalidationReason},
+        **{key: str(label) for key, label in contributed_invalidation_reasons.items()},
         **conf.get("EXTRA_INVALIDATION_REASONS"),
     }
 

@@ -1,6 +1,7 @@
 """App configuration of the certification exams sub-app."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,9 +12,16 @@ class ExamsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ..registry import register_code_holder, register_invalidation_reason, retrieval_functions
         from ..signals import learner_retiring, refund_matching
         from . import checks, conf, receivers  # noqa: F401 - checks registers the exams' system checks
+        from .certificates import EXAM_FAILED, exam_failed_label, retrieve_certification_exam_passed
+        from .models import Certification
 
         conf.exam_settings()  # a misconfigured EXAMS setting stops the start, not the first learner
+        retrieval_functions.register("certification_exam_passed", retrieve_certification_exam_passed)
+        register_invalidation_reason(EXAM_FAILED, exam_failed_label())
+        register_code_holder(Certification, "code")
         learner_retiring.connect(receivers.erase_for_retired_learner, dispatch_uid="lc_exams.retire")
+        post_migrate.connect(receivers.ensure_sweep_schedule, dispatch_uid="lc_exams.sweep_schedule")
         refund_matching.connect(receivers.certificates_refunded_by_their_payment_only, dispatch_uid="lc_exams.refunds")

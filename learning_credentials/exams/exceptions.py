@@ -1,6 +1,6 @@
 """Why certification was refused: errors of the core's tree, so the API maps them like every other refusal."""
 
-from ..exceptions import IssuanceRefused, LearningCredentialsError
+from ..exceptions import InvalidTransition, IssuanceRefused, LearningCredentialsError, NotEligible, TooManyRequests
 
 
 class CertificationUnavailable(IssuanceRefused):
@@ -45,3 +45,33 @@ class PaymentReferenceUsed(IssuanceRefused):
     """The payment reference already granted an entitlement: to another learner or course, or one since revoked."""
 
     code = "payment_reference_used"
+
+
+class CourseNotCompleted(NotEligible):
+    """The learner has not completed the course (to the course's required completion)."""
+
+    code = "course_not_completed"
+
+
+class NoEntitlement(NotEligible):
+    """The learner has not bought, redeemed or been given certification in this course."""
+
+    code = "no_entitlement"
+
+
+class StartLimitReached(TooManyRequests):
+    """EXAMS' MAX_STARTS_PER_DAY: too many exam starts in the last 24 hours."""
+
+    code = "start_limit"
+
+
+class AttemptClosed(InvalidTransition):
+    """The attempt is no longer in progress (graded or discarded); ``extra`` says its status and reason."""
+
+    code = "attempt_closed"
+
+
+class AlreadyAnswered(InvalidTransition):
+    """The question was answered already; the first answer is final."""
+
+    code = "already_answered"

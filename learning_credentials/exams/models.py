@@ -1,4 +1,4 @@
-"""Certification: per-course settings, question pools, entitlements and learners' points (seed 004 §2, §4, §5.1).
+"""Certification: per-course settings, question pools, entitlements, points, exams and certifications (seed 004).
 
 Entitlements and points entries are written only by the exams' services, in the transactions that
 decide them; the database holds the rules that must never break: one active entitlement per learner
@@ -6,18 +6,19 @@ and course, a payment reference used once, a balance never below zero.
 """
 
 import hashlib
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from model_utils.models import TimeStampedModel
 
 from ..compat import UniqueConstraintMessages, check_constraint
-from ..models import ContextKeyField, CredentialConfiguration
+from ..models import ContextKeyField, Credential, CredentialConfiguration
 from .conf import exam_settings
 
 
@@ -100,7 +101,16 @@ class CertificationSettings(UniqueConstraintMessages, TimeStampedModel):
         blank=True,
         related_name="+",
         verbose_name=_("certificate configuration"),
-        help_text=_("The credential configuration of this course issued on a passed exam."),
+        help_text=_(
+            "The credential configuration of this course issued on a passed exam; give it the retrieval function "
+            "'Certification exam passed', so that no other path issues it without an exam."
+        ),
+    )
+    required_completion = models.PositiveSmallIntegerField(
+        _("completion required to start the exam"),
+        default=100,
+        validators=[MaxValueValidator(100)],
+        help_text=_("The course completion, in percent, a learner needs before starting the final exam."),
     )
 
     class Meta:
@@ -361,7 +371,7 @@ class PointsEntry(models.Model):
 
 class CertificationEvent(models.Model):
     """
-    One thing that happened to a learner's certification: an entitlement granted or revoked, points moved.
+    One thing that happened to a learner's certification: an entitlement, points, an exam, the certificate.
 
     Written only by the exams' services, in the transactions they describe; append-only, except that
     retirement empties ``details``.
@@ -377,6 +387,14 @@ class CertificationEvent(models.Model):
         POINTS_GRANTED = "points_granted", _("Points granted")
         POINTS_SPENT = "points_spent", _("Points spent")
         POINTS_REFUNDED = "points_refunded", _("Points refunded")
+        ATTEMPT_STARTED = "attempt_started", _("Exam started")
+        ATTEMPT_DISCARDED = "attempt_discarded", _("Exam discarded")
+        ATTEMPT_GRADED = "attempt_graded", _("Exam graded")
+        CERTIFICATE_ISSUED = "certificate_issued", _("Certificate issued")
+        CERTIFICATE_UPDATED = "certificate_updated", _("Certificate updated with a new score")
+        CERTIFICATE_REVOKED = "certificate_revoked", _("Certificate revoked by the most recent exam")
+        CERTIFICATE_PENDING = "certificate_pending", _("Certificate not issued yet (issuance refused)")
+        VISIBILITY_CHANGED = "visibility_changed", _("Certificate made public or private")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     user = models.ForeignKey(
@@ -468,3 +486,125 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.get_outcome_display()})"
+
+
+class Attempt(models.Model):
+    """
+    One final exam: the questions drawn for it (a snapshot), the learner's answers and the grade.
+
+    The snapshot is the exam: editing or deactivating a pool's questions changes no attempt. At most
+    one attempt per learner and course is in progress (``in_progress`` is True, else NULL: the NULL
+    trick of the unique index works on SQLite, PostgreSQL and MariaDB alike).
+
+    .. pii: The learner (user link) and their answers.
+    .. pii_types: id, other
+    .. pii_retirement: local_api (services.retirement.learner_retire empties the answers)
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        GRADED = "graded", _("Graded")
+        DISCARDED = "discarded", _("Discarded")
+
+    class DiscardReason(models.TextChoices):
+        LEFT = "left", _("The learner left the exam")
+        SUPERSEDED = "superseded", _("The learner started a new attempt")
+        EXPIRED = "expired", _("Idle for longer than the idle timeout")
+        RETIRED = "retired", _("The learner's account was retired")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", help_text=_("The learner.")
+    )
+    context_key = ContextKeyField(_("course"), max_length=255, help_text=_("The course certified."))
+    pool_context_key = ContextKeyField(_("pool course"), max_length=255, help_text=_("The pool drawn from."))
+    entitlement = models.ForeignKey(
+        Entitlement,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        help_text=_("The entitlement the attempt was started under."),
+    )
+    size = models.PositiveSmallIntegerField(_("questions"), help_text=_("How many questions the exam holds."))
+    pool_count = models.PositiveIntegerField(_("pool size at start"), help_text=_("Valid questions drawn from."))
+    # [{id, question, external_id, lesson, kind, text, options: [{id, text, correct}]}] in the order shown;
+    # ``id``s are random per attempt: payloads never carry bank ids.
+    questions = models.JSONField(_("questions"), default=list, editable=False)
+    # {question id: {options: [option ids], correct: bool, at: ISO time}}
+    answers = models.JSONField(_("answers"), default=dict, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    in_progress = models.BooleanField(null=True, default=True, editable=False)
+    correct_count = models.PositiveSmallIntegerField(_("correct answers"), null=True, blank=True)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True, help_text=_("Integer percent."))
+    passed = models.BooleanField(_("passed"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    last_activity_at = models.DateTimeField(_("last answer at"), help_text=_("The start or the last answer."))
+    graded_at = models.DateTimeField(_("graded at"), null=True, blank=True)
+    discarded_at = models.DateTimeField(_("discarded at"), null=True, blank=True)
+    discard_reason = models.CharField(_("discarded because"), max_length=16, choices=DiscardReason.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("exam attempt")
+        verbose_name_plural = _("exam attempts")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "context_key", "in_progress"], name="lc_exams_one_sitting"),
+            check_constraint(
+                condition=(Q(status="in_progress") & Q(in_progress=True))
+                | (~Q(status="in_progress") & Q(in_progress__isnull=True)),
+                name="lc_exams_in_progress_matches_status",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "context_key", "started_at"], name="lc_exams_attempt_learner"),
+            models.Index(fields=["status", "last_activity_at"], name="lc_exams_attempt_idle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.context_key} ({self.get_status_display()})"
+
+
+class Certification(models.Model):
+    """
+    A learner's certification in a course: one stable public link and code over the chain of certificates.
+
+    Each pass issues or reissues a core credential (the printed score is the credential's); this row
+    points at the chain's current credential and keeps the most recent graded score, so its public
+    page always shows the current state (seed 004 §2.8, §5.3).
+
+    .. pii: The learner (user link).
+    .. pii_types: id
+    .. pii_retirement: local_api (kept, as the credentials are: the row holds no name)
+    """
+
+    public_id = models.UUIDField(_("public id"), unique=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(_("verification code"), max_length=16, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", help_text=_("The learner.")
+    )
+    context_key = ContextKeyField(_("course"), max_length=255, help_text=_("The course certified."))
+    credential = models.ForeignKey(
+        Credential,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The chain's current certificate (valid, or revoked by the most recent exam)."),
+    )
+    score = models.PositiveSmallIntegerField(
+        _("most recent score"), null=True, blank=True, help_text=_("Integer percent of the most recent graded exam.")
+    )
+    passed = models.BooleanField(_("most recent exam passed"), null=True, blank=True)
+    scored_at = models.DateTimeField(_("graded at"), null=True, blank=True)
+    last_attempt = models.ForeignKey(Attempt, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("certification")
+        verbose_name_plural = _("certifications")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "context_key"], name="lc_exams_one_certification"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.context_key}: {self.score if self.score is not None else '-'}"

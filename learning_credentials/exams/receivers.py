@@ -1,18 +1,37 @@
 """What the exams sub-app does when the core's signals fire, in the core's transaction."""
 
+from django.utils import timezone
+
 from ..models import CredentialEvent
-from .models import CertificationEvent, CertificationSettings, Entitlement, PaymentEvent, PointsAccount, reference_key
+from .attempts import attempts_sweep_schedule_ensure
+from .models import (
+    Attempt,
+    CertificationEvent,
+    CertificationSettings,
+    Entitlement,
+    PaymentEvent,
+    PointsAccount,
+    reference_key,
+)
 from .services import entitlement_revoke
 
 REFUNDED = "refunded"
 
 
 def erase_for_retired_learner(sender, user_id, **kwargs) -> None:
-    """A learner is retired: their payment references, the audit rows' details and points history go.
+    """A learner is retired: their payment references, the audit rows' details, points history and answers go.
 
     The references' hashes stay, so a retired learner's payment still cannot grant a second
-    entitlement; a hash says nothing without the reference.
+    entitlement; a hash says nothing without the reference. An exam in progress is discarded;
+    attempts keep their questions and grades (facts about the exam), not the answers given.
     """
+    Attempt.objects.filter(user_id=user_id, status=Attempt.Status.IN_PROGRESS).update(
+        status=Attempt.Status.DISCARDED,
+        in_progress=None,
+        discarded_at=timezone.now(),
+        discard_reason=Attempt.DiscardReason.RETIRED,
+    )
+    Attempt.objects.filter(user_id=user_id).update(answers={})
     Entitlement.objects.filter(user_id=user_id).update(reference="")
     PaymentEvent.objects.filter(user_id=user_id).update(payment_reference="", payload={})
     CertificationEvent.objects.filter(user_id=user_id).update(details={})
@@ -48,3 +67,9 @@ def certificates_refunded_by_their_payment_only(
     if certificate_configuration is None:
         return []
     return [credential.pk for credential in credentials if credential.configuration_id == certificate_configuration]
+
+
+def ensure_sweep_schedule(sender, using: str = "default", **kwargs) -> None:
+    """After the exams' migrations: the idle-attempt sweep's beat entry exists (beat's DatabaseScheduler runs it)."""
+    if getattr(sender, "label", None) == "learning_credentials_exams" and using == "default":
+        attempts_sweep_schedule_ensure()

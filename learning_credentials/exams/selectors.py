@@ -4,10 +4,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from ..selectors import context_site
 from .conf import exam_settings
-from .models import CertificationSettings, Entitlement, PointsAccount, Question
+from .models import Certification, CertificationSettings, Entitlement, PointsAccount, Question
 
 # Seed 004 §2.3: a course's pool aims at 30 lessons of at least 5 questions (150 or more). Below that
 # the admin warns; certification itself needs only the minimum pool size.
@@ -155,3 +157,9 @@ def certification_status(*, user, context_key) -> CertificationStatus:
         message="" if availability.available else unavailable_message(),
         username=user.get_username(),
     )
+
+
+def certification_url(certification: Certification, *, site=None) -> str:
+    """The certification's one stable public page, whichever certificate of its chain is current."""
+    base = (site or context_site(context_key=certification.context_key)).base_url
+    return base + reverse("learning_credentials:verify", kwargs={"verify_uuid": certification.public_id})

@@ -27,7 +27,10 @@ from .selectors import (
 )
 
 
-def _event(*, kind: str, user_id: int | None, source: str, context_key=None, actor_id=None, **details) -> None:
+def certification_event(
+    *, kind: str, user_id: int | None, source: str, context_key=None, actor_id=None, **details
+) -> None:
+    """One audit row and one structured log line, written in the transaction of what they describe."""
     CertificationEvent.objects.create(
         kind=kind, user_id=user_id, context_key=context_key, source=source, actor_id=actor_id, details=details
     )
@@ -72,7 +75,7 @@ def entitlement_grant(
             if held is None:  # not a concurrent grant to this learner: the reference is another's
                 raise
             return held, False
-        _event(
+        certification_event(
             kind=CertificationEvent.Kind.ENTITLEMENT_GRANTED,
             user_id=user_id,
             context_key=context_key,
@@ -98,7 +101,7 @@ def entitlement_revoke(
             _points_refund(
                 user_id=entitlement.user_id, reference=entitlement.reference, activity_source=activity_source
             )
-        _event(
+        certification_event(
             kind=CertificationEvent.Kind.ENTITLEMENT_REVOKED,
             user_id=entitlement.user_id,
             context_key=entitlement.context_key,
@@ -140,7 +143,7 @@ def points_grant(
         entry = PointsEntry.objects.create(
             account=account, kind=PointsEntry.Kind.GRANT, amount=amount, note=note, actor_id=actor_id
         )
-        _event(
+        certification_event(
             kind=CertificationEvent.Kind.POINTS_GRANTED,
             user_id=user_id,
             source=activity_source,
@@ -171,7 +174,7 @@ def _points_spend(*, user_id: int, amount: int, reference: str, context_key, act
             reference=reference,
             reference_key=reference_key(reference),
         )
-    _event(
+    certification_event(
         kind=CertificationEvent.Kind.POINTS_SPENT,
         user_id=user_id,
         context_key=context_key,
@@ -201,7 +204,7 @@ def _points_refund(*, user_id: int | None, reference: str, activity_source: str)
             reference=reference,
             reference_key=key,
         )
-    _event(
+    certification_event(
         kind=CertificationEvent.Kind.POINTS_REFUNDED,
         user_id=user_id,
         source=activity_source,

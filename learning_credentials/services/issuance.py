@@ -7,6 +7,7 @@ second stage (``services.generation``).
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import TypedDict, Unpack
@@ -26,6 +27,7 @@ from ..observability import elapsed_ms, log_credential_activity
 from ..selectors import issuance_check, learner_printed_names
 from ..signals import credential_reissued, credentials_issued
 from .audit import event_record
+from .codes import credential_codes_settle
 from .dispatch import generation_queue
 from .generation import lease_end
 from .invalidation import credential_invalidate
@@ -50,6 +52,7 @@ class IssueOptions(TypedDict, total=False):
     order_reference: str
     manual: bool
     reason: str
+    may_replace: Callable[[Credential], bool] | None
 
 
 def credential_issue(
@@ -77,10 +80,14 @@ def credential_issue_or_get(
     manual: bool = False,
     reason: str = "",
     queue: bool = True,
+    may_replace: Callable[[Credential], bool] | None = None,
 ) -> tuple[Credential, bool]:
     """credential_issue, also saying whether this call created the credential.
 
     With ``queue`` False the caller generates the credential itself (a run's chunk does).
+    ``may_replace`` lets an automatic path issue again after an invalidation its own rules undo
+    (a passed exam after a failed one): given the invalidated credential, True issues a recorded
+    reissue that replaces it. Without it, only staff (``manual``) issue after an invalidation.
     An attempt for a learner who holds a live credential is counted on it (``_duplicate``).
 
     Racing first issues for one learner are settled by the database constraint (the loser's
@@ -97,7 +104,8 @@ def credential_issue_or_get(
         if live is not None:
             return _duplicate(live, source=source, actor_id=actor_id, started=started), False
         previous = held.filter(status=Status.INVALIDATED, replaced_by__isnull=True).order_by("-created").first()
-        if previous is not None and not manual:
+        replacing = previous is not None and not manual and may_replace is not None and may_replace(previous)
+        if previous is not None and not manual and not replacing:
             raise PreviouslyInvalidated(
                 f"The learner's credential {previous.verification_code} was invalidated "
                 f"({previous.invalidation_reason}); only staff can issue it again."
@@ -117,7 +125,7 @@ def credential_issue_or_get(
             details["replaces"] = str(previous.verify_uuid)
         event_record(
             credential=credential,
-            kind=Kind.MANUAL_AWARD if manual else Kind.ISSUED,
+            kind=Kind.MANUAL_AWARD if manual else Kind.REISSUED if replacing else Kind.ISSUED,
             source=source,
             actor_id=actor_id,
             reason=reason,
@@ -128,7 +136,7 @@ def credential_issue_or_get(
         if queue:
             generation_queue(credential_id=credential.pk, task_id=credential.task_id)
     log_credential_activity(
-        "manual_award" if manual else "issued",
+        "manual_award" if manual else "reissued" if replacing else "issued",
         credential,
         context=configuration.learning_context_key,
         source=source,
@@ -170,6 +178,7 @@ def credentials_issue(
         _build(user_id=uid, configuration=configuration, snapshot=snapshots[uid], score=verdicts[uid].score)
         for uid in new
     ]
+    credential_codes_settle(credentials)
     events = [
         CredentialEvent(
             credential=credential,
@@ -218,12 +227,18 @@ def _issue_one_by_one(*, configuration, verdicts, user_ids, source, pending) -> 
 
 
 def credential_reissue(
-    *, credential: Credential, source: str, actor_id: int | None = None, reason: str = ""
+    *,
+    credential: Credential,
+    source: str,
+    actor_id: int | None = None,
+    reason: str = "",
+    score: Decimal | None = None,
 ) -> Credential:
-    """Supersede ``credential`` with a new one issued from today's facts (e.g. a new name).
+    """Supersede ``credential`` with a new one issued from today's facts (e.g. a new name, a new ``score``).
 
     The old credential is invalidated as ``superseded`` (unless it already is invalidated);
-    the new one's ``replaces`` points at it and it inherits its learner-facing settings.
+    the new one's ``replaces`` points at it and it inherits its learner-facing settings and,
+    unless a new one is given, its score.
     """
     issuance_check()
     with transaction.atomic():
@@ -238,7 +253,7 @@ def credential_reissue(
             user_id=old.user_id,
             configuration=old.configuration,
             replaces=old,
-            score=old.score,
+            score=old.score if score is None else score,
             **{field: getattr(old, field) for field in CARRIED_OVER_FIELDS},
         )
         if not created:
@@ -388,6 +403,7 @@ def _create(
                     order_reference=order_reference,
                     **({"visibility": visibility} if visibility else {}),
                 )
+                credential_codes_settle([credential])
                 credential.save(force_insert=True)
             return credential, True
         except IntegrityError:

@@ -49,3 +49,28 @@ def for_sale(certification) -> CertificationSettings:
     """The demo course with a full pool: certification costs 49.00 USD or 60 points."""
     make_pool(COURSE, 150)
     return certification
+
+
+def grant(learner, context_key=COURSE):
+    """Entitle a learner (as a points redemption would) without spending anything."""
+    from learning_credentials.exams.services import entitlement_grant
+
+    return entitlement_grant(user_id=learner.pk, context_key=context_key, source="points", activity_source="admin")[0]
+
+
+@pytest.fixture
+def for_sale_exam(for_sale, learner) -> CertificationSettings:
+    """For sale, with a certificate only a passed exam issues; the learner completed the course (not entitled)."""
+    credential_type = for_sale.configuration.credential_type
+    credential_type.retrieval_func = "certification_exam_passed"
+    credential_type.custom_options = {"template": "certificate-template"}
+    credential_type.save()
+    factories.set_completion(learner, factories.make_course(), 1.0)
+    return for_sale
+
+
+@pytest.fixture
+def ready(for_sale_exam, learner) -> CertificationSettings:
+    """The learner completed the course and is entitled: the exam may start."""
+    grant(learner)
+    return for_sale_exam

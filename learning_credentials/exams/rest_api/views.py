@@ -11,10 +11,19 @@ from ...rest_api.schema import documented, errors, query
 from ...rest_api.v1.views import BaseView
 from ...rest_api.v1.webhooks import SIGNATURE_HEADERS, SignedWebhookView
 from ...selectors import learner_for_viewer
+from ..attempts import attempt_answer, attempt_discard, attempt_read, attempt_start, attempt_submit
 from ..payments import entitlement_purchase, payment_receive, payment_webhook_secret
 from ..selectors import certification_status
 from ..services import certification_status_read, entitlement_redeem_points
-from .serializers import CertificationStatusSerializer, PaymentOutcomeSerializer, PurchaseSerializer
+from .serializers import (
+    AnswerResultSerializer,
+    AnswerSerializer,
+    AttemptSerializer,
+    CertificationStatusSerializer,
+    GradeSerializer,
+    PaymentOutcomeSerializer,
+    PurchaseSerializer,
+)
 
 USERNAME = query("username", "Another learner: platform staff, or staff of this course.")
 REFUSAL = "You may only read and change your own certification."
@@ -160,3 +169,120 @@ class PaymentWebhookView(SignedWebhookView):
     def post(self, request):
         payment_webhook_secret()  # 503 before reading anything when the webhook is off
         return Response(PaymentOutcomeSerializer(payment_receive(**self.signed(request))).data)
+
+
+LEARNER = CredentialEvent.Source.LEARNER
+CLOSED = "attempt_closed: the attempt is graded or discarded (the body's status and reason say which)."
+
+
+class AttemptStartView(BaseView):
+    """POST: start the course's final exam; an attempt in progress is discarded (superseded)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @documented(
+        summary="Start the final exam",
+        description=(
+            "Draws the exam's questions at random from the course's pool (or its parent's), shuffles them and their "
+            "options, and keeps a snapshot of them on the attempt. One sitting: leaving the exam, idling past the "
+            "idle timeout or starting again discards it."
+        ),
+        operation_id="certification_attempt_start",
+        request=None,
+        responses={
+            201: AttemptSerializer,
+            **errors(
+                400,
+                401,
+                403,
+                409,
+                429,
+                e403="course_not_completed or no_entitlement.",
+                e409="certification_unavailable.",
+                e429="start_limit: EXAMS' MAX_STARTS_PER_DAY starts in the last 24 hours; retry_after in seconds.",
+            ),
+        },
+    )
+    def post(self, request, context_key: str):
+        key = parse_context_key(context_key)
+        attempt = attempt_start(user_id=request.user.pk, context_key=key, activity_source=LEARNER)
+        return Response(AttemptSerializer(attempt).data, status=201)
+
+
+class AttemptView(BaseView):
+    """GET: the learner's attempt and its current question (the same one until it is answered)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @documented(
+        summary="An exam attempt",
+        operation_id="certification_attempt",
+        responses={200: AttemptSerializer, **errors(401, 404, e404="No such attempt of yours.")},
+    )
+    def get(self, request, attempt_id: str):
+        attempt = attempt_read(attempt_id=attempt_id, user_id=request.user.pk, activity_source=LEARNER)
+        return Response(AttemptSerializer(attempt).data)
+
+
+class AnswerView(BaseView):
+    """POST ``{question, options}``: the first answer to a question is final; the reply says if it was right."""
+
+    permission_classes = [IsAuthenticated]
+
+    @documented(
+        summary="Answer a question of the exam",
+        operation_id="certification_attempt_answer",
+        request=AnswerSerializer,
+        responses={
+            200: AnswerResultSerializer,
+            **errors(
+                400,
+                401,
+                404,
+                409,
+                e400="invalid (the body), or bad_request: the exam has no such question or option, or a single-choice "
+                "question got several options.",
+                e409="already_answered, or " + CLOSED,
+            ),
+        },
+    )
+    def post(self, request, attempt_id: str):
+        body = AnswerSerializer(data=request.data)
+        if not body.is_valid():
+            raise ValidationError(body.errors)
+        result = attempt_answer(
+            attempt_id=attempt_id, user_id=request.user.pk, activity_source=LEARNER, **body.validated_data
+        )
+        return Response({"correct": result.correct, "attempt": AttemptSerializer(result.attempt).data})
+
+
+class SubmitView(BaseView):
+    """POST: grade the attempt (unanswered questions are wrong); a pass issues or updates the certificate."""
+
+    permission_classes = [IsAuthenticated]
+
+    @documented(
+        summary="Submit the exam for grading",
+        operation_id="certification_attempt_submit",
+        request=None,
+        responses={200: GradeSerializer, **errors(401, 404, 409, e409=CLOSED)},
+    )
+    def post(self, request, attempt_id: str):
+        grade = attempt_submit(attempt_id=attempt_id, user_id=request.user.pk, activity_source=LEARNER)
+        return Response(GradeSerializer(grade).data)
+
+
+class DiscardView(BaseView):
+    """POST: the learner left the exam; it is discarded and changes nothing. Accepts a browser beacon's form post."""
+
+    permission_classes = [IsAuthenticated]
+
+    @documented(
+        summary="Discard the exam (the learner left it)",
+        operation_id="certification_attempt_discard",
+        request=None,
+        responses={200: AttemptSerializer, **errors(401, 404, 409, e409=CLOSED)},
+    )
+    def post(self, request, attempt_id: str):
+        attempt = attempt_discard(attempt_id=attempt_id, user_id=request.user.pk, activity_source=LEARNER)
+        return Response(AttemptSerializer(attempt).data)

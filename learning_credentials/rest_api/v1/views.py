@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from ...adapters import get_adapter
 from ...exceptions import (
     AccessDenied,
+    BadRequest,
     InvalidContextKey,
     InvalidOptions,
     InvalidTransition,
@@ -27,8 +28,10 @@ from ...exceptions import (
     NotConfigured,
     NotEligible,
     NotEnrolled,
+    ObjectNotFound,
     QueueUnavailable,
     ReissueTooSoon,
+    TooManyRequests,
     UnknownLearner,
     WebhookNotConfigured,
     WebhookPayloadInvalid,
@@ -55,12 +58,15 @@ from .serializers import CredentialSerializer, MetadataSchemaSerializer, Metadat
 # subclass comes before its base (NotEligible and ReissueTooSoon are IssuanceRefused).
 ERROR_STATUSES: tuple[tuple[type[LearningCredentialsError], int], ...] = (
     (InvalidContextKey, status.HTTP_400_BAD_REQUEST),
+    (BadRequest, status.HTTP_400_BAD_REQUEST),
     (InvalidOptions, status.HTTP_400_BAD_REQUEST),
     (AccessDenied, status.HTTP_403_FORBIDDEN),
     (NotEligible, status.HTTP_403_FORBIDDEN),
     (NotEnrolled, status.HTTP_404_NOT_FOUND),
     (NotConfigured, status.HTTP_404_NOT_FOUND),
     (UnknownLearner, status.HTTP_404_NOT_FOUND),
+    (ObjectNotFound, status.HTTP_404_NOT_FOUND),
+    (TooManyRequests, status.HTTP_429_TOO_MANY_REQUESTS),
     (ReissueTooSoon, status.HTTP_429_TOO_MANY_REQUESTS),
     (InvalidTransition, status.HTTP_409_CONFLICT),
     (IssuanceRefused, status.HTTP_409_CONFLICT),
@@ -117,7 +123,10 @@ class BaseView(APIView):
             code = next(
                 (http for kind, http in ERROR_STATUSES if isinstance(exc, kind)), status.HTTP_500_INTERNAL_SERVER_ERROR
             )
-            return Response({"detail": exc.message, "code": exc.code}, status=code)
+            response = Response({**exc.extra, "detail": exc.message, "code": exc.code}, status=code)
+            if "retry_after" in exc.extra:
+                response["Retry-After"] = str(exc.extra["retry_after"])
+            return response
         response = super().handle_exception(exc)
         if isinstance(exc, APIException):
             response.data = error_body(exc)

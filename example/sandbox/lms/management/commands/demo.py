@@ -74,6 +74,14 @@ LAST = [
 ]
 LEARNERS = 50
 # Continuing-education credits the achievement certificate carries (with the credits sub-app installed).
+# Certification (with the exams sub-app installed): a course with a 150-question pool, a short child course
+# drawing 10 questions from it, and a course whose premium access includes certification.
+CERTIFICATION_COURSE = "course-v1:DemoX+DSF+2026"
+CERTIFICATION_CHILD = "course-v1:DemoX+DSF-ESSENTIALS+2026"
+CERTIFICATION_PREMIUM = "course-v1:DemoX+DSF-PRO+2026"
+POOL_FILE = "example/certification/pool.json"
+CERTIFICATION_PRICE = ("49.00", "USD", 60)
+CERTIFICATION_LEARNERS = 10
 CREDITS = (
     ("SHRM", "1.50", "24-DX101", {"name": "SHRM Professional Development Credits", "unit": "PDC"}),
     ("HRCI", "1.50", "DX-CS101", {"name": "HRCI Recertification Credits", "unit": "credit"}),
@@ -142,6 +150,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Queued on {settings.CELERY_BROKER_URL}; waiting for the worker...")
             self._wait(configurations, since=since, timeout=timeout)
         self._summary(configurations, seconds=time.monotonic() - started)
+        if self._with_exams():
+            self._certification_summary(self._certification_demo())
 
     @transaction.atomic
     def _seed(self) -> list[CredentialConfiguration]:
@@ -220,7 +230,130 @@ class Command(BaseCommand):
         ]
         if self._with_credits():
             self._credits(configurations[1])
+        if self._with_exams():
+            self._certification_seed(base)
         return configurations
+
+    def _with_exams(self) -> bool:
+        return apps.is_installed("learning_credentials.exams")
+
+    @transaction.atomic
+    def _certification_seed(self, base_options: dict) -> None:
+        """Three certification courses, their settings and pool, and learners cert00-cert09 who completed them."""
+        from learning_credentials.exams.models import CertificationSettings, PointsAccount
+        from learning_credentials.exams.pools import question_pool_import, question_pool_parse
+        from learning_credentials.exams.services import points_grant
+
+        certificate = self._type(
+            "certification",
+            "Professional Certificate",
+            "certification_exam_passed",
+            {key: value for key, value in base_options.items() if key != "required_completion"},
+        )
+        amount, currency, points = CERTIFICATION_PRICE
+        names = {
+            CERTIFICATION_COURSE: "Data Science Foundations",
+            CERTIFICATION_CHILD: "Data Science Foundations: Essentials",
+            CERTIFICATION_PREMIUM: "Data Science Foundations (Premium)",
+        }
+        for key, name in names.items():
+            self._course(key, name)
+            configuration = CredentialConfiguration.objects.get_or_create(
+                learning_context_key=key, credential_type=certificate
+            )[0]
+            CertificationSettings.objects.get_or_create(
+                context_key=key,
+                defaults={
+                    "enabled": True,
+                    "configuration": configuration,
+                    "pool_context_key": None if key == CERTIFICATION_COURSE else CERTIFICATION_COURSE,
+                    "exam_size": 10 if key == CERTIFICATION_CHILD else None,
+                    "price_amount": amount,
+                    "price_currency": currency,
+                    "price_points": points,
+                    "premium_includes_certification": key == CERTIFICATION_PREMIUM,
+                },
+            )
+        pool = Path(settings.BASE_DIR).parent / POOL_FILE
+        question_pool_import(
+            pool_context_key=CERTIFICATION_COURSE,
+            data=question_pool_parse(pool.read_bytes()),
+            source=CredentialEvent.Source.COMMAND,
+        )
+        users = get_user_model().objects
+        password = make_password("demo")
+        for number in range(CERTIFICATION_LEARNERS):
+            username = f"cert{number:02d}"
+            user, created = users.get_or_create(
+                username=username, defaults={"email": f"{username}@example.com", "password": password}
+            )
+            if not created:
+                continue
+            full_name = f"{FIRST[(number + 3) % len(FIRST)]} {LAST[(number + 5) % len(LAST)]}"
+            lms.Profile.objects.create(user=user, full_name=full_name, language="en")
+            for key in names:
+                premium = key == CERTIFICATION_PREMIUM and number == 8
+                lms.Enrollment.objects.create(user=user, context_key=key, mode="verified" if premium else "audit")
+                lms.Completion.objects.create(user=user, course=lms.Course.objects.get(key=key), fraction=1.0)
+            if not PointsAccount.objects.filter(user=user).exists():
+                points_grant(
+                    user_id=user.pk,
+                    amount=100 if number < 5 else 50,
+                    activity_source=CredentialEvent.Source.COMMAND,
+                    note="Demo welcome points",
+                )
+
+    def _certification_demo(self):
+        """cert09 pays through the sandbox's checkout and passes the final exam, 45 of 50 right (score 90)."""
+        from learning_credentials.exams.attempts import attempt_answer, attempt_start, attempt_submit
+        from learning_credentials.exams.models import Certification
+        from learning_credentials.exams.payments import entitlement_purchase
+
+        user = get_user_model().objects.get(username=f"cert{CERTIFICATION_LEARNERS - 1:02d}")
+        done = Certification.objects.filter(user=user, context_key=CERTIFICATION_COURSE, passed=True).first()
+        if done is not None:
+            return done
+        amount, currency, _points = CERTIFICATION_PRICE
+        order = lms.Order.objects.create(
+            reference=f"demo-{user.username}",
+            user=user,
+            context_key=CERTIFICATION_COURSE,
+            amount=amount,
+            currency=currency,
+            paid_at=timezone.now(),
+        )
+        source = CredentialEvent.Source.COMMAND
+        entitlement_purchase(
+            user_id=user.pk, context_key=CERTIFICATION_COURSE, payment_reference=order.reference, activity_source=source
+        )
+        attempt = attempt_start(user_id=user.pk, context_key=CERTIFICATION_COURSE, activity_source=source)
+        for number, question in enumerate(attempt.questions):
+            right = [option["id"] for option in question["options"] if option["correct"]]
+            wrong = [option["id"] for option in question["options"] if not option["correct"]][:1] or right[:-1]
+            attempt_answer(
+                attempt_id=str(attempt.pk),
+                user_id=user.pk,
+                question=question["id"],
+                options=right if number < 45 else wrong,
+                activity_source=source,
+            )
+        attempt_submit(attempt_id=str(attempt.pk), user_id=user.pk, activity_source=source)
+        return Certification.objects.get(user=user, context_key=CERTIFICATION_COURSE)
+
+    def _certification_summary(self, certification) -> None:
+        from learning_credentials.exams.selectors import certification_url
+
+        amount, currency, points = CERTIFICATION_PRICE
+        last = CERTIFICATION_LEARNERS - 1
+        self.stdout.write(
+            f"\ncert{last:02d} passed the final exam of {CERTIFICATION_COURSE} with {certification.score}%: "
+            f"{certification_url(certification)} (code {format_code(certification.code)})"
+        )
+        self.stdout.write(
+            f"CERTIFICATION_DEMO course={CERTIFICATION_COURSE} child={CERTIFICATION_CHILD} "
+            f"premium={CERTIFICATION_PREMIUM} pool_file={POOL_FILE} learners=cert00-cert{last:02d} password=demo "
+            f"points_price={points} money_price={amount} currency={currency}"
+        )
 
     def _with_credits(self) -> bool:
         return apps.is_installed("learning_credentials.credits")
