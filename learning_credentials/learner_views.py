@@ -29,7 +29,6 @@ from .exceptions import (
     ReissueTooSoon,
     UnknownLearner,
 )
-from .identifiers import format_code
 from .lifecycle import Status
 from .models import Credential, CredentialEvent, Visibility
 from .selectors import (
@@ -38,6 +37,7 @@ from .selectors import (
     credential_public_status,
     credential_site,
     credentials_for_user,
+    public_code,
     verify_url,
 )
 from .services import credential_set_visibility
@@ -89,7 +89,7 @@ def linkedin_add_to_profile_url(credential: Credential, *, organization_name: st
         "issueYear": issued.year,
         "issueMonth": issued.month,
         "certUrl": verify_url(credential, site=site),
-        "certId": format_code(credential.verification_code),
+        "certId": public_code(credential),
     }
     return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params, quote_via=quote)}"
 
@@ -121,7 +121,7 @@ def credential_detail(request, uuid: str):
     context = {
         "credential": credential,
         "status_words": _status_words(credential, site),
-        "code": format_code(credential.verification_code),
+        "code": public_code(credential),
         "is_public": public,
         "is_available": shareable,
         "has_public_page": credential.status in (Status.AVAILABLE, Status.INVALIDATED),

@@ -1,6 +1,7 @@
 """Read paths: public verification lookups, learners' lists, public status, eligibility and what issuance may do."""
 
 import unicodedata
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -26,7 +27,7 @@ from .exceptions import (
     NotEnrolled,
     UnknownLearner,
 )
-from .identifiers import normalize_code, parse_uuid
+from .identifiers import format_code, normalize_code, parse_uuid
 from .lifecycle import Status
 from .models import (
     Credential,
@@ -37,6 +38,7 @@ from .models import (
     Visibility,
 )
 from .registry import contributed_invalidation_reasons, resolve_options
+from .signals import credential_public_identity, public_record_resolving
 
 PUBLIC_STATUSES = (Status.AVAILABLE, Status.INVALIDATED)
 
@@ -151,16 +153,92 @@ def _with_settings(site: Site) -> Site:
     )
 
 
+@dataclass(frozen=True)
+class PublicIdentity:
+    """The identifier and code a credential is verified by: its own, or those of a record standing for its chain."""
+
+    verify_uuid: uuid.UUID
+    code: str
+
+
+def public_identities_attach(credentials: Iterable[Credential]) -> None:
+    """Resolve the public identity of many credentials with one ask (``credential_public_identity``).
+
+    Batches (a generation chunk, an email run, a page of results) call this once; each credential
+    then answers ``public_identity`` from memory.
+    """
+    pending = [c for c in credentials if getattr(c, "_public_identity", None) is None]
+    if not pending:
+        return
+    found: dict = {}
+    for _receiver, answer in credential_public_identity.send(sender=Credential, credentials=pending):
+        found.update(answer or {})
+    for credential in pending:
+        own = (credential.verify_uuid, credential.verification_code)
+        credential._public_identity = PublicIdentity(*found.get(credential.pk, own))
+
+
+def public_identity(credential: Credential) -> PublicIdentity:
+    """The identifier and code the credential's links, QR code and printed code carry."""
+    public_identities_attach([credential])
+    return credential._public_identity
+
+
+def public_code(credential: Credential) -> str:
+    """The verification code a credential shows, grouped for reading (ABCDE-FGHJK)."""
+    return format_code(public_identity(credential).code)
+
+
 def verify_url(credential: Credential, *, site: Site | None = None) -> str:
     """The public verification page on the site of the credential's context (``site``, when the caller has it)."""
     base = (site or credential_site(credential)).base_url
-    return base + reverse("learning_credentials:verify", kwargs={"verify_uuid": credential.verify_uuid})
+    return base + reverse(
+        "learning_credentials:verify", kwargs={"verify_uuid": public_identity(credential).verify_uuid}
+    )
 
 
 def verify_short_url(credential: Credential, *, site: Site | None = None) -> str:
     """The short link to the verification page that QR codes encode (see docs/decisions/0006)."""
     base = (site or credential_site(credential)).base_url
-    return base + reverse("learning_credentials:verify-short", kwargs={"code": credential.verification_code})
+    return base + reverse("learning_credentials:verify-short", kwargs={"code": public_identity(credential).code})
+
+
+class PublicRecord:
+    """A public link and code that stand for a chain of credentials (a sub-app's record, e.g. a certification).
+
+    It reads as the chain's current credential (holder, title, context, status, visibility, file),
+    except for what the record decides: its identifier and code, and the score and date of its
+    current state. Read-only: it is never saved.
+    """
+
+    def __init__(self, credential: Credential, *, verify_uuid: uuid.UUID, code: str, score, created):
+        values = {"verify_uuid": verify_uuid, "verification_code": code, "score": score, "created": created}
+        object.__setattr__(self, "_credential", credential)
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_public_identity", PublicIdentity(verify_uuid, code))
+
+    def __getattr__(self, name: str):
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        return getattr(object.__getattribute__(self, "_credential"), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError("A public record is read-only.")
+
+    @property
+    def credential(self) -> Credential:
+        return self._credential
+
+    def save(self, *args, **kwargs) -> None:
+        raise AttributeError("A public record is read-only.")
+
+
+def _record(**lookup) -> PublicRecord | None:
+    for _receiver, answer in public_record_resolving.send(sender=Credential, **lookup):
+        if answer is not None:
+            return answer
+    return None
 
 
 def _public() -> QuerySet[Credential]:
@@ -176,15 +254,20 @@ def _visible_to(credential: Credential | None, viewer) -> Credential | None:
     return None
 
 
-def credential_get_public(*, verify_uuid: str, viewer=None) -> Credential | None:
-    """The credential behind a public identifier; None when malformed, unknown, unfinished or private to ``viewer``."""
+def credential_get_public(*, verify_uuid: str, viewer=None) -> Credential | PublicRecord | None:
+    """The credential (or record) behind a public identifier; None when malformed, unknown, unfinished or private."""
     parsed = parse_uuid(verify_uuid)
-    return None if parsed is None else _visible_to(_public().filter(verify_uuid=parsed).first(), viewer)
+    if parsed is None:
+        return None
+    found = _public().filter(verify_uuid=parsed).first() or _record(verify_uuid=parsed)
+    return _visible_to(found, viewer)
 
 
-def credential_get_by_code(*, code: str, viewer=None) -> Credential | None:
+def credential_get_by_code(*, code: str, viewer=None) -> Credential | PublicRecord | None:
     normalized = normalize_code(code)
-    return None if normalized is None else _visible_to(_public().filter(verification_code=normalized).first(), viewer)
+    if normalized is None:
+        return None
+    return _visible_to(_public().filter(verification_code=normalized).first() or _record(code=normalized), viewer)
 
 
 def credential_public_status(credential: Credential, *, site: Site | None = None) -> PublicStatus:

@@ -52,3 +52,14 @@ refund_matching = Signal()
 # ``{credential pk: {placeholder: text}}`` for placeholders it registered with
 # ``learning_credentials.rendering.register_placeholder``; the values reach CredentialData.extra.
 credential_placeholders = Signal()
+
+# Asked with ``credentials`` (a list) wherever their public link or code is shown (PDF text and QR
+# code, share image, LinkedIn link, learner pages, API, emails, events): a receiver returns
+# ``{credential pk: (public uuid, code)}`` for credentials whose link and code are a record's that
+# stands for a chain of them (the exams sub-app's certifications), so every artifact carries it.
+credential_public_identity = Signal()
+
+# Asked by the public routes (page, PDF, image, metadata and code lookups) for an identifier or a code
+# no credential has, with ``verify_uuid`` (a UUID) or ``code`` (normalized): a receiver returns the
+# ``selectors.PublicRecord`` it knows by it, or None.
+public_record_resolving = Signal()

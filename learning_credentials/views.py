@@ -24,7 +24,7 @@ from .exceptions import (
     NotEnrolled,
     QueueUnavailable,
 )
-from .identifiers import MAX_CODE_INPUT, format_code, parse_context_key
+from .identifiers import MAX_CODE_INPUT, parse_context_key
 from .lifecycle import Status
 from .models import Credential, Visibility
 from .public_http import cache_privately, cache_publicly, public_route, request_from_another_site
@@ -35,6 +35,8 @@ from .selectors import (
     credential_get_public,
     credential_public_status,
     credential_site,
+    public_code,
+    public_identity,
     verify_url,
 )
 from .services.artifacts import artifact_storage
@@ -68,6 +70,8 @@ def verify_page(request, verify_uuid: str):
     context_key = credential.configuration.learning_context_key
     site = credential_site(credential)
     page_url = verify_url(credential, site=site)
+    # One credential of a chain a record stands for (a certification): its page links to the record's.
+    in_chain = public_identity(credential).verify_uuid != credential.verify_uuid
     # A retired learner's name is erased with the rest of their data (services.retirement).
     holder = credential.learner_name or _("(name withdrawn at the holder's request)")
     response = render(
@@ -78,7 +82,6 @@ def verify_page(request, verify_uuid: str):
             "holder": holder,
             "public_status": credential_public_status(credential, site=site),
             "issuer": get_adapter().get_organization_name(context_key),
-            "code": format_code(credential.verification_code),
             "page_url": page_url,
             # Absolute for link previews (Open Graph, Twitter); relative on the page itself.
             "image_url": site.base_url + _share_image_path(credential),
@@ -88,6 +91,8 @@ def verify_page(request, verify_uuid: str):
             "image_alt": _("%(type)s awarded to %(name)s for %(context)s")
             % {"type": credential.type_name, "name": holder, "context": credential.context_name},
             "is_private": credential.visibility == Visibility.PRIVATE,
+            "record_url": page_url if in_chain else None,
+            "code": public_code(credential),
         },
     )
     # A private page is for its holder only: kept by no cache (public_route's default).

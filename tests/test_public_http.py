@@ -40,6 +40,7 @@ OTHER_PARAMETERS = {
     "context_key": factories.COURSE_KEY,
     "type_key": "completion",
     "path": "no/such/path",
+    "attempt_id": str(uuid.uuid4()),
 }
 
 

@@ -33,6 +33,7 @@ def helper():
 
 def test_builtin_functions_are_discovered_by_prefix():
     assert retrieval_functions.keys() == [
+        "certification_exam_passed",  # registered by the exams sub-app, installed in the tests' settings
         "completion_and_grades",
         "completion_and_perfect_assessments",
         "course_completion",
@@ -83,7 +84,7 @@ def test_system_check_reports_conflicting_plugins(installed_plugin):
 def test_unknown_key_lists_what_is_registered():
     with pytest.raises(
         UnknownFunction,
-        match="registered: completion_and_grades, completion_and_perfect_assessments, course_completion",
+        match="registered: certification_exam_passed, completion_and_grades, completion_and_perfect_assessments",
     ):
         retrieval_functions.get("nope")
 

@@ -13,7 +13,7 @@ class ExamsConfig(AppConfig):
 
     def ready(self) -> None:
         from ..registry import register_code_holder, register_invalidation_reason, retrieval_functions
-        from ..signals import learner_retiring, refund_matching
+        from ..signals import credential_public_identity, learner_retiring, public_record_resolving, refund_matching
         from . import checks, conf, receivers  # noqa: F401 - checks registers the exams' system checks
         from .certificates import EXAM_FAILED, exam_failed_label, retrieve_certification_exam_passed
         from .models import Certification
@@ -24,4 +24,6 @@ class ExamsConfig(AppConfig):
         register_code_holder(Certification, "code")
         learner_retiring.connect(receivers.erase_for_retired_learner, dispatch_uid="lc_exams.retire")
         post_migrate.connect(receivers.ensure_sweep_schedule, dispatch_uid="lc_exams.sweep_schedule")
+        credential_public_identity.connect(receivers.stable_identities, dispatch_uid="lc_exams.identities")
+        public_record_resolving.connect(receivers.certification_record, dispatch_uid="lc_exams.records")
         refund_matching.connect(receivers.certificates_refunded_by_their_payment_only, dispatch_uid="lc_exams.refunds")

@@ -1,11 +1,15 @@
 """What the exams sub-app does when the core's signals fire, in the core's transaction."""
 
+from decimal import Decimal
+
 from django.utils import timezone
 
 from ..models import CredentialEvent
+from ..selectors import PublicRecord
 from .attempts import attempts_sweep_schedule_ensure
 from .models import (
     Attempt,
+    Certification,
     CertificationEvent,
     CertificationSettings,
     Entitlement,
@@ -73,3 +77,46 @@ def ensure_sweep_schedule(sender, using: str = "default", **kwargs) -> None:
     """After the exams' migrations: the idle-attempt sweep's beat entry exists (beat's DatabaseScheduler runs it)."""
     if getattr(sender, "label", None) == "learning_credentials_exams" and using == "default":
         attempts_sweep_schedule_ensure()
+
+
+def stable_identities(sender, credentials, **kwargs) -> dict:
+    """Certificates carry their certification's stable link and code: {credential pk: (public id, code)}.
+
+    Two queries for any number of credentials, one when none is a certificate.
+    """
+    certificate_courses = dict(
+        CertificationSettings.objects.filter(
+            configuration_id__in={credential.configuration_id for credential in credentials}
+        ).values_list("configuration_id", "context_key")
+    )
+    certificates = [c for c in credentials if c.configuration_id in certificate_courses and c.user_id]
+    if not certificates:
+        return {}
+    rows = Certification.objects.filter(
+        user_id__in={c.user_id for c in certificates}, context_key__in=set(certificate_courses.values())
+    ).values_list("user_id", "context_key", "public_id", "code")
+    by_learner = {(user_id, str(key)): (public_id, code) for user_id, key, public_id, code in rows}
+    found = {}
+    for credential in certificates:
+        identity = by_learner.get((credential.user_id, str(certificate_courses[credential.configuration_id])))
+        if identity is not None:
+            found[credential.pk] = identity
+    return found
+
+
+def certification_record(sender, verify_uuid=None, code=None, **kwargs) -> PublicRecord | None:
+    """A certification's stable page: its current certificate, with the most recent score and the time of that grade."""
+    rows = Certification.objects.select_related("credential__configuration", "credential__replaced_by").filter(
+        credential__isnull=False
+    )
+    certification = (rows.filter(public_id=verify_uuid) if verify_uuid else rows.filter(code=code)).first()
+    if certification is None:
+        return None
+    current = certification.credential
+    return PublicRecord(
+        current,
+        verify_uuid=certification.public_id,
+        code=certification.code,
+        score=current.score if certification.score is None else Decimal(certification.score),
+        created=certification.scored_at or current.created,
+    )

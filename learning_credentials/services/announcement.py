@@ -13,10 +13,9 @@ from datetime import UTC
 from django.db import transaction
 
 from ..adapters.base import Site
-from ..identifiers import format_code
 from ..lifecycle import Status
 from ..models import Credential
-from ..selectors import context_sites, verify_url
+from ..selectors import context_sites, public_code, public_identities_attach, public_identity, verify_url
 from ..signals import credential_available, credential_invalidated
 
 log = logging.getLogger(__name__)
@@ -47,6 +46,11 @@ def credentials_announce(*, credential_ids: list, status: str) -> None:
     )
     found = {credential.pk: credential for credential in credentials}
     sites = _sites(found.values(), status)
+    if _openedx_events_installed() and _openedx_signal(status).has_listeners():
+        try:
+            public_identities_attach(found.values())
+        except Exception:  # announcing never raises: each event then asks for its own identity
+            log.exception("The public identities of the announced credentials could not be read.")
     for credential_id in credential_ids:
         credential = found.get(credential_id)
         if credential is None:
@@ -111,8 +115,8 @@ def _send_openedx_event(credential: Credential, status: str, site: Site | None) 
     user = credential.user
     data = events.LearningCredentialData(
         uuid=credential.uuid,
-        verify_uuid=credential.verify_uuid,
-        verification_code=format_code(credential.verification_code),
+        verify_uuid=public_identity(credential).verify_uuid,
+        verification_code=public_code(credential),
         verify_url=verify_url(credential, site=site),
         user=UserData(
             id=user.pk,

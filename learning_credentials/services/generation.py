@@ -23,13 +23,19 @@ from django.utils import timezone
 from .. import conf
 from ..adapters.base import Site
 from ..exceptions import LearningCredentialsError
-from ..identifiers import format_code
 from ..lifecycle import Status, check_transition
 from ..models import Credential, CredentialEvent
 from ..observability import elapsed_ms, log_credential_activity
 from ..registry import resolve_options
 from ..rendering import AssetFile, CredentialData, local_date
-from ..selectors import context_sites, verify_short_url, verify_url
+from ..selectors import (
+    context_sites,
+    public_code,
+    public_identities_attach,
+    public_identity,
+    verify_short_url,
+    verify_url,
+)
 from ..signals import credential_placeholders
 from .announcement import credentials_announce_on_commit
 from .artifacts import TRANSIENT_STORAGE_ERRORS, artifact_delete, artifact_save, artifacts_of_earlier_attempts_delete
@@ -102,6 +108,7 @@ def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> l
     saving = []
     lease_renewed = time.monotonic()
     extras = _placeholder_values(credentials)
+    public_identities_attach(credentials)
     sites = context_sites(context_keys=[c.configuration.learning_context_key for c in credentials])
     try:
         for credential in credentials:
@@ -278,8 +285,8 @@ def _render(credential: Credential, *, site: Site, load_asset: Callable[[str], A
         date_format=site.date_format or "",
         verify_url=verify_url(credential, site=site),
         qr_url=verify_short_url(credential, site=site),
-        verify_uuid=str(credential.verify_uuid),
-        verify_code=format_code(credential.verification_code),
+        verify_uuid=str(public_identity(credential).verify_uuid),
+        verify_code=public_code(credential),
         score=credential.score,
         extra=extra,
     )

@@ -16,7 +16,7 @@ from ..adapters.base import Site
 from ..exceptions import EmailNotDelivered
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
-from ..selectors import context_sites, verify_url
+from ..selectors import context_sites, public_identities_attach, verify_url
 from .bulk_writes import credentials_write
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
         sites = context_sites(
             context_keys=[credential.configuration.learning_context_key for credential in credentials]
         )
+        public_identities_attach(credentials)
         sent, events, errors = [], [], []
         with _Mailer() as mailer:
             for credential in credentials:

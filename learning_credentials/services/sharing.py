@@ -7,12 +7,11 @@ from django.core.files.base import ContentFile
 from .. import conf
 from ..adapters import get_adapter
 from ..exceptions import LearningCredentialsError
-from ..identifiers import format_code
 from ..models import Credential
 from ..registry import resolve_options
 from ..rendering import format_date, local_date
 from ..rendering.share_image import ShareImageData, render_share_image, share_image_options
-from ..selectors import credential_public_status, credential_site, verify_url
+from ..selectors import PublicRecord, credential_public_status, credential_site, public_code, verify_url
 from .artifacts import artifact_storage, share_image_folder
 from .asset_loading import asset_load
 
@@ -31,6 +30,9 @@ def credential_share_image(*, credential: Credential, extension: str) -> tuple[b
     public = credential_public_status(credential, site=site)
     width, height = conf.get("SHARE_IMAGE_SIZE")
     state = f"{public.status}-{credential.visibility}"
+    if isinstance(credential, PublicRecord):
+        # A certification's page shows its current credential with the record's score: a picture of its own.
+        state += f"-{credential.verify_uuid.hex[:12]}-{credential.score}"
     name = f"{share_image_folder(credential.pk)}/share-{state}-{width}x{height}.{extension}"
     storage = artifact_storage()
     content_type = "image/png" if image_format == "png" else "image/jpeg"
@@ -45,7 +47,7 @@ def credential_share_image(*, credential: Credential, extension: str) -> tuple[b
         issuer=get_adapter().get_organization_name(context_key),
         issue_date=format_date(local_date(credential.created, site.time_zone), site.date_format or ""),
         verify_url=verify_url(credential, site=site),
-        verify_code=format_code(credential.verification_code),
+        verify_code=public_code(credential),
         score="" if credential.score is None else f"{credential.score.normalize():f}%",
         public_status=public.status,
     )

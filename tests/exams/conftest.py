@@ -3,7 +3,8 @@
 import pytest
 from opaque_keys.edx.keys import CourseKey
 
-from learning_credentials.exams.models import CertificationSettings, Question, QuestionOption
+from learning_credentials.exams import attempts as exam
+from learning_credentials.exams.models import Attempt, CertificationSettings, Question, QuestionOption
 from tests import factories
 
 COURSE = CourseKey.from_string(factories.COURSE_KEY)
@@ -74,3 +75,48 @@ def ready(for_sale_exam, learner) -> CertificationSettings:
     """The learner completed the course and is entitled: the exam may start."""
     grant(learner)
     return for_sale_exam
+
+
+# Exams taken as a learner would, through the services (the API tests post the same).
+SOURCE = "learner"
+
+
+def start(learner, context_key=COURSE, **kwargs) -> Attempt:
+    return exam.attempt_start(user_id=learner.pk, context_key=context_key, activity_source=SOURCE, **kwargs)
+
+
+def right_options(question: dict) -> list[str]:
+    return [option["id"] for option in question["options"] if option["correct"]]
+
+
+def wrong_options(question: dict) -> list[str]:
+    return [next(option["id"] for option in question["options"] if not option["correct"])]
+
+
+def answer(learner, attempt: Attempt, question: dict, *, right: bool, **kwargs):
+    return exam.attempt_answer(
+        attempt_id=str(attempt.pk),
+        user_id=learner.pk,
+        question=question["id"],
+        options=right_options(question) if right else wrong_options(question),
+        activity_source=SOURCE,
+        **kwargs,
+    )
+
+
+def take(learner, attempt: Attempt, correct: int, *, answered: int | None = None) -> exam.Grade:
+    """Answer the first ``correct`` questions right and the rest (up to ``answered``) wrong, then submit."""
+    for number, question in enumerate(attempt.questions[: attempt.size if answered is None else answered]):
+        answer(learner, attempt, question, right=number < correct)
+    return exam.attempt_submit(attempt_id=str(attempt.pk), user_id=learner.pk, activity_source=SOURCE)
+
+
+@pytest.fixture
+def sit(ready, learner, django_capture_on_commit_callbacks):
+    """Take a whole exam with ``correct`` right answers of 50 (generation runs as the transaction commits)."""
+
+    def sit(correct: int) -> exam.Grade:
+        with django_capture_on_commit_callbacks(execute=True):
+            return take(learner, start(learner), correct)
+
+    return sit

@@ -23,40 +23,9 @@ from learning_credentials.exceptions import BadRequest, ObjectNotFound
 from tests import factories
 from tests.concurrency import run_together
 
-from .conftest import CHILD, COURSE, grant, make_pool
+from .conftest import CHILD, COURSE, SOURCE, answer, grant, make_pool, right_options, start, take, wrong_options
 
 API = "/api/learning_credentials/v1/certification"
-SOURCE = "learner"
-
-
-def start(learner, context_key=COURSE, **kwargs) -> Attempt:
-    return exam.attempt_start(user_id=learner.pk, context_key=context_key, activity_source=SOURCE, **kwargs)
-
-
-def right_options(question: dict) -> list[str]:
-    return [option["id"] for option in question["options"] if option["correct"]]
-
-
-def wrong_options(question: dict) -> list[str]:
-    return [next(option["id"] for option in question["options"] if not option["correct"])]
-
-
-def answer(learner, attempt: Attempt, question: dict, *, right: bool, **kwargs):
-    return exam.attempt_answer(
-        attempt_id=str(attempt.pk),
-        user_id=learner.pk,
-        question=question["id"],
-        options=right_options(question) if right else wrong_options(question),
-        activity_source=SOURCE,
-        **kwargs,
-    )
-
-
-def take(learner, attempt: Attempt, correct: int, *, answered: int | None = None) -> exam.Grade:
-    """Answer the first ``correct`` questions right and the rest (up to ``answered``) wrong, then submit."""
-    for number, question in enumerate(attempt.questions[: attempt.size if answered is None else answered]):
-        answer(learner, attempt, question, right=number < correct)
-    return exam.attempt_submit(attempt_id=str(attempt.pk), user_id=learner.pk, activity_source=SOURCE)
 
 
 def options_in(value):

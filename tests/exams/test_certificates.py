@@ -17,19 +17,7 @@ from learning_credentials.services.codes import code_allocate, credential_codes_
 from learning_credentials.services.invalidation import credential_invalidate
 from tests import factories
 
-from .conftest import COURSE, grant
-from .test_attempts import SOURCE, start, take
-
-
-@pytest.fixture
-def sit(ready, learner, django_capture_on_commit_callbacks):
-    """Take a whole exam with ``correct`` right answers of 50 (generation runs as the transaction commits)."""
-
-    def sit(correct: int) -> exam.Grade:
-        with django_capture_on_commit_callbacks(execute=True):
-            return take(learner, start(learner), correct)
-
-    return sit
+from .conftest import COURSE, SOURCE, grant, start
 
 
 def chain(configuration) -> list[tuple]:

@@ -1,13 +1,21 @@
 """Output serializers of the v1 API. Public ones never carry email, username, internal ids or staff notes."""
 
+import uuid
+
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from ...adapters import get_adapter
 from ...adapters.base import Site
-from ...identifiers import format_code
 from ...rendering import local_date
-from ...selectors import PUBLIC_STATUSES, context_sites, credential_public_status, verify_url
+from ...selectors import (
+    PUBLIC_STATUSES,
+    context_sites,
+    credential_public_status,
+    public_code,
+    public_identity,
+    verify_url,
+)
 
 
 class SiteMixin:
@@ -35,7 +43,9 @@ class PublicStatusSerializer(serializers.Serializer):
 class CredentialBaseSerializer(SiteMixin, serializers.Serializer):
     """Fields the public and the owner see alike."""
 
-    verify_uuid = serializers.UUIDField()
+    verify_uuid = serializers.SerializerMethodField(
+        help_text="The identifier of its public page (for a certification: the certification's, stable over reissues)."
+    )
     verification_code = serializers.SerializerMethodField()
     verify_url = serializers.SerializerMethodField()
     credential_type = serializers.CharField(source="type_name")
@@ -43,8 +53,11 @@ class CredentialBaseSerializer(SiteMixin, serializers.Serializer):
     context_name = serializers.CharField()
     score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
 
+    def get_verify_uuid(self, credential) -> uuid.UUID:
+        return public_identity(credential).verify_uuid
+
     def get_verification_code(self, credential) -> str:
-        return format_code(credential.verification_code)
+        return public_code(credential)
 
     def get_verify_url(self, credential) -> str | None:
         return verify_url(credential, site=self.site(credential)) if credential.status in PUBLIC_STATUSES else None

@@ -47,6 +47,7 @@ from ...selectors import (
     credential_get_by_code,
     credential_get_public,
     credentials_for_user,
+    public_identities_attach,
     user_get,
     user_may_see,
 )
@@ -242,6 +243,7 @@ class CredentialListView(BaseView):
             credentials_for_user(user_id=target.pk, context_key=context_key), request, view=self
         )
         sites = context_sites(context_keys=[credential.configuration.learning_context_key for credential in page])
+        public_identities_attach(page)
         return paginator.get_paginated_response(CredentialSerializer(page, many=True, context={"sites": sites}).data)
 
 
