@@ -394,7 +394,6 @@ class CertificationEvent(models.Model):
         CERTIFICATE_UPDATED = "certificate_updated", _("Certificate updated with a new score")
         CERTIFICATE_REVOKED = "certificate_revoked", _("Certificate revoked by the most recent exam")
         CERTIFICATE_PENDING = "certificate_pending", _("Certificate not issued yet (issuance refused)")
-        VISIBILITY_CHANGED = "visibility_changed", _("Certificate made public or private")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     user = models.ForeignKey(
