@@ -1,5 +1,5 @@
 """Admin of the exams sub-app: certification settings per course, question pools (with their JSON import and
-export), and read-only entitlements."""
+export), and read-only entitlements, exam attempts and certifications."""
 
 import re
 from urllib.parse import urlencode
@@ -18,7 +18,16 @@ from ..admin import form_page
 from ..models import CredentialEvent
 from ..selectors import user_get
 from .exceptions import PoolImportRefused
-from .models import CertificationSettings, Entitlement, PointsAccount, PointsEntry, Question, QuestionOption
+from .models import (
+    Attempt,
+    Certification,
+    CertificationSettings,
+    Entitlement,
+    PointsAccount,
+    PointsEntry,
+    Question,
+    QuestionOption,
+)
 from .pools import (
     MAX_FILE_BYTES,
     pool_key_parse,
@@ -42,7 +51,7 @@ class CertificationSettingsAdmin(admin.ModelAdmin):
     readonly_fields = ("availability",)
     fieldsets = (
         (None, {"fields": ("context_key", "enabled", "configuration", "availability")}),
-        (_("Exam"), {"fields": ("pool_context_key", "exam_size")}),
+        (_("Exam"), {"fields": ("pool_context_key", "exam_size", "required_completion")}),
         (_("Prices"), {"fields": ("price_amount", "price_currency", "price_points", "premium_includes_certification")}),
     )
 
@@ -197,8 +206,21 @@ class QuestionAdmin(admin.ModelAdmin):
         return self._page(request, "export_pool.html", form, gettext("Export a question pool"), gettext("Download"))
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows only the exams' services write, in the transactions that decide them; staff read them here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Entitlement)
-class EntitlementAdmin(admin.ModelAdmin):
+class EntitlementAdmin(ReadOnlyAdmin):
     """Granted and revoked by the exams' services only; staff read them here."""
 
     list_display = ("created", "user", "context_key", "source", "amount", "currency", "points", "revoked_at")
@@ -219,14 +241,45 @@ class EntitlementAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    """Final exams: who, when, how they ended. The questions drawn and the answers stay out of sight."""
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    list_display = ("started_at", "user", "context_key", "status", "discard_reason", "score", "passed")
+    list_select_related = ("user",)
+    list_filter = ("status", "passed", "discard_reason")
+    search_fields = ("user__username", "context_key", "=id")
+    fields = (
+        "id",
+        "user",
+        "context_key",
+        "pool_context_key",
+        "size",
+        "pool_count",
+        "status",
+        "started_at",
+        "last_activity_at",
+        "graded_at",
+        "correct_count",
+        "score",
+        "passed",
+        "discarded_at",
+        "discard_reason",
+    )
+    readonly_fields = fields
+
+
+@admin.register(Certification)
+class CertificationAdmin(ReadOnlyAdmin):
+    """Each learner's certification in a course: its stable code and page, the most recent score, the certificate."""
+
+    list_display = ("user", "context_key", "score", "passed", "scored_at", "code")
+    list_select_related = ("user",)
+    list_filter = ("passed",)
+    search_fields = ("user__username", "context_key", "=code")
+    fields = ("user", "context_key", "public_id", "code", "score", "passed", "scored_at", "credential", "created")
+    readonly_fields = fields
 
 
 class PointsEntryInline(admin.TabularInline):

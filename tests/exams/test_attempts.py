@@ -7,6 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from opaque_keys.edx.keys import CourseKey
 from rest_framework.test import APIClient
 
 from learning_credentials.exams import attempts as exam
@@ -473,3 +474,80 @@ def test_beat_runs_the_sweep_every_minute(ready, learner):
     attempt = start(learner)
     Attempt.objects.filter(pk=attempt.pk).update(last_activity_at=timezone.now() - timedelta(hours=1))
     assert expire_attempts.apply().get() == 1
+
+
+@pytest.mark.django_db
+def test_staff_read_attempts_and_certifications_in_the_admin(admin_client, sit, learner):
+    from learning_credentials.exams.models import Certification
+
+    sit(45)
+    attempt, certification = Attempt.objects.get(), Certification.objects.get()
+    for url in (
+        "/admin/learning_credentials_exams/attempt/",
+        f"/admin/learning_credentials_exams/attempt/{attempt.pk}/change/",
+        "/admin/learning_credentials_exams/certification/",
+        f"/admin/learning_credentials_exams/certification/{certification.pk}/change/",
+    ):
+        assert admin_client.get(url).status_code == 200, url
+    page = admin_client.get(f"/admin/learning_credentials_exams/attempt/{attempt.pk}/change/").content.decode()
+    assert attempt.questions[0]["text"] not in page  # the drawn questions and answers are not shown
+    assert admin_client.get("/admin/learning_credentials_exams/attempt/add/").status_code == 403
+    assert (
+        admin_client.post(
+            f"/admin/learning_credentials_exams/attempt/{attempt.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
+
+
+@pytest.mark.django_db
+class TestSeedIntegration:
+    """Seed 004 §9.2, end to end through the API a learner's pages call."""
+
+    def test_paywall_purchase_start_pass_certificate(self, for_sale_exam, learner, django_capture_on_commit_callbacks):
+        from sandbox.lms.models import Order
+
+        client = APIClient()
+        client.force_login(learner)
+        status = client.get(f"{API}/{COURSE}/").json()
+        assert status["available"] and not status["entitlement_owned"]
+        assert client.post(f"{API}/{COURSE}/attempts/").json()["code"] == "no_entitlement"  # the paywall
+        Order.objects.create(
+            reference="ord-1",
+            user=learner,
+            context_key=str(COURSE),
+            amount="49.00",
+            currency="USD",
+            paid_at=timezone.now(),
+        )
+        bought = client.post(f"{API}/{COURSE}/purchase/", {"payment_reference": "ord-1"}, format="json")
+        assert bought.status_code == 201
+        attempt = Attempt.objects.get(pk=client.post(f"{API}/{COURSE}/attempts/").json()["id"])
+        for question in attempt.questions:
+            client.post(
+                f"{API}/attempts/{attempt.pk}/answer/",
+                {"question": question["id"], "options": right_options(question)},
+                format="json",
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            graded = client.post(f"{API}/attempts/{attempt.pk}/submit/").json()
+        assert (graded["score"], graded["passed"]) == (100, True)
+        credential = for_sale_exam.configuration.credentials.get()
+        assert (credential.user_id, credential.score, credential.status) == (learner.pk, 100, "available")
+
+    def test_a_short_course_draws_a_full_exam_from_the_master_pool(self, ready, learner):
+        short = "course-v1:DemoX+CS101-SHORT+2026"
+        factories.make_course(short, "Short")
+        factories.enroll(learner, short)
+        factories.set_completion(learner, factories.make_course(short), 1.0)
+        ready.__class__.objects.create(
+            context_key=short,
+            enabled=True,
+            pool_context_key=COURSE,
+            configuration=factories.ConfigurationFactory(
+                learning_context_key=CourseKey.from_string(short), credential_type=ready.configuration.credential_type
+            ),
+        )
+        grant(learner, short)
+        attempt = start(learner, short)
+        assert attempt.size == 50 and len({q["question"] for q in attempt.questions}) == 50
