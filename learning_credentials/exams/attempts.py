@@ -5,7 +5,6 @@ the idle timeout discards it. Each write locks the attempt's row, so its answers
 decided once, and the grade and the certificate change commit together (``certificates``).
 """
 
-import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,11 +13,12 @@ from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import PeriodicTask
 
 from ..adapters import get_adapter
 from ..exceptions import BadRequest, ObjectNotFound
 from ..identifiers import parse_uuid
+from ..services.sweeper import beat_entry_ensure
 from .certificates import certificate_record_grade
 from .conf import exam_settings
 from .exceptions import AlreadyAnswered, AttemptClosed, CourseNotCompleted, NoEntitlement, StartLimitReached
@@ -346,15 +346,10 @@ def attempts_expire(*, now: datetime | None = None, batch: int = 500) -> int:
 
 
 def attempts_sweep_schedule_ensure() -> PeriodicTask:
-    """The beat entry that runs the idle-attempt sweep every minute; created once, an operator's edits are kept."""
-    every, _created = IntervalSchedule.objects.get_or_create(every=SWEEP_EVERY_SECONDS, period=IntervalSchedule.SECONDS)
-    task, _created = PeriodicTask.objects.get_or_create(
+    """The beat entry that runs the idle-attempt sweep every minute."""
+    return beat_entry_ensure(
         name=ATTEMPTS_SWEEP_TASK,
-        defaults={
-            "task": EXPIRE_ATTEMPTS,
-            "interval": every,
-            "args": json.dumps([]),
-            "description": "Discards final exam attempts idle past the idle timeout (reason: expired).",
-        },
+        task=EXPIRE_ATTEMPTS,
+        every_seconds=SWEEP_EVERY_SECONDS,
+        description="Discards final exam attempts idle past the idle timeout (reason: expired).",
     )
-    return task

@@ -95,16 +95,20 @@ def _emails_requeue(*, now: datetime) -> int:
     return len(ids)
 
 
-def sweeper_schedule_ensure() -> PeriodicTask:
-    """The beat entry that runs the sweeper every minute; created once, an operator's later edits are kept."""
-    every, _ = IntervalSchedule.objects.get_or_create(every=SWEEP_EVERY_SECONDS, period=IntervalSchedule.SECONDS)
-    task, _ = PeriodicTask.objects.get_or_create(
-        name=SWEEP_TASK_NAME,
-        defaults={
-            "task": SWEEP_GENERATING,
-            "interval": every,
-            "args": json.dumps([]),
-            "description": "Moves credentials whose generation lease expired to ERROR and retries them.",
-        },
+def beat_entry_ensure(*, name: str, task: str, every_seconds: int, description: str) -> PeriodicTask:
+    """A beat entry running ``task`` every ``every_seconds``; created once, an operator's later edits are kept."""
+    every, _ = IntervalSchedule.objects.get_or_create(every=every_seconds, period=IntervalSchedule.SECONDS)
+    entry, _ = PeriodicTask.objects.get_or_create(
+        name=name, defaults={"task": task, "interval": every, "args": json.dumps([]), "description": description}
     )
-    return task
+    return entry
+
+
+def sweeper_schedule_ensure() -> PeriodicTask:
+    """The beat entry that runs the sweeper every minute."""
+    return beat_entry_ensure(
+        name=SWEEP_TASK_NAME,
+        task=SWEEP_GENERATING,
+        every_seconds=SWEEP_EVERY_SECONDS,
+        description="Moves credentials whose generation lease expired to ERROR and retries them.",
+    )
