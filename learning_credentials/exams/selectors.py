@@ -1,15 +1,23 @@
-"""Reads of the exams sub-app: pools, and whether a course offers certification now (seed 004 §2.3, §2.4)."""
+"""Reads of the exams sub-app: pools, whether a course offers certification now, and a learner's status.
+
+Seed 004 §2.3, §2.4 and §3 (the course list's chip). The status reads many courses at once in a
+fixed number of queries, so a course list costs what one course costs.
+"""
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from ..selectors import context_site
+from ..lifecycle import Status
+from ..models import Credential
+from ..selectors import context_site, context_sites
 from .conf import exam_settings
 from .models import Certification, CertificationSettings, Entitlement, PointsAccount, Question
+from .rules import CERTIFICATE_NONE, CERTIFICATE_REVOKED, CERTIFICATE_VALID, CertificationFacts, certification_chip
 
 # Seed 004 §2.3: a course's pool aims at 30 lessons of at least 5 questions (150 or more). Below that
 # the admin warns; certification itself needs only the minimum pool size.
@@ -42,10 +50,18 @@ def _valid_options() -> Q:
     return rule
 
 
-def valid_questions(*, pool_context_key):
-    """The pool's active questions whose options make an answerable question of their kind."""
+def valid_questions(*, pool_context_key=None, pool_context_keys: Iterable | None = None):
+    """The pool's active questions whose options make an answerable question of their kind.
+
+    ``pool_context_keys`` instead of ``pool_context_key``: those of several pools at once (the course list).
+    """
+    if (pool_context_key is None) == (pool_context_keys is None):
+        raise ValueError("Give pool_context_key or pool_context_keys, not both or neither.")
+    pools = (
+        Q(pool_context_key=pool_context_key) if pool_context_keys is None else Q(pool_context_key__in=pool_context_keys)
+    )
     return (
-        Question.objects.filter(pool_context_key=pool_context_key, active=True)
+        Question.objects.filter(pools, active=True)
         .annotate(options_n=Count("options"), correct_n=Count("options", filter=Q(options__correct=True)))
         .filter(_valid_options())
     )
@@ -54,6 +70,18 @@ def valid_questions(*, pool_context_key):
 def pool_count(*, pool_context_key) -> int:
     """Valid active questions in a course's pool: what an exam may draw from."""
     return valid_questions(pool_context_key=pool_context_key).count()
+
+
+def pool_counts(*, pool_context_keys: Iterable) -> dict:
+    """pool_count of several pools in one query; a pool without valid questions counts 0."""
+    keys = list(dict.fromkeys(pool_context_keys))
+    if not keys:
+        return {}
+    # Counting questions already grouped by their options needs the valid ones as a subquery.
+    valid = valid_questions(pool_context_keys=keys).values("pk")
+    rows = Question.objects.filter(pk__in=valid).values_list("pool_context_key").annotate(n=Count("pk")).order_by()
+    counted = {str(key): n for key, n in rows}
+    return {key: counted.get(str(key), 0) for key in keys}
 
 
 def pool_shortfalls(*, pool_context_key) -> tuple[int, list[tuple[str, int]]]:
@@ -84,12 +112,17 @@ def certification_settings_get(*, context_key) -> CertificationSettings | None:
 
 def certification_availability(*, context_key, certification: CertificationSettings | None = None) -> Availability:
     """Available iff enabled, with a certificate configuration and a pool of at least the minimum and the exam size."""
-    limits = exam_settings()
     certification = certification or certification_settings_get(context_key=context_key)
+    count = pool_count(pool_context_key=certification.pool_key) if certification else 0
+    return _availability(certification=certification, count=count)
+
+
+def _availability(*, certification: CertificationSettings | None, count: int) -> Availability:
+    """certification_availability, given the settings and their pool's count (read one by one, or in bulk)."""
+    limits = exam_settings()
     if certification is None:
         return Availability(False, 0, limits.exam_size, _("Certification is not set up for this course."))
     exam_size = certification.exam_size or limits.exam_size
-    count = pool_count(pool_context_key=certification.pool_key)
     if not certification.enabled:
         problem = _("Certification is not enabled for this course.")
     elif certification.configuration_id is None:
@@ -122,7 +155,7 @@ def points_balance(*, user_id: int) -> int:
 
 @dataclass(frozen=True)
 class CertificationStatus:
-    """What a learner may do about a course's certification (the status endpoint's answer)."""
+    """What a learner may do about a course's certification (the status endpoint's answer), with the list's chip."""
 
     context_key: object
     enabled: bool
@@ -137,26 +170,139 @@ class CertificationStatus:
     points_balance: int
     message: str
     username: str
+    completed: bool  # to the course's required completion (100% without certification settings)
+    chip: str  # a rules.Chip
+    cta: str | None  # a rules.CTA, or None
+    helper: str
+    score: int | None  # the most recent graded exam's, in percent
+    certification_url: str | None  # the stable public page, once the chain has a certificate
+
+
+# Completion is a fraction; rounding of the host's figure must not keep a learner at 99.999...% out.
+COMPLETION_EPSILON = 1e-9
+
+
+def course_completed(*, completion: float, required_percent: int) -> bool:
+    """Whether a completion fraction reaches a required percentage, allowing for the host's rounding."""
+    return completion * 100 + COMPLETION_EPSILON >= required_percent
+
+
+# The invalidation reason of a certificate revoked by a failed exam: certificates.EXAM_FAILED, which
+# imports this module (a test keeps the two equal).
+EXAM_FAILED = "exam_failed"
+
+
+def _certificate_states(*, user_id: int, course_settings: dict, certifications: dict) -> dict[str, str]:
+    """CERTIFICATE_* of each course (by its key's string), for what the chip reads.
+
+    Valid while the learner holds a live certificate of the course (generating and error count):
+    one of its certificate configuration, or the chain's current one (kept when staff unset the
+    configuration). Else revoked when the chain's current certificate was revoked by a failed exam;
+    else none (a refund, staff's invalidation, nothing yet). One query for all courses.
+    """
+    configurations = {c.configuration_id: key for key, c in course_settings.items() if c.configuration_id}
+    live = set()
+    if configurations:
+        rows = Credential.objects.filter(user_id=user_id, configuration_id__in=list(configurations), active=True)
+        live = {configurations[pk] for pk in rows.values_list("configuration_id", flat=True)}
+    states = {}
+    for key in course_settings.keys() | certifications.keys():
+        current = getattr(certifications.get(key), "credential", None)
+        if key in live or (current is not None and current.active):
+            states[key] = CERTIFICATE_VALID
+        elif (
+            current is not None and current.status == Status.INVALIDATED and current.invalidation_reason == EXAM_FAILED
+        ):
+            states[key] = CERTIFICATE_REVOKED
+        else:
+            states[key] = CERTIFICATE_NONE
+    return states
+
+
+def certification_statuses(*, user, context_keys: list) -> dict[object, CertificationStatus]:
+    """The learner's certification status in each course, keyed and ordered as ``context_keys`` (a repeat once).
+
+    A fixed number of queries whatever the number of courses: each table is read once for all of
+    them, and completion in one adapter call. Premium access that includes certification is not
+    looked at here, as the host tells it course by course: until the learner's status in such a
+    course is read through services.certification_status_read (which grants the entitlement), its
+    chip reads "Completed, certificate available".
+    """
+    from ..adapters import get_adapter
+
+    keys = list(dict.fromkeys(context_keys))
+    if not keys:
+        return {}
+    # Rows carry keys parsed from the database; matched to the caller's keys by their strings.
+    course_settings = {
+        str(c.context_key): c
+        for c in CertificationSettings.objects.select_related("configuration").filter(context_key__in=keys)
+    }
+    counts = {
+        str(k): n for k, n in pool_counts(pool_context_keys=[c.pool_key for c in course_settings.values()]).items()
+    }
+    entitlements = {
+        str(e.context_key): e for e in Entitlement.objects.filter(user_id=user.pk, context_key__in=keys, active=True)
+    }
+    certifications = {
+        str(c.context_key): c
+        for c in Certification.objects.select_related("credential").filter(user_id=user.pk, context_key__in=keys)
+    }
+    certificates = _certificate_states(user_id=user.pk, course_settings=course_settings, certifications=certifications)
+    completion = {str(k): fraction for k, fraction in get_adapter().get_learner_completion(user.pk, keys).items()}
+    linked = [key for key in keys if getattr(certifications.get(str(key)), "credential_id", None) is not None]
+    sites = {str(k): site for k, site in context_sites(context_keys=linked).items()}
+    balance = points_balance(user_id=user.pk)
+    username = user.get_username()
+    statuses = {}
+    for key in keys:
+        name = str(key)
+        certification, row = course_settings.get(name), certifications.get(name)
+        availability = _availability(
+            certification=certification, count=counts[str(certification.pool_key)] if certification else 0
+        )
+        completed = course_completed(
+            completion=completion.get(name, 0.0),
+            required_percent=certification.required_completion if certification else 100,
+        )
+        score = row.score if row else None
+        chip = certification_chip(
+            CertificationFacts(
+                completed=completed,
+                configured=certification is not None,
+                available=availability.available,
+                entitled=name in entitlements,
+                certificate=certificates.get(name, CERTIFICATE_NONE),
+                score=score,
+            )
+        )
+        statuses[key] = CertificationStatus(
+            context_key=key,
+            enabled=availability.enabled,
+            available=availability.available,
+            pool_count=availability.pool_count,
+            exam_size=availability.exam_size,
+            price_amount=certification.price_amount if certification else None,
+            price_currency=certification.price_currency if certification else "",
+            price_points=certification.price_points if certification else None,
+            premium_includes_certification=bool(certification and certification.premium_includes_certification),
+            entitlement=entitlements.get(name),
+            points_balance=balance,
+            message="" if availability.available else unavailable_message(),
+            username=username,
+            completed=completed,
+            chip=chip.chip,
+            cta=chip.cta,
+            helper=chip.helper,
+            score=score,
+            certification_url=certification_url(row, site=sites[name]) if name in sites else None,
+        )
+    return statuses
 
 
 def certification_status(*, user, context_key) -> CertificationStatus:
-    certification = certification_settings_get(context_key=context_key)
-    availability = certification_availability(context_key=context_key, certification=certification)
-    return CertificationStatus(
-        context_key=context_key,
-        enabled=availability.enabled,
-        available=availability.available,
-        pool_count=availability.pool_count,
-        exam_size=availability.exam_size,
-        price_amount=certification.price_amount if certification else None,
-        price_currency=certification.price_currency if certification else "",
-        price_points=certification.price_points if certification else None,
-        premium_includes_certification=bool(certification and certification.premium_includes_certification),
-        entitlement=entitlement_active(user_id=user.pk, context_key=context_key),
-        points_balance=points_balance(user_id=user.pk),
-        message="" if availability.available else unavailable_message(),
-        username=user.get_username(),
-    )
+    """The learner's status in one course: the course list's read, for a list of one."""
+    return certification_statuses(user=user, context_keys=[context_key])[context_key]
 
 
 def certification_url(certification: Certification, *, site=None) -> str:

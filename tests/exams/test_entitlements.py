@@ -225,6 +225,14 @@ class TestApi:
             "entitlement": None,
             "points_balance": 75,
             "username": learner.username,
+            "completed": False,
+            "chip": "in_progress",
+            "chip_label": "In progress",
+            "cta": None,
+            "cta_label": None,
+            "helper": "",
+            "most_recent_score": None,
+            "certification_url": None,
         }
 
     def test_reading_the_status_entitles_a_premium_learner(self, api, offered, learner):

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from ...services.webhooks import CONTROL_CHARACTERS
 from ..attempts import attempt_idle_deadline, current_question
+from ..rules import CTA, Chip
 
 
 class PriceSerializer(serializers.Serializer):
@@ -35,6 +36,31 @@ class CertificationStatusSerializer(serializers.Serializer):
     entitlement = EntitlementSerializer(allow_null=True, help_text="The learner's active entitlement, if any.")
     points_balance = serializers.IntegerField(help_text="The learner's points.")
     username = serializers.CharField()
+    completed = serializers.BooleanField(
+        help_text="Whether the learner completed the course to its required completion (100% without certification)."
+    )
+    chip = serializers.ChoiceField(choices=Chip.choices, help_text="The course list's chip, a stable key.")
+    chip_label = serializers.SerializerMethodField(help_text='The chip in words, e.g. "Certification unlocked".')
+    cta = serializers.ChoiceField(
+        choices=CTA.choices, allow_null=True, help_text="The course list's call to action; null when there is none."
+    )
+    cta_label = serializers.SerializerMethodField(help_text='The call to action in words, e.g. "Start final exam".')
+    helper = serializers.CharField(
+        help_text='A line under the chip: "Most recent score: 58%.", the unavailable message, or empty.'
+    )
+    most_recent_score = serializers.IntegerField(
+        source="score", allow_null=True, help_text="The most recent graded exam's score in percent; null before any."
+    )
+    certification_url = serializers.URLField(
+        allow_null=True,
+        help_text="The certification's stable public page (whichever certificate is current); null before the first.",
+    )
+
+    def get_chip_label(self, status) -> str:
+        return str(Chip(status.chip).label)
+
+    def get_cta_label(self, status) -> str | None:
+        return str(CTA(status.cta).label) if status.cta else None
 
     def get_price(self, status) -> PriceSerializer(allow_null=True):
         if status.price_amount is None:
@@ -43,6 +69,10 @@ class CertificationStatusSerializer(serializers.Serializer):
 
     def get_entitlement_owned(self, status) -> bool:
         return status.entitlement is not None
+
+
+class CertificationStatusListSerializer(serializers.Serializer):
+    results = CertificationStatusSerializer(many=True, help_text="One per course asked about, in the order asked.")
 
 
 class PurchaseSerializer(serializers.Serializer):

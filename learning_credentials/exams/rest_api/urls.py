@@ -5,6 +5,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("certification/", views.CertificationStatusListView.as_view(), name="api-v1-certification-list"),
     path("certification/attempts/<str:attempt_id>/", views.AttemptView.as_view(), name="api-v1-certification-attempt"),
     path(
         "certification/attempts/<str:attempt_id>/answer/",

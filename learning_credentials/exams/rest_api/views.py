@@ -1,10 +1,12 @@
 """Certification API views: thin; the rules are in the exams' services and selectors."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from ...exceptions import BadRequest, InvalidContextKey
 from ...identifiers import parse_context_key
 from ...models import CredentialEvent
 from ...rest_api.schema import documented, errors, query
@@ -13,12 +15,13 @@ from ...rest_api.v1.webhooks import SIGNATURE_HEADERS, SignedWebhookView
 from ...selectors import learner_for_viewer
 from ..attempts import attempt_answer, attempt_discard, attempt_read, attempt_start, attempt_submit
 from ..payments import entitlement_purchase, payment_receive, payment_webhook_secret
-from ..selectors import certification_status
+from ..selectors import certification_status, certification_statuses
 from ..services import certification_status_read, entitlement_redeem_points
 from .serializers import (
     AnswerResultSerializer,
     AnswerSerializer,
     AttemptSerializer,
+    CertificationStatusListSerializer,
     CertificationStatusSerializer,
     GradeSerializer,
     PaymentOutcomeSerializer,
@@ -27,12 +30,52 @@ from .serializers import (
 
 USERNAME = query("username", "Another learner: platform staff, or staff of this course.")
 REFUSAL = "You may only read and change your own certification."
+MAX_COURSES = 100
+CONTEXT_KEYS = query(
+    "context_key",
+    f"A course, repeated for each course of the list (1 to {MAX_COURSES}): ?context_key=A&context_key=B.",
+    many=True,
+    required=True,
+)
+LIST_USERNAME = query("username", "Another learner: platform staff, or staff of every course asked about.")
 
 
 def _learner(request, context_key):
     return learner_for_viewer(
         viewer=request.user, username=request.query_params.get("username"), context_key=context_key, refusal=REFUSAL
     )
+
+
+def _context_keys(request) -> list:
+    """The list's courses, parsed, each once in the order first asked; a 400 says which is wrong."""
+    raw = request.query_params.getlist("context_key")
+    if not raw:
+        raise BadRequest(_("Give at least one course: ?context_key=course-v1:...&context_key=..."))
+    if len(raw) > MAX_COURSES:
+        raise BadRequest(
+            _("Ask about at most %(most)d courses at a time, not %(asked)d.") % {"most": MAX_COURSES, "asked": len(raw)}
+        )
+    keys = []
+    for number, value in enumerate(raw, start=1):
+        try:
+            keys.append(parse_context_key(value))
+        except InvalidContextKey as exc:
+            raise InvalidContextKey(
+                _("context_key number %(number)d: %(problem)s") % {"number": number, "problem": exc.message}
+            ) from None
+    return list(dict.fromkeys(keys))
+
+
+def _list_learner(request, context_keys: list):
+    """The learner of a course list; course staff may read another learner's list of their own courses only.
+
+    Platform staff and learners cost no more for a long list; course staff's check is per course.
+    """
+    learner = _learner(request, context_keys[0])
+    if learner.pk != request.user.pk and not request.user.is_staff:
+        for key in context_keys[1:]:
+            _learner(request, key)
+    return learner
 
 
 def _status_response(learner, context_key, *, status: int = 200) -> Response:
@@ -57,6 +100,40 @@ class CertificationStatusView(BaseView):
         learner = _learner(request, key)
         status = certification_status_read(user=learner, context_key=key, activity_source=CredentialEvent.Source.API)
         return Response(CertificationStatusSerializer(status).data)
+
+
+class CertificationStatusListView(BaseView):
+    """GET ``?context_key=A&context_key=B``: the learner's certification status in each course of a course list."""
+
+    permission_classes = [IsAuthenticated]
+
+    @documented(
+        summary="A learner's certification status in several courses (the course list's chips)",
+        description=(
+            f"Up to {MAX_COURSES} courses, answered in the order asked (a course asked twice, once), in a fixed number "
+            "of queries whatever their number. Unlike the single course's status, reading the list does not turn "
+            'premium access into an entitlement: a premium learner\'s chip reads "Completed, certificate available" '
+            "until their status in that course is read once."
+        ),
+        operation_id="certification_status_list",
+        parameters=[CONTEXT_KEYS, LIST_USERNAME],
+        responses={
+            200: CertificationStatusListSerializer,
+            **errors(
+                400,
+                401,
+                403,
+                404,
+                e400=f"bad_request: no context_key, or more than {MAX_COURSES}; invalid_context_key: which one.",
+                e404="unknown_learner: staff named nobody.",
+            ),
+        },
+    )
+    def get(self, request):
+        keys = _context_keys(request)
+        learner = _list_learner(request, keys)
+        statuses = certification_statuses(user=learner, context_keys=keys)
+        return Response(CertificationStatusListSerializer({"results": [statuses[key] for key in keys]}).data)
 
 
 class RedeemPointsView(BaseView):
