@@ -24,13 +24,11 @@ from .conf import exam_settings
 from .exceptions import AlreadyAnswered, AttemptClosed, CourseNotCompleted, NoEntitlement, StartLimitReached
 from .models import Attempt, CertificationEvent, QuestionOption
 from .rules import draw, passed, score_percent, shuffled
-from .selectors import certification_availability, entitlement_active, valid_questions
+from .selectors import certification_availability, course_completed, entitlement_active, valid_questions
 from .services import certification_event, certification_require_available, entitlement_for_premium
 
 Status = Attempt.Status
 Reason = Attempt.DiscardReason
-# Completion is a fraction; rounding of the host's figure must not keep a learner at 99.999...% out.
-EPSILON = 1e-9
 DAY = timedelta(days=1)
 # The periodic sweep (exams.tasks): its stable task name and its beat entry.
 EXPIRE_ATTEMPTS = "learning_credentials.exams.expire_attempts"
@@ -115,7 +113,7 @@ def attempt_start(*, user_id: int, context_key, activity_source: str, now: datet
     now = now or timezone.now()
     certification = certification_require_available(context_key)
     completion = get_adapter().get_completion(context_key, [user_id]).get(user_id, 0.0)
-    if completion * 100 + EPSILON < certification.required_completion:
+    if not course_completed(completion=completion, required_percent=certification.required_completion):
         raise CourseNotCompleted(
             _("Complete the course before taking the final exam (%(done)d%% of %(required)d%% done).")
             % {"done": int(completion * 100), "required": certification.required_completion}

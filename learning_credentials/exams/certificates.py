@@ -27,12 +27,11 @@ from ..services.invalidation import credential_invalidate
 from ..services.issuance import credential_issue, credential_reissue
 from .conf import exam_settings
 from .models import Attempt, Certification, CertificationEvent, Entitlement
-from .selectors import certification_settings_get
+from .selectors import EXAM_FAILED, certification_settings_get
 from .services import certification_event
 
 log = logging.getLogger(__name__)
 
-EXAM_FAILED = "exam_failed"
 SOURCE = CredentialEvent.Source.EXAM
 
 

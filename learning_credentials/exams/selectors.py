@@ -187,8 +187,7 @@ def course_completed(*, completion: float, required_percent: int) -> bool:
     return completion * 100 + COMPLETION_EPSILON >= required_percent
 
 
-# The invalidation reason of a certificate revoked by a failed exam: certificates.EXAM_FAILED, which
-# imports this module (a test keeps the two equal).
+# The invalidation reason of a certificate revoked by a failed exam (certificates revokes with it).
 EXAM_FAILED = "exam_failed"
 
 

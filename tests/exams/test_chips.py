@@ -6,7 +6,6 @@ from django.test.utils import CaptureQueriesContext
 from opaque_keys.edx.keys import CourseKey
 from rest_framework.test import APIClient
 
-from learning_credentials.exams import certificates, selectors
 from learning_credentials.exams.models import Certification, CertificationSettings, Entitlement, Question
 from learning_credentials.exams.rules import CTA, Chip
 from learning_credentials.exams.selectors import (
@@ -134,9 +133,6 @@ class TestSettledOverlaps:
         entitlement_revoke(entitlement=Entitlement.objects.get(), reason="refunded", activity_source="webhook")
         credential_invalidate(credential=Credential.objects.get(), category="refunded", source="webhook")
         assert chip(learner) == (Chip.AVAILABLE, CTA.GET_CERTIFICATE, "")
-
-    def test_the_selectors_and_the_certificates_name_exam_failed_alike(self):
-        assert selectors.EXAM_FAILED == certificates.EXAM_FAILED
 
     def test_staff_s_own_invalidation_is_no_revocation_by_exam(self, sit, learner):
         sit(40)
