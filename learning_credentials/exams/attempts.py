@@ -22,7 +22,7 @@ from ..services.sweeper import beat_entry_ensure
 from .certificates import certificate_record_grade
 from .conf import exam_settings
 from .exceptions import AlreadyAnswered, AttemptClosed, CourseNotCompleted, NoEntitlement, StartLimitReached
-from .models import Attempt, CertificationEvent, QuestionOption
+from .models import Attempt, CertificationEvent, Question, QuestionOption
 from .rules import draw, passed, score_percent, shuffled
 from .selectors import certification_availability, course_completed, entitlement_active, valid_questions
 from .services import certification_event, certification_require_available, entitlement_for_premium
@@ -80,7 +80,7 @@ def _snapshot(question, options: list[QuestionOption], taken: set[str]) -> dict:
 def _draw_questions(*, pool_context_key, size: int) -> list[dict]:
     """``size`` questions of the pool, drawn uniformly without repetition by a secure source, in random order."""
     chosen = draw(list(valid_questions(pool_context_key=pool_context_key).values_list("pk", flat=True)), size=size)
-    questions = valid_questions(pool_context_key=pool_context_key).filter(pk__in=chosen).in_bulk()
+    questions = Question.objects.in_bulk(chosen)
     options: dict[int, list[QuestionOption]] = {}
     for option in QuestionOption.objects.filter(question_id__in=chosen).order_by("question_id", "position"):
         options.setdefault(option.question_id, []).append(option)
