@@ -64,7 +64,7 @@ def _own_credential(request, uuid: str) -> Credential:
     return credential
 
 
-def _render(request, template: str, context: dict):
+def learner_page_render(request, template: str, context: dict):
     """Render with the user's messages, whether or not the host has the messages context processor."""
     return render(request, template, {**context, "messages": get_messages(request)})
 
@@ -107,7 +107,7 @@ def credential_list(request):
         }
         for credential in credentials
     ]
-    return _render(request, "learning_credentials/learner/credential_list.html", {"rows": rows})
+    return learner_page_render(request, "learning_credentials/learner/credential_list.html", {"rows": rows})
 
 
 @login_required
@@ -131,7 +131,7 @@ def credential_detail(request, uuid: str):
     if shareable and public:
         organization = get_adapter().get_organization_name(credential.configuration.learning_context_key)
         context["linkedin_url"] = linkedin_add_to_profile_url(credential, organization_name=organization, site=site)
-    return _render(request, "learning_credentials/learner/credential_detail.html", context)
+    return learner_page_render(request, "learning_credentials/learner/credential_detail.html", context)
 
 
 def _newer_of(credential: Credential) -> Credential | None:

@@ -1,5 +1,6 @@
 """URLs of learning_credentials: public pages and the REST API (mount at the site root)."""
 
+from django.apps import apps
 from django.urls import include, path, re_path
 
 from . import learner_views, views
@@ -40,3 +41,7 @@ urlpatterns = [
     # Last: any other path of the API (a typo, another version) gets the API's JSON 404.
     re_path(rf"^{API_ROOT}(?P<path>.*)$", api_views.unmatched, name="api-unmatched"),
 ]
+
+# The optional sub-apps' pages, while they are installed.
+if apps.is_installed("learning_credentials.exams"):  # the learner's certification pages
+    urlpatterns.append(path("", include("learning_credentials.exams.urls")))

@@ -120,6 +120,13 @@ class HostAdapter(Protocol):
         Keyed by the keys passed; courses without progress, unknown ones and learning paths are absent.
         """
 
+    def get_learner_courses(self, user_id: int) -> dict[LearningContextKey, str]:
+        """The courses a learner is actively enrolled in, with their display names (their keys when they have none).
+
+        For a learner's course list, in a fixed number of queries however many courses. Courses only:
+        learning paths and inactive enrollments are absent; an unknown learner has none.
+        """
+
     def get_learning_path_steps(self, path_key: LearningContextKey) -> list[LearningContextKey]:
         """Course keys of a learning path's steps, in order."""
 

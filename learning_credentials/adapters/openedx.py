@@ -448,6 +448,19 @@ class OpenEdxAdapter:
             completion.update((course, value) for (_, course), value in by_course.items())
         return {by_string[course]: value for course, value in completion.items()}
 
+    def get_learner_courses(self, user_id: int) -> dict[LearningContextKey, str]:
+        """Active CourseEnrollment rows with their CourseOverview's display name: one query.
+
+        The name comes as a subquery, not a join: an enrollment whose overview is missing (the
+        foreign key has no database constraint) is still listed, under its key.
+        """
+        from common.djangoapps.student.models import CourseEnrollment
+        from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+        display_name = CourseOverview.objects.filter(id=OuterRef("course_id")).values("display_name")[:1]
+        rows = CourseEnrollment.objects.filter(user_id=user_id, is_active=True).annotate(name=Subquery(display_name))
+        return {key: name or str(key) for key, name in rows.values_list("course_id", "name") if _is_course(key)}
+
     def get_learning_path_steps(self, path_key: LearningContextKey) -> list[LearningContextKey]:
         """Steps by ``order``; steps of a non-sequential path have none and come last, by creation."""
         if not is_learning_path(path_key):

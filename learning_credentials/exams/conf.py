@@ -5,6 +5,7 @@ when the app starts (ImproperlyConfigured), so a typo never silently falls back 
 """
 
 from dataclasses import dataclass
+from string import Formatter
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -31,7 +32,12 @@ DEFAULTS = {
     # Shared secret with which the host's commerce system signs payment webhook deliveries (the refund
     # webhook's scheme); None or "": the payment webhook is off and answers 503.
     "PAYMENT_WEBHOOK_SECRET": None,
+    # The host's checkout page for a course's certification, when its adapter has no certification_checkout_url:
+    # a URL template with {context_key} and {return_url}, both URL-encoded when filled in; None: no "Pay" button.
+    "CHECKOUT_URL": None,
 }
+
+CHECKOUT_PLACEHOLDERS = frozenset({"context_key", "return_url"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class ExamSettings:
     max_starts_per_day: int | None
     premium_modes: tuple[str, ...]
     payment_webhook_secret: str | None
+    checkout_url: str | None
 
 
 def _checked(name: str, value, *, kind: type, minimum: int | None = None, optional: bool = False):
@@ -69,6 +76,33 @@ def _secret(value) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ImproperlyConfigured("LEARNING_CREDENTIALS['EXAMS']['PAYMENT_WEBHOOK_SECRET'] must be a string or None.")
     return value or None
+
+
+def _checkout_url(value) -> str | None:
+    """None, or a URL template whose placeholders are exactly {context_key} and {return_url}, plain."""
+    if value is None or value == "":
+        return None
+    problem = "LEARNING_CREDENTIALS['EXAMS']['CHECKOUT_URL'] must be None or a URL template"
+    if not isinstance(value, str) or not value.startswith(("https://", "http://", "/")):
+        raise ImproperlyConfigured(f"{problem} starting with https://, http:// or /.")
+    try:
+        fields = [
+            (name, spec, conversion) for _text, name, spec, conversion in Formatter().parse(value) if name is not None
+        ]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{problem}; {exc} (write a literal brace twice: {{{{ or }}}}).") from None
+    if {name for name, _spec, _conversion in fields} != CHECKOUT_PLACEHOLDERS or any(
+        spec or conversion for _name, spec, conversion in fields
+    ):
+        found = ", ".join(
+            "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            for name, spec, conversion in fields
+        )
+        raise ImproperlyConfigured(
+            f"{problem} with the placeholders {{context_key}} and {{return_url}}, plain and no other; "
+            f"it has: {found or 'none'}."
+        )
+    return value
 
 
 def exam_settings() -> ExamSettings:
@@ -99,6 +133,7 @@ def exam_settings() -> ExamSettings:
         ),
         premium_modes=_modes(merged["PREMIUM_MODES"]),
         payment_webhook_secret=_secret(merged["PAYMENT_WEBHOOK_SECRET"]),
+        checkout_url=_checkout_url(merged["CHECKOUT_URL"]),
     )
     if values.pass_mark >= 100:
         raise ImproperlyConfigured("LEARNING_CREDENTIALS['EXAMS']['PASS_MARK'] must be below 100: nobody could pass.")

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
+from opaque_keys.edx.keys import LearningContextKey
 
 from ..adapters import get_adapter
 from ..exceptions import UnknownLearner, WebhookNotConfigured, WebhookPayloadInvalid
@@ -60,6 +61,23 @@ class PaymentConfirmer(Protocol):
 
     def payment_confirm(self, reference: str) -> Payment | None:
         """The settled payment with this reference; None when the host knows no such paid payment."""
+
+
+@runtime_checkable
+class CertificationCheckout(Protocol):
+    """The optional hook of a host adapter whose own checkout sells a course's certification ("Pay").
+
+    Without it, EXAMS' CHECKOUT_URL (a URL template) says where the checkout is; Open edX uses that.
+    Read by selectors.certification_checkout_url.
+    """
+
+    def certification_checkout_url(self, user_id: int, context_key: LearningContextKey, return_url: str) -> str | None:
+        """The checkout page where the learner pays for the course's certification; None: not sold here.
+
+        After payment the checkout sends the learner back to ``return_url`` (absolute), adding the
+        payment's reference as the query parameter ``payment_reference`` when it has one: the
+        learner's page then completes the purchase through ``entitlement_purchase``.
+        """
 
 
 def _confirms(payment: Payment | None, *, user_id: int, context_key, price: Decimal, currency: str) -> bool:

@@ -7,6 +7,8 @@ fixed number of queries, so a course list costs what one course costs.
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
+from uuid import UUID
 
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -176,6 +178,7 @@ class CertificationStatus:
     helper: str
     score: int | None  # the most recent graded exam's, in percent
     certification_url: str | None  # the stable public page, once the chain has a certificate
+    certificate_uuid: UUID | None = None  # the valid certificate's (the learner's own credential page), else None
 
 
 # Completion is a fraction; rounding of the host's figure must not keep a learner at 99.999...% out.
@@ -191,8 +194,10 @@ def course_completed(*, completion: float, required_percent: int) -> bool:
 EXAM_FAILED = "exam_failed"
 
 
-def _certificate_states(*, user_id: int, course_settings: dict, certifications: dict) -> dict[str, str]:
-    """CERTIFICATE_* of each course (by its key's string), for what the chip reads.
+def _certificate_states(
+    *, user_id: int, course_settings: dict, certifications: dict
+) -> dict[str, tuple[str, UUID | None]]:
+    """CERTIFICATE_* of each course (by its key's string), for what the chip reads, with the valid certificate's uuid.
 
     Valid while the learner holds a live certificate of the course (generating and error count):
     one of its certificate configuration, or the chain's current one (kept when staff unset the
@@ -200,21 +205,23 @@ def _certificate_states(*, user_id: int, course_settings: dict, certifications: 
     else none (a refund, staff's invalidation, nothing yet). One query for all courses.
     """
     configurations = {c.configuration_id: key for key, c in course_settings.items() if c.configuration_id}
-    live = set()
+    live = {}
     if configurations:
         rows = Credential.objects.filter(user_id=user_id, configuration_id__in=list(configurations), active=True)
-        live = {configurations[pk] for pk in rows.values_list("configuration_id", flat=True)}
+        live = {configurations[pk]: uuid for pk, uuid in rows.values_list("configuration_id", "uuid")}
     states = {}
     for key in course_settings.keys() | certifications.keys():
         current = getattr(certifications.get(key), "credential", None)
-        if key in live or (current is not None and current.active):
-            states[key] = CERTIFICATE_VALID
+        if current is not None and current.active:
+            states[key] = (CERTIFICATE_VALID, current.uuid)
+        elif key in live:
+            states[key] = (CERTIFICATE_VALID, live[key])
         elif (
             current is not None and current.status == Status.INVALIDATED and current.invalidation_reason == EXAM_FAILED
         ):
-            states[key] = CERTIFICATE_REVOKED
+            states[key] = (CERTIFICATE_REVOKED, None)
         else:
-            states[key] = CERTIFICATE_NONE
+            states[key] = (CERTIFICATE_NONE, None)
     return states
 
 
@@ -265,13 +272,14 @@ def certification_statuses(*, user, context_keys: list) -> dict[object, Certific
             required_percent=certification.required_completion if certification else 100,
         )
         score = row.score if row else None
+        certificate, certificate_uuid = certificates.get(name, (CERTIFICATE_NONE, None))
         chip = certification_chip(
             CertificationFacts(
                 completed=completed,
                 configured=certification is not None,
                 available=availability.available,
                 entitled=name in entitlements,
-                certificate=certificates.get(name, CERTIFICATE_NONE),
+                certificate=certificate,
                 score=score,
             )
         )
@@ -295,6 +303,7 @@ def certification_statuses(*, user, context_keys: list) -> dict[object, Certific
             helper=chip.helper,
             score=score,
             certification_url=certification_url(row, site=sites[name]) if name in sites else None,
+            certificate_uuid=certificate_uuid,
         )
     return statuses
 
@@ -308,3 +317,20 @@ def certification_url(certification: Certification, *, site=None) -> str:
     """The certification's one stable public page, whichever certificate of its chain is current."""
     base = (site or context_site(context_key=certification.context_key)).base_url
     return base + reverse("learning_credentials:verify", kwargs={"verify_uuid": certification.public_id})
+
+
+def certification_checkout_url(*, user_id: int, context_key, return_url: str) -> str | None:
+    """Where the learner pays for the course's certification, coming back to ``return_url``; None: nowhere.
+
+    The host adapter's own certification_checkout_url (payments.CertificationCheckout) when it has
+    one; else EXAMS' CHECKOUT_URL filled in with the key and the return URL, each URL-encoded whole.
+    """
+    from ..adapters import get_adapter
+
+    hook = getattr(get_adapter(), "certification_checkout_url", None)
+    if callable(hook):
+        return hook(user_id, context_key, return_url)
+    template = exam_settings().checkout_url
+    if template is None:
+        return None
+    return template.format(context_key=quote(str(context_key), safe=""), return_url=quote(return_url, safe=""))

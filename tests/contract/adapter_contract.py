@@ -69,6 +69,9 @@ class World:
     # One learner's completion in at least two courses (course_key among them): get_learner_completion.
     learner_completion_user_id: int
     learner_completion: dict[LearningContextKey, float]
+    # Some learners' active course enrollments with their names (learning paths and inactive ones left
+    # out); one of them has at least BULK_SIZE, some without a name (they read as their keys).
+    learner_courses: dict[int, dict[LearningContextKey, str]]
     # Enrolled learners without any grade, and without any progress, in course_key.
     ungraded_user_ids: list[int]
     no_progress_user_ids: list[int]
@@ -275,6 +278,28 @@ class AdapterContract:
         with CaptureQueriesContext(connection) as for_more:
             adapter.get_learner_completion(world.learner_completion_user_id, more)
         assert len(for_more) == len(for_some), [query["sql"] for query in for_more.captured_queries]
+
+    def test_get_learner_courses(self, adapter, world):
+        assert any(not courses for courses in world.learner_courses.values())
+        for user_id, expected in world.learner_courses.items():
+            courses = adapter.get_learner_courses(user_id)
+            assert courses == expected, user_id
+            assert all(isinstance(key, LearningContextKey) and key.is_course for key in courses)
+            assert all(isinstance(name, str) and name for name in courses.values())
+            # Callers look results up with their own key objects.
+            assert all(courses[CourseKey.from_string(str(key))] == name for key, name in expected.items())
+        assert adapter.get_learner_courses(world.unknown_user_id) == {}
+
+    def test_get_learner_courses_costs_no_query_per_course(self, adapter, world):
+        by_count = sorted((len(courses), user_id) for user_id, courses in world.learner_courses.items() if courses)
+        (few, some), (many, most) = by_count[0], by_count[-1]
+        assert many >= BULK_SIZE > few
+        adapter.get_learner_courses(some)  # warm any per-process cache
+        with CaptureQueriesContext(connection) as for_few:
+            adapter.get_learner_courses(some)
+        with CaptureQueriesContext(connection) as for_many:
+            assert len(adapter.get_learner_courses(most)) == many
+        assert len(for_many) == len(for_few), [query["sql"] for query in for_many.captured_queries]
 
     def test_get_learning_path_steps(self, adapter, world):
         assert is_learning_path(world.path_key)

@@ -65,6 +65,13 @@ def _build_world() -> World:
         lms.Enrollment.objects.create(user=user, context_key=PATH_KEY)
     lms.Enrollment.objects.create(user=erin, context_key=SECOND_COURSE_KEY)
     lms.CourseStaff.objects.create(user=staff, context_key=COURSE_KEY)
+    # Polly takes many courses, not course_key; those with odd numbers have no Course row (no name).
+    polly = _user("polly", "Polly Math")
+    many = [f"course-v1:SandboxX+Many{n:02}+2026" for n in range(BULK_SIZE)]
+    lms.Course.objects.bulk_create(
+        lms.Course(key=key, display_name=f"Many {n}") for n, key in enumerate(many) if n % 2 == 0
+    )
+    lms.Enrollment.objects.bulk_create(lms.Enrollment(user=polly, context_key=key) for key in many)
 
     _grade(alice, course, "hw1", "Homework", 8, 10)
     _grade(alice, course, "hw2", "Homework", 6, 10)
@@ -118,6 +125,13 @@ def _build_world() -> World:
         completion={alice.id: 1.0, bob.id: 0.5},
         learner_completion_user_id=alice.id,
         learner_completion={CourseKey.from_string(COURSE_KEY): 1.0, CourseKey.from_string(SECOND_COURSE_KEY): 0.5},
+        learner_courses={
+            alice.id: {CourseKey.from_string(COURSE_KEY): "Data Science 101"},  # not her learning path
+            audrey.id: {CourseKey.from_string(COURSE_KEY): "Data Science 101"},  # in any mode
+            erin.id: {CourseKey.from_string(SECOND_COURSE_KEY): "Data Science 102"},
+            dave.id: {},  # unenrolled
+            polly.id: {CourseKey.from_string(key): f"Many {n}" if n % 2 == 0 else key for n, key in enumerate(many)},
+        },
         ungraded_user_ids=[carol.id],
         no_progress_user_ids=[carol.id],
         staff_user=staff,

@@ -4,7 +4,7 @@ import pytest
 from opaque_keys.edx.keys import CourseKey
 
 from learning_credentials.exams import attempts as exam
-from learning_credentials.exams.models import Attempt, CertificationSettings, Question, QuestionOption
+from learning_credentials.exams.models import Attempt, Certification, CertificationSettings, Question, QuestionOption
 from tests import factories
 
 COURSE = CourseKey.from_string(factories.COURSE_KEY)
@@ -32,17 +32,31 @@ def make_pool(pool_context_key, count: int, *, lessons: int = 30, kind: str = Qu
     return questions
 
 
-@pytest.fixture
-def certification(configuration) -> CertificationSettings:
-    """The demo course offers certification with its own pool (still empty) and the configuration's credential."""
+def certification_offer(context_key, configuration, **fields) -> CertificationSettings:
+    """The course offers certification at 49.00 USD or 60 points, issuing the configuration's credential."""
     return CertificationSettings.objects.create(
-        context_key=COURSE,
+        context_key=context_key,
         enabled=True,
         configuration=configuration,
         price_amount="49.00",
         price_currency="USD",
         price_points=60,
+        **fields,
     )
+
+
+def certificate_by_exam(configuration) -> None:
+    """The configuration's certificate is issued by a passed exam only."""
+    credential_type = configuration.credential_type
+    credential_type.retrieval_func = "certification_exam_passed"
+    credential_type.custom_options = {"template": "certificate-template"}
+    credential_type.save()
+
+
+@pytest.fixture
+def certification(configuration) -> CertificationSettings:
+    """The demo course offers certification with its own pool (still empty) and the configuration's credential."""
+    return certification_offer(COURSE, configuration)
 
 
 @pytest.fixture
@@ -62,10 +76,7 @@ def grant(learner, context_key=COURSE):
 @pytest.fixture
 def for_sale_exam(for_sale, learner) -> CertificationSettings:
     """For sale, with a certificate only a passed exam issues; the learner completed the course (not entitled)."""
-    credential_type = for_sale.configuration.credential_type
-    credential_type.retrieval_func = "certification_exam_passed"
-    credential_type.custom_options = {"template": "certificate-template"}
-    credential_type.save()
+    certificate_by_exam(for_sale.configuration)
     factories.set_completion(learner, factories.make_course(), 1.0)
     return for_sale
 
@@ -120,3 +131,31 @@ def sit(ready, learner, django_capture_on_commit_callbacks):
             return take(learner, start(learner), correct)
 
     return sit
+
+
+def course_key(number: int):
+    return CourseKey.from_string(f"course-v1:DemoX+C{number:02d}+2026")
+
+
+@pytest.fixture
+def course_list(for_sale_exam, learner):
+    """Twenty more courses the learner is enrolled in, each with certification settings, a pool, completion, an
+    entitlement and a certificate."""
+    keys = [course_key(number) for number in range(20)]
+    for number, key in enumerate(keys):
+        factories.set_completion(learner, factories.make_course(str(key), f"Course {number}"), 1.0)
+        factories.enroll(learner, str(key))
+        configuration = factories.ConfigurationFactory(
+            learning_context_key=key, credential_type=for_sale_exam.configuration.credential_type
+        )
+        CertificationSettings.objects.create(
+            context_key=key, enabled=True, configuration=configuration, pool_context_key=COURSE if number % 2 else None
+        )
+        if not number % 2:
+            make_pool(key, 50, start=1000 * (number + 1))
+        grant(learner, key)
+        credential = factories.CredentialFactory(configuration=configuration, user=learner, score=80)
+        Certification.objects.create(
+            user=learner, context_key=key, code=f"CODE{number:04d}", credential=credential, score=80
+        )
+    return keys

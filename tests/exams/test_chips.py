@@ -22,7 +22,7 @@ from learning_credentials.models import Credential
 from learning_credentials.services.invalidation import credential_invalidate
 from tests import factories
 
-from .conftest import CHILD, COURSE, grant, make_pool
+from .conftest import CHILD, COURSE, course_key, make_pool
 
 API = "/api/learning_credentials/v1/certification"
 UNAVAILABLE = "Certification unavailable. Contact the course creator."
@@ -173,32 +173,6 @@ class TestPools:
             valid_questions(pool_context_key=COURSE, pool_context_keys=[CHILD])
 
 
-def _course(number: int):
-    return CourseKey.from_string(f"course-v1:DemoX+C{number:02d}+2026")
-
-
-@pytest.fixture
-def course_list(for_sale_exam, learner):
-    """Twenty more courses, each with certification settings, a pool, completion, an entitlement and a certificate."""
-    keys = [_course(number) for number in range(20)]
-    for number, key in enumerate(keys):
-        factories.set_completion(learner, factories.make_course(str(key), f"Course {number}"), 1.0)
-        configuration = factories.ConfigurationFactory(
-            learning_context_key=key, credential_type=for_sale_exam.configuration.credential_type
-        )
-        CertificationSettings.objects.create(
-            context_key=key, enabled=True, configuration=configuration, pool_context_key=COURSE if number % 2 else None
-        )
-        if not number % 2:
-            make_pool(key, 50, start=1000 * (number + 1))
-        grant(learner, key)
-        credential = factories.CredentialFactory(configuration=configuration, user=learner, score=80)
-        Certification.objects.create(
-            user=learner, context_key=key, code=f"CODE{number:04d}", credential=credential, score=80
-        )
-    return keys
-
-
 @pytest.mark.django_db
 class TestListEndpoint:
     def test_statuses_in_the_order_asked_each_course_once(self, api, for_sale_exam, learner):
@@ -234,7 +208,7 @@ class TestListEndpoint:
         assert response.json()["code"] == code and words in response.json()["detail"]
 
     def test_a_hundred_courses_are_answered(self, api, for_sale):
-        asked = [str(_course(number)) for number in range(100)]
+        asked = [str(course_key(number)) for number in range(100)]
         results = api.get(f"{API}/", {"context_key": asked}).json()["results"]
         assert [r["context_key"] for r in results] == asked
 

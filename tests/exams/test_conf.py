@@ -1,5 +1,7 @@
 """LEARNING_CREDENTIALS["EXAMS"]: merged over the defaults, and refused when it names what has no behaviour."""
 
+import re
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -13,6 +15,7 @@ def test_the_defaults_are_seed_004s(settings):
     assert values.idle_timeout_seconds == 900
     assert (values.show_wrong_questions_on_fail, values.show_correct_answers_on_fail) == (True, False)
     assert values.max_starts_per_day is None
+    assert values.checkout_url is None
 
 
 def test_an_override_changes_only_its_key(settings):
@@ -38,3 +41,43 @@ def test_impossible_settings_are_refused_in_words(settings, exams, message):
     settings.LEARNING_CREDENTIALS = {"EXAMS": exams}
     with pytest.raises(ImproperlyConfigured, match=message.replace("[", r"\[").replace("]", r"\]")):
         exam_settings()
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "https://shop.example/certification/{context_key}/?return={return_url}",
+        "/shop/{return_url}/{context_key}/{{literal}}",
+    ],
+)
+def test_a_checkout_url_template_with_both_placeholders(settings, template):
+    settings.LEARNING_CREDENTIALS = {"EXAMS": {"CHECKOUT_URL": template}}
+    assert exam_settings().checkout_url == template
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("https://shop.example/{context_key}", "it has: {context_key}."),
+        (
+            "https://shop.example/{course}/{context_key}?r={return_url}",
+            "it has: {course}, {context_key}, {return_url}.",
+        ),
+        ("https://shop.example/{context_key!r}?r={return_url}", "it has: {context_key!r}, {return_url}."),
+        ("https://shop.example/{context_key}?r={return_url:>9}", "it has: {context_key}, {return_url:>9}."),
+        ("https://shop.example/{}?r={return_url}", "it has: {}, {return_url}."),
+        ("https://shop.example/", "it has: none."),
+        ("https://shop.example/{context_key?r={return_url}", "write a literal brace twice"),
+        ("shop.example/{context_key}?r={return_url}", "starting with https://, http:// or /"),
+        (42, "starting with https://, http:// or /"),
+    ],
+)
+def test_a_checkout_url_template_is_refused_in_words(settings, template, message):
+    settings.LEARNING_CREDENTIALS = {"EXAMS": {"CHECKOUT_URL": template}}
+    with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        exam_settings()
+
+
+def test_an_empty_checkout_url_is_none(settings):
+    settings.LEARNING_CREDENTIALS = {"EXAMS": {"CHECKOUT_URL": ""}}
+    assert exam_settings().checkout_url is None

@@ -173,6 +173,15 @@ def _build_world() -> World:
 
     for user in (alice, bob, carol, ivan, *bulk):
         models.CourseEnrollment.objects.create(user=user, course_id=COURSE, mode="verified")
+    # Polly takes many courses, not COURSE; those with odd numbers have no overview, one an overview without a name.
+    polly = _user("polly", "Polly Math")
+    many = [CourseKey.from_string(f"course-v1:OpenedX+Many{n:02}+2026") for n in range(BULK_SIZE)]
+    models.CourseOverview.objects.bulk_create(
+        models.CourseOverview(id=key, display_name=f"Many {n}" if n else None, display_org_with_default="OpenedX")
+        for n, key in enumerate(many)
+        if n % 2 == 0
+    )
+    models.CourseEnrollment.objects.bulk_create(models.CourseEnrollment(user=polly, course_id=key) for key in many)
     models.CourseEnrollment.objects.create(user=audrey, course_id=COURSE, mode="audit")
     models.CourseEnrollment.objects.create(user=dave, course_id=COURSE, is_active=False, mode="verified")
     models.CourseEnrollment.objects.create(user=erin, course_id=SECOND_COURSE)
@@ -270,6 +279,13 @@ def _build_world() -> World:
         completion={alice.id: 1.0, bob.id: 0.5},
         learner_completion_user_id=alice.id,
         learner_completion={COURSE: 1.0, SECOND_COURSE: 0.5},
+        learner_courses={
+            alice.id: {COURSE: "Data Science 101"},  # not her learning path
+            audrey.id: {COURSE: "Data Science 101"},  # in any mode
+            erin.id: {SECOND_COURSE: "Data Science 102"},
+            dave.id: {},  # unenrolled
+            polly.id: {key: f"Many {n}" if n % 2 == 0 and n else str(key) for n, key in enumerate(many)},
+        },
         ungraded_user_ids=[carol.id],
         no_progress_user_ids=[carol.id],
         staff_user=teacher,
@@ -554,6 +570,20 @@ class TestCourseStaff:
     def test_nobody_is_staff_when_anonymous(self, adapter, openedx):
         assert adapter.is_course_staff(AnonymousUser(), COURSE) is False
         assert adapter.is_course_staff(None, COURSE) is False
+
+
+class TestLearnerCourses:
+    def test_one_query_and_the_display_name_not_the_certificate_s(self, adapter, world, django_assert_num_queries):
+        models.CourseOverview.objects.filter(id=COURSE).update(cert_name_long="Certificate in Data Science")
+        alice = world.learner_completion_user_id
+        with django_assert_num_queries(1):
+            assert adapter.get_learner_courses(alice) == {COURSE: "Data Science 101"}
+
+    def test_a_course_in_the_modulestore_only_is_listed_under_its_key(self, adapter, world):
+        lone = CourseKey.from_string("course-v1:OpenedX+LONE+2026")
+        learner = _user("lone")
+        models.CourseEnrollment.objects.create(user=learner, course_id=lone, mode="verified")
+        assert adapter.get_learner_courses(learner.id) == {lone: str(lone)}
 
 
 def test_enrolled_learners_in_certificate_modes_cost_one_query(adapter, world, django_assert_num_queries):

@@ -5,9 +5,13 @@ protocol requires. Keys may arrive as opaque key objects or strings; rows store 
 """
 
 from collections import defaultdict
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
 from learning_credentials.adapters.base import (
@@ -133,6 +137,20 @@ class SandboxAdapter:
         rows = Completion.objects.filter(user_id=user_id, course__key__in=list(by_string))
         return {by_string[key]: fraction for key, fraction in rows.values_list("course__key", "fraction")}
 
+    def get_learner_courses(self, user_id: int) -> dict[LearningContextKey, str]:
+        """One query: the active enrollments, each with its Course row's display name as a subquery."""
+        name = Course.objects.filter(key=OuterRef("context_key")).values("display_name")[:1]
+        rows = Enrollment.objects.filter(user_id=user_id, is_active=True).annotate(name=Subquery(name))
+        courses = {}
+        for raw, display_name in rows.values_list("context_key", "name"):
+            try:
+                key = LearningContextKey.from_string(raw)
+            except InvalidKeyError:  # a row written around the model's validator; nothing a learner can open
+                continue
+            if getattr(key, "is_course", False):
+                courses[key] = display_name or raw
+        return courses
+
     def get_learning_path_steps(self, path_key: LearningContextKey) -> list[LearningContextKey]:
         steps = LearningPathStep.objects.filter(path__key=str(path_key)).order_by("order", "id")
         return [CourseKey.from_string(key) for key in steps.values_list("course__key", flat=True)]
@@ -155,3 +173,10 @@ class SandboxAdapter:
         return Payment(
             user_id=order.user_id, context_key=order.context_key, amount=order.amount, currency=order.currency
         )
+
+    def certification_checkout_url(self, user_id: int, context_key: LearningContextKey, return_url: str) -> str | None:
+        """The fake checkout (learning_credentials.exams.payments.CertificationCheckout).
+
+        After "paying" it returns to ``return_url`` with the paid order's reference as ``payment_reference``.
+        """
+        return f"{reverse('checkout', kwargs={'context_key': str(context_key)})}?{urlencode({'next': return_url})}"

@@ -1,17 +1,23 @@
 """The sandbox's fake checkout: a learner "pays" for certification and the purchase goes through the real rules.
 
-Nothing is charged. Paying records a paid Order, then posts its reference to the same service as
-the purchase API (``entitlement_purchase``), which asks this host's adapter (``payment_confirm``)
-to confirm it, exactly as a host with its own checkout would.
+Nothing is charged. Paying records a paid Order. Opened from the learner's Get certificate page
+(with ``next``, as the adapter's ``certification_checkout_url`` builds it), the checkout returns
+there with the order's reference, ``?payment_reference=...``, and the page completes the purchase,
+as it would after a real host's checkout. Opened on its own, it posts the reference to the
+purchase service itself (``entitlement_purchase``). Either way the adapter's ``payment_confirm``
+confirms the order.
 """
 
 import secrets
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -29,10 +35,32 @@ def _for_sale(status) -> bool:
     return status.available and status.price_amount is not None and status.entitlement is None
 
 
+def _return_url(request) -> str | None:
+    """Where to send the learner after paying: ``next`` when it is a page of this site, else None."""
+    url = request.POST.get("next") or request.GET.get("next")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
+
+
+def _with_reference(url: str, reference: str) -> str:
+    """``url`` with ``payment_reference`` added to its query string."""
+    parts = urlsplit(url)
+    query = f"{parts.query}&" if parts.query else ""
+    return urlunsplit(parts._replace(query=query + urlencode({"payment_reference": reference})))
+
+
+def _back_to_checkout(context_key: str, return_url: str | None) -> HttpResponseRedirect:
+    url = reverse("checkout", kwargs={"context_key": context_key})
+    return HttpResponseRedirect(f"{url}?{urlencode({'next': return_url})}" if return_url else url)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request, context_key: str):
-    """GET: the price and a Pay button; POST: a paid order, then the purchase, and back here with what happened."""
+    """GET: the price and a Pay button; POST: a paid order, then back to ``next`` with it, or the purchase here."""
     try:
         key = parse_context_key(context_key)
     except InvalidContextKey as exc:
@@ -43,10 +71,11 @@ def checkout(request, context_key: str):
             user_id=request.user.pk, certification=certification, activity_source=CredentialEvent.Source.LEARNER
         )
     status = certification_status(user=request.user, context_key=key)
+    return_url = _return_url(request)
     if request.method == "POST":
         if not _for_sale(status):
             messages.error(request, status.message or _("There is nothing to buy: you are already entitled."))
-            return redirect("checkout", context_key=context_key)
+            return _back_to_checkout(context_key, return_url)
         order = Order.objects.create(
             reference=f"SBX-{secrets.token_hex(8).upper()}",
             user=request.user,
@@ -55,6 +84,8 @@ def checkout(request, context_key: str):
             currency=status.price_currency,
             paid_at=timezone.now(),
         )
+        if return_url:  # the learner's page completes the purchase with the reference
+            return HttpResponseRedirect(_with_reference(return_url, order.reference))
         try:
             entitlement_purchase(
                 user_id=request.user.pk,
@@ -68,5 +99,7 @@ def checkout(request, context_key: str):
             messages.success(
                 request, _("Paid (order %(order)s): you may take the certification exam.") % {"order": order.reference}
             )
-        return redirect("checkout", context_key=context_key)
-    return render(request, "lms/checkout.html", {"status": status, "for_sale": _for_sale(status)})
+        return _back_to_checkout(context_key, None)
+    return render(
+        request, "lms/checkout.html", {"status": status, "for_sale": _for_sale(status), "return_url": return_url}
+    )

@@ -41,6 +41,9 @@ class HostAdapter:
     def get_learner_completion(self, user_id, course_keys):
         return {}
 
+    def get_learner_courses(self, user_id):
+        return {}
+
     def get_learning_path_steps(self, path_key):
         return []
 
