@@ -18,6 +18,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import landscape, letter
@@ -348,6 +349,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\ncert{last:02d} passed the final exam of {CERTIFICATION_COURSE} with {certification.score}%: "
             f"{certification_url(certification)} (code {format_code(certification.code)})"
+        )
+        base = conf.base_url()
+        self.stdout.write(
+            f"Try certification as cert00 (password demo) after `make serve`: {base}"
+            + reverse("learning_credentials:certification-courses")
+            + f" (my courses), then Get certificate: {base}"
+            + reverse("learning_credentials:certification-course", kwargs={"context_key": CERTIFICATION_COURSE})
         )
         self.stdout.write(
             f"CERTIFICATION_DEMO course={CERTIFICATION_COURSE} child={CERTIFICATION_CHILD} "
