@@ -262,7 +262,12 @@ class Run:
 
 
 def processes() -> dict[int, tuple[str, int, float]]:
-    """Every process's name, parent and CPU seconds so far (with its reaped children), from /proc."""
+    """Every process's name, parent and CPU seconds so far, from /proc.
+
+    Its own seconds only: a parent that reaps a child adds the child's whole life to its own
+    children's figures, which would count work done before the window. Work of processes that
+    start and end within the window shows only in the machine's total ("everything else").
+    """
     tick, table = os.sysconf("SC_CLK_TCK"), {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -275,7 +280,7 @@ def processes() -> dict[int, tuple[str, int, float]]:
         table[int(entry.name)] = (
             stat[stat.find("(") + 1 : stat.rfind(")")],
             int(rest[1]),
-            sum(int(value) for value in rest[11:15]) / tick,
+            sum(int(value) for value in rest[11:13]) / tick,
         )
     return table
 
