@@ -24,7 +24,7 @@ from .conf import exam_settings
 from .exceptions import AlreadyAnswered, AttemptClosed, CourseNotCompleted, NoEntitlement, StartLimitReached
 from .models import Attempt, CertificationEvent, Question, QuestionOption
 from .rules import draw, passed, score_percent, shuffled
-from .selectors import certification_availability, course_completed, entitlement_active, valid_questions
+from .selectors import course_completed, entitlement_active, valid_questions
 from .services import certification_event, certification_require_available, entitlement_for_premium
 
 Status = Attempt.Status
@@ -111,14 +111,13 @@ def attempt_start(*, user_id: int, context_key, activity_source: str, now: datet
     start, so two racing starts run one after the other: the second discards the first.
     """
     now = now or timezone.now()
-    certification = certification_require_available(context_key)
+    certification, availability = certification_require_available(context_key)
     completion = get_adapter().get_completion(context_key, [user_id]).get(user_id, 0.0)
     if not course_completed(completion=completion, required_percent=certification.required_completion):
         raise CourseNotCompleted(
             _("Complete the course before taking the final exam (%(done)d%% of %(required)d%% done).")
             % {"done": int(completion * 100), "required": certification.required_completion}
         )
-    availability = certification_availability(context_key=context_key, certification=certification)
     with transaction.atomic():
         entitlement = entitlement_active(user_id=user_id, context_key=context_key, lock=True)
         if entitlement is None:  # premium access is an entitlement from the first time anything reads it

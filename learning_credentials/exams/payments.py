@@ -106,7 +106,7 @@ def _purchase(
         if held.user_id == user_id and str(held.context_key) == str(context_key) and held.active:
             return held, False  # the same purchase again: idempotent
         raise PaymentReferenceUsed(_("This payment has already been used."))
-    certification = certification_require_available(context_key)
+    certification, _availability = certification_require_available(context_key)
     if certification.price_amount is None:
         raise PaymentNotAccepted(_("Certification in this course is not sold for money."))
     payment = confirm()

@@ -18,6 +18,7 @@ from .conf import exam_settings
 from .exceptions import CertificationUnavailable, InsufficientPoints, PointsNotAccepted
 from .models import CertificationEvent, CertificationSettings, Entitlement, PointsAccount, PointsEntry, reference_key
 from .selectors import (
+    Availability,
     CertificationStatus,
     certification_availability,
     certification_settings_get,
@@ -112,15 +113,14 @@ def entitlement_revoke(
     return entitlement
 
 
-def certification_require_available(context_key) -> CertificationSettings:
-    """The course's certification settings; CertificationUnavailable (the seed's words) unless it can be had now."""
+def certification_require_available(context_key) -> tuple[CertificationSettings, Availability]:
+    """The course's certification settings and availability; CertificationUnavailable (the seed's words) unless
+    it can be had now."""
     certification = certification_settings_get(context_key=context_key)
-    if (
-        certification is None
-        or not certification_availability(context_key=context_key, certification=certification).available
-    ):
+    availability = certification and certification_availability(context_key=context_key, certification=certification)
+    if not availability or not availability.available:
         raise CertificationUnavailable(unavailable_message())
-    return certification
+    return certification, availability
 
 
 def _host_points():
@@ -224,7 +224,7 @@ def entitlement_redeem_points(*, user_id: int, context_key, activity_source: str
     and the grant commit together, so two concurrent redemptions spend once. Host points hooks: the
     spend goes first (idempotent by reference), and is refunded if the grant then fails.
     """
-    certification = certification_require_available(context_key)
+    certification, _availability = certification_require_available(context_key)
     if certification.price_points is None:
         raise PointsNotAccepted(_("Certification in this course cannot be redeemed with points."))
     price = certification.price_points
