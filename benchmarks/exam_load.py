@@ -33,8 +33,10 @@ the CPU and wall time of the thread that handled it, its SQL statements and thei
 time spent opening database connections and committing; ``--profile`` also ranks the statements
 and runs cProfile (on the thread's CPU clock) per kind of request. CPU seconds of the gunicorn
 processes, the worker, the database server, Redis, this script and the machine's other processes
-come from ``/proc``. ``--conn-max-age`` is an experiment: persistent database connections in the
-server, where the sandbox keeps Django's default of a connection per request.
+come from ``/proc``. ``--host production`` (the default) serves the exam as a production host
+does: sessions in a shared cache (Redis) and persistent database connections; ``--host sandbox``,
+the baseline, keeps the sandbox's Django defaults (sessions in the database, a connection per
+request).
 
 After the run, by SQL on fresh connections: answers stored (the attempts' answers) against the
 answers the clients got a 200 for (``lost_answers``), graded attempts, AVAILABLE certificates of the
@@ -78,6 +80,17 @@ PASS_MARK = 50  # EXAMS' default: a pass is a score strictly above it
 ATTEMPTS = "learning_credentials_exams_attempt"
 CERTIFICATIONS = "learning_credentials_exams_certification"
 CREDENTIALS = "learning_credentials_credential"
+# The server's set-up, read by the sandbox's settings (in this process, the server and the worker):
+# a production host keeps sessions in a shared cache and its database connections open; "sandbox"
+# is Django's defaults. The cache's keys carry the run's prefix and are deleted at the end.
+HOSTS = {
+    "production": lambda args, prefix: {
+        "SANDBOX_CACHE_URL": args.cache,
+        "SANDBOX_CACHE_PREFIX": prefix,
+        "SANDBOX_CONN_MAX_AGE": "600",
+    },
+    "sandbox": lambda args, prefix: {"SANDBOX_CACHE_URL": "", "SANDBOX_CONN_MAX_AGE": "0"},
+}
 KINDS = ("status", "start", "answer", "submit")
 
 
@@ -330,7 +343,6 @@ class Server:
             "ALLOWED_HOSTS": "127.0.0.1",
             "EXAM_LOAD_STATS": str(self.stats),
             "EXAM_LOAD_PROFILE": "1" if self.args.profile else "0",
-            "EXAM_LOAD_CONN_MAX_AGE": "" if self.args.conn_max_age is None else str(self.args.conn_max_age),
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(harness.REPO), str(harness.EXAMPLE), os.environ.get("PYTHONPATH")])
             ),
@@ -623,9 +635,12 @@ def main() -> int:
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync", help="gunicorn's (default sync)")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument(
-        "--conn-max-age",
-        type=int,
-        help="an experiment: CONN_MAX_AGE in the server's workers (the sandbox keeps 0: a connection per request)",
+        "--host",
+        choices=tuple(HOSTS),
+        default="production",
+        help="production (default): sessions in Redis, persistent database connections, as a production "
+        "Open edX on PostgreSQL runs; sandbox: the sandbox's defaults (sessions in the database, a connection "
+        "per request)",
     )
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for the certificates' PDFs")
     parser.add_argument(
@@ -643,6 +658,7 @@ def main() -> int:
         action="store_true",
         help="CI size: 5 takers, 0.05 s think time, 0.2 s ramp, 1 warm-up per server worker",
     )
+    parser.add_argument("--cache", default="redis://127.0.0.1:6379/12", help="the production host's cache (Redis)")
     harness.add_arguments(parser)
     args = parser.parse_args()
     if args.smoke:
@@ -654,7 +670,21 @@ def main() -> int:
         parser.error("--takers must be positive, --warmup at least 0")
     load_at_start = Path("/proc/loadavg").read_text().strip()
     print(f"/proc/loadavg at start: {load_at_start}")
+    cache_prefix = f"lc_bench_exam_load_{os.getpid()}"
+    os.environ.update(HOSTS[args.host](args, cache_prefix))  # this process's Django, the server's and the worker's
 
+    try:
+        return measure(args, load_at_start)
+    finally:
+        if args.host == "production":
+            import redis
+
+            cache = redis.Redis.from_url(args.cache)
+            for key in cache.scan_iter(match=f"{cache_prefix}:*", count=1000):
+                cache.delete(key)
+
+
+def measure(args, load_at_start: str) -> int:
     with harness.Bench("exam_load", args) as bench:
         import learning_credentials
 
@@ -799,7 +829,7 @@ def main() -> int:
         f" cpu_ms_per_request_server={1000 * server_cpu / max(window_requests, 1):.1f}"
         f" worker_cpu_ms_per_certificate={1000 * worker_cpu / max(counts['certificates'], 1):.0f}"
         f" server={args.worker_class}x{args.server_workers}"
-        + ("" if args.conn_max_age is None else f" conn_max_age={args.conn_max_age}")
+        + f" host={args.host}"
         + f" think_s={args.think} load={load}"
     )
     failed = (

@@ -10,9 +10,7 @@ with their milliseconds (an ``execute_wrapper`` on each new connection), and the
 opening database connections and committing. With ``EXAM_LOAD_PROFILE=1`` each line also lists
 the statements (their first 160 characters and milliseconds), and cProfile runs around each
 request of the ``run`` phase on the thread's CPU clock (where the CPU goes, not the waits), one profile per kind,
-written to ``<pid>-<kind>.prof`` when the worker exits. ``EXAM_LOAD_CONN_MAX_AGE=<seconds>`` (the
-benchmark's ``--conn-max-age``) overrides the sandbox's ``CONN_MAX_AGE`` of 0 in the workers: an
-experiment with persistent database connections, not the sandbox as configured.
+written to ``<pid>-<kind>.prof`` when the worker exits.
 """
 
 import cProfile
@@ -85,22 +83,22 @@ def _install(connection, **kwargs) -> None:
 def post_worker_init(worker) -> None:
     """After the app is loaded in the worker: hook new connections and time connecting; say which code runs."""
     global _out
+    from django.conf import settings
     from django.db import connections
     from django.db.backends.signals import connection_created
 
     import learning_credentials
 
     connection_created.connect(_install, weak=False)
-    if os.environ.get("EXAM_LOAD_CONN_MAX_AGE"):
-        connections["default"].settings_dict["CONN_MAX_AGE"] = int(os.environ["EXAM_LOAD_CONN_MAX_AGE"])
     backend = type(connections["default"])
     backend.connect = _timed(backend.connect, "connect")
     backend.commit = _timed(backend.commit, "commit")
     _out = (STATS / f"{os.getpid()}.jsonl").open("a", buffering=1)
     worker.log.warning(
-        "exam_load worker %s: CONN_MAX_AGE %s; learning_credentials from %s",
+        "exam_load worker %s: CONN_MAX_AGE %s, sessions %s; learning_credentials from %s",
         os.getpid(),
         connections["default"].settings_dict["CONN_MAX_AGE"],
+        settings.SESSION_ENGINE.rsplit(".", 1)[-1],
         learning_credentials.__file__,
     )
 
