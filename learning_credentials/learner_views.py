@@ -34,6 +34,7 @@ from .models import Credential, CredentialEvent, Visibility
 from .selectors import (
     context_sites,
     credential_get_visible,
+    credential_public_record,
     credential_public_status,
     credential_site,
     credentials_for_user,
@@ -127,6 +128,8 @@ def credential_detail(request, uuid: str):
         "has_public_page": credential.status in (Status.AVAILABLE, Status.INVALIDATED),
         "verify_url": verify_url(credential, site=site),
         "newer": _newer_of(credential),
+        # A certification's certificate: its public page shows the most recent score, so this one does too.
+        "record": credential_public_record(credential),
     }
     if shareable and public:
         organization = get_adapter().get_organization_name(credential.configuration.learning_context_key)

@@ -241,6 +241,14 @@ def _record(**lookup) -> PublicRecord | None:
     return None
 
 
+def credential_public_record(credential: Credential) -> PublicRecord | None:
+    """The record whose public link a credential carries (a certification), when that is not the credential's own."""
+    identity = public_identity(credential)
+    if identity.verify_uuid == credential.verify_uuid:
+        return None
+    return _record(verify_uuid=identity.verify_uuid)
+
+
 def _public() -> QuerySet[Credential]:
     return Credential.objects.filter(status__in=PUBLIC_STATUSES).select_related("configuration", "replaced_by")
 

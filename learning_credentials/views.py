@@ -29,6 +29,7 @@ from .lifecycle import Status
 from .models import Credential, Visibility
 from .public_http import cache_privately, cache_publicly, public_route, request_from_another_site
 from .selectors import (
+    PublicRecord,
     configuration_get_for_type,
     credential_get_by_code,
     credential_get_for_download,
@@ -92,6 +93,8 @@ def verify_page(request, verify_uuid: str):
             % {"type": credential.type_name, "name": holder, "context": credential.context_name},
             "is_private": credential.visibility == Visibility.PRIVATE,
             "record_url": page_url if in_chain else None,
+            # A record (a certification's stable page) shows its most recent score and that score's date.
+            "record": credential if isinstance(credential, PublicRecord) else None,
             "code": public_code(credential),
         },
     )

@@ -36,7 +36,7 @@ SOURCE = CredentialEvent.Source.EXAM
 
 
 def _exam_failed_label() -> str:
-    return _("Revoked: the most recent exam score was %(mark)d%% or below") % {"mark": exam_settings().pass_mark}
+    return _("Most recent exam score %(mark)d%% or below") % {"mark": exam_settings().pass_mark}
 
 
 exam_failed_label = lazy(_exam_failed_label, str)

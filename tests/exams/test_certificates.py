@@ -87,7 +87,7 @@ class TestMostRecentWins:
         assert Certification.objects.get().score == 80 and len(chain(ready.configuration)) == 1
 
     def test_the_public_words_of_exam_failed(self):
-        assert invalidation_reasons()[EXAM_FAILED] == "Revoked: the most recent exam score was 50% or below"
+        assert invalidation_reasons()[EXAM_FAILED] == "Most recent exam score 50% or below"
 
 
 @pytest.mark.django_db

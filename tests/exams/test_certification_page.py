@@ -53,7 +53,7 @@ class TestStablePage:
         certification, _url = stable()
         body = client.get(PAGE.format(certification.public_id)).content.decode()
         assert 'data-status="revoked"' in body
-        assert "revoked: the most recent exam score was 50% or below" in body
+        assert "was revoked on" in body and "(most recent exam score 50% or below)" in body
         assert "50%" in body
 
     def test_reinstated_by_a_later_pass_on_the_same_url(self, client, sit):
@@ -101,8 +101,40 @@ class TestStablePage:
         client.force_login(learner)
         assert client.get(PAGE.format(certification.public_id)).status_code == 200
 
+    def test_it_shows_the_most_recent_score_and_its_date_not_an_issue_date(self, client, sit):
+        sit(40)
+        sit(25)
+        certification, _url = stable()
+        body = client.get(PAGE.format(certification.public_id)).content.decode()
+        assert "Most recent score" in body and "<dd data-record-score>50%</dd>" in body
+        assert f'<time datetime="{certification.scored_at:%Y-%m-%d}">' in body and "Issue date" not in body
+
     def test_an_unknown_id_is_a_404(self, client, sit):
         assert client.get(PAGE.format("0" * 32)).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("site_base")
+class TestTheLearnersOwnPage:
+    def page(self, client, learner) -> str:
+        client.force_login(learner)
+        current = Certification.objects.get().credential
+        return client.get(f"/learning_credentials/credentials/{current.uuid}/").content.decode()
+
+    def test_a_revoked_certificate_says_so_in_words_with_the_score_that_revoked_it(self, client, sit, learner):
+        sit(40)
+        sit(25)
+        body = self.page(client, learner)
+        assert "Revoked on" in body and "(Most recent exam score 50% or below)" in body
+        assert "<dd data-record-score>50%</dd>" in body and "80%" not in body
+        _certification, url = stable()
+        assert f'href="{url}"' in body  # "See what employers see": the stable page
+
+    def test_a_valid_one_shows_the_most_recent_score(self, client, sit, learner):
+        sit(40)
+        sit(30)
+        body = self.page(client, learner)
+        assert "<dd data-record-score>60%</dd>" in body and "80%" not in body
 
 
 @pytest.mark.django_db
