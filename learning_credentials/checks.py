@@ -86,3 +86,41 @@ def check_refund_webhook_secret(app_configs=None, **kwargs):
         secret=conf.get("REFUND_WEBHOOK_SECRET"),
         check_id="learning_credentials.W001",
     )
+
+
+@checks.register()
+def check_openedx_plugin(app_configs=None, **kwargs):
+    """The open-craft plugin's database or files: our migrations must wait for the switch-over.
+
+    Not tagged ``database`` so that a plain ``check`` tells too; a database that cannot be read says nothing.
+    """
+    from .switch_over.detection import (
+        COMMAND,
+        PLUGIN_DISTRIBUTION,
+        plugin_database_or_none,
+        plugin_files_installed,
+        stop_message,
+    )
+
+    found, messages = plugin_database_or_none(), []
+    if found is not None and found.found:
+        messages.append(
+            checks.Error(
+                stop_message(found),
+                hint=f"docs/switch_over.rst: back up, then 'manage.py {COMMAND}' and '... --apply'.",
+                id="learning_credentials.E005",
+            )
+        )
+    files = plugin_files_installed()
+    if files:
+        messages.append(
+            checks.Warning(
+                f"The open-craft plugin's distribution ({PLUGIN_DISTRIBUTION}) is installed as well and its files "
+                f"({', '.join(files[:3])}{', ...' if len(files) > 3 else ''}) share our learning_credentials folder: "
+                "uninstalling either distribution deletes files the other needs.",
+                hint=f"pip uninstall {PLUGIN_DISTRIBUTION}, then pip install --force-reinstall "
+                "trusted-learning-credentials.",
+                id="learning_credentials.W002",
+            )
+        )
+    return messages

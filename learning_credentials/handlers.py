@@ -37,7 +37,8 @@ A course event also checks the learning paths that have the course as a step. CC
 import logging
 
 from django.conf import settings
-from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
+from django.core.management.base import CommandError
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_migrate
 from django.dispatch import receiver
 from opaque_keys.edx.keys import LearningContextKey
 
@@ -49,6 +50,7 @@ from .services.configuration import configuration_schedule_delete, configuration
 from .services.progress import learner_progress_queue
 from .services.retirement import learner_retire
 from .services.sweeper import sweeper_schedule_ensure
+from .switch_over.detection import plugin_database_or_none, stop_message
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,16 @@ def ensure_sweeper_schedule(sender, using: str = "default", **kwargs) -> None:
     """After our migrations: the sweeper's beat entry exists (beat's DatabaseScheduler runs it)."""
     if getattr(sender, "name", None) == "learning_credentials" and using == "default":
         sweeper_schedule_ensure()
+
+
+@receiver(pre_migrate, dispatch_uid="learning_credentials.openedx_plugin_guard")
+def stop_on_openedx_plugin_database(sender, using: str = "default", **kwargs) -> None:
+    """``migrate --skip-checks`` too must not run our migrations over the open-craft plugin's tables."""
+    if getattr(sender, "name", None) != "learning_credentials" or using != "default":
+        return
+    found = plugin_database_or_none()
+    if found is not None and found.found:
+        raise CommandError(stop_message(found))
 
 
 @receiver(post_delete, sender=CredentialConfiguration, dispatch_uid="learning_credentials.schedule_delete")

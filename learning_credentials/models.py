@@ -597,6 +597,7 @@ class CredentialEvent(models.Model):
         EMAIL_SENT = "email_sent", _("Email sent")
         EMAIL_FAILED = "email_failed", _("Email failed")
         PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased (learner retired)")
+        IMPORTED = "imported", _("Imported (switch-over from another plugin)")
 
     class Source(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
