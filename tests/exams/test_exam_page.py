@@ -297,6 +297,27 @@ class TestRevocationEmail:
         assert certificate_revoked_notify(credential_id=str(revoked.pk), attempt_id=str(grade.attempt.pk)) is False
         assert len(revocation_emails()) == 1
 
+    def test_through_edx_ace_when_configured(self, sit, settings):
+        """The exams' own message type and templates, as an LMS with edx-ace sends them."""
+        settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "EMAIL_VIA_ACE": True}
+        settings.ACE_ENABLED_CHANNELS = ["django_email"]
+        settings.ACE_ENABLED_POLICIES = []
+        settings.ACE_CHANNEL_DEFAULT_EMAIL = settings.ACE_CHANNEL_TRANSACTIONAL_EMAIL = "django_email"
+        sit(45)
+        mail.outbox.clear()
+        sit(20)
+        [email] = revocation_emails()
+        assert "Your most recent final exam score in Introduction to Computing is 40%." in email.body
+        revoked = Credential.objects.get(invalidation_reason="exam_failed")
+        assert revoked.events.get(
+            kind=CredentialEvent.Kind.EMAIL_SENT, details__email="certificate_revoked"
+        ).details == {
+            "email": "certificate_revoked",
+            "channel": "ace",
+            "ace_channels": ["DjangoEmailChannel"],
+            "language": "en",
+        }
+
     def test_no_email_for_a_fail_without_a_certificate_or_for_a_pass(self, sit):
         sit(20)
         sit(45)
