@@ -164,9 +164,6 @@ class TestStartAndSitting:
         settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "EXAMS": {"PASS_MARK": 70}}
         assert "a score of 70% or below revokes your certificate" in text(client.get(EXAM))
 
-    def test_my_courses_start_final_exam_leads_to_the_exam_page(self, client, ready):
-        assert f'href="{EXAM}"' in client.get(COURSES).content.decode()
-
 
 @pytest.mark.django_db
 class TestRefusals:
