@@ -20,9 +20,9 @@ from learning_credentials.models import Credential, CredentialEvent
 from tests import factories
 
 from .conftest import COURSE, SOURCE, start, take
+from .test_pages import text
 
 EXAM = f"/learning_credentials/certification/{COURSE}/exam/"
-COURSES = "/learning_credentials/certification/"
 CANNOT_RESUME = "Your exam in progress cannot be resumed"
 LEFT = "Your previous attempt was discarded because you left the exam."
 
@@ -32,11 +32,6 @@ def client(learner):
     client = Client()
     client.force_login(learner)
     return client
-
-
-def text(response) -> str:
-    """The page's words, tags dropped and spaces collapsed, as a reader meets them."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())).strip()
 
 
 def sitting_config(response) -> dict | None:
