@@ -14,7 +14,7 @@ class ExamsConfig(AppConfig):
     def ready(self) -> None:
         from ..registry import register_code_holder, register_invalidation_reason, retrieval_functions
         from ..signals import credential_public_identity, learner_retiring, public_record_resolving, refund_matching
-        from . import checks, conf, receivers  # noqa: F401 - checks registers the exams' system checks
+        from . import checks, conf, receivers, tasks  # noqa: F401 - checks and tasks register themselves
         from .certificates import EXAM_FAILED, exam_failed_label, retrieve_certification_exam_passed
         from .models import Certification
 

@@ -350,3 +350,24 @@ def attempts_sweep_schedule_ensure() -> PeriodicTask:
         every_seconds=SWEEP_EVERY_SECONDS,
         description="Discards final exam attempts idle past the idle timeout (reason: expired).",
     )
+
+
+def attempt_sitting_open(*, attempt_id: str, user_id: int, now: datetime | None = None) -> Attempt | None:
+    """Claim the one showing of an attempt's questions on the exam page; None when it was shown already.
+
+    A conditional update of ``sitting_shown_at``, so of a reload, a second tab or a replayed link only
+    the first request after the start renders the sitting: an attempt is never resumed by a page. Not
+    in progress, idle past its deadline or another learner's: None as well (nothing is discarded here).
+    """
+    now = now or timezone.now()
+    parsed = parse_uuid(attempt_id)
+    if parsed is None:
+        return None
+    claimed = Attempt.objects.filter(
+        pk=parsed,
+        user_id=user_id,
+        status=Status.IN_PROGRESS,
+        sitting_shown_at__isnull=True,
+        last_activity_at__gte=now - timedelta(seconds=exam_settings().idle_timeout_seconds),
+    ).update(sitting_shown_at=now)
+    return Attempt.objects.get(pk=parsed) if claimed == 1 else None

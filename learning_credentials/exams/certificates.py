@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from ..eligibility import Eligibility
 from ..exceptions import IssuanceRefused
 from ..models import Credential, CredentialEvent, InvalidationReason
+from ..services import dispatch
 from ..services.codes import code_allocate
 from ..services.invalidation import credential_invalidate
 from ..services.issuance import credential_issue, credential_reissue
@@ -140,6 +141,8 @@ def certificate_record_grade(*, attempt: Attempt, activity_source: str) -> Certi
             credential=str(current.verify_uuid) if current else None,
             **audit,
         )
+    if kind == CertificationEvent.Kind.CERTIFICATE_REVOKED:  # the learner hears of it once the grade commits
+        dispatch.certificate_revoked_email_queue(credential_id=current.pk, attempt_id=attempt.pk)
     return certification
 
 

@@ -541,6 +541,15 @@ class Attempt(models.Model):
     graded_at = models.DateTimeField(_("graded at"), null=True, blank=True)
     discarded_at = models.DateTimeField(_("discarded at"), null=True, blank=True)
     discard_reason = models.CharField(_("discarded because"), max_length=16, choices=DiscardReason.choices, blank=True)
+    sitting_shown_at = models.DateTimeField(
+        _("sitting shown at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When the learner's exam page first showed the attempt's questions; a page shows them once, never again."
+        ),
+    )
 
     class Meta:
         verbose_name = _("exam attempt")

@@ -18,7 +18,7 @@ from ..lifecycle import Status
 from ..models import Credential
 from ..selectors import context_site, context_sites
 from .conf import exam_settings
-from .models import Certification, CertificationSettings, Entitlement, PointsAccount, Question
+from .models import Attempt, Certification, CertificationSettings, Entitlement, PointsAccount, Question
 from .rules import CERTIFICATE_NONE, CERTIFICATE_REVOKED, CERTIFICATE_VALID, CertificationFacts, certification_chip
 
 # Seed 004 §2.3: a course's pool aims at 30 lessons of at least 5 questions (150 or more). Below that
@@ -334,3 +334,15 @@ def certification_checkout_url(*, user_id: int, context_key, return_url: str) ->
     if template is None:
         return None
     return template.format(context_key=quote(str(context_key), safe=""), return_url=quote(return_url, safe=""))
+
+
+def attempt_latest(*, user_id: int, context_key) -> Attempt | None:
+    """The learner's most recent exam attempt in the course: the exam page says what became of it."""
+    return Attempt.objects.filter(user_id=user_id, context_key=context_key).order_by("-started_at").first()
+
+
+def attempt_graded_get(*, attempt_id: UUID, user_id: int, context_key) -> Attempt | None:
+    """The learner's own graded attempt in the course (its result page); None for anyone else's, or one not graded."""
+    return Attempt.objects.filter(
+        pk=attempt_id, user_id=user_id, context_key=context_key, status=Attempt.Status.GRADED
+    ).first()

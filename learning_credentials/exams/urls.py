@@ -11,4 +11,14 @@ urlpatterns = [
         views.certification_course,
         name="certification-course",
     ),
+    path(
+        "learning_credentials/certification/<str:context_key>/exam/",
+        views.certification_exam,
+        name="certification-exam",
+    ),
+    path(
+        "learning_credentials/certification/<str:context_key>/exam/<uuid:attempt_id>/",
+        views.certification_exam_result,
+        name="certification-exam-result",
+    ),
 ]

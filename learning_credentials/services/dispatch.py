@@ -33,6 +33,8 @@ GENERATE_CREDENTIAL = "learning_credentials.generate_credential"
 SWEEP_GENERATING = "learning_credentials.sweep_generating"
 SEND_CREDENTIAL_EMAIL = "learning_credentials.send_credential_email"
 SEND_CREDENTIAL_EMAILS = "learning_credentials.send_credential_emails"
+# The exams sub-app's (its tasks.py registers them while it is installed).
+SEND_CERTIFICATE_REVOKED_EMAIL = "learning_credentials.exams.send_certificate_revoked_email"
 
 # Errors that mean the broker cannot take the message now (kombu's, and socket errors of a transport).
 UNREACHABLE = (BrokerUnreachable, OSError)
@@ -113,6 +115,16 @@ def learner_check_queue(*, user_id: int, context_key: str, source: str, order_re
     )
 
 
+def certificate_revoked_email_queue(*, credential_id: uuid.UUID | str, attempt_id: uuid.UUID | str) -> None:
+    """Email the learner that a retake revoked their certificate, once the grade commits (the exams sub-app)."""
+    _on_commit(
+        "revoked_email",
+        SEND_CERTIFICATE_REVOKED_EMAIL,
+        args=[str(credential_id), str(attempt_id)],
+        log_fields={"credential": str(credential_id), "attempt": str(attempt_id)},
+    )
+
+
 def _on_commit(work: str, task: str, **options: Any) -> None:
     transaction.on_commit(partial(_send, work, task, **options))
 
@@ -172,4 +184,5 @@ TASK_NAMES: tuple[str, ...] = (
     SWEEP_GENERATING,
     SEND_CREDENTIAL_EMAIL,
     SEND_CREDENTIAL_EMAILS,
+    SEND_CERTIFICATE_REVOKED_EMAIL,
 )

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 
 from .. import conf
 from ..adapters import get_adapter
@@ -21,6 +22,7 @@ from .bulk_writes import credentials_write
 
 log = logging.getLogger(__name__)
 TEMPLATES = "learning_credentials/email/credential_available"
+ACE_MESSAGE_TYPE = "learning_credentials.message_types.CredentialAvailable"
 
 
 def _use_ace() -> bool:
@@ -87,6 +89,17 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
     return len(sent)
 
 
+def learner_email_send(*, learner, context: dict, from_email: str, templates: str, ace_message_type: str) -> dict:
+    """Send one email to one learner in their language, as the available email goes; how it went out.
+
+    For the other emails of the app and its sub-apps: ``templates`` holds subject.txt, body.txt and
+    body.html for Django's mail; ``ace_message_type`` names edx-ace's message type (imported only when
+    edx-ace sends). Raises the error of an email not delivered, for the caller to audit and retry.
+    """
+    with _Mailer() as mailer:
+        return _send(learner, context, from_email, mailer, templates=templates, ace_message_type=ace_message_type)
+
+
 def _event(credential: Credential, kind: str, **fields) -> CredentialEvent:
     return CredentialEvent(credential=credential, kind=kind, source=CredentialEvent.Source.SYSTEM, **fields)
 
@@ -103,11 +116,19 @@ def _context(credential: Credential, site: Site) -> dict:
     }
 
 
-def _send(learner, context: dict, from_email: str, mailer: "_Mailer") -> dict[str, object]:
+def _send(
+    learner,
+    context: dict,
+    from_email: str,
+    mailer: "_Mailer",
+    *,
+    templates: str = TEMPLATES,
+    ace_message_type: str = ACE_MESSAGE_TYPE,
+) -> dict[str, object]:
     """Send one email; how it went out (the audit row's details), or the error of an email not delivered."""
     if _use_ace():
-        return _send_ace(learner, context, from_email)
-    return _send_django(learner, context, from_email, mailer)
+        return _send_ace(learner, context, from_email, ace_message_type)
+    return _send_django(learner, context, from_email, mailer, templates)
 
 
 class _Mailer:
@@ -147,22 +168,22 @@ class _Mailer:
         message.send()
 
 
-def _send_django(learner, context: dict, from_email: str, mailer: _Mailer) -> str:
+def _send_django(learner, context: dict, from_email: str, mailer: _Mailer, templates: str) -> dict[str, object]:
     with translation.override(learner.language):
-        subject = " ".join(render_to_string(f"{TEMPLATES}/subject.txt", context).split())
+        subject = " ".join(render_to_string(f"{templates}/subject.txt", context).split())
         message = EmailMultiAlternatives(
             subject=subject,
-            body=render_to_string(f"{TEMPLATES}/body.txt", context),
+            body=render_to_string(f"{templates}/body.txt", context),
             from_email=from_email,
             to=[learner.email],
             headers={"Content-Language": learner.language},
         )
-        message.attach_alternative(render_to_string(f"{TEMPLATES}/body.html", context), "text/html")
+        message.attach_alternative(render_to_string(f"{templates}/body.html", context), "text/html")
         mailer.send(message)
     return {"channel": "django"}
 
 
-def _send_ace(learner, context: dict, from_email: str) -> dict[str, object]:
+def _send_ace(learner, context: dict, from_email: str, ace_message_type: str) -> dict[str, object]:
     """Hand the email to edx-ace and find out whether a channel delivered it.
 
     ``ace.send`` logs and swallows a missing template, a channel's error and an expired delivery,
@@ -174,10 +195,8 @@ def _send_ace(learner, context: dict, from_email: str) -> dict[str, object]:
     from edx_ace.recipient import Recipient
     from edx_ace.signals import ACE_MESSAGE_SENT
 
-    from ..message_types import CredentialAvailable
-
     options = {"transactional": True, "from_address": from_email}  # edx-ace's channels send from from_address
-    message = CredentialAvailable(options=options).personalize(
+    message = import_string(ace_message_type)(options=options).personalize(
         recipient=Recipient(lms_user_id=learner.user_id, email_address=learner.email),
         language=learner.language,
         user_context=context,

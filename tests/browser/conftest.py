@@ -75,6 +75,8 @@ class BrowserSession:
         self._playwright = None
         self._browser = None
         self.contexts = []
+        # Playwright turns Chromium's back/forward cache off; a test of a restored page turns it on first.
+        self.back_forward_cache = False
         for stale in ARTIFACTS.glob(f"{self.test_name}-*.png"):
             stale.unlink()
 
@@ -86,7 +88,10 @@ class BrowserSession:
 
             self._playwright = sync_playwright().start()
             self._browser = self._playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                ignore_default_args=["--disable-back-forward-cache"] if self.back_forward_cache else None,
             )
         return self._browser
 

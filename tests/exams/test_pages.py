@@ -100,10 +100,10 @@ class TestMyCourses:
         CertificationSettings.objects.filter(pk=certification.pk).update(enabled=False)
         assert f"Status: ⊘ Certification unavailable {UNAVAILABLE}" in text(client.get(COURSES))
 
-    def test_start_final_exam_leads_to_the_course_s_page_for_now(self, client, ready):
+    def test_start_final_exam_leads_to_the_exam_page(self, client, ready):
         response = client.get(COURSES)
         assert "Status: ◆ Certification unlocked Start final exam" in text(response)
-        assert f'href="{PAGE}"' in response.content.decode()
+        assert f'href="{PAGE}exam/"' in response.content.decode()
 
     def test_a_learner_without_courses_is_told_so(self, client, learner):
         Enrollment.objects.filter(user=learner).delete()

@@ -356,6 +356,8 @@ class Command(BaseCommand):
             + reverse("learning_credentials:certification-courses")
             + f" (my courses), then Get certificate: {base}"
             + reverse("learning_credentials:certification-course", kwargs={"context_key": CERTIFICATION_COURSE})
+            + f", and once entitled the final exam: {base}"
+            + reverse("learning_credentials:certification-exam", kwargs={"context_key": CERTIFICATION_COURSE})
         )
         self.stdout.write(
             f"CERTIFICATION_DEMO course={CERTIFICATION_COURSE} child={CERTIFICATION_CHILD} "
