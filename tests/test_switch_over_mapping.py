@@ -69,8 +69,10 @@ class TestPdfOptions:
         assert elements["name"] == {"y": 300, "size": 32, "uppercase": True}
         assert elements["context_name"]["text"] == "Custom {context_name}" and elements["context_name"]["y"] == 220
         assert elements["issue_date"] is False and elements["score"] is False
-        assert elements["award_line"] == {"text": "Awarded on {issue_date}", "y": 140, "size": 14, "letter_spacing": 0.5}
-        parse_defaults(options["defaults"]), parse_elements(elements)  # our renderer accepts them
+        award = {"text": "Awarded on {issue_date}", "y": 140, "size": 14, "letter_spacing": 0.5}
+        assert elements["award_line"] == award
+        parse_defaults(options["defaults"])  # our renderer accepts them
+        parse_elements(elements)
         assert result.blocking == []
 
     def test_a_missing_template_blocks_and_a_missing_font_falls_back_as_the_plugin_did(self):

@@ -93,3 +93,16 @@ def test_revoked_by_a_retake_both_pages_say_so_in_words(revoked, browser):
     phone = own_page(browser, revoked, viewport=PHONE)
     assert_no_sideways_scroll(phone)
     browser.screenshot(phone, "certificate-learner-revoked-360")
+
+
+def test_made_private_the_stable_page_is_not_found_for_anyone_else(certified, browser):
+    page = own_page(browser, certified)
+    page.get_by_role("button", name="Make private").click()
+    expect(page.locator("main")).to_contain_text("Your credential is now private")
+    stable = f"/learning_credentials/verify/{certified.public_id}/"
+    assert page.goto(stable).status == 200  # its holder still sees it, marked private
+    expect(page.locator("main")).to_contain_text("This credential is private")
+
+    employer = browser.new_page()
+    assert employer.goto(stable).status == 404
+    browser.screenshot(employer, "certificate-private-anonymous")
