@@ -19,7 +19,7 @@ STAMPS := $(VENV)/.make-stamps
 # Passed to pytest by `make test`, e.g. PYTEST_ARGS='-m "not rendering"'.
 PYTEST_ARGS ?=
 
-.PHONY: demo serve worker beat test sysdeps quality docs upgrade wheel wheel-check clean
+.PHONY: demo serve worker beat test sysdeps quality docs upgrade wheel wheel-check openedx-plugin-venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,19 @@ $(STAMPS)/sandbox: $(SANDBOX_REQUIREMENTS) setup.cfg example/pyproject.toml | $(
 $(STAMPS)/test: $(TEST_REQUIREMENTS) $(STAMPS)/sandbox | sysdeps
 	$(BIN)/pip install -q -r $(TEST_REQUIREMENTS)
 	@touch $@
+
+# The open-craft plugin (the package index's learning-credentials 0.5.3, our import package's other owner) in a
+# virtualenv of its own, whatever DJANGO says: tests/switch_over/ runs an old site with it (tests/switch_over/old_site/)
+# to build the databases the switch-over command is tested on. Never on our sys.path, never in our virtualenvs.
+OPENEDX_PLUGIN_VENV := .venv-openedx-plugin
+OPENEDX_PLUGIN_STAMP := $(OPENEDX_PLUGIN_VENV)/.make-stamps/openedx-plugin-0.5.3
+$(OPENEDX_PLUGIN_STAMP): requirements/openedx-plugin-0.5.3.txt | sysdeps
+	test -x $(OPENEDX_PLUGIN_VENV)/bin/python || $(PYTHON) -m venv $(OPENEDX_PLUGIN_VENV)
+	$(OPENEDX_PLUGIN_VENV)/bin/pip install -q --upgrade pip
+	$(OPENEDX_PLUGIN_VENV)/bin/pip install -q -r requirements/openedx-plugin-0.5.3.txt
+	@mkdir -p $(@D) && touch $@
+
+openedx-plugin-venv: $(OPENEDX_PLUGIN_STAMP)
 
 $(STAMPS)/docs: requirements/doc.txt $(STAMPS)/sandbox
 	$(BIN)/pip install -q -r requirements/doc.txt
@@ -100,8 +113,9 @@ upgrade: $(BIN)/python
 	$$compile -c base.txt -o sandbox.txt sandbox.in && \
 	$$compile -c sandbox.txt -o test.txt test.in && \
 	$$compile -o test-django42.txt test-django42.in && \
+	$$compile -o openedx-plugin-0.5.3.txt openedx-plugin-0.5.3.in && \
 	$$compile -o doc.txt doc.in && \
 	$$compile -o dev.txt dev.in
 
 clean:
-	rm -rf .venv .venv-django42 .make-stamps build dist *.egg-info docs/_build example/db.sqlite3
+	rm -rf .venv .venv-django42 .venv-openedx-plugin .make-stamps build dist *.egg-info docs/_build example/db.sqlite3
