@@ -32,17 +32,22 @@ def check_stored_functions(app_configs=None, **kwargs):
         configurations = list(CredentialConfiguration.objects.select_related("credential_type"))
     except DatabaseError:  # tables not migrated yet
         return []
+    in_use = {configuration.credential_type_id for configuration in configurations if configuration.enabled}
     for credential_type in types:
         for field, registry in (("retrieval_func", retrieval_functions), ("generation_func", generation_functions)):
             key = getattr(credential_type, field)
             if key not in registry.functions:
+                # Only an enabled configuration can fail on it; a type kept for later (e.g. imported by the
+                # switch-over with its configurations disabled) must not stop every migrate until then.
+                enabled = credential_type.pk in in_use
                 errors.append(
-                    checks.Error(
-                        f"Credential type '{credential_type.slug}' uses the unregistered {field} '{key}'.",
+                    (checks.Error if enabled else checks.Warning)(
+                        f"Credential type '{credential_type.slug}' uses the unregistered {field} '{key}'"
+                        + ("." if enabled else "; no enabled configuration uses the type yet."),
                         hint=f"Registered: {', '.join(registry.keys()) or 'none'}. "
                         "Install the package that provides it or edit the type.",
                         obj=credential_type,
-                        id="learning_credentials.E002",
+                        id="learning_credentials.E002" if enabled else "learning_credentials.W003",
                     )
                 )
     for configuration in configurations:

@@ -1,4 +1,5 @@
 import pytest
+from django.core import checks
 from django.core.checks import run_checks
 
 from learning_credentials.eligibility.builtin import retrieve_course_completion
@@ -150,6 +151,10 @@ def test_system_check_reports_unregistered_keys_and_bad_options(configuration):
     messages = {e.id: e.msg for e in run_checks(databases=["default"]) if e.id.startswith("learning_credentials")}
     assert "unregistered retrieval_func 'removed_plugin_func'" in messages["learning_credentials.E002"]
     assert "required_completion: expected a number" in messages["learning_credentials.E003"]
+    type(configuration).objects.filter(pk=configuration.pk).update(enabled=False)
+    messages = {e.id: e for e in run_checks(databases=["default"]) if e.id.startswith("learning_credentials")}
+    assert "learning_credentials.E002" not in messages  # nothing can fail on it while no configuration is enabled
+    assert messages["learning_credentials.W003"].level == checks.WARNING
 
 
 def test_system_check_reports_a_missing_adapter(settings):

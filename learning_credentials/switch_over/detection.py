@@ -34,7 +34,13 @@ PLUGIN_TABLES = (
     "learning_credentials_credentialtype",
     "learning_credentials_credentialasset",
 )
-PLUGIN_CREDENTIAL_COLUMNS = frozenset({"user_full_name", "download_url", "learning_context_name"})
+# Each of its tables told from ours by its columns: (a column only the plugin's has, a column only ours has).
+PLUGIN_SIGNATURES = {
+    "learning_credentials_credential": ("user_full_name", "learner_name"),
+    "learning_credentials_credentialconfiguration": ("periodic_task_id", "schedule_type"),
+    "learning_credentials_credentialtype": ("retrieval_func", "slug"),
+    "learning_credentials_credentialasset": ("asset_slug", "kind"),
+}
 # Where the switch-over keeps the plugin's tables (their rows stay for as long as the operator wants).
 ARCHIVE_PREFIX = "lc_openedx_plugin_"
 
@@ -62,21 +68,24 @@ class PluginDatabase:
         return bool(self.archived)
 
 
-def _credential_columns(cursor) -> set[str]:
-    return {column.name for column in connection.introspection.get_table_description(cursor, PLUGIN_TABLES[0])}
+def _is_plugins(cursor, table: str) -> bool:
+    theirs, ours = PLUGIN_SIGNATURES[table]
+    columns = {column.name for column in connection.introspection.get_table_description(cursor, table)}
+    return theirs in columns and ours not in columns
 
 
 def plugin_database() -> PluginDatabase:
-    """Read the migration records and the table shapes; nothing is written."""
+    """Read the migration records and the table shapes; nothing is written.
+
+    A table counts as the plugin's only by its columns: ours have the same names.
+    """
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
         migrations = ()
         if "django_migrations" in existing:
             cursor.execute("SELECT name FROM django_migrations WHERE app = %s", [APP_LABEL])
             migrations = tuple(sorted({row[0] for row in cursor.fetchall()} & set(PLUGIN_MIGRATIONS)))
-        tables = ()
-        if PLUGIN_TABLES[0] in existing and _credential_columns(cursor) >= PLUGIN_CREDENTIAL_COLUMNS:
-            tables = tuple(table for table in PLUGIN_TABLES if table in existing)
+        tables = tuple(table for table in PLUGIN_TABLES if table in existing and _is_plugins(cursor, table))
         archived = tuple(table for table in PLUGIN_TABLES if archive_name(table) in existing)
     return PluginDatabase(migrations=migrations, tables=tables, archived=archived)
 
@@ -94,7 +103,7 @@ def stop_message(found: PluginDatabase) -> str:
     proof = (
         f"its migrations {', '.join(found.migrations[:2])}{' ...' if len(found.migrations) > 2 else ''} are recorded"
         if found.migrations
-        else "its credential table has the plugin's columns"
+        else f"its table {found.tables[0]} has the plugin's columns"
     )
     return (
         "This database holds the open-craft plugin's learning_credentials data (learning-credentials 0.5.x): "

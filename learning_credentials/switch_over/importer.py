@@ -28,6 +28,7 @@ from django_celery_beat.models import PeriodicTask
 from ..assets import AssetKind
 from ..exceptions import InvalidContextKey
 from ..identifiers import parse_context_key
+from ..lifecycle import Status
 from ..models import (
     Credential,
     CredentialAsset,
@@ -42,7 +43,6 @@ from ..services.codes import code_allocate
 from .detection import APP_LABEL, PLUGIN_MIGRATIONS, PLUGIN_TABLES, archive_name, plugin_database
 from .mapping import PLUGIN_GENERATION, PLUGIN_RETRIEVAL, Mapped, asset_slug, function_key, options_map
 
-Status = Credential.Status
 # The plugin's Celery tasks (learning_credentials/tasks.py in 0.5.3): beat entries calling them are its own.
 PLUGIN_TASKS = (
     "learning_credentials.tasks.generate_credentials_for_config_task",
@@ -57,16 +57,26 @@ MODELS = ("credential types", "assets", "configurations", "credentials")
 
 
 @dataclass
-class Report:
+class Messages:
+    """What needs the operator (problems) and what changed without needing them (notes)."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def extend(self, other: "Messages") -> None:
+        self.problems += other.problems
+        self.notes += other.notes
+
+
+@dataclass
+class Report(Messages):
     """What a run found, did (or would do, in a dry run), and could not map."""
 
-    applied: bool
+    applied: bool = False
     tables: str = ""
     counts: dict[str, Counter] = field(default_factory=lambda: {name: Counter() for name in MODELS})
     files: Counter = field(default_factory=Counter)
     tasks: Counter = field(default_factory=Counter)
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
     def count(self, model: str, outcome: str, n: int = 1) -> None:
         self.counts[model][outcome] += n
@@ -173,14 +183,18 @@ def _quote(name: str) -> str:
 
 
 def tables_archive() -> list[str]:
-    """Copy each plugin table to its archive name and drop it; a copy interrupted before the drop is redone."""
+    """Copy each plugin table to its archive name and drop it; a copy interrupted before the drop is redone.
+
+    Only a table with the plugin's columns: once ours exist under the same names, nothing is touched.
+    """
+    live = plugin_database().tables
     done = []
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
         for table in PLUGIN_TABLES:  # the referencing tables first, so each drop is allowed
-            archive = archive_name(table)
-            if table not in existing:
+            if table not in live:
                 continue
+            archive = archive_name(table)
             if archive in existing:
                 cursor.execute(f"DROP TABLE {_quote(archive)}")
             cursor.execute(f"CREATE TABLE {_quote(archive)} AS SELECT * FROM {_quote(table)}")
@@ -222,11 +236,12 @@ class Plan:
     configurations: dict[int, dict] = field(default_factory=dict)
 
 
-def _asset_plan(rows, report: Report) -> tuple[dict[int, dict], dict[str, str]]:
+def _asset_plan(rows) -> tuple[dict[int, dict], dict[str, str]]:
     max_length = CredentialAsset._meta.get_field("slug").max_length
     taken: set[str] = set()
     planned, slugs = {}, {}
     for row in sorted(rows, key=lambda r: r.pk):
+        report = Messages()
         slug = asset_slug(row.asset_slug, taken, max_length)
         if slug != row.asset_slug:
             report.notes.append(
@@ -236,13 +251,20 @@ def _asset_plan(rows, report: Report) -> tuple[dict[int, dict], dict[str, str]]:
         kind = ASSET_KINDS.get(extension)
         if kind is None:
             report.problems.append(f"asset '{row.asset_slug}' ({row.asset}): not a PDF, TrueType font, PNG or JPEG")
-        planned[row.pk] = {"slug": slug, "path": row.asset, "kind": kind, "description": row.description}
+        planned[row.pk] = {
+            "slug": slug,
+            "path": row.asset,
+            "kind": kind,
+            "description": row.description,
+            "messages": report,
+        }
         if kind is not None:
             slugs[row.asset_slug] = slug
     return planned, slugs
 
 
-def _type_plan(row, slugs: dict[str, str], report: Report) -> dict:
+def _type_plan(row, slugs: dict[str, str]) -> dict:
+    report = Messages()
     retrieval = function_key(row.retrieval_func, PLUGIN_RETRIEVAL)
     generation = function_key(row.generation_func, PLUGIN_GENERATION)
     mapped = options_map(
@@ -265,15 +287,16 @@ def _type_plan(row, slugs: dict[str, str], report: Report) -> dict:
         "options": mapped.options,
         "mappable": not unmapped and not mapped.blocking,
         "created": row.created,
+        "messages": report,
     }
 
 
-def _mapped_problems(what: str, mapped: Mapped, report: Report) -> None:
+def _mapped_problems(what: str, mapped: Mapped, report: Messages) -> None:
     report.problems += [f"{what}: {problem}" for problem in mapped.blocking]
     report.notes += [f"{what}: {note}" for note in mapped.notes]
 
 
-def _schedule(task: PeriodicTask | None, report: Report, what: str) -> dict:
+def _schedule(task: PeriodicTask | None, report: Messages, what: str) -> dict:
     """Our schedule fields and enabled flag from the plugin's beat entry (its is_generation_enabled)."""
     if task is None:
         report.notes.append(f"{what}: no beat entry; imported disabled")
@@ -282,7 +305,7 @@ def _schedule(task: PeriodicTask | None, report: Report, what: str) -> dict:
     enabled = task.expires > now if task.expires else task.enabled
     if task.expires and task.expires > now:
         report.notes.append(
-            f"{what}: its schedule expired at {task.expires:%Y-%m-%d %H:%M}; here it runs until disabled"
+            f"{what}: its schedule was to end at {task.expires:%Y-%m-%d %H:%M}; here it runs until disabled"
         )
     if task.crontab_id:
         cron = task.crontab
@@ -303,9 +326,9 @@ def _schedule(task: PeriodicTask | None, report: Report, what: str) -> dict:
 
 def plan_build(plugin: dict, report: Report) -> Plan:
     plan = Plan()
-    plan.assets, slugs = _asset_plan(list(plugin["asset"].objects.all()), report)
+    plan.assets, slugs = _asset_plan(list(plugin["asset"].objects.all()))
     for row in plugin["type"].objects.order_by("pk"):
-        plan.types[row.pk] = _type_plan(row, slugs, report)
+        plan.types[row.pk] = _type_plan(row, slugs)
     tasks = PeriodicTask.objects.select_related("interval", "crontab").in_bulk(
         list(plugin["configuration"].objects.values_list("periodic_task_id", flat=True))
     )
@@ -327,11 +350,12 @@ def plan_build(plugin: dict, report: Report) -> Plan:
             assets=slugs,
             type_level=False,
         )
-        _mapped_problems(what, mapped, report)
-        schedule = _schedule(tasks.get(row.periodic_task_id), report, what)
+        messages = Messages()
+        _mapped_problems(what, mapped, messages)
+        schedule = _schedule(tasks.get(row.periodic_task_id), messages, what)
         mappable = kind["mappable"] and not mapped.blocking
         if not mappable and schedule.get("enabled"):
-            report.notes.append(f"{what}: imported disabled, because of the problems above")
+            messages.notes.append(f"{what}: imported disabled, because of the problems above")
         plan.configurations[row.pk] = {
             "type": row.credential_type_id,
             "key": key,
@@ -340,6 +364,7 @@ def plan_build(plugin: dict, report: Report) -> Plan:
             "mappable": mappable,
             "periodic_task_id": row.periodic_task_id,
             "what": what,
+            "messages": messages,
         }
     return plan
 
@@ -367,6 +392,7 @@ def types_import(plan: Plan, report: Report) -> dict[int, CredentialType]:
             "generation_func": planned["generation_func"],
             "custom_options": planned["options"],
         }
+        report.extend(planned["messages"])
         with transaction.atomic():
             created = (
                 CredentialType.objects.create(**fields)
@@ -395,6 +421,7 @@ def assets_import(plan: Plan, report: Report) -> None:
         if planned["slug"] in existing:
             report.count("assets", "already")
             continue
+        report.extend(planned["messages"])
         if planned["kind"] is None:
             report.count("assets", "skipped")
             continue
@@ -406,7 +433,7 @@ def assets_import(plan: Plan, report: Report) -> None:
             report.count("assets", "skipped")
             continue
         asset = CredentialAsset(slug=planned["slug"], kind=planned["kind"], description=planned["description"])
-        asset.file.save(planned["path"].rsplit("/", 1)[-1], ContentFile(content), save=False)
+        asset.file = ContentFile(content, name=planned["path"].rsplit("/", 1)[-1])  # validated and stored by save()
         try:
             with transaction.atomic():
                 asset.save()
@@ -428,6 +455,7 @@ def configurations_import(plan: Plan, types: dict[int, CredentialType], report: 
             report.count("configurations", "already")
             result[old_id] = found.pk
             continue
+        report.extend(planned["messages"])
         fields = {
             "learning_context_key": planned["key"],
             "credential_type": credential_type,
@@ -437,18 +465,24 @@ def configurations_import(plan: Plan, types: dict[int, CredentialType], report: 
         with transaction.atomic():
             removed = PeriodicTask.objects.filter(pk=planned["periodic_task_id"], task__in=PLUGIN_TASKS).delete()[0]
             report.tasks["removed"] += removed
-            try:
-                with transaction.atomic():
-                    configuration = CredentialConfiguration.objects.create(**fields)
-                report.tasks["created"] += configuration.periodic_task_id is not None
-            except Exception as exc:
-                report.problems.append(
-                    f"{planned['what']}: {getattr(exc, 'messages', [exc])[0]}; imported disabled for staff to correct"
-                )
-                configuration = _unchecked_create(CredentialConfiguration, **{**fields, "enabled": False})
+            configuration = _configuration_create(planned, fields, report)
+            report.tasks["created"] += configuration.periodic_task_id is not None
         result[old_id] = configuration.pk
         report.count("configurations", "imported")
     return result
+
+
+def _configuration_create(planned: dict, fields: dict, report: Report) -> CredentialConfiguration:
+    """Validated and scheduled when it can be; otherwise kept disabled, unscheduled, for staff to correct."""
+    if planned["mappable"]:
+        try:
+            with transaction.atomic():
+                return CredentialConfiguration.objects.create(**fields)
+        except Exception as exc:
+            report.problems.append(
+                f"{planned['what']}: {getattr(exc, 'messages', [exc])[0]}; imported disabled for staff to correct"
+            )
+    return _unchecked_create(CredentialConfiguration, **{**fields, "enabled": False})
 
 
 # -- step 3: credentials and their files -----------------------------------------------------------------------
@@ -612,6 +646,8 @@ def switch_over(*, apply: bool) -> Report:
         report.count(name, "found", len(planned))
     report.count("credentials", "found", plugin["credential"].objects.count())
     if not apply:
+        for planned in (*plan.assets.values(), *plan.types.values(), *plan.configurations.values()):
+            report.extend(planned["messages"])
         return report
     assets_import(plan, report)
     types = types_import(plan, report)
