@@ -26,7 +26,7 @@ EXPECTED_CONFIGURATIONS = [
     ["course-v1:OpenCraft+DS101+2024", "Certificate of Achievement", True, "every 10 days", True],
     ["course-v1:OpenCraft+DS101+2024", "Certificate of Completion", False, "every 10 days", False],  # disabled
     ["course-v1:OpenCraft+PY200+2025", "Certificate of Completion", True, "30 2 * * *", True],  # crontab
-    ["path-v1:OpenCraft+DataPath+2025+all", "Learning Path Certificate", False, "every 10 days", None],  # per-step options
+    ["path-v1:OpenCraft+DataPath+2025+all", "Learning Path Certificate", False, "every 10 days", None],  # per-step
 ]
 PROBE = """
 import hashlib, json, os
