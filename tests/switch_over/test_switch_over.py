@@ -195,6 +195,7 @@ def assert_every_link_and_file(site) -> None:
             old["learning_context_key"],
             old["learning_context_name"],
         ), old["label"]
+        assert metadata["issue_date"] == old["created"][:10], old["label"]  # the sandbox's time zone is UTC
         reissued = (old["invalidation_reason"] or "").strip().endswith("Reissued")
         expected = "superseded" if reissued else PUBLIC_STATUS[old["status"]]
         assert metadata["status"] == expected, old["label"]
