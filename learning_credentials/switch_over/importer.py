@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from django.apps.registry import Apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -287,6 +288,7 @@ def _type_plan(row, slugs: dict[str, str]) -> dict:
         "options": mapped.options,
         "mappable": not unmapped and not mapped.blocking,
         "created": row.created,
+        "what": f"credential type '{row.name}'",
         "messages": report,
     }
 
@@ -394,11 +396,7 @@ def types_import(plan: Plan, report: Report) -> dict[int, CredentialType]:
         }
         report.extend(planned["messages"])
         with transaction.atomic():
-            created = (
-                CredentialType.objects.create(**fields)
-                if planned["mappable"]
-                else _unchecked_create(CredentialType, **fields)
-            )
+            created = _create(CredentialType, fields, checked=planned["mappable"], what=planned["what"], report=report)
             CredentialType.objects.filter(pk=created.pk).update(created=planned["created"])
         result[old_id] = created
         report.count("credential types", "imported")
@@ -437,8 +435,8 @@ def assets_import(plan: Plan, report: Report) -> None:
         try:
             with transaction.atomic():
                 asset.save()
-        except Exception as exc:
-            report.problems.append(f"asset '{planned['slug']}': {getattr(exc, 'messages', [exc])[0]}; not imported")
+        except ValidationError as exc:  # the file is not what its name says (a broken PDF, a font it cannot read)
+            report.problems.append(f"asset '{planned['slug']}': {' '.join(exc.messages)}; not imported")
             report.count("assets", "skipped")
             continue
         report.count("assets", "imported")
@@ -465,24 +463,32 @@ def configurations_import(plan: Plan, types: dict[int, CredentialType], report: 
         with transaction.atomic():
             removed = PeriodicTask.objects.filter(pk=planned["periodic_task_id"], task__in=PLUGIN_TASKS).delete()[0]
             report.tasks["removed"] += removed
-            configuration = _configuration_create(planned, fields, report)
+            configuration = _create(
+                CredentialConfiguration,
+                fields,
+                checked=planned["mappable"],
+                what=planned["what"],
+                report=report,
+                kept={"enabled": False},
+            )
             report.tasks["created"] += configuration.periodic_task_id is not None
         result[old_id] = configuration.pk
         report.count("configurations", "imported")
     return result
 
 
-def _configuration_create(planned: dict, fields: dict, report: Report) -> CredentialConfiguration:
-    """Validated and scheduled when it can be; otherwise kept disabled, unscheduled, for staff to correct."""
-    if planned["mappable"]:
+def _create(model, fields: dict, *, checked: bool, what: str, report: Report, kept: dict | None = None):
+    """Validated (a configuration also scheduled) when it can be; otherwise kept as it is, for staff to correct.
+
+    ``kept``: the fields a row that our validation refuses is kept with (a configuration: disabled).
+    """
+    if checked:
         try:
             with transaction.atomic():
-                return CredentialConfiguration.objects.create(**fields)
-        except Exception as exc:
-            report.problems.append(
-                f"{planned['what']}: {getattr(exc, 'messages', [exc])[0]}; imported disabled for staff to correct"
-            )
-    return _unchecked_create(CredentialConfiguration, **{**fields, "enabled": False})
+                return model.objects.create(**fields)
+        except ValidationError as exc:
+            report.problems.append(f"{what}: {' '.join(exc.messages)}; imported for staff to correct")
+    return _unchecked_create(model, **{**fields, **(kept or {})})
 
 
 # -- step 3: credentials and their files -----------------------------------------------------------------------

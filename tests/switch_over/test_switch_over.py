@@ -209,3 +209,15 @@ def assert_every_link_and_file(site) -> None:
 def test_the_manifest_has_credentials_with_files_in_both_public_statuses(old_site, status):
     """Guards the proof above: it compares files in both statuses only if the old site made them."""
     assert any(c["status"] == status and c["file"] for c in old_site.manifest["credentials"])
+
+
+def test_an_asset_whose_file_is_gone_is_reported_and_what_uses_it_waits_for_staff(old_site, tmp_path):
+    font = next(asset for asset in old_site.manifest["assets"] if asset["path"].endswith(".ttf"))
+    (Path(old_site.media_root) / font["path"]).unlink()
+    report_file = tmp_path / "report.json"
+    report(run(old_site, COMMAND, "--apply", "--report", str(report_file)))
+    written = json.loads(report_file.read_text())
+    assert f"asset '{font['slug']}': its file {font['path']} is missing; not imported" in written["problems"]
+    assert any("imported for staff to correct" in problem for problem in written["problems"])
+    assert written["counts"]["credentials"]["imported"] == len(old_site.manifest["credentials"])
+    assert run(old_site, "migrate").returncode == 0  # nothing enabled depends on what is missing
