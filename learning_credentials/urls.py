@@ -45,3 +45,5 @@ urlpatterns = [
 # The optional sub-apps' pages, while they are installed.
 if apps.is_installed("learning_credentials.exams"):  # the learner's certification pages
     urlpatterns.append(path("", include("learning_credentials.exams.urls")))
+if apps.is_installed("learning_credentials.open_badges"):  # the issuers' profiles, DID documents and keys
+    urlpatterns.append(path("", include("learning_credentials.open_badges.urls")))

@@ -1,5 +1,7 @@
 """Settings of the sandbox host. Every value a deployment may change reads an environment variable."""
 
+import base64
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "learning_credentials.apps.LearningCredentialsConfig",
     "learning_credentials.credits",
     "learning_credentials.exams",
+    "learning_credentials.open_badges",
     "sandbox.lms",
 ]
 
@@ -141,7 +144,17 @@ if os.environ.get("CELERY_VISIBILITY_TIMEOUT"):
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "Sandbox LMS")
 LMS_ROOT_URL = os.environ.get("LMS_ROOT_URL", "http://localhost:8000")
 
-LEARNING_CREDENTIALS = {"ADAPTER": "sandbox.lms.adapter.SandboxAdapter"}
+LEARNING_CREDENTIALS = {
+    "ADAPTER": "sandbox.lms.adapter.SandboxAdapter",
+    # The key that encrypts the sandbox's Open Badges signing keys: derived from a fixed phrase, as
+    # insecure as the SECRET_KEY above; a real site sets a random Fernet key of its own.
+    "OPEN_BADGES": {
+        "KEY_ENCRYPTION_KEYS": [
+            os.environ.get("SANDBOX_KEY_ENCRYPTION_KEY")
+            or base64.urlsafe_b64encode(hashlib.sha256(b"sandbox-only-never-use-in-production").digest()).decode()
+        ]
+    },
+}
 if os.environ.get("LC_ARTIFACT_STORAGE"):
     # A Storage class (dotted path) for credential artifacts only, e.g. S3 or the fault tests' latch.
     STORAGES["learning_credentials"] = {"BACKEND": os.environ["LC_ARTIFACT_STORAGE"]}
