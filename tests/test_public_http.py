@@ -41,6 +41,8 @@ OTHER_PARAMETERS = {
     "type_key": "completion",
     "path": "no/such/path",
     "attempt_id": str(uuid.uuid4()),
+    "slug": "platform",  # an Open Badges issuer
+    "list_id": "platform-revocation-1",  # one of its status lists
 }
 
 

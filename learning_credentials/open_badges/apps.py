@@ -1,4 +1,4 @@
-"""App configuration of the Open Badges sub-app (issuers and their keys so far)."""
+"""App configuration of the Open Badges sub-app: issuers, keys, status lists, and the in-transaction receivers."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +11,10 @@ class OpenBadgesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ..signals import credential_invalidating, credentials_issued
+        from . import receivers
         from .conf import open_badges_settings
 
         open_badges_settings()  # a misconfigured OPEN_BADGES setting stops the start, not the first signature
+        credentials_issued.connect(receivers.status_entries_with_credentials, dispatch_uid="lc_ob.status_entries")
+        credential_invalidating.connect(receivers.revocation_bit_with_invalidation, dispatch_uid="lc_ob.revoke")

@@ -128,9 +128,10 @@ def credential_document(facts: BadgeFacts) -> dict:
 
 def vc_jwt(document: dict, *, key: EllipticCurvePrivateKey, kid: str) -> str:
     """The VC-JWT of OB 3.0: the credential as the payload with ``iss``, ``jti``, ``nbf`` (and ``exp``), ES256."""
+    issuer = document["issuer"]
     claims = {
         **document,
-        "iss": document["issuer"]["id"],
+        "iss": issuer["id"] if isinstance(issuer, dict) else issuer,
         "jti": document["id"],
         "nbf": int(datetime.fromisoformat(document["validFrom"].replace("Z", "+00:00")).timestamp()),
     }
@@ -140,3 +141,20 @@ def vc_jwt(document: dict, *, key: EllipticCurvePrivateKey, kid: str) -> str:
     if subject_id:
         claims["sub"] = subject_id
     return jwt.encode(claims, key, algorithm=JWT_ALGORITHM, headers={"kid": kid, "typ": "JWT"})
+
+
+def status_list_document(*, url: str, issuer_id: str, purpose: str, encoded_list: str, valid_from: datetime) -> dict:
+    """The unsigned BitstringStatusListCredential a verifier downloads to read a credential's bit."""
+    return {
+        "@context": [VC_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer_id,
+        "validFrom": _when(valid_from),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": encoded_list,
+        },
+    }

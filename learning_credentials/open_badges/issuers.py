@@ -36,8 +36,11 @@ def issuer_did(*, slug: str, base_url: str) -> str:
 def issuer_create(*, organization: str, name: str, url: str, slug: str = "", base_url: str = "", **fields) -> Issuer:
     """An issuer with its DID fixed now, from its slug and the host it is served on (the platform's by default)."""
     slug = slug or slugify(organization) or "platform"
-    did = issuer_did(slug=slug, base_url=base_url or conf.base_url())
-    return Issuer.objects.create(organization=organization, name=name, url=url, slug=slug, did=did, **fields)
+    base_url = (base_url or conf.base_url()).rstrip("/")
+    did = issuer_did(slug=slug, base_url=base_url)
+    return Issuer.objects.create(
+        organization=organization, name=name, url=url, slug=slug, base_url=base_url, did=did, **fields
+    )
 
 
 def _organization(context_key) -> str:

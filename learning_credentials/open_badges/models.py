@@ -32,6 +32,11 @@ class Issuer(TimeStampedModel):
     email = models.EmailField(_("email"), blank=True, help_text=_("Where to ask about its credentials."))
     image = models.URLField(_("image"), blank=True, help_text=_("URL of its logo."))
     description = models.TextField(_("description"), blank=True)
+    base_url = models.URLField(
+        _("base URL"),
+        editable=False,
+        help_text=_("Where its DID document, keys and status lists are served (the DID's host); fixed at creation."),
+    )
     did = models.CharField(
         _("DID"),
         max_length=512,
@@ -92,3 +97,99 @@ class SigningKey(models.Model):
     @property
     def verification_method(self) -> str:
         return f"{self.issuer.did}#{self.key_id}"
+
+
+class StatusList(models.Model):
+    """
+    One issuer's Bitstring Status List for one purpose: a bit per credential, at a random index.
+
+    Verifiers download the whole list, so nobody learns which credential was checked; a list takes
+    new entries until half full, so that a random free index is quick to find.
+
+    .. no_pii:
+    """
+
+    class Purpose(models.TextChoices):
+        REVOCATION = "revocation", _("Revocation")
+        SUSPENSION = "suspension", _("Suspension")
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="status_lists")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    number = models.PositiveIntegerField(_("number"), help_text=_("1, 2, ... per issuer and purpose."))
+    size = models.PositiveIntegerField(_("entries"))
+    bits = models.BinaryField(_("bits"), help_text=_("One bit per entry; index 0 is the first byte's top bit."))
+    used = models.PositiveIntegerField(_("entries used"), default=0)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    changed = models.DateTimeField(_("changed"), help_text=_("When a bit last changed."))
+    signed = models.JSONField(
+        _("signed list"), null=True, blank=True, editable=False, help_text=_("The list credential as last signed.")
+    )
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("status list")
+        verbose_name_plural = _("status lists")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "purpose", "number"], name="lc_ob_unique_status_list_number")
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def public_id(self) -> str:
+        """How its URL names it: <issuer slug>-<purpose>-<number>."""
+        return f"{self.issuer.slug}-{self.purpose}-{self.number}"
+
+
+class StatusEntry(models.Model):
+    """
+    A credential's index in one of its issuer's status lists, one per purpose.
+
+    .. no_pii:
+    """
+
+    credential = models.ForeignKey(
+        "learning_credentials.Credential", on_delete=models.CASCADE, related_name="open_badges_status"
+    )
+    status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="entries")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=StatusList.Purpose.choices)
+    index = models.PositiveIntegerField(_("index"))
+
+    class Meta:
+        verbose_name = _("status entry")
+        verbose_name_plural = _("status entries")
+        constraints = [
+            models.UniqueConstraint(fields=["status_list", "index"], name="lc_ob_unique_status_index"),
+            models.UniqueConstraint(fields=["credential", "purpose"], name="lc_ob_one_status_entry_per_purpose"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status_list}#{self.index}"
+
+
+class SignedCredential(models.Model):
+    """
+    A credential's signed Open Badges documents, made once and served as they are.
+
+    .. pii: The salt of the learner's hashed email; the signed documents print the learner's name.
+    .. pii_types: name
+    .. pii_retirement: local_api (deleted when the learner is retired)
+    """
+
+    credential = models.OneToOneField(
+        "learning_credentials.Credential", on_delete=models.CASCADE, primary_key=True, related_name="open_badge"
+    )
+    salt = models.CharField(_("salt"), max_length=64, help_text=_("Of the learner's hashed email in the documents."))
+    jwt = models.TextField(_("VC-JWT"), blank=True)
+    jwt_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    document = models.JSONField(_("signed document"), null=True, blank=True, help_text=_("ob3.json, with its proof."))
+    document_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("signed credential")
+        verbose_name_plural = _("signed credentials")
+
+    def __str__(self) -> str:
+        return str(self.credential_id)

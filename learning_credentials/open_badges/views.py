@@ -1,15 +1,23 @@
-"""The issuers' public documents: the OB 3.0 Profile, the DID document did:web resolves to, the JWKS.
+"""Public documents: a credential's signed Open Badge; an issuer's OB 3.0 Profile, DID document and JWKS; the
+status lists.
 
 Public and cacheable like a credential's page (``PUBLIC_CACHE_SECONDS``, with an ETag): a new or
 revoked key reaches verifiers within that time. An unknown issuer is the host's 404.
 """
 
-from django.http import Http404, JsonResponse
+import hashlib
 
+from django.http import Http404, HttpResponse, JsonResponse
+
+from ..lifecycle import Status
+from ..models import Credential, Visibility
 from ..public_http import cache_publicly, public_route
+from ..selectors import PublicRecord, credential_get_public
 from ..throttling import rate_limit
+from .credentials import credential_jwt, credential_signed_document
 from .issuers import did_document, issuer_profile_document, jwks
 from .models import Issuer
+from .status import status_list_get, status_list_jwt, status_list_signed
 
 
 def _issuer(slug: str) -> Issuer:
@@ -39,3 +47,70 @@ def issuer_did_view(request, slug: str):
 @rate_limit("page")
 def issuer_jwks_view(request, slug: str):
     return _json(request, jwks(_issuer(slug)), "application/jwk-set+json")
+
+
+def _status_list(list_id: str):
+    status_list = status_list_get(list_id)
+    if status_list is None:
+        raise Http404()
+    return status_list
+
+
+def _etag(status_list) -> str:
+    """The list's bits decide what a verifier reads: unchanged bits, unchanged answer (304)."""
+    return hashlib.sha256(bytes(status_list.bits)).hexdigest()[:32]
+
+
+@public_route
+@rate_limit("file")
+def status_list_view(request, list_id: str):
+    """The BitstringStatusListCredential, with its Data Integrity proof; cached at most PUBLIC_CACHE_SECONDS."""
+    status_list = _status_list(list_id)
+    response = JsonResponse(status_list_signed(status_list), content_type="application/vc+ld+json")
+    return cache_publicly(request, response, etag=_etag(status_list))
+
+
+@public_route
+@rate_limit("file")
+def status_list_jwt_view(request, list_id: str):
+    status_list = _status_list(list_id)
+    response = HttpResponse(status_list_jwt(status_list), content_type="application/vc+jwt")
+    return cache_publicly(request, response, etag=_etag(status_list) + "-jwt")
+
+
+def _public_credential(request, verify_uuid: str) -> Credential:
+    """As the verification page finds it (private: the same 404 as unknown); issued or since revoked."""
+    found = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
+    credential = found.credential if isinstance(found, PublicRecord) else found
+    if credential is None or credential.status not in (Status.AVAILABLE, Status.INVALIDATED):
+        raise Http404()
+    return credential
+
+
+def _private_or_public(request, credential: Credential, response: HttpResponse) -> HttpResponse:
+    # A signed document never changes: its ETag is its bytes'. A private one is kept by no cache.
+    return response if credential.visibility == Visibility.PRIVATE else cache_publicly(request, response)
+
+
+@public_route
+@rate_limit("file")
+def credential_ob3_view(request, verify_uuid: str):
+    """The OpenBadgeCredential with its Data Integrity proof (eddsa-rdfc-2022)."""
+    credential = _public_credential(request, verify_uuid)
+    response = JsonResponse(
+        credential_signed_document(credential=credential),
+        content_type="application/vc+ld+json",
+        json_dumps_params={"indent": 2},
+    )
+    response["Content-Disposition"] = f'inline; filename="{credential.verify_uuid}.ob3.json"'
+    return _private_or_public(request, credential, response)
+
+
+@public_route
+@rate_limit("file")
+def credential_jwt_view(request, verify_uuid: str):
+    """The same credential as a VC-JWT (ES256)."""
+    credential = _public_credential(request, verify_uuid)
+    response = HttpResponse(credential_jwt(credential=credential), content_type="application/vc+jwt")
+    response["Content-Disposition"] = f'inline; filename="{credential.verify_uuid}.ob3.jwt"'
+    return _private_or_public(request, credential, response)

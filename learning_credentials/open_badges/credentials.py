@@ -1,0 +1,108 @@
+"""A credential as a signed Open Badges 3.0 credential: its facts, its VC-JWT and its Data Integrity document.
+
+Both are made on first request and kept (``SignedCredential``): a signed document never changes,
+what changes is its status bit. The Data Integrity proof canonicalises the document in Python
+(milliseconds), so it is made once, never per request.
+"""
+
+import secrets
+from datetime import UTC
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..adapters import get_adapter
+from ..models import Credential
+from ..selectors import verify_url
+from .documents import BadgeFacts, StatusEntry, credential_document, identity_hash, vc_jwt
+from .issuers import issuer_for_context, issuer_profile
+from .keys import private_key
+from .models import SignedCredential, SigningKey, StatusList
+from .models import StatusEntry as StatusEntryRow
+from .signing import proof_create
+from .status import signing_key_for, status_entries_allocate, status_list_url
+
+Algorithm = SigningKey.Algorithm
+
+
+def _achievement_id(issuer_base_url: str, credential: Credential) -> str:
+    configuration = credential.configuration
+    return (
+        f"{issuer_base_url}/learning_credentials/achievements/"
+        f"{configuration.credential_type.slug}/{configuration.learning_context_key}"
+    )
+
+
+def credential_facts(*, credential: Credential, salt: str) -> BadgeFacts:
+    """What the credential's Open Badge says, read from the credential, its issuer, its learner and its status entry."""
+    context_key = credential.configuration.learning_context_key
+    issuer = issuer_for_context(context_key)
+    learner = get_adapter().get_learners([credential.user_id]).get(credential.user_id) if credential.user_id else None
+    status_allocated = StatusEntryRow.objects.filter(credential=credential, purpose=StatusList.Purpose.REVOCATION)
+    if not status_allocated.exists():  # issued before the sub-app was installed: allocated on first need
+        status_entries_allocate(credentials=[credential])
+    entry = StatusEntryRow.objects.select_related("status_list__issuer").get(
+        credential=credential, purpose=StatusList.Purpose.REVOCATION
+    )
+    return BadgeFacts(
+        verify_uuid=credential.verify_uuid,
+        issuer=issuer_profile(issuer),
+        valid_from=credential.created,
+        valid_until=None,
+        name=f"{credential.type_name}: {credential.context_name}",
+        achievement_id=_achievement_id(issuer.base_url, credential),
+        achievement_name=credential.type_name,
+        achievement_description=f"{credential.type_name}: {credential.context_name}, awarded by {issuer.name}.",
+        criteria=f"Met the requirements {issuer.name} set for {credential.type_name} in {credential.context_name}.",
+        achievement_image=issuer.image or None,
+        email_hash=identity_hash(learner.email, salt) if learner and learner.email else None,
+        email_salt=salt if learner and learner.email else None,
+        holder_name=credential.learner_name,
+        score=credential.score,
+        status=StatusEntry(list_url=status_list_url(entry.status_list), index=entry.index, purpose=entry.purpose),
+        evidence_url=verify_url(credential),
+    )
+
+
+def _signed_row(credential: Credential) -> SignedCredential:
+    found = SignedCredential.objects.filter(credential=credential).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return SignedCredential.objects.get_or_create(
+                credential=credential, defaults={"salt": secrets.token_hex(16)}
+            )[0]
+    except IntegrityError:  # made meanwhile by another request
+        return SignedCredential.objects.get(credential=credential)
+
+
+def credential_jwt(*, credential: Credential) -> str:
+    """The credential's VC-JWT (ES256), signed on first request and kept."""
+    row = _signed_row(credential)
+    if not row.jwt:
+        issuer = issuer_for_context(credential.configuration.learning_context_key)
+        key = signing_key_for(issuer, Algorithm.P256)
+        document = credential_document(credential_facts(credential=credential, salt=row.salt))
+        token = vc_jwt(document, key=private_key(key), kid=key.verification_method)
+        SignedCredential.objects.filter(pk=row.pk, jwt="").update(jwt=token, jwt_key=key)
+        row.refresh_from_db()
+    return row.jwt
+
+
+def credential_signed_document(*, credential: Credential) -> dict:
+    """The credential with its eddsa-rdfc-2022 proof, made on first request and kept."""
+    row = _signed_row(credential)
+    if row.document is None:
+        issuer = issuer_for_context(credential.configuration.learning_context_key)
+        key = signing_key_for(issuer, Algorithm.ED25519)
+        created = timezone.now().astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        signed = proof_create(
+            credential_document(credential_facts(credential=credential, salt=row.salt)),
+            key=private_key(key),
+            verification_method=key.verification_method,
+            created=created,
+        )
+        SignedCredential.objects.filter(pk=row.pk, document__isnull=True).update(document=signed, document_key=key)
+        row.refresh_from_db()
+    return row.document

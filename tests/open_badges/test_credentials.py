@@ -1,0 +1,91 @@
+"""A credential as a signed Open Badge: ob3.json (Data Integrity) and ob3.jwt, under the verification page's rules."""
+
+import base64
+import json
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import ECKey
+
+from learning_credentials.models import CredentialEvent, Visibility
+from learning_credentials.open_badges.issuers import did_document, issuer_for_context
+from learning_credentials.open_badges.models import SignedCredential
+from learning_credentials.open_badges.signing import multikey_public_decode, proof_verify
+from learning_credentials.open_badges.status_list import bit_get, bitstring_decode
+from learning_credentials.services.invalidation import credential_invalidate
+from tests import factories
+from tests.open_badges.test_documents import validate
+from tests.open_badges.test_issuers_and_keys import kek  # noqa: F401 - the fixture
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kek")]
+
+
+@pytest.fixture
+def credential(configuration, learner):
+    return factories.CredentialFactory(user=learner, configuration=configuration, score=Decimal("87.50"))
+
+
+def url(credential, suffix: str) -> str:
+    return f"/learning_credentials/verify/{credential.verify_uuid}/ob3.{suffix}"
+
+
+def methods(credential) -> dict:
+    issuer = issuer_for_context(credential.configuration.learning_context_key)
+    return {method["id"]: method for method in did_document(issuer)["verificationMethod"]}
+
+
+def test_ob3_json_is_a_valid_open_badge_whose_proof_verifies_through_the_issuer_s_did(client, credential):
+    response = client.get(url(credential, "json"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/vc+ld+json"
+    document = response.json()
+    validate(document)
+    assert document["id"] == f"urn:uuid:{credential.verify_uuid}"
+    assert document["credentialSubject"]["identifier"][1]["identityHash"] == credential.learner_name
+    assert document["credentialSubject"]["result"][0]["value"] == "87.5"
+    found = methods(credential)
+    assert proof_verify(document, resolve_key=lambda m: multikey_public_decode(found[m]["publicKeyMultibase"]))
+    tampered = json.loads(json.dumps(document))
+    tampered["credentialSubject"]["identifier"][1]["identityHash"] = "Mallory"
+    assert not proof_verify(tampered, resolve_key=lambda m: multikey_public_decode(found[m]["publicKeyMultibase"]))
+
+
+def test_a_stored_document_is_served_as_it_was_signed_with_at_most_three_queries(
+    client, credential, django_assert_max_num_queries
+):
+    first = client.get(url(credential, "json")).content
+    with django_assert_max_num_queries(3):
+        again = client.get(url(credential, "json"))
+    assert again.content == first
+    assert SignedCredential.objects.get(credential=credential).document is not None
+
+
+def test_ob3_jwt_verifies_with_the_issuer_s_p256_key(client, credential):
+    token = client.get(url(credential, "jwt")).content.decode()
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    key = methods(credential)[header["kid"]]["publicKeyJwk"]
+    claims = jose_jwt.decode(token, ECKey.import_key(key), algorithms=["ES256"]).claims
+    assert claims["jti"] == f"urn:uuid:{credential.verify_uuid}" and claims["iss"] == header["kid"].split("#")[0]
+    assert claims["credentialSubject"]["achievement"]["name"] == credential.type_name
+    assert client.get(url(credential, "jwt")).content.decode() == token  # kept
+
+
+def test_a_revoked_credential_is_still_served_and_its_status_bit_says_revoked(client, credential):
+    document = client.get(url(credential, "json")).json()
+    credential_invalidate(credential=credential, category="issued_in_error", source=CredentialEvent.Source.ADMIN)
+    assert client.get(url(credential, "json")).json() == document
+    entry = document["credentialStatus"]
+    status_list = client.get(urlsplit(entry["statusListCredential"]).path).json()
+    assert bit_get(bitstring_decode(status_list["credentialSubject"]["encodedList"]), int(entry["statusListIndex"]))
+
+
+def test_private_is_private_and_unfinished_is_not_found(client, credential, learner, configuration):
+    credential.visibility = Visibility.PRIVATE
+    credential.save()
+    assert client.get(url(credential, "json")).status_code == 404
+    assert client.get(url(credential, "jwt")).status_code == 404
+    client.force_login(learner)
+    assert client.get(url(credential, "json")).status_code == 200
+    generating = factories.CredentialFactory(configuration=configuration, status="generating")
+    assert client.get(url(generating, "json")).status_code == 404
