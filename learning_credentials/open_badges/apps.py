@@ -11,10 +11,11 @@ class OpenBadgesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ..signals import credential_invalidating, credentials_issued
+        from ..signals import credential_invalidating, credentials_issued, learner_retiring
         from . import receivers
         from .conf import open_badges_settings
 
         open_badges_settings()  # a misconfigured OPEN_BADGES setting stops the start, not the first signature
         credentials_issued.connect(receivers.status_entries_with_credentials, dispatch_uid="lc_ob.status_entries")
         credential_invalidating.connect(receivers.revocation_bit_with_invalidation, dispatch_uid="lc_ob.revoke")
+        learner_retiring.connect(receivers.signed_documents_for_retired_learner, dispatch_uid="lc_ob.retire")

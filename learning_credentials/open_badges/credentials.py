@@ -9,6 +9,7 @@ import secrets
 from datetime import UTC
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..adapters import get_adapter
@@ -106,3 +107,21 @@ def credential_signed_document(*, credential: Credential) -> dict:
         SignedCredential.objects.filter(pk=row.pk, document__isnull=True).update(document=signed, document_key=key)
         row.refresh_from_db()
     return row.document
+
+
+def signed_credentials_resign(*, key: SigningKey) -> int:
+    """Sign again with the issuer's current keys every document the given (revoked) key signed; how many."""
+    signed = SignedCredential.objects.filter(Q(jwt_key=key) | Q(document_key=key)).select_related(
+        "credential__configuration__credential_type"
+    )
+    count = 0
+    for row in signed.iterator():
+        with transaction.atomic():
+            if row.jwt_key_id == key.pk:
+                SignedCredential.objects.filter(pk=row.pk).update(jwt="", jwt_key=None)
+                credential_jwt(credential=row.credential)
+            if row.document_key_id == key.pk:
+                SignedCredential.objects.filter(pk=row.pk).update(document=None, document_key=None)
+                credential_signed_document(credential=row.credential)
+        count += 1
+    return count

@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from ..lifecycle import Status
 from ..models import Credential
 from .documents import status_list_document, vc_jwt
 from .issuers import issuer_for_context
@@ -115,6 +116,27 @@ def status_bit_set(*, credential: Credential, purpose: str, value: bool = True) 
         status_list.bits, status_list.changed = bytes(bits), timezone.now()
         status_list.save(update_fields=["bits", "changed"])
     return True
+
+
+def status_backfill(*, batch: int = 500) -> dict[str, int]:
+    """Credentials issued before the sub-app was installed: their status entries, and the revocation bits of the
+    invalidated ones; resumable (what has entries is skipped), in batches of ``batch``."""
+    counts = {"credentials": 0, "revoked": 0}
+    while True:
+        with transaction.atomic():
+            missing = list(
+                Credential.objects.select_related("configuration")
+                .exclude(open_badges_status__purpose=Purpose.REVOCATION)
+                .order_by("created", "pk")[:batch]
+            )
+            if not missing:
+                return counts
+            status_entries_allocate(credentials=missing)
+            invalidated = [credential for credential in missing if credential.status == Status.INVALIDATED]
+            for credential in invalidated:
+                status_bit_set(credential=credential, purpose=Purpose.REVOCATION)
+            counts["credentials"] += len(missing)
+            counts["revoked"] += len(invalidated)
 
 
 def status_list_url(status_list: StatusList) -> str:

@@ -6,15 +6,17 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.management import call_command
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey
 
 from learning_credentials.models import CredentialEvent, Visibility
 from learning_credentials.open_badges.issuers import did_document, issuer_for_context
-from learning_credentials.open_badges.models import SignedCredential
+from learning_credentials.open_badges.models import SignedCredential, SigningKey, StatusEntry, StatusList
 from learning_credentials.open_badges.signing import multikey_public_decode, proof_verify
 from learning_credentials.open_badges.status_list import bit_get, bitstring_decode
 from learning_credentials.services.invalidation import credential_invalidate
+from learning_credentials.services.retirement import learner_retire
 from tests import factories
 from tests.open_badges.test_documents import validate
 from tests.open_badges.test_issuers_and_keys import kek  # noqa: F401 - the fixture
@@ -89,3 +91,44 @@ def test_private_is_private_and_unfinished_is_not_found(client, credential, lear
     assert client.get(url(credential, "json")).status_code == 200
     generating = factories.CredentialFactory(configuration=configuration, status="generating")
     assert client.get(url(generating, "json")).status_code == 404
+
+
+def test_a_retired_learner_s_signed_documents_go_and_the_bit_says_revoked(client, credential, learner):
+    entry_url = client.get(url(credential, "json")).json()["credentialStatus"]
+    assert SignedCredential.objects.filter(credential=credential).exists()
+    learner_retire(user_id=learner.pk, source=CredentialEvent.Source.ADMIN)
+    assert not SignedCredential.objects.filter(credential=credential).exists()
+    status_list = client.get(urlsplit(entry_url["statusListCredential"]).path).json()
+    assert bit_get(bitstring_decode(status_list["credentialSubject"]["encodedList"]), int(entry_url["statusListIndex"]))
+
+
+def test_a_revoked_key_s_credentials_fail_until_re_signed(client, credential):
+    document = client.get(url(credential, "json")).json()
+    signer = SigningKey.objects.get(algorithm=SigningKey.Algorithm.ED25519)
+    call_command("credential_keys", "rotate", "--issuer", signer.issuer.slug)
+    SigningKey.objects.exclude(pk=signer.pk).update(signs_from=signer.signs_from)  # the delay has passed
+    call_command("credential_keys", "revoke", "--key", f"{signer.issuer.slug}#{signer.key_id}", "--reason", "leaked")
+
+    def resolve(method):
+        found = did_document(signer.issuer)
+        assert method in found["assertionMethod"]
+        return multikey_public_decode({m["id"]: m for m in found["verificationMethod"]}[method]["publicKeyMultibase"])
+
+    assert not proof_verify(document, resolve_key=resolve)
+    call_command("credential_keys", "resign", "--key", f"{signer.issuer.slug}#{signer.key_id}")
+    resigned = client.get(url(credential, "json")).json()
+    assert resigned["proof"][0]["verificationMethod"] != document["proof"][0]["verificationMethod"]
+    assert proof_verify(resigned, resolve_key=resolve)
+    assert {k: v for k, v in resigned.items() if k != "proof"} == {k: v for k, v in document.items() if k != "proof"}
+
+
+def test_the_backfill_gives_older_credentials_their_entries_and_bits(configuration):
+    older = [factories.CredentialFactory(configuration=configuration) for _ in range(3)]
+    revoked = factories.CredentialFactory(configuration=configuration, status="invalidated", active=None)
+    call_command("open_badges_backfill", "--batch", "2")
+    entries = StatusEntry.objects.filter(credential__in=[*older, revoked])
+    assert entries.count() == 8  # two purposes each
+    entry = entries.get(credential=revoked, purpose=StatusList.Purpose.REVOCATION)
+    assert bit_get(bytes(entry.status_list.bits), entry.index)
+    call_command("open_badges_backfill")  # again: nothing more
+    assert StatusEntry.objects.count() == 8

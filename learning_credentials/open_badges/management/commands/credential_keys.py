@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ....exceptions import ConfigurationError
+from ...credentials import signed_credentials_resign
 from ...issuers import issuer_create, issuer_platform
 from ...keys import key_revoke, keys_ensure, keys_reencrypt, keys_rotate
 from ...models import Issuer, SigningKey
@@ -14,16 +15,17 @@ class Command(BaseCommand):
     help = (
         "Manage the Open Badges issuers' signing keys. create: an issuer (and the platform's) gets its first keys; "
         "rotate: new keys, signing after OPEN_BADGES['SIGNING_DELAY_SECONDS']; list; revoke --key ISSUER#KEY_ID "
-        "--reason TEXT; reencrypt: every stored private key under the newest key-encryption key."
+        "--reason TEXT; resign --key ISSUER#KEY_ID: what a revoked key signed, signed again with the current keys; "
+        "reencrypt: every stored private key under the newest key-encryption key."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=("create", "rotate", "list", "revoke", "reencrypt"))
+        parser.add_argument("action", choices=("create", "rotate", "list", "revoke", "resign", "reencrypt"))
         parser.add_argument("--issuer", help="Issuer slug (default: the platform's issuer).")
         parser.add_argument("--organization", help="create: make the issuer of this organisation code if missing.")
         parser.add_argument("--name", help="create: the new issuer's name.")
         parser.add_argument("--url", help="create: the new issuer's home page.")
-        parser.add_argument("--key", help="revoke: ISSUER#KEY_ID as 'list' shows it.")
+        parser.add_argument("--key", help="revoke, resign: ISSUER#KEY_ID as 'list' shows it.")
         parser.add_argument("--reason", default="", help="revoke: why (kept with the key).")
 
     def handle(self, *args, action, **options):
@@ -80,11 +82,20 @@ class Command(BaseCommand):
                 )
             )
 
-    def _revoke(self, *, key=None, reason="", **options):
-        slug, _, key_id = (key or "").partition("#")
+    def _key(self, name: str | None, action: str) -> SigningKey:
+        slug, _, key_id = (name or "").partition("#")
         found = SigningKey.objects.filter(issuer__slug=slug, key_id=key_id).first()
         if found is None:
-            raise CommandError("Name the key to revoke with --key ISSUER#KEY_ID (see 'credential_keys list').")
+            raise CommandError(f"Name the key to {action} with --key ISSUER#KEY_ID (see 'credential_keys list').")
+        return found
+
+    def _resign(self, *, key=None, **options):
+        found = self._key(key, "re-sign the credentials of")
+        self.stdout.write(f"re-signed {signed_credentials_resign(key=found)} credentials that {key} had signed")
+
+    def _revoke(self, *, key=None, reason="", **options):
+        found = self._key(key, "revoke")
+        slug, _, key_id = key.partition("#")
         if not reason.strip():
             raise CommandError("Say why with --reason: it is kept with the key.")
         key_revoke(key=found, reason=reason.strip())
