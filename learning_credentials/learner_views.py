@@ -33,6 +33,7 @@ from .lifecycle import Status
 from .models import Credential, CredentialEvent, Visibility
 from .selectors import (
     context_sites,
+    credential_documents_offered,
     credential_get_visible,
     credential_public_record,
     credential_public_status,
@@ -130,6 +131,8 @@ def credential_detail(request, uuid: str):
         "newer": _newer_of(credential),
         # A certification's certificate: its public page shows the most recent score, so this one does too.
         "record": credential_public_record(credential),
+        # Signed copies a sub-app serves (e.g. the Open Badges credential), for the learner's wallet.
+        "documents": credential_documents_offered(credential) if shareable else [],
     }
     if shareable and public:
         organization = get_adapter().get_organization_name(credential.configuration.learning_context_key)

@@ -38,7 +38,7 @@ from .models import (
     Visibility,
 )
 from .registry import contributed_invalidation_reasons, resolve_options
-from .signals import credential_public_identity, public_record_resolving
+from .signals import credential_documents, credential_public_identity, public_record_resolving
 
 PUBLIC_STATUSES = (Status.AVAILABLE, Status.INVALIDATED)
 
@@ -239,6 +239,23 @@ def _record(**lookup) -> PublicRecord | None:
         if answer is not None:
             return answer
     return None
+
+
+@dataclass(frozen=True)
+class CredentialDocument:
+    """A file of a credential a sub-app serves besides the PDF: its link text, URL and what it is for."""
+
+    label: str
+    url: str
+    help: str = ""
+
+
+def credential_documents_offered(credential: Credential) -> list[CredentialDocument]:
+    """Every document a sub-app serves for the credential (``credential_documents``), in the receivers' order."""
+    offered: list[CredentialDocument] = []
+    for _receiver, answer in credential_documents.send(sender=Credential, credential=credential):
+        offered += answer or []
+    return offered
 
 
 def credential_public_record(credential: Credential) -> PublicRecord | None:

@@ -63,3 +63,9 @@ credential_public_identity = Signal()
 # no credential has, with ``verify_uuid`` (a UUID) or ``code`` (normalized): a receiver returns the
 # ``selectors.PublicRecord`` it knows by it, or None.
 public_record_resolving = Signal()
+
+# Asked with ``credential`` (AVAILABLE, or INVALIDATED on its public page) wherever its files are
+# offered (the learner's page, the verification page): a receiver returns a list of
+# ``selectors.CredentialDocument`` for documents of the credential it serves (the open_badges
+# sub-app's signed Open Badges credential), or nothing.
+credential_documents = Signal()

@@ -31,6 +31,7 @@ from .public_http import cache_privately, cache_publicly, public_route, request_
 from .selectors import (
     PublicRecord,
     configuration_get_for_type,
+    credential_documents_offered,
     credential_get_by_code,
     credential_get_for_download,
     credential_get_public,
@@ -95,6 +96,9 @@ def verify_page(request, verify_uuid: str):
             "record_url": page_url if in_chain else None,
             # A record (a certification's stable page) shows its most recent score and that score's date.
             "record": credential if isinstance(credential, PublicRecord) else None,
+            "documents": credential_documents_offered(
+                credential.credential if isinstance(credential, PublicRecord) else credential
+            ),
             "code": public_code(credential),
         },
     )

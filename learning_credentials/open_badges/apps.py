@@ -11,7 +11,7 @@ class OpenBadgesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ..signals import credential_invalidating, credentials_issued, learner_retiring
+        from ..signals import credential_documents, credential_invalidating, credentials_issued, learner_retiring
         from . import receivers
         from .conf import open_badges_settings
 
@@ -19,3 +19,4 @@ class OpenBadgesConfig(AppConfig):
         credentials_issued.connect(receivers.status_entries_with_credentials, dispatch_uid="lc_ob.status_entries")
         credential_invalidating.connect(receivers.revocation_bit_with_invalidation, dispatch_uid="lc_ob.revoke")
         learner_retiring.connect(receivers.signed_documents_for_retired_learner, dispatch_uid="lc_ob.retire")
+        credential_documents.connect(receivers.signed_documents_offered, dispatch_uid="lc_ob.documents")

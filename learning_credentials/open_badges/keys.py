@@ -180,3 +180,9 @@ def keys_reencrypt() -> int:
         key.save(update_fields=["private_key"])
         count += 1
     return count
+
+
+def signing_configured() -> bool:
+    """Whether this site can sign: a key-encryption key to make keys with, or keys read from PRIVATE_KEYS."""
+    config = open_badges_settings()
+    return config.key_encryption is not None or bool(config.private_keys)

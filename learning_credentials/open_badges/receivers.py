@@ -1,5 +1,11 @@
 """The core's in-transaction signals, answered: status entries at issue, the revocation bit at invalidation."""
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from ..lifecycle import Status
+from ..selectors import CredentialDocument
+from .keys import signing_configured
 from .models import SignedCredential, StatusList
 from .status import status_bit_set, status_entries_allocate
 
@@ -18,3 +24,21 @@ def signed_documents_for_retired_learner(sender, user_id, **kwargs) -> None:
     """A learner is retired: their signed documents (which print their name) go; their revocation bits are set,
     as the core invalidated their credentials in this transaction."""
     SignedCredential.objects.filter(credential__user_id=user_id).delete()
+
+
+def signed_documents_offered(sender, credential, **kwargs) -> list[CredentialDocument]:
+    """The credential's signed Open Badge, in both forms, for the learner's page and the verification page."""
+    if credential.status not in (Status.AVAILABLE, Status.INVALIDATED) or not signing_configured():
+        return []
+    return [
+        CredentialDocument(
+            label=_("Open Badge (signed JSON-LD)"),
+            url=reverse("learning_credentials:open-badges-ob3", kwargs={"verify_uuid": credential.verify_uuid}),
+            help=_("for digital wallets and Open Badges 3.0 verifiers"),
+        ),
+        CredentialDocument(
+            label=_("Open Badge (VC-JWT)"),
+            url=reverse("learning_credentials:open-badges-jwt", kwargs={"verify_uuid": credential.verify_uuid}),
+            help=_("the same credential as a signed JSON Web Token"),
+        ),
+    ]

@@ -6,9 +6,13 @@ revoked key reaches verifiers within that time. An unknown issuer is the host's 
 """
 
 import hashlib
+import logging
+from functools import wraps
 
 from django.http import Http404, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
+from ..exceptions import ConfigurationError
 from ..lifecycle import Status
 from ..models import Credential, Visibility
 from ..public_http import cache_publicly, public_route
@@ -18,6 +22,24 @@ from .credentials import credential_jwt, credential_signed_document
 from .issuers import did_document, issuer_profile_document, jwks
 from .models import Issuer
 from .status import status_list_get, status_list_jwt, status_list_signed
+
+log = logging.getLogger(__name__)
+
+
+def _signing_unavailable(view):
+    """A site that has not set up signing yet (no key-encryption key): a 503 in words, not an error page."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except ConfigurationError:
+            log.exception("open_badges: signing is not set up")
+            return HttpResponse(
+                _("Signed credentials are not available on this site yet."), status=503, content_type="text/plain"
+            )
+
+    return wrapped
 
 
 def _issuer(slug: str) -> Issuer:
@@ -63,6 +85,7 @@ def _etag(status_list) -> str:
 
 @public_route
 @rate_limit("file")
+@_signing_unavailable
 def status_list_view(request, list_id: str):
     """The BitstringStatusListCredential, with its Data Integrity proof; cached at most PUBLIC_CACHE_SECONDS."""
     status_list = _status_list(list_id)
@@ -72,6 +95,7 @@ def status_list_view(request, list_id: str):
 
 @public_route
 @rate_limit("file")
+@_signing_unavailable
 def status_list_jwt_view(request, list_id: str):
     status_list = _status_list(list_id)
     response = HttpResponse(status_list_jwt(status_list), content_type="application/vc+jwt")
@@ -94,6 +118,7 @@ def _private_or_public(request, credential: Credential, response: HttpResponse) 
 
 @public_route
 @rate_limit("file")
+@_signing_unavailable
 def credential_ob3_view(request, verify_uuid: str):
     """The OpenBadgeCredential with its Data Integrity proof (eddsa-rdfc-2022)."""
     credential = _public_credential(request, verify_uuid)
@@ -108,6 +133,7 @@ def credential_ob3_view(request, verify_uuid: str):
 
 @public_route
 @rate_limit("file")
+@_signing_unavailable
 def credential_jwt_view(request, verify_uuid: str):
     """The same credential as a VC-JWT (ES256)."""
     credential = _public_credential(request, verify_uuid)

@@ -132,3 +132,21 @@ def test_the_backfill_gives_older_credentials_their_entries_and_bits(configurati
     assert bit_get(bytes(entry.status_list.bits), entry.index)
     call_command("open_badges_backfill")  # again: nothing more
     assert StatusEntry.objects.count() == 8
+
+
+def test_the_learner_s_page_and_the_verification_page_offer_both_signed_documents(client, credential, learner):
+    links = (url(credential, "json"), url(credential, "jwt"))
+    public_page = client.get(f"/learning_credentials/verify/{credential.verify_uuid}/").content.decode()
+    assert "Check it yourself" in public_page and all(f'href="{link}"' in public_page for link in links)
+    client.force_login(learner)
+    own_page = client.get(f"/learning_credentials/credentials/{credential.uuid}/").content.decode()
+    assert all(f'href="{link}" download' in own_page for link in links)
+    assert all(client.get(link).status_code == 200 for link in links)
+
+
+def test_a_site_without_signing_set_up_offers_nothing_and_answers_503_in_words(client, credential, settings):
+    settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "OPEN_BADGES": {}}
+    page = client.get(f"/learning_credentials/verify/{credential.verify_uuid}/").content.decode()
+    assert "Check it yourself" not in page
+    response = client.get(url(credential, "json"))
+    assert response.status_code == 503 and response.content == b"Signed credentials are not available on this site yet."
