@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from .assets import pdf_template_info
 from .exceptions import InvalidOptions, LearningCredentialsError, QueueUnavailable
-from .forms import CredentialTypeForm, InvalidateForm, ManualIssueForm, ReissueForm
+from .forms import CredentialTypeForm, InvalidateForm, ManualIssueForm, ReissueForm, SuspendForm
 from .identifiers import format_code, normalize_code
 from .lifecycle import Status
 from .models import (
@@ -43,6 +43,7 @@ from .services import credential_invalidate, credential_issue_or_get, credential
 from .services.assets import asset_replace_file
 from .services.configuration import configuration_run_queue
 from .services.preview import credential_preview
+from .services.suspension import credential_suspend, credential_suspension_lift
 
 SOURCE = CredentialEvent.Source.ADMIN
 RECENT_RUNS = 10
@@ -410,7 +411,7 @@ class CredentialAdmin(admin.ModelAdmin):
     list_filter = ("status", "visibility", "configuration__credential_type", InvalidationReasonFilter)
     search_fields = ("user__username", "learner_name", "=verify_uuid", "=uuid")
     search_help_text = _("Username, learner name, verification code or UUID.")
-    actions = ("invalidate", "reissue", "retry")
+    actions = ("invalidate", "reissue", "retry", "suspend", "lift_suspension")
     inlines = (CredentialEventInline,)
     readonly_fields = ("code", "download", "verification_page", "replacement")
     fieldsets = (
@@ -588,6 +589,36 @@ class CredentialAdmin(admin.ModelAdmin):
             ),
             done=lambda n: (
                 ngettext("%(count)d credential reissued.", "%(count)d credentials reissued.", n) % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Suspend selected credentials"), permissions=["change"])
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Credential]) -> HttpResponse | None:
+        return self._with_form(
+            request,
+            queryset,
+            action="suspend",
+            form_class=SuspendForm,
+            title=gettext("Suspend credentials"),
+            apply=lambda credential, data: credential_suspend(
+                credential=credential, reason=data["reason"], source=SOURCE, actor_id=request.user.pk
+            ),
+            done=lambda n: (
+                ngettext("%(count)d credential suspended.", "%(count)d credentials suspended.", n) % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Lift the suspension of selected credentials"), permissions=["change"])
+    def lift_suspension(self, request: HttpRequest, queryset: QuerySet[Credential]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda credential: credential_suspension_lift(
+                credential=credential, source=SOURCE, actor_id=request.user.pk
+            ),
+            done=lambda n: (
+                ngettext("%(count)d credential is valid again.", "%(count)d credentials are valid again.", n)
+                % {"count": n}
             ),
         )
 

@@ -54,6 +54,17 @@ class ReissueForm(forms.Form):
     )
 
 
+class SuspendForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Why the credential is held back, e.g. an inquiry into the exam; kept in the audit trail, never shown "
+            "publicly (the public pages say only 'suspended since')."
+        ),
+    )
+
+
 class ManualIssueForm(forms.Form):
     """A staff award: the learner gets the credential whether or not they meet its criteria."""
 

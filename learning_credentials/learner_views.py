@@ -72,6 +72,9 @@ def learner_page_render(request, template: str, context: dict):
 
 
 def _status_words(credential: Credential, site: Site) -> str:
+    if credential.status == Status.AVAILABLE and credential.suspended_at is not None:
+        date = formats.date_format(timezone.localtime(credential.suspended_at), "DATE_FORMAT")
+        return _("Suspended since %(date)s") % {"date": date}
     if credential.status != Status.INVALIDATED:
         return str(STATUS_WORDS.get(credential.status, credential.get_status_display()))
     public = credential_public_status(credential, site=site)

@@ -381,6 +381,14 @@ class Credential(TimeStampedModel):
     invalidation_note = models.TextField(
         _("staff note"), blank=True, help_text=_("Internal note of staff about the invalidation; never shown publicly.")
     )
+    # Suspension is outside the lifecycle: a valid credential held back for a while (an inquiry),
+    # then lifted or followed by an invalidation. Public surfaces say "suspended since".
+    suspended_at = models.DateTimeField(
+        _("suspended since"), null=True, blank=True, editable=False, help_text=_("Set while staff hold it suspended.")
+    )
+    suspension_reason = models.TextField(
+        _("why suspended"), blank=True, editable=False, help_text=_("Staff's reason, for staff only.")
+    )
     replaces = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -598,6 +606,8 @@ class CredentialEvent(models.Model):
         EMAIL_FAILED = "email_failed", _("Email failed")
         PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased (learner retired)")
         IMPORTED = "imported", _("Imported (switch-over from another plugin)")
+        SUSPENDED = "suspended", _("Suspended")
+        SUSPENSION_LIFTED = "suspension_lifted", _("Suspension lifted")
 
     class Source(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")

@@ -45,10 +45,14 @@ PUBLIC_STATUSES = (Status.AVAILABLE, Status.INVALIDATED)
 
 @dataclass(frozen=True)
 class PublicStatus:
-    """How a credential stands to a third party: valid, revoked or superseded."""
+    """How a credential stands to a third party: valid, suspended, revoked or superseded.
+
+    Precedence: revoked or superseded, then suspended, then valid.
+    """
 
     status: str
     revoked_at: datetime | None = None
+    suspended_at: datetime | None = None
     reason: str | None = None
     reason_label: str | None = None
     superseded_by_url: str | None = None
@@ -298,6 +302,8 @@ def credential_get_by_code(*, code: str, viewer=None) -> Credential | PublicReco
 def credential_public_status(credential: Credential, *, site: Site | None = None) -> PublicStatus:
     """``site``: the credential's, when the caller has it (a reissue stays in its configuration, so on its site)."""
     if credential.status != Status.INVALIDATED:
+        if credential.suspended_at is not None:
+            return PublicStatus(status="suspended", suspended_at=credential.suspended_at)
         return PublicStatus(status="valid")
     if credential.invalidation_reason == InvalidationReason.SUPERSEDED:
         newer = getattr(credential, "replaced_by", None)

@@ -33,6 +33,9 @@ credentials_issued = Signal()
 # A credential is being invalidated: ``credential`` (locked, already INVALIDATED in memory), ``category``.
 credential_invalidating = Signal()
 
+# A credential was suspended or its suspension lifted: ``credential`` (locked), ``suspended`` (bool).
+credential_suspension_changed = Signal()
+
 # A credential was reissued: ``old`` (now INVALIDATED as superseded) and ``new`` (GENERATING).
 credential_reissued = Signal()
 

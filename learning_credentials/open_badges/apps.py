@@ -11,7 +11,13 @@ class OpenBadgesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ..signals import credential_documents, credential_invalidating, credentials_issued, learner_retiring
+        from ..signals import (
+            credential_documents,
+            credential_invalidating,
+            credential_suspension_changed,
+            credentials_issued,
+            learner_retiring,
+        )
         from . import receivers
         from .conf import open_badges_settings
 
@@ -20,3 +26,4 @@ class OpenBadgesConfig(AppConfig):
         credential_invalidating.connect(receivers.revocation_bit_with_invalidation, dispatch_uid="lc_ob.revoke")
         learner_retiring.connect(receivers.signed_documents_for_retired_learner, dispatch_uid="lc_ob.retire")
         credential_documents.connect(receivers.signed_documents_offered, dispatch_uid="lc_ob.documents")
+        credential_suspension_changed.connect(receivers.suspension_bit_with_suspension, dispatch_uid="lc_ob.suspend")

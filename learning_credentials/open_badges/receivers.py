@@ -42,3 +42,8 @@ def signed_documents_offered(sender, credential, **kwargs) -> list[CredentialDoc
             help=_("the same credential as a signed JSON Web Token"),
         ),
     ]
+
+
+def suspension_bit_with_suspension(sender, credential, suspended, **kwargs) -> None:
+    """Staff suspended a credential (or lifted it): its suspension bit follows, in the same transaction."""
+    status_bit_set(credential=credential, purpose=StatusList.Purpose.SUSPENSION, value=suspended)

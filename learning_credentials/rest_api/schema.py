@@ -37,7 +37,7 @@ SCHEMA_SETTINGS = {
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "PublicStatusEnum": ["valid", "revoked", "superseded"],
+        "PublicStatusEnum": ["valid", "suspended", "revoked", "superseded"],
         "RefundOutcomeEnum": ["revoked", "partial", "ignored", "duplicate"],
         "PaymentOutcomeEnum": ["granted", "already_granted", "already_entitled", "duplicate"],
     },

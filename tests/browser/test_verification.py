@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 
 from learning_credentials.identifiers import format_code
 from learning_credentials.selectors import verify_url
+from learning_credentials.services.suspension import credential_suspend
+from tests.browser.test_certification_pages import assert_accessible
 
 SECRET = "s" * 40
 
@@ -71,3 +73,18 @@ def test_a_retired_learners_credential_says_so_without_a_name(browser, available
     expect(main).not_to_contain_text("Ada Lovelace")
     assert "Ada Lovelace" not in page.title()
     browser.screenshot(page, "retired")
+
+
+def test_a_suspended_credential_says_since_when_and_not_why(browser, available_credential):
+    credential_suspend(credential=available_credential, reason="inquiry into the exam", source="admin")
+    url = verify_url(available_credential)  # before the browser's event loop runs: it may read the database
+    page = browser.new_page()
+    page.goto(url)
+    status = page.locator("[data-status]")
+    expect(status).to_have_text(
+        re.compile(r"This credential has been suspended since .+: its issuer is reviewing it\.")
+    )
+    expect(page.locator("main")).not_to_contain_text("inquiry")
+    expect(page.get_by_role("img", name=re.compile("Certificate"))).to_be_visible()
+    browser.screenshot(page, "suspended")
+    assert_accessible(page)

@@ -13,6 +13,7 @@ from learning_credentials.open_badges.signing import multikey_public_decode, pro
 from learning_credentials.open_badges.status_list import bit_get, bitstring_decode
 from learning_credentials.services.invalidation import credential_invalidate
 from learning_credentials.services.issuance import credential_issue
+from learning_credentials.services.suspension import credential_suspend, credential_suspension_lift
 from tests import factories
 from tests.open_badges.test_issuers_and_keys import kek  # noqa: F401 - the fixture
 
@@ -108,3 +109,18 @@ def test_the_signed_list_shows_the_bit_verifies_and_changes_its_etag(client, con
 @pytest.mark.parametrize("list_id", ["nobody-revocation-1", "platform-expiry-1", "platform-revocation-x", "x"])
 def test_an_unknown_list_is_a_404(client, list_id):
     assert client.get(f"/learning_credentials/status/{list_id}/").status_code == 404
+
+
+def test_the_suspension_bit_follows_a_suspension_and_its_lifting(configuration):
+    (credential,) = issue(configuration, 1)
+    entry = entries(credential)[Purpose.SUSPENSION]
+
+    def bit() -> bool:
+        return bit_get(bytes(StatusList.objects.get(pk=entry.status_list_id).bits), entry.index)
+
+    credential.status = "available"
+    credential.save()
+    credential_suspend(credential=credential, reason="inquiry", source=SOURCE)
+    assert bit()
+    credential_suspension_lift(credential=credential, source=SOURCE)
+    assert not bit()

@@ -33,8 +33,9 @@ class SiteMixin:
 class PublicStatusSerializer(serializers.Serializer):
     """How a credential stands to a third party (a selectors.PublicStatus)."""
 
-    status = serializers.ChoiceField(choices=["valid", "revoked", "superseded"])
+    status = serializers.ChoiceField(choices=["valid", "suspended", "revoked", "superseded"])
     revoked_at = serializers.DateTimeField(allow_null=True)
+    suspended_at = serializers.DateTimeField(allow_null=True)
     reason = serializers.CharField(allow_null=True)
     reason_label = serializers.CharField(allow_null=True)
     superseded_by = serializers.URLField(allow_null=True, source="superseded_by_url")
