@@ -16,9 +16,17 @@ storing the PDF (``harness.baseline_issue_one``), fanned out by a task that plan
 
     .venv/bin/python benchmarks/scheduled_run.py --learners 10000          # full: 10,000 and a 1,000 baseline
     .venv/bin/python benchmarks/scheduled_run.py --learners 300 --baseline 100   # smoke
+    .venv/bin/python benchmarks/scheduled_run.py --learners 5000 --open-badges   # Open Badges on against off
+
+With ``--open-badges``, four more runs of ``--learners`` learners each on courses of their own, the
+worker restarted between them with the open_badges sub-app installed or not
+(``SANDBOX_OPEN_BADGES``): off, on, on, off, so that a machine that speeds up or slows down weighs
+on both sides. With it, each credential gets its status list entries in the issuing transaction.
+The last line compares the two: ``RESULT name=scheduled_run_open_badges ... ratio=<on/off>``.
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -90,6 +98,44 @@ def report(bench: harness.Bench, label: str, configuration_id: int, learners: in
     }
 
 
+def scheduled(bench: harness.Bench, configuration, learners: int, label: str, stall: float) -> dict:
+    """Queue the configuration's run and wait for every credential and email; the figures."""
+    from learning_credentials.services.configuration import configuration_run_queue
+
+    bench.reset_worker_counts()
+    started = time.monotonic()
+    configuration_run_queue(configuration=configuration, source="command")
+    seconds = wait_available(bench, configuration.pk, learners, started, stall)
+    wait_emails(bench, configuration.pk, learners)
+    bench.wait_idle()
+    return {**report(bench, label, configuration.pk, learners, seconds), "seconds": seconds}
+
+
+def open_badges_sides(bench: harness.Bench, args) -> dict[str, list[dict]]:
+    """Runs with the sub-app off and on (off, on, on, off), the worker restarted for each side."""
+    sides: dict[str, list[dict]] = {"off": [], "on": []}
+    for number, side in enumerate(("off", "on", "on", "off"), start=1):
+        course = f"course-v1:BenchX+OB{number}+2026"
+        name = f"Open Badges {side} {number}"
+        bench.seed_learners(course_key=course, course_name=name, count=args.learners, prefix=f"ob{number}")
+        configuration = bench.configuration(course_key=course, slug=f"bench-ob-{number}")
+        bench.stop_worker()
+        os.environ["SANDBOX_OPEN_BADGES"] = "1" if side == "on" else "0"
+        bench.start_worker()
+        figures = scheduled(bench, configuration, args.learners, f"open badges {side} ({number})", args.stall)
+        entries = bench.sql(
+            "SELECT COUNT(*) FROM learning_credentials_open_badges_statusentry e "
+            "JOIN learning_credentials_credential c ON c.uuid = e.credential_id WHERE c.configuration_id = %s",
+            (configuration.pk,),
+        )[0][0]
+        expected = 2 * args.learners if side == "on" else 0
+        if entries != expected:
+            raise RuntimeError(f"open badges {side}: {entries} status entries, expected {expected}")
+        sides[side].append(figures)
+    os.environ.pop("SANDBOX_OPEN_BADGES", None)
+    return sides
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=10_000, help="learners of the scheduled run (default 10000)")
@@ -100,6 +146,11 @@ def main() -> None:
         "--credits", action="store_true", help="the run's configuration also awards credits (the credits sub-app)"
     )
     parser.add_argument("--stall", type=float, default=120, help="fail after this many seconds without progress")
+    parser.add_argument(
+        "--open-badges",
+        action="store_true",
+        help="also four runs with the open_badges sub-app off and on, alternated, and their ratio",
+    )
     harness.add_arguments(parser)
     args = parser.parse_args()
 
@@ -146,6 +197,7 @@ def main() -> None:
         wait_emails(bench, baseline_configuration.pk, args.baseline)
         bench.wait_idle()
         baseline = report(bench, "baseline", baseline_configuration.pk, args.baseline, baseline_seconds)
+        sides = open_badges_sides(bench, args) if args.open_badges else None
         print(f"load average at the end: {harness.load_average()}")
 
     if ours["available"] != args.learners or ours["missing"] or baseline["available"] != args.baseline:
@@ -159,6 +211,17 @@ def main() -> None:
         f"baseline_per_s={baseline['per_s']:.1f} speedup={ours['per_s'] / baseline['per_s']:.2f}"
         + (f" credit_entries={credit_entries}" if args.credits else "")
     )
+    if sides:
+        rate = {side: sum(r["seconds"] for r in runs) for side, runs in sides.items()}
+        per_s = {side: len(runs) * args.learners / rate[side] for side, runs in sides.items()}
+        queries = {side: sum(r["queries_per_learner"] for r in runs) / len(runs) for side, runs in sides.items()}
+        runs = {side: ",".join(f"{r['per_s']:.0f}" for r in figures) for side, figures in sides.items()}
+        print(
+            f"RESULT name=scheduled_run_open_badges learners={args.learners} runs_per_side=2 "
+            f"per_s_on={per_s['on']:.1f} per_s_off={per_s['off']:.1f} ratio={per_s['on'] / per_s['off']:.3f} "
+            f"queries_per_learner_on={queries['on']:.2f} queries_per_learner_off={queries['off']:.2f} "
+            f"runs_on={runs['on']} runs_off={runs['off']}"
+        )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "learning_credentials.open_badges",
     "sandbox.lms",
 ]
+if os.environ.get("SANDBOX_OPEN_BADGES") == "0":  # benchmarks/scheduled_run.py --open-badges: the "off" side
+    INSTALLED_APPS.remove("learning_credentials.open_badges")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
