@@ -16,6 +16,7 @@ from learning_credentials.open_badges.models import SignedCredential, SigningKey
 from learning_credentials.open_badges.signing import multikey_public_decode, proof_verify
 from learning_credentials.open_badges.status_list import bit_get, bitstring_decode
 from learning_credentials.services.invalidation import credential_invalidate
+from learning_credentials.services.issuance import credential_issue
 from learning_credentials.services.retirement import learner_retire
 from tests import factories
 from tests.open_badges.test_documents import validate
@@ -150,3 +151,20 @@ def test_a_site_without_signing_set_up_offers_nothing_and_answers_503_in_words(c
     assert "Check it yourself" not in page
     response = client.get(url(credential, "json"))
     assert response.status_code == 503 and response.content == b"Signed credentials are not available on this site yet."
+
+
+def test_the_jwt_is_signed_at_issue_and_served_as_it_was(client, configuration, learner):
+    issued = credential_issue(user_id=learner.pk, configuration=configuration, source=CredentialEvent.Source.ADMIN)
+    stored = SignedCredential.objects.get(credential=issued)
+    assert stored.jwt and stored.document is None  # the JWT at issue; the Data Integrity proof on first request
+    issued.refresh_from_db()
+    issued.status = "available"
+    issued.save()
+    assert client.get(url(issued, "jwt")).content.decode() == stored.jwt
+
+
+def test_without_signing_set_up_an_issue_still_succeeds(configuration, learner, settings):
+    settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "OPEN_BADGES": {}}
+    issued = credential_issue(user_id=learner.pk, configuration=configuration, source=CredentialEvent.Source.ADMIN)
+    assert not SignedCredential.objects.filter(credential=issued).exists()
+    assert StatusEntry.objects.filter(credential=issued).count() == 2
