@@ -26,23 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from learning_credentials.switch_over import detection
+
 REPO = Path(__file__).resolve().parents[2]
 OLD_SITE = Path(__file__).resolve().parent / "old_site"
 PLUGIN_VENV = REPO / ".venv-openedx-plugin"
 PLUGIN_PYTHON = PLUGIN_VENV / "bin" / "python"
 PLUGIN_STAMP = ".venv-openedx-plugin/.make-stamps/openedx-plugin-0.5.3"
-PLUGIN_MIGRATIONS = [
-    "0001_initial",
-    "0002_migrate_to_learning_credentials",
-    "0003_rename_certificates_to_credentials",
-    "0004_replace_course_keys_with_learning_context_keys",
-    "0005_rename_processors_and_generators",
-    "0006_cleanup_openedx_certificates_tables",
-    "0007_migrate_to_text_elements_format",
-    "0008_validation",
-    "0009_credential_user_fk",
-    "0010_credential_configuration_fk",
-]
+PLUGIN_MIGRATIONS = ["0001_initial", *detection.PLUGIN_MIGRATIONS]  # what the plugin's own migrate applies
 
 
 class HarnessError(Exception):
