@@ -25,6 +25,7 @@ from tests.browser.test_certification_pages import (
     assert_accessible,
     assert_no_sideways_scroll,
     course_item,
+    for_sale,
     open_signed_in,
 )
 from tests.exams.conftest import COURSE, certificate_by_exam, certification_offer, grant, make_pool, start, take
@@ -32,6 +33,7 @@ from tests.exams.conftest import COURSE, certificate_by_exam, certification_offe
 pytestmark = pytest.mark.browser
 
 EXAM = f"/learning_credentials/certification/{COURSE}/exam/"
+__all__ = ["for_sale"]  # the fixture, shared with the course pages' tests
 LEFT = "Your previous attempt was discarded because you left the exam."
 CORRECT = re.compile(r"^\W*Correct")
 INCORRECT = re.compile(r"^\W*Incorrect")
@@ -331,3 +333,30 @@ def test_two_tabs_the_first_says_the_exam_was_started_elsewhere(browser, orm, en
     time.sleep(0.5)
     assert status_of(orm, second, wait=0) == ("in_progress", "")
     expect(other.locator("#exam-progress")).to_have_text("Question 1 of 50")
+
+
+def test_seed_9_2_completed_buys_at_the_checkout_starts_passes_and_holds_the_certificate(browser, orm, for_sale):
+    """The whole first path of seed 004 §9.2 in one go: no entitlement -> Get certificate -> the host's checkout ->
+    Start final exam -> a pass -> the certificate with its score."""
+    page = open_signed_in(browser, f"/learning_credentials/certification/{COURSE}/")
+    page.get_by_role("link", name="Pay 49.00 USD").click()
+    page.get_by_role("button", name="Pay 49.00 USD").click()
+    page.get_by_role("button", name="Complete purchase").click()
+    expect(page.get_by_role("status")).to_contain_text("you are entitled to the final exam")
+
+    page.get_by_role("link", name="My courses").first.click()
+    course_item(page, "Introduction to Computing").get_by_role("link", name=re.compile("^Start final exam")).click()
+    page.wait_for_url(f"**{EXAM}")
+    begin(page)
+    attempt = in_progress(orm)
+    answer_all(page, right_ids(attempt), correct=45, size=50)
+    page.get_by_role("button", name="Submit exam").click()
+    page.wait_for_url(f"**{EXAM}{attempt.pk}/")
+    expect(page.locator("#score")).to_have_text("Your score: 90% (45 of 50 questions right).")
+
+    page.get_by_role("link", name="View certificate").click()
+    page.wait_for_url(re.compile(r"/learning_credentials/credentials/[^/]+/$"))
+    expect(page.locator("main")).to_contain_text("90%")
+    browser.screenshot(page, "seed-9-2-certificate")
+    (status, score) = orm(lambda: Credential.objects.values_list("status", "score").get())
+    assert (status, score) == ("available", 90)
