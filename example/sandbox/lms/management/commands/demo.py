@@ -402,6 +402,22 @@ class Command(BaseCommand):
         for user_id in sorted(totals, key=names.get):
             self.stdout.write(f"  {names[user_id]}: {' · '.join(total.label for total in totals[user_id])}")
 
+    def _open_badges(self) -> None:
+        """Where to see one credential as a signed Open Badge, and its issuer's keys (when the sub-app is installed)."""
+        if not apps.is_installed("learning_credentials.open_badges"):
+            return
+        from learning_credentials.open_badges.models import Issuer
+
+        credential = Credential.objects.filter(status="available").order_by("learner_name").first()
+        issuer = Issuer.objects.filter(organization="").first()
+        if credential is None or issuer is None:
+            return
+        page = verify_url(credential)
+        self.stdout.write(
+            f"\nOpen Badges 3.0: {credential.learner_name}'s credential signed, {page}ob3.json (and ob3.jwt);"
+            f" its issuer {issuer.did}: {issuer.base_url}/learning_credentials/issuers/{issuer.slug}/did.json"
+        )
+
     def _wait(self, configurations, *, since, timeout: int) -> None:
         """Until every configuration has a finished run started after ``since`` and nothing is generating."""
         deadline = time.monotonic() + timeout
@@ -443,6 +459,7 @@ class Command(BaseCommand):
                 )
         if self._with_credits():
             self._credit_totals()
+        self._open_badges()
         folder = Path(settings.MEDIA_ROOT) / conf.get("ARTIFACT_PREFIX")
         self.stdout.write(f"\n{len(rows) - 1} credentials in {seconds:.1f}s. PDFs: {folder}")
         self.stdout.write(f"Emails to learners: {settings.EMAIL_FILE_PATH}")
