@@ -30,7 +30,7 @@ $(BIN)/python:
 # Latin, Greek, Cyrillic, Arabic, Hebrew (DejaVu) and CJK (IPA Gothic), and chromium for the browser
 # tests (Playwright drives Debian's build; it downloads no browser). Idempotent; installs with
 # apt-get when run as root, otherwise says what is missing.
-SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic chromium
+SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic chromium nodejs npm
 sysdeps:
 	@missing=$$(for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done); \
 	if [ -z "$$missing" ]; then \

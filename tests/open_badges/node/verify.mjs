@@ -1,0 +1,76 @@
+// An independent verifier (digitalbazaar's stack) of our Open Badges over our own endpoints, offline otherwise.
+// Usage: node verify.mjs <base URL> <verify uuid> <contexts.json> [suspension list URL] [suspension index]
+import fs from 'node:fs';
+import * as vc from '@digitalbazaar/vc';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {cryptosuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import {checkStatus} from '@digitalbazaar/vc-bitstring-status-list';
+import * as jose from 'jose';
+
+const [baseUrl, verifyUuid, contextsFile, suspensionList, suspensionIndex] = process.argv.slice(2);
+const contexts = JSON.parse(fs.readFileSync(contextsFile, 'utf8'));
+
+async function fetchJson(url) {
+  const response = await fetch(url);
+  if(!response.ok) {
+    throw new Error(`${url}: HTTP ${response.status}`);
+  }
+  return response.json();
+}
+
+// did:web:<host>:<path...>[#fragment] -> <scheme>://<host>/<path>/did.json (the scheme of the test server)
+function didUrl(did) {
+  const [, , host, ...path] = did.split('#')[0].split(':');
+  return `${new URL(baseUrl).protocol}//${decodeURIComponent(host)}/${path.join('/')}/did.json`;
+}
+
+async function documentLoader(url) {
+  if(contexts[url]) {
+    return {contextUrl: null, documentUrl: url, document: contexts[url]};
+  }
+  if(url.startsWith('did:web:')) {
+    const didDocument = await fetchJson(didUrl(url));
+    if(!url.includes('#')) {
+      return {contextUrl: null, documentUrl: url, document: didDocument};
+    }
+    const method = didDocument.verificationMethod.find(m => m.id === url);
+    if(!method) {
+      throw new Error(`${url} is not in the issuer's DID document`);
+    }
+    return {contextUrl: null, documentUrl: url,
+      document: {'@context': 'https://w3id.org/security/multikey/v1', ...method}};
+  }
+  if(url.startsWith(baseUrl)) {
+    return {contextUrl: null, documentUrl: url, document: await fetchJson(url)};
+  }
+  throw new Error(`refusing to load ${url}`);
+}
+
+const suite = new DataIntegrityProof({cryptosuite});
+const answer = {};
+const credential = await fetchJson(`${baseUrl}/learning_credentials/verify/${verifyUuid}/ob3.json`);
+const verified = await vc.verifyCredential({credential, suite, documentLoader, checkStatus});
+answer.verified = verified.verified;
+answer.error = verified.error ? String(verified.error.message || verified.error) : null;
+const revocation = await checkStatus({credential, documentLoader, suite});
+answer.revocation = {verified: revocation.verified, status: revocation.results ? revocation.results[0].status : revocation.status,
+  error: revocation.error ? String(revocation.error.message) : null};
+if(suspensionList) {
+  const probe = {...credential, credentialStatus: {
+    id: `${suspensionList}#${suspensionIndex}`, type: 'BitstringStatusListEntry', statusPurpose: 'suspension',
+    statusListIndex: String(suspensionIndex), statusListCredential: suspensionList}};
+  const suspension = await checkStatus({credential: probe, documentLoader, suite});
+  answer.suspension = {verified: suspension.verified, status: suspension.results ? suspension.results[0].status : suspension.status,
+    error: suspension.error ? String(suspension.error.message) : null};
+}
+const token = await (await fetch(`${baseUrl}/learning_credentials/verify/${verifyUuid}/ob3.jwt`)).text();
+const {kid} = jose.decodeProtectedHeader(token);
+const did = kid.split('#')[0];
+const jwks = jose.createLocalJWKSet(await fetchJson(didUrl(did).replace(/did\.json$/, 'jwks.json')));
+try {
+  const {payload} = await jose.jwtVerify(token, jwks, {algorithms: ['ES256']});
+  answer.jwt = {verified: true, jti: payload.jti, iss: payload.iss};
+} catch(error) {
+  answer.jwt = {verified: false, error: String(error.message)};
+}
+console.log(JSON.stringify(answer));
