@@ -6,7 +6,6 @@ what changes is its status bit. The Data Integrity proof canonicalises the docum
 """
 
 import secrets
-from datetime import UTC
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -15,7 +14,7 @@ from django.utils import timezone
 from ..adapters import get_adapter
 from ..models import Credential
 from ..selectors import context_sites, public_identities_attach, verify_url
-from .documents import BadgeFacts, StatusEntry, credential_document, identity_hash, vc_jwt
+from .documents import BadgeFacts, StatusEntry, credential_document, identity_hash, vc_jwt, xsd_datetime
 from .issuers import issuer_for_context, issuer_profile
 from .keys import private_key, signing_configured
 from .models import SignedCredential, SigningKey, StatusList
@@ -151,7 +150,7 @@ def credential_signed_document(*, credential: Credential) -> dict:
     if row.document is None:
         issuer = issuer_for_context(credential.configuration.learning_context_key)
         key = signing_key_for(issuer, Algorithm.ED25519)
-        created = timezone.now().astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        created = xsd_datetime(timezone.now())
         signed = proof_create(
             credential_document(credential_facts(credential=credential, salt=row.salt)),
             key=private_key(key),

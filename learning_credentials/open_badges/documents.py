@@ -67,7 +67,7 @@ def identity_hash(email: str, salt: str) -> str:
     return "sha256$" + hashlib.sha256((email.strip().lower() + salt).encode()).hexdigest()
 
 
-def _when(moment: datetime) -> str:
+def xsd_datetime(moment: datetime) -> str:
     """XML Schema dateTime in UTC, to the second (what every verifier parses)."""
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -114,13 +114,13 @@ def credential_document(facts: BadgeFacts) -> dict:
         "id": f"urn:uuid:{facts.verify_uuid}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": facts.issuer,
-        "validFrom": _when(facts.valid_from),
+        "validFrom": xsd_datetime(facts.valid_from),
         "name": facts.name,
         "credentialSubject": subject,
         "evidence": [{"id": facts.evidence_url, "type": ["Evidence"], "name": "Verification page"}],
     }
     if facts.valid_until is not None:
-        document["validUntil"] = _when(facts.valid_until)
+        document["validUntil"] = xsd_datetime(facts.valid_until)
     if facts.status is not None:
         document["credentialStatus"] = facts.status.as_json()
     return document
@@ -150,7 +150,7 @@ def status_list_document(*, url: str, issuer_id: str, purpose: str, encoded_list
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer_id,
-        "validFrom": _when(valid_from),
+        "validFrom": xsd_datetime(valid_from),
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",

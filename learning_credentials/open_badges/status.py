@@ -9,7 +9,6 @@ first asked for after a change, and kept until the next change.
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -18,7 +17,7 @@ from django.utils import timezone
 
 from ..lifecycle import Status
 from ..models import Credential
-from .documents import status_list_document, vc_jwt
+from .documents import status_list_document, vc_jwt, xsd_datetime
 from .issuers import issuer_for_context
 from .keys import keys_ensure, private_key, signing_key_current
 from .models import Issuer, SigningKey, StatusEntry, StatusList
@@ -167,7 +166,7 @@ def status_list_signed(status_list: StatusList) -> dict:
         _unsigned(status_list),
         key=private_key(key),
         verification_method=key.verification_method,
-        created=now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        created=xsd_datetime(now),
     )
     StatusList.objects.filter(pk=status_list.pk, changed=status_list.changed).update(signed=signed, signed_at=now)
     return signed
