@@ -29,10 +29,13 @@ $(BIN)/python:
 # poppler-utils and zbar-tools (independent PDF, raster and QR checks) and TrueType fonts for
 # Latin, Greek, Cyrillic, Arabic, Hebrew (DejaVu) and CJK (IPA Gothic), and chromium for the browser
 # tests (Playwright drives Debian's build; it downloads no browser). Idempotent; installs with
-# apt-get when run as root, otherwise says what is missing.
-SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic chromium nodejs npm
+# apt-get when run as root, otherwise says what is missing. Node.js and npm run the Open Badges tests'
+# independent verifier: Debian's nodejs package brings no npm (its npm package does), another build of
+# nodejs (NodeSource's) brings its own, so npm counts as present when the command is.
+SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic chromium nodejs
 sysdeps:
-	@missing=$$(for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done); \
+	@missing=$$(for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done; \
+		command -v npm >/dev/null 2>&1 || printf 'npm '); \
 	if [ -z "$$missing" ]; then \
 		echo "sysdeps: all present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
