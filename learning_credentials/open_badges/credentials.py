@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from ..adapters import get_adapter
 from ..models import Credential
-from ..selectors import context_sites, public_identities_attach, verify_url
+from ..selectors import verify_url
 from .documents import BadgeFacts, StatusEntry, credential_document, identity_hash, vc_jwt, xsd_datetime
 from .issuers import issuer_for_context, issuer_profile
-from .keys import private_key, signing_configured
+from .keys import private_key
 from .models import SignedCredential, SigningKey, StatusList
 from .models import StatusEntry as StatusEntryRow
 from .signing import proof_create
@@ -30,29 +30,6 @@ def _achievement_id(issuer_base_url: str, credential: Credential) -> str:
     return (
         f"{issuer_base_url}/learning_credentials/achievements/"
         f"{configuration.credential_type.slug}/{configuration.learning_context_key}"
-    )
-
-
-def _facts(credential: Credential, *, salt: str, issuer, learner, entry, evidence_url: str) -> BadgeFacts:
-    """The Badge's facts from what the caller read (one credential, or a chunk's in bulk)."""
-    email = learner.email if learner is not None else ""
-    return BadgeFacts(
-        verify_uuid=credential.verify_uuid,
-        issuer=issuer_profile(issuer),
-        valid_from=credential.created,
-        valid_until=None,
-        name=f"{credential.type_name}: {credential.context_name}",
-        achievement_id=_achievement_id(issuer.base_url, credential),
-        achievement_name=credential.type_name,
-        achievement_description=f"{credential.type_name}: {credential.context_name}, awarded by {issuer.name}.",
-        criteria=f"Met the requirements {issuer.name} set for {credential.type_name} in {credential.context_name}.",
-        achievement_image=issuer.image or None,
-        email_hash=identity_hash(email, salt) if email else None,
-        email_salt=salt if email else None,
-        holder_name=credential.learner_name,
-        score=credential.score,
-        status=StatusEntry(list_url=status_list_url(entry.status_list), index=entry.index, purpose=entry.purpose),
-        evidence_url=evidence_url,
     )
 
 
@@ -70,52 +47,28 @@ def _revocation_entries(credentials: list[Credential]) -> dict:
 
 def credential_facts(*, credential: Credential, salt: str) -> BadgeFacts:
     """What the credential's Open Badge says, read from the credential, its issuer, its learner and its status entry."""
+    issuer = issuer_for_context(credential.configuration.learning_context_key)
     learner = get_adapter().get_learners([credential.user_id]).get(credential.user_id) if credential.user_id else None
-    return _facts(
-        credential,
-        salt=salt,
-        issuer=issuer_for_context(credential.configuration.learning_context_key),
-        learner=learner,
-        entry=_revocation_entries([credential])[credential.pk],
+    email = learner.email if learner is not None else ""
+    entry = _revocation_entries([credential])[credential.pk]
+    return BadgeFacts(
+        verify_uuid=credential.verify_uuid,
+        issuer=issuer_profile(issuer),
+        valid_from=credential.created,
+        valid_until=None,
+        name=f"{credential.type_name}: {credential.context_name}",
+        achievement_id=_achievement_id(issuer.base_url, credential),
+        achievement_name=credential.type_name,
+        achievement_description=f"{credential.type_name}: {credential.context_name}, awarded by {issuer.name}.",
+        criteria=f"Met the requirements {issuer.name} set for {credential.type_name} in {credential.context_name}.",
+        achievement_image=issuer.image or None,
+        email_hash=identity_hash(email, salt) if email else None,
+        email_salt=salt if email else None,
+        holder_name=credential.learner_name,
+        score=credential.score,
+        status=StatusEntry(list_url=status_list_url(entry.status_list), index=entry.index, purpose=entry.purpose),
         evidence_url=verify_url(credential),
     )
-
-
-def credentials_jwt_sign(*, credentials: list[Credential]) -> int:
-    """Sign the VC-JWTs of newly issued credentials in bulk (in the issuing transaction); how many were signed.
-
-    A fixed number of queries per chunk besides one per issuer: the learners, the status entries, the
-    sites, one insert. Nothing is signed (they are on first request) while signing is not set up.
-    """
-    if not credentials or not signing_configured():
-        return 0
-    learners = get_adapter().get_learners(sorted({c.user_id for c in credentials if c.user_id}))
-    entries = _revocation_entries(credentials)
-    sites = context_sites(context_keys={c.configuration.learning_context_key for c in credentials})
-    public_identities_attach(credentials)
-    issuers, keys, rows = {}, {}, []
-    for credential in credentials:
-        context_key = credential.configuration.learning_context_key
-        if context_key not in issuers:
-            issuers[context_key] = issuer_for_context(context_key)
-        issuer = issuers[context_key]
-        if issuer.pk not in keys:
-            key = signing_key_for(issuer, Algorithm.P256)
-            keys[issuer.pk] = (key, private_key(key))
-        key, private = keys[issuer.pk]
-        salt = secrets.token_hex(16)
-        facts = _facts(
-            credential,
-            salt=salt,
-            issuer=issuer,
-            learner=learners.get(credential.user_id),
-            entry=entries[credential.pk],
-            evidence_url=verify_url(credential, site=sites[context_key]),
-        )
-        token = vc_jwt(credential_document(facts), key=private, kid=key.verification_method)
-        rows.append(SignedCredential(credential=credential, salt=salt, jwt=token, jwt_key=key))
-    SignedCredential.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
 
 
 def _signed_row(credential: Credential) -> SignedCredential:

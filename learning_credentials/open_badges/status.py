@@ -71,8 +71,8 @@ def _free_indexes(status_list: StatusList, count: int) -> list[int]:
     return chosen
 
 
-def status_entries_allocate(*, credentials: Iterable[Credential]) -> int:
-    """Give each credential without one an index in its issuer's lists (both purposes); how many entries were made.
+def status_entries_allocate(*, credentials: Iterable[Credential]) -> list[StatusEntry]:
+    """Give each credential without one an index in its issuer's lists (both purposes); the entries made.
 
     Runs inside the transaction that issues them (the core's ``credentials_issued``).
     """
@@ -85,7 +85,7 @@ def status_entries_allocate(*, credentials: Iterable[Credential]) -> int:
         if key not in issuers:
             issuers[key] = issuer_for_context(key)
         by_issuer[issuers[key]].append(credential)
-    made = 0
+    made: list[StatusEntry] = []
     for issuer, issued in by_issuer.items():
         for purpose in Purpose.values:
             pending = [credential for credential in issued if (credential.pk, purpose) not in have]
@@ -93,13 +93,12 @@ def status_entries_allocate(*, credentials: Iterable[Credential]) -> int:
                 status_list = _open_list(issuer, purpose)
                 batch, pending = pending[: LIST_FILL - status_list.used], pending[LIST_FILL - status_list.used :]
                 indexes = _free_indexes(status_list, len(batch))
-                StatusEntry.objects.bulk_create(
+                made += StatusEntry.objects.bulk_create(
                     StatusEntry(credential=credential, status_list=status_list, purpose=purpose, index=index)
                     for credential, index in zip(batch, indexes, strict=True)
                 )
                 status_list.used += len(batch)
                 status_list.save(update_fields=["used"])
-                made += len(batch)
     return made
 
 

@@ -153,14 +153,16 @@ def test_a_site_without_signing_set_up_offers_nothing_and_answers_503_in_words(c
     assert response.status_code == 503 and response.content == b"Signed credentials are not available on this site yet."
 
 
-def test_the_jwt_is_signed_at_issue_and_served_as_it_was(client, configuration, learner):
+def test_the_jwt_is_signed_on_first_request_and_then_served_as_it_was(client, configuration, learner):
     issued = credential_issue(user_id=learner.pk, configuration=configuration, source=CredentialEvent.Source.ADMIN)
-    stored = SignedCredential.objects.get(credential=issued)
-    assert stored.jwt and stored.document is None  # the JWT at issue; the Data Integrity proof on first request
+    assert not SignedCredential.objects.filter(credential=issued).exists()  # issuing signs nothing (its cost)
     issued.refresh_from_db()
     issued.status = "available"
     issued.save()
-    assert client.get(url(issued, "jwt")).content.decode() == stored.jwt
+    token = client.get(url(issued, "jwt")).content.decode()
+    stored = SignedCredential.objects.get(credential=issued)
+    assert stored.jwt == token and stored.document is None
+    assert client.get(url(issued, "jwt")).content.decode() == token
 
 
 def test_without_signing_set_up_an_issue_still_succeeds(configuration, learner, settings):
