@@ -281,21 +281,8 @@ def processes() -> dict[int, tuple[str, int, float]]:
     children's figures, which would count work done before the window. Work of processes that
     start and end within the window shows only in the machine's total ("everything else").
     """
-    tick, table = os.sysconf("SC_CLK_TCK"), {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        rest = stat[stat.rfind(")") + 2 :].split()
-        table[int(entry.name)] = (
-            stat[stat.find("(") + 1 : stat.rfind(")")],
-            int(rest[1]),
-            sum(int(value) for value in rest[11:13]) / tick,
-        )
-    return table
+    tick = os.sysconf("SC_CLK_TCK")
+    return {p.pid: (p.name, p.parent, p.own_ticks / tick) for p in harness.proc_stats()}
 
 
 def kernel_ticks() -> dict[str, float]:
@@ -403,19 +390,9 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU seconds of the gunicorn master and its workers so far (reaped workers included), from /proc."""
-        tick = os.sysconf("SC_CLK_TCK")
-        master, used = self.process.pid, 0
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            rest = stat[stat.rfind(")") + 2 :].split()
-            if master in (int(entry.name), int(rest[1])):
-                used += sum(int(value) for value in rest[11:15])
-        return used / tick
+        master = self.process.pid
+        used = sum(p.own_ticks + p.children_ticks for p in harness.proc_stats() if master in (p.pid, p.parent))
+        return used / os.sysconf("SC_CLK_TCK")
 
     def requests(self) -> list[dict]:
         records = []

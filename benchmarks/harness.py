@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -506,6 +507,40 @@ class Bench:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class ProcStat:
+    """One process as /proc/<pid>/stat describes it; CPU in clock ticks."""
+
+    pid: int
+    name: str
+    parent: int
+    own_ticks: int  # utime + stime
+    children_ticks: int  # cutime + cstime: children it reaped
+
+
+def proc_stats() -> list[ProcStat]:
+    """Every process of the machine now (Linux /proc); one that ends while being read is left out."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        rest = stat[stat.rfind(")") + 2 :].split()
+        found.append(
+            ProcStat(
+                pid=int(entry.name),
+                name=stat[stat.find("(") + 1 : stat.rfind(")")],
+                parent=int(rest[1]),
+                own_ticks=int(rest[11]) + int(rest[12]),
+                children_ticks=int(rest[13]) + int(rest[14]),
+            )
+        )
+    return found
+
+
 def cpu_snapshot(worker_pid: int | None) -> dict[str, float]:
     """CPU seconds used so far (Linux /proc): the machine's, and per group of processes.
 
@@ -517,15 +552,9 @@ def cpu_snapshot(worker_pid: int | None) -> dict[str, float]:
     fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     busy = sum(int(value) for value in fields[:8]) - int(fields[3]) - int(fields[4])  # minus idle and iowait
     groups = {"worker": 0, "database": 0, "redis": 0, "this script": 0, "machine": busy}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        comm, rest = stat[stat.find("(") + 1 : stat.rfind(")")], stat[stat.rfind(")") + 2 :].split()
-        pid, ppid, used = int(entry.name), int(rest[1]), sum(int(value) for value in rest[11:15])
+    for process in proc_stats():
+        comm, pid, ppid = process.name, process.pid, process.parent
+        used = process.own_ticks + process.children_ticks
         if worker_pid and worker_pid in (pid, ppid):
             groups["worker"] += used
         elif comm in ("postgres", "mariadbd", "mysqld"):
