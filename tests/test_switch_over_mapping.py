@@ -3,7 +3,7 @@
 import pytest
 
 from learning_credentials.rendering.layout import parse_defaults, parse_elements
-from learning_credentials.switch_over.mapping import PLUGIN_RETRIEVAL, asset_slug, function_key, options_map
+from learning_credentials.switch_over.mapping import PLUGIN_RETRIEVAL, asset_slug, options_map
 
 ASSETS = {"certificate-template": "certificate-template", "x" * 70: "x" * 61 + "-2", "custom-font": "custom-font"}
 
@@ -40,10 +40,8 @@ class TestRetrievalOptions:
         assert result.options == {} and "colour_scheme" in result.notes[0]
 
     def test_built_in_paths_and_others(self):
-        assert function_key("learning_credentials.processors.retrieve_completions", PLUGIN_RETRIEVAL) == (
-            "course_completion"
-        )
-        assert function_key("acme.retrieve_custom", PLUGIN_RETRIEVAL) is None
+        assert PLUGIN_RETRIEVAL["learning_credentials.processors.retrieve_completions"] == "course_completion"
+        assert "acme.retrieve_custom" not in PLUGIN_RETRIEVAL
 
 
 class TestPdfOptions:

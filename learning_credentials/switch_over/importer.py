@@ -26,9 +26,10 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from .. import conf
 from ..assets import AssetKind
 from ..exceptions import InvalidContextKey
-from ..identifiers import parse_context_key
+from ..identifiers import generate_code, parse_context_key
 from ..lifecycle import Status
 from ..models import (
     Credential,
@@ -40,9 +41,9 @@ from ..models import (
     ScheduleType,
 )
 from ..services.artifacts import artifact_name, artifact_storage
-from ..services.codes import code_allocate
+from ..services.codes import credential_codes_settle
 from .detection import APP_LABEL, PLUGIN_MIGRATIONS, PLUGIN_TABLES, archive_name, plugin_database
-from .mapping import PLUGIN_GENERATION, PLUGIN_RETRIEVAL, Mapped, asset_slug, function_key, options_map
+from .mapping import PLUGIN_GENERATION, PLUGIN_RETRIEVAL, Mapped, asset_slug, options_map
 
 # The plugin's Celery tasks (learning_credentials/tasks.py in 0.5.3): beat entries calling them are its own.
 PLUGIN_TASKS = (
@@ -266,8 +267,8 @@ def _asset_plan(rows) -> tuple[dict[int, dict], dict[str, str]]:
 
 def _type_plan(row, slugs: dict[str, str]) -> dict:
     report = Messages()
-    retrieval = function_key(row.retrieval_func, PLUGIN_RETRIEVAL)
-    generation = function_key(row.generation_func, PLUGIN_GENERATION)
+    retrieval = PLUGIN_RETRIEVAL.get(row.retrieval_func)
+    generation = PLUGIN_GENERATION.get(row.generation_func)
     mapped = options_map(
         _json(row.custom_options), retrieval=retrieval, generation=generation, assets=slugs, type_level=True
     )
@@ -579,6 +580,7 @@ def credentials_import(plugin: dict, configurations: dict[int, int], report: Rep
                     },
                 )
             )
+        credential_codes_settle(credentials)  # as issuance: clear of other code holders; the unique index the rest
         with transaction.atomic():
             Credential.objects.bulk_create(credentials)
             CredentialEvent.objects.bulk_create(events)
@@ -597,7 +599,7 @@ def _credential(row, configuration_id: int, live: bool, report: Report) -> Crede
     return Credential(
         uuid=row.uuid,
         verify_uuid=row.verify_uuid,
-        verification_code=code_allocate(),
+        verification_code=generate_code(conf.get("VERIFICATION_CODE_LENGTH")),  # settled per batch
         user_id=row.user_id,
         configuration_id=configuration_id,
         learner_name=row.user_full_name,

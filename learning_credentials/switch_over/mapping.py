@@ -49,11 +49,6 @@ class Mapped:
     blocking: list[str] = field(default_factory=list)
 
 
-def function_key(path: str, known: dict[str, str]) -> str | None:
-    """Our registry key for one of the plugin's function paths; None for a path of another package."""
-    return known.get(path)
-
-
 def _percent(value: Any, where: str, mapped: Mapped) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         mapped.blocking.append(f"{where} is {value!r}, not a number")
