@@ -102,18 +102,27 @@ def status_entries_allocate(*, credentials: Iterable[Credential]) -> list[Status
     return made
 
 
+def status_bits_set(*, credentials: Iterable[Credential], purpose: str, value: bool = True) -> int:
+    """Set (or clear) the credentials' bits for the purpose, in the caller's transaction, each list locked and
+    written once; how many credentials had an entry."""
+    entries = list(StatusEntry.objects.filter(credential__in=list(credentials), purpose=purpose))
+    by_list: dict[int, list[int]] = defaultdict(list)
+    for entry in entries:
+        by_list[entry.status_list_id].append(entry.index)
+    for status_list in StatusList.objects.select_for_update().filter(pk__in=by_list).order_by("pk"):
+        bits = bytearray(status_list.bits)
+        changed = [index for index in by_list[status_list.pk] if bit_get(bits, index) != value]
+        for index in changed:
+            bit_set(bits, index, value)
+        if changed:
+            status_list.bits, status_list.changed = bytes(bits), timezone.now()
+            status_list.save(update_fields=["bits", "changed"])
+    return len(entries)
+
+
 def status_bit_set(*, credential: Credential, purpose: str, value: bool = True) -> bool:
-    """Set (or clear) the credential's bit for the purpose, in the caller's transaction; False when it has no entry."""
-    entry = StatusEntry.objects.filter(credential=credential, purpose=purpose).first()
-    if entry is None:
-        return False
-    status_list = StatusList.objects.select_for_update().get(pk=entry.status_list_id)
-    bits = bytearray(status_list.bits)
-    if bit_get(bits, entry.index) != value:
-        bit_set(bits, entry.index, value)
-        status_list.bits, status_list.changed = bytes(bits), timezone.now()
-        status_list.save(update_fields=["bits", "changed"])
-    return True
+    """One credential's bit (``status_bits_set``); False when it has no entry."""
+    return status_bits_set(credentials=[credential], purpose=purpose, value=value) == 1
 
 
 def status_backfill(*, batch: int = 500) -> dict[str, int]:
@@ -131,8 +140,7 @@ def status_backfill(*, batch: int = 500) -> dict[str, int]:
                 return counts
             status_entries_allocate(credentials=missing)
             invalidated = [credential for credential in missing if credential.status == Status.INVALIDATED]
-            for credential in invalidated:
-                status_bit_set(credential=credential, purpose=Purpose.REVOCATION)
+            status_bits_set(credentials=invalidated, purpose=Purpose.REVOCATION)
             counts["credentials"] += len(missing)
             counts["revoked"] += len(invalidated)
 
