@@ -72,12 +72,13 @@ def learner_page_render(request, template: str, context: dict):
 
 
 def _status_words(credential: Credential, site: Site) -> str:
-    if credential.status == Status.AVAILABLE and credential.suspended_at is not None:
-        date = formats.date_format(timezone.localtime(credential.suspended_at), "DATE_FORMAT")
+    """The public status's words (its precedence: revoked or superseded, suspended, valid), or the lifecycle's."""
+    public = credential_public_status(credential, site=site)
+    if public.status == "suspended":
+        date = formats.date_format(timezone.localtime(public.suspended_at), "DATE_FORMAT")
         return _("Suspended since %(date)s") % {"date": date}
     if credential.status != Status.INVALIDATED:
         return str(STATUS_WORDS.get(credential.status, credential.get_status_display()))
-    public = credential_public_status(credential, site=site)
     date = formats.date_format(timezone.localtime(public.revoked_at), "DATE_FORMAT") if public.revoked_at else ""
     if public.status == "superseded":
         return _("Superseded on %(date)s") % {"date": date}
