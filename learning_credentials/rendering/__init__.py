@@ -12,6 +12,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS, WEEKDAYS_ABBR
+from django.utils.translation import gettext
 
 from .cache import BoundedCache
 
@@ -78,6 +79,16 @@ def local_date(moment: datetime, time_zone: str | None) -> date:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file a generation function embeds in the artifact (e.g. the signed credential, ``credential.jwt``)."""
+
+    name: str
+    content: bytes
+    mime_type: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class CredentialData:
     """The facts a generation function may print; taken from the credential's snapshots."""
 
@@ -96,6 +107,8 @@ class CredentialData:
     extra: Mapping[str, str] = field(default_factory=dict)
     # How {issue_date} reads: the site's format (see format_date); empty for 23 November 2026.
     date_format: str = ""
+    # Files to embed, offered by other parts of the app (``signals.credential_attachments``).
+    attachments: tuple[Attachment, ...] = ()
 
     def placeholders(self) -> dict[str, str]:
         return {
@@ -111,6 +124,19 @@ class CredentialData:
             "verify_code": self.verify_code,
             "score": "" if self.score is None else f"{self.score.normalize():f}%",
         }
+
+
+def document_info(data: CredentialData) -> dict[str, str]:
+    """The file's metadata (PDF document information): what it is, and where and by which code to verify it,
+    so that a file found on its own still says how to check it."""
+    return {
+        "Title": f"{data.type_name}: {data.context_name}",
+        "Subject": gettext("Awarded to %(name)s. Verify it at %(url)s (verification code %(code)s).")
+        % {"name": data.learner_name, "url": data.verify_url, "code": data.verify_code},
+        "Keywords": f"{data.verify_code}, {data.verify_url}",
+        "VerificationURL": data.verify_url,
+        "VerificationCode": data.verify_code,
+    }
 
 
 @dataclass(frozen=True)

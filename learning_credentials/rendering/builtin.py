@@ -16,7 +16,7 @@ from typing import Any
 
 from ..exceptions import GenerationFailed, InvalidOptions, LearningCredentialsError
 from ..registry import Option, declare_options, resolve_options, validate_options
-from . import Artifact, Asset, AssetLoader, CredentialData, as_asset
+from . import Artifact, Asset, AssetLoader, CredentialData, as_asset, document_info
 from .cache import BoundedCache
 from .fonts import STANDARD_FONTS, Font, standard_font, system_fallback_fonts, truetype_font
 from .images import prepared_image
@@ -155,13 +155,16 @@ def _render(data: CredentialData, spec: LayoutSpec, load_asset: AssetLoader, all
         name: prepared_image(_load(load_asset, placement["image"], "image")) for name, placement in spec.images.items()
     }
     layout = compose(spec, data, page=page, fonts=fonts, fallbacks=fallbacks, images=images)
+    info = document_info(data)
     if allow_fast:
         primaries = tuple({font.key: font for font in fonts.values()}.values())
         unique_images = tuple({image.key: image for image in images.values()}.values())
         skeleton = skeleton_for(template, spec.template_page, primaries, fallbacks, unique_images)
         if skeleton.can_draw(layout):
-            return RenderedPdf(skeleton.render(layout), template.version, fast=True)
-    return RenderedPdf(render_general(template, spec.template_page, layout), template.version, fast=False)
+            content = skeleton.render(layout, info=info, attachments=data.attachments)
+            return RenderedPdf(content, template.version, fast=True)
+    content = render_general(template, spec.template_page, layout, info=info, attachments=data.attachments)
+    return RenderedPdf(content, template.version, fast=False)
 
 
 def _font(load_asset: AssetLoader, name: str) -> Font:

@@ -10,6 +10,8 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 from reportlab.pdfgen.canvas import Canvas
 
+from . import Attachment
+from .embedding import pypdf_embed
 from .layout import Layout
 from .qr import QR_BORDER, qr_runs
 from .templates import PDF_HEADER, TEMPLATE_FORM, PreparedTemplate, add_contents, stream
@@ -17,11 +19,18 @@ from .templates import PDF_HEADER, TEMPLATE_FORM, PreparedTemplate, add_contents
 OVERLAY_FORM = "/LCOverlay"
 
 
-def render_general(template: PreparedTemplate, page_number: int, layout: Layout) -> bytes:
+def render_general(
+    template: PreparedTemplate,
+    page_number: int,
+    layout: Layout,
+    *,
+    info: dict[str, str],
+    attachments: tuple[Attachment, ...] = (),
+) -> bytes:
     overlay = PdfReader(io.BytesIO(_overlay_pdf(layout))).pages[0]
     writer = PdfWriter()
     writer.pdf_header = PDF_HEADER
-    writer.add_metadata({"/Producer": "learning-credentials"})
+    pypdf_embed(writer, info, attachments)
     page = template.page_with_form(writer, page_number)
     form = stream(
         {

@@ -26,7 +26,9 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from . import Attachment
 from .cache import BoundedCache
+from .embedding import PRODUCER, attachment_objects, info_dictionary
 from .fonts import PREPARED_REPERTOIRE, Font, StandardFont, TrueTypeFont
 from .images import PreparedImage
 from .layout import Layout, PlacedQR
@@ -85,7 +87,7 @@ class Skeleton:
     ):
         writer = PdfWriter()
         writer.pdf_header = PDF_HEADER
-        writer.add_metadata({"/Producer": "learning-credentials"})
+        writer.add_metadata({"/Producer": PRODUCER})
         page = template.page_with_form(writer, page_number)
         resources = page["/Resources"]
         self.fonts: dict[str, FontResource] = {}
@@ -105,9 +107,13 @@ class Skeleton:
         writer.write(out)
         self.head = out.getvalue()
         trailer = _TRAILER.search(self.head)
-        refs = dict(re.findall(rb"/(Root|Info)\s+(\d+ \d+ R)", trailer.group(1)))
-        size = int(re.search(rb"/Size\s+(\d+)", trailer.group(1)).group(1))
-        self._trailer = b"/Size %d/Root %s/Info %s/Prev %s" % (size, refs[b"Root"], refs[b"Info"], trailer.group(2))
+        refs = dict(re.findall(rb"/(Root|Info)\s+(\d+) 0 R", trailer.group(1)))
+        self._root_id, self._info_id = int(refs[b"Root"]), int(refs[b"Info"])
+        self._size = int(re.search(rb"/Size\s+(\d+)", trailer.group(1)).group(1))
+        self._prev = int(trailer.group(2))
+        catalog = io.BytesIO()
+        writer.root_object.write_to_stream(catalog)
+        self._catalog = catalog.getvalue().strip()[2:-2]  # its entries, to write it again with the attachments
         self._document_id = hashlib.md5(self.head, usedforsecurity=False).hexdigest().encode()
         self._template_op = b"q %s Do Q\n" % TEMPLATE_FORM.encode()
 
@@ -119,25 +125,39 @@ class Skeleton:
                 return False
         return True
 
-    def render(self, layout: Layout) -> bytes:
-        """The skeleton plus an incremental update holding this layout's content stream."""
+    def render(self, layout: Layout, *, info: dict[str, str], attachments: tuple[Attachment, ...] = ()) -> bytes:
+        """The skeleton plus an incremental update: this layout's content stream, the document's information
+        dictionary and, with attachments, their files and the catalog naming them."""
         data = zlib.compress(self._content(layout), 1)
+        objects = [
+            (self._content_id, b"<</Length %d/Filter/FlateDecode>>\nstream\n%s\nendstream" % (len(data), data)),
+            (self._info_id, info_dictionary(info)),
+        ]
+        files, catalog_entries = attachment_objects(attachments, self._size)
+        if files:
+            objects += [*files, (self._root_id, b"<<%s%s>>" % (self._catalog, catalog_entries))]
         offset = len(self.head)
-        body = b"%d 0 obj\n<</Length %d/Filter/FlateDecode>>\nstream\n%s\nendstream\nendobj\n" % (
-            self._content_id,
-            len(data),
-            data,
-        )
+        parts, offsets = [self.head], {}
+        for number, body in objects:
+            offsets[number] = offset
+            part = b"%d 0 obj\n%s\nendobj\n" % (number, body)
+            parts.append(part)
+            offset += len(part)
         instance_id = hashlib.md5(data, usedforsecurity=False).hexdigest().encode()
-        tail = b"xref\n%d 1\n%010d 00000 n \ntrailer\n<<%s/ID[<%s><%s>]>>\nstartxref\n%d\n%%%%EOF\n" % (
-            self._content_id,
-            offset,
-            self._trailer,
-            self._document_id,
-            instance_id,
-            offset + len(body),
+        parts.append(
+            b"xref\n%strailer\n<</Size %d/Root %d 0 R/Info %d 0 R/Prev %d/ID[<%s><%s>]>>\nstartxref\n%d\n%%%%EOF\n"
+            % (
+                _xref_sections(offsets),
+                max(self._size, max(offsets) + 1),
+                self._root_id,
+                self._info_id,
+                self._prev,
+                self._document_id,
+                instance_id,
+                offset,
+            )
         )
-        return b"".join((self.head, body, tail))
+        return b"".join(parts)
 
     def _content(self, layout: Layout) -> bytes:
         ops = [self._template_op, b"q %s %s %s %s %s %s cm\n" % tuple(num(v) for v in layout.matrix)]
@@ -167,6 +187,21 @@ class Skeleton:
             ops.append(_qr_ops(layout.qr))
         ops.append(b"Q\n")
         return b"".join(ops)
+
+
+def _xref_sections(offsets: dict[int, int]) -> bytes:
+    """Cross-reference subsections for the given objects: one per run of consecutive numbers."""
+    sections, run = [], []
+    for number in sorted(offsets):
+        if run and number != run[-1] + 1:
+            sections.append(run)
+            run = []
+        run.append(number)
+    sections.append(run)
+    return b"".join(
+        b"%d %d\n" % (run[0], len(run)) + b"".join(b"%010d 00000 n \n" % offsets[number] for number in run)
+        for run in sections
+    )
 
 
 def _qr_ops(qr: PlacedQR) -> bytes:
