@@ -365,6 +365,14 @@ class Credential(TimeStampedModel):
         blank=True,
         help_text=_("Storage name of the generated file; never exposed as a URL."),
     )
+    artifact_sha256 = models.CharField(
+        _("file's SHA-256"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text=_("Hex SHA-256 of the file as issued: a file someone holds is byte-identical to it or not."),
+    )
     task_id = models.CharField(
         _("task id"), max_length=255, blank=True, help_text=_("Celery task id of the last generation run.")
     )

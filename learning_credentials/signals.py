@@ -56,6 +56,11 @@ refund_matching = Signal()
 # ``learning_credentials.rendering.register_placeholder``; the values reach CredentialData.extra.
 credential_placeholders = Signal()
 
+# Asked before rendering, with ``credentials`` (a list): a receiver returns ``{credential pk: [Attachment]}``
+# (``learning_credentials.rendering.Attachment``), files the artifact embeds, as the open_badges sub-app's
+# signed credential (``credential.jwt``) is embedded in the PDF. The renderer stays pure: it is handed them.
+credential_attachments = Signal()
+
 # Asked with ``credentials`` (a list) wherever their public link or code is shown (PDF text and QR
 # code, share image, LinkedIn link, learner pages, API, emails, events): a receiver returns
 # ``{credential pk: (public uuid, code)}`` for credentials whose link and code are a record's that

@@ -12,6 +12,7 @@ class OpenBadgesConfig(AppConfig):
 
     def ready(self) -> None:
         from ..signals import (
+            credential_attachments,
             credential_documents,
             credential_invalidating,
             credential_suspension_changed,
@@ -26,4 +27,5 @@ class OpenBadgesConfig(AppConfig):
         credential_invalidating.connect(receivers.revocation_bit_with_invalidation, dispatch_uid="lc_ob.revoke")
         learner_retiring.connect(receivers.signed_documents_for_retired_learner, dispatch_uid="lc_ob.retire")
         credential_documents.connect(receivers.signed_documents_offered, dispatch_uid="lc_ob.documents")
+        credential_attachments.connect(receivers.signed_credentials_attached, dispatch_uid="lc_ob.attachments")
         credential_suspension_changed.connect(receivers.suspension_bit_with_suspension, dispatch_uid="lc_ob.suspend")

@@ -47,28 +47,48 @@ def _revocation_entries(credentials: list[Credential]) -> dict:
 
 def credential_facts(*, credential: Credential, salt: str) -> BadgeFacts:
     """What the credential's Open Badge says, read from the credential, its issuer, its learner and its status entry."""
-    issuer = issuer_for_context(credential.configuration.learning_context_key)
-    learner = get_adapter().get_learners([credential.user_id]).get(credential.user_id) if credential.user_id else None
-    email = learner.email if learner is not None else ""
-    entry = _revocation_entries([credential])[credential.pk]
-    return BadgeFacts(
-        verify_uuid=credential.verify_uuid,
-        issuer=issuer_profile(issuer),
-        valid_from=credential.created,
-        valid_until=None,
-        name=f"{credential.type_name}: {credential.context_name}",
-        achievement_id=_achievement_id(issuer.base_url, credential),
-        achievement_name=credential.type_name,
-        achievement_description=f"{credential.type_name}: {credential.context_name}, awarded by {issuer.name}.",
-        criteria=f"Met the requirements {issuer.name} set for {credential.type_name} in {credential.context_name}.",
-        achievement_image=issuer.image or None,
-        email_hash=identity_hash(email, salt) if email else None,
-        email_salt=salt if email else None,
-        holder_name=credential.learner_name,
-        score=credential.score,
-        status=StatusEntry(list_url=status_list_url(entry.status_list), index=entry.index, purpose=entry.purpose),
-        evidence_url=verify_url(credential),
-    )
+    return _facts_of([credential], salts={credential.pk: salt}, issuers=_issuers_of([credential]))[credential.pk]
+
+
+def _issuers_of(credentials: list[Credential]) -> dict:
+    """Context key -> its issuer, one lookup per context."""
+    issuers: dict = {}
+    for credential in credentials:
+        key = credential.configuration.learning_context_key
+        if key not in issuers:
+            issuers[key] = issuer_for_context(key)
+    return issuers
+
+
+def _facts_of(credentials: list[Credential], *, salts: dict, issuers: dict) -> dict:
+    """Each credential's facts, read with a fixed number of queries (a generation chunk's many at once)."""
+    learners = get_adapter().get_learners(sorted({c.user_id for c in credentials if c.user_id}))
+    entries = _revocation_entries(credentials)
+    facts = {}
+    for credential in credentials:
+        issuer = issuers[credential.configuration.learning_context_key]
+        learner = learners.get(credential.user_id) if credential.user_id else None
+        email = learner.email if learner is not None else ""
+        entry, salt = entries[credential.pk], salts[credential.pk]
+        facts[credential.pk] = BadgeFacts(
+            verify_uuid=credential.verify_uuid,
+            issuer=issuer_profile(issuer),
+            valid_from=credential.created,
+            valid_until=None,
+            name=f"{credential.type_name}: {credential.context_name}",
+            achievement_id=_achievement_id(issuer.base_url, credential),
+            achievement_name=credential.type_name,
+            achievement_description=f"{credential.type_name}: {credential.context_name}, awarded by {issuer.name}.",
+            criteria=f"Met the requirements {issuer.name} set for {credential.type_name} in {credential.context_name}.",
+            achievement_image=issuer.image or None,
+            email_hash=identity_hash(email, salt) if email else None,
+            email_salt=salt if email else None,
+            holder_name=credential.learner_name,
+            score=credential.score,
+            status=StatusEntry(list_url=status_list_url(entry.status_list), index=entry.index, purpose=entry.purpose),
+            evidence_url=verify_url(credential),
+        )
+    return facts
 
 
 def _signed_row(credential: Credential) -> SignedCredential:
@@ -85,16 +105,39 @@ def _signed_row(credential: Credential) -> SignedCredential:
 
 
 def credential_jwt(*, credential: Credential) -> str:
-    """The credential's VC-JWT (ES256), signed on first request and kept."""
-    row = _signed_row(credential)
-    if not row.jwt:
-        issuer = issuer_for_context(credential.configuration.learning_context_key)
-        key = signing_key_for(issuer, Algorithm.P256)
-        document = credential_document(credential_facts(credential=credential, salt=row.salt))
-        token = vc_jwt(document, key=private_key(key), kid=key.verification_method)
-        SignedCredential.objects.filter(pk=row.pk, jwt="").update(jwt=token, jwt_key=key)
-        row.refresh_from_db()
-    return row.jwt
+    """The credential's VC-JWT (ES256), signed on first need and kept."""
+    return credentials_jwt(credentials=[credential])[credential.pk]
+
+
+def credentials_jwt(*, credentials: list[Credential]) -> dict:
+    """Each credential's VC-JWT (ES256) by pk: those not signed yet are signed now and kept, in bulk.
+
+    A generation chunk embeds them in its PDFs, so the queries are fixed whatever the number of
+    credentials. What is kept is returned (a concurrent attempt's token when it signed first), so a
+    PDF always carries the credential's one stored token.
+    """
+    rows = {row.credential_id: row for row in SignedCredential.objects.filter(credential__in=credentials)}
+    pending = [credential for credential in credentials if credential.pk not in rows or not rows[credential.pk].jwt]
+    if not pending:
+        return {pk: row.jwt for pk, row in rows.items()}
+    salts = {c.pk: rows[c.pk].salt if c.pk in rows else secrets.token_hex(16) for c in pending}
+    issuers = _issuers_of(pending)
+    facts = _facts_of(pending, salts=salts, issuers=issuers)
+    keys: dict = {}
+    made = []
+    for credential in pending:
+        issuer = issuers[credential.configuration.learning_context_key]
+        if issuer.pk not in keys:
+            key = signing_key_for(issuer, Algorithm.P256)
+            keys[issuer.pk] = (key, private_key(key))
+        key, private = keys[issuer.pk]
+        token = vc_jwt(credential_document(facts[credential.pk]), key=private, kid=key.verification_method)
+        made.append(SignedCredential(credential=credential, salt=salts[credential.pk], jwt=token, jwt_key=key))
+    SignedCredential.objects.bulk_create([row for row in made if row.credential_id not in rows], ignore_conflicts=True)
+    for row in made:
+        if row.credential_id in rows:  # made earlier for its JSON-LD document: the token joins it
+            SignedCredential.objects.filter(pk=row.credential_id, jwt="").update(jwt=row.jwt, jwt_key=row.jwt_key)
+    return dict(SignedCredential.objects.filter(credential__in=credentials).values_list("credential_id", "jwt"))
 
 
 def credential_signed_document(*, credential: Credential) -> dict:

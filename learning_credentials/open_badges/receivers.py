@@ -1,10 +1,16 @@
-"""The core's in-transaction signals, answered: status entries at issue, the revocation bit at invalidation."""
+"""The core's signals, answered: status entries at issue, the signed credential in the PDF, the revocation bit at
+invalidation."""
+
+import logging
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from ..exceptions import ConfigurationError
 from ..lifecycle import Status
+from ..rendering import Attachment
 from ..selectors import CredentialDocument
+from .credentials import credentials_jwt
 from .keys import signing_configured
 from .models import SignedCredential, StatusList
 from .status import status_bit_set, status_entries_allocate
@@ -17,6 +23,30 @@ def status_entries_with_credentials(sender, credentials, **kwargs) -> None:
     scheduled run's throughput (docs/performance.rst); each document is signed on its first request.
     """
     status_entries_allocate(credentials=credentials)
+
+
+log = logging.getLogger(__name__)
+JWT_FILE = "credential.jwt"
+
+
+def signed_credentials_attached(sender, credentials, **kwargs) -> dict:
+    """A chunk's PDFs are about to be drawn: each carries its credential's VC-JWT, signed now in bulk and kept.
+
+    A site that cannot sign (no key-encryption key, a key it cannot read) issues its PDFs without the
+    file, logged: they stay verifiable on the page, by code and by the signed documents later.
+    """
+    if not signing_configured():
+        return {}
+    try:
+        tokens = credentials_jwt(credentials=credentials)
+    except ConfigurationError:
+        log.exception("open_badges: %d PDFs issued without their signed credential", len(credentials))
+        return {}
+    description = _("This credential, signed (Open Badges 3.0 VC-JWT): check it at the issuer's verification page.")
+    return {
+        pk: [Attachment(name=JWT_FILE, content=token.encode(), mime_type="application/jwt", description=description)]
+        for pk, token in tokens.items()
+    }
 
 
 def revocation_bit_with_invalidation(sender, credential, **kwargs) -> None:

@@ -1,8 +1,9 @@
 """Artifact storage: where each generation attempt stores its file, and deleting what is no longer used."""
 
+import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
@@ -90,3 +91,45 @@ def artifacts_delete(*, names: Sequence[str], why: str) -> int:
 def artifact_delete(name: str) -> None:
     if name:
         artifact_storage().delete(name)
+
+
+def artifact_sha256(name: str) -> str:
+    """Hex SHA-256 of a stored file, read in pieces (a PDF is never held whole for this)."""
+    digest = hashlib.sha256()
+    with artifact_storage().open(name, "rb") as file:
+        for piece in iter(lambda: file.read(1 << 16), b""):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def artifact_hashes_backfill(*, batch: int = 200, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Record the SHA-256 of every stored file issued before hashes were recorded at issue; resumable.
+
+    A file the storage no longer has is counted and logged, and left without a hash (it is tried
+    again by a later call); ``progress`` is told how many credentials each batch handled.
+    """
+    counts = {"hashed": 0, "missing": 0}
+    missing: set = set()
+    while True:
+        pending = list(
+            Credential.objects.filter(artifact_sha256="")
+            .exclude(artifact="")
+            .exclude(pk__in=missing)
+            .order_by("pk")
+            .values_list("pk", "artifact")[:batch]
+        )
+        if not pending:
+            return counts
+        hashes = {}
+        for pk, name in pending:
+            try:
+                hashes[pk] = artifact_sha256(name)
+            except (OSError, ValueError):  # FileNotFoundError from local storage; other stores raise alike
+                log.warning("Cannot hash %s (credential %s): the storage does not have it", name, pk, exc_info=True)
+                missing.add(pk)
+        rows = [Credential(pk=pk, artifact_sha256=digest) for pk, digest in hashes.items()]
+        Credential.objects.bulk_update(rows, ["artifact_sha256"])
+        counts["hashed"] += len(hashes)
+        counts["missing"] = len(missing)
+        if progress is not None:
+            progress(len(pending))

@@ -7,6 +7,7 @@ through ``credentials_generate``. An attempt claims its credentials with a lease
 lease ended (see docs/decisions/0005).
 """
 
+import hashlib
 import logging
 import time
 import uuid
@@ -27,7 +28,7 @@ from ..lifecycle import Status, check_transition
 from ..models import Credential, CredentialEvent
 from ..observability import elapsed_ms, log_credential_activity
 from ..registry import resolve_options
-from ..rendering import AssetFile, CredentialData, local_date
+from ..rendering import AssetFile, Attachment, CredentialData, local_date
 from ..selectors import (
     context_sites,
     public_code,
@@ -36,7 +37,7 @@ from ..selectors import (
     verify_short_url,
     verify_url,
 )
-from ..signals import credential_placeholders
+from ..signals import credential_attachments, credential_placeholders
 from .announcement import credentials_announce_on_commit
 from .artifacts import TRANSIENT_STORAGE_ERRORS, artifact_delete, artifact_save, artifacts_of_earlier_attempts_delete
 from .asset_loading import asset_load
@@ -88,14 +89,14 @@ def credentials_generate(
     credentials_lease(credential_ids=[c.pk for c in credentials], attempt=True)
     for credential in credentials:
         credential.attempts += 1  # as the update above counted it
-    stored: dict[uuid.UUID, tuple[str, str]] = {}
+    stored: dict[uuid.UUID, tuple[str, str, str]] = {}  # the file's name, template version and SHA-256
     failed: dict[uuid.UUID, str] = {}
     try:
         saving = _render_all(credentials, load_asset=load_asset, failed=failed)
         _collect_saves(saving, stored=stored, failed=failed)
         done = _generation_record(credentials=credentials, stored=stored, failed=failed, source=source)
     except BaseException:
-        for name, _version in stored.values():
+        for name, *_facts in stored.values():
             artifact_delete(name)
         _lease_release(credentials)
         raise
@@ -103,23 +104,31 @@ def credentials_generate(
     return [done[c.pk] for c in credentials if c.pk in done]
 
 
-def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> list[tuple[Credential, str, Future]]:
+def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> list[tuple[Credential, tuple, Future]]:
     """Render one after another (CPU) while the storage writes the finished files in a few threads (I/O)."""
     saving = []
     lease_renewed = time.monotonic()
     extras = _placeholder_values(credentials)
+    attachments = _attachments(credentials)
     public_identities_attach(credentials)
     sites = context_sites(context_keys=[c.configuration.learning_context_key for c in credentials])
     try:
         for credential in credentials:
             try:
                 site = sites[credential.configuration.learning_context_key]
-                artifact = _render(credential, site=site, load_asset=load_asset, extra=extras.get(credential.pk, {}))
+                artifact = _render(
+                    credential,
+                    site=site,
+                    load_asset=load_asset,
+                    extra=extras.get(credential.pk, {}),
+                    attachments=attachments.get(credential.pk, ()),
+                )
             except Exception as exc:
                 failed[credential.pk] = _failure_message(credential, exc)
             else:
                 future = _storage_threads.submit(artifact_save, credential=credential, artifact=artifact)
-                saving.append((credential, artifact.template_version, future))
+                facts = (artifact.template_version, hashlib.sha256(artifact.content).hexdigest())
+                saving.append((credential, facts, future))
             if time.monotonic() - lease_renewed > conf.get("GENERATION_LEASE_SECONDS") / 3:
                 credentials_lease(credential_ids=[c.pk for c in credentials])
                 lease_renewed = time.monotonic()
@@ -129,12 +138,12 @@ def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> l
     return saving
 
 
-def _collect_saves(saving: list[tuple[Credential, str, Future]], *, stored: dict, failed: dict) -> None:
+def _collect_saves(saving: list[tuple[Credential, tuple, Future]], *, stored: dict, failed: dict) -> None:
     """Wait for every write; a transient storage error is raised once all are done (their files known)."""
     transient = None
-    for credential, version, future in saving:
+    for credential, facts, future in saving:
         try:
-            stored[credential.pk] = (future.result(), version)
+            stored[credential.pk] = (future.result(), *facts)
         except TRANSIENT_STORAGE_ERRORS as exc:
             transient = transient or exc
         except Exception as exc:
@@ -187,6 +196,18 @@ def _failure_message(credential: Credential, exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+# What recording a generation attempt changes on each credential.
+GENERATION_FIELDS = [
+    "status",
+    "artifact",
+    "artifact_sha256",
+    "template_version",
+    "error_message",
+    "lease_expires_at",
+    "modified",
+]
+
+
 def _generation_record(
     *, credentials: list[Credential], stored: dict, failed: dict, source: str
 ) -> dict[uuid.UUID, Credential]:
@@ -212,7 +233,7 @@ def _generation_record(
                     transaction.on_commit(partial(artifact_delete, stored[pk][0]))
                 continue
             if pk in stored:
-                credential.artifact, credential.template_version = stored[pk]
+                credential.artifact, credential.template_version, credential.artifact_sha256 = stored[pk]
                 credential.status, credential.error_message = Status.AVAILABLE, ""
                 available.append(pk)
             elif pk in failed:
@@ -232,9 +253,7 @@ def _generation_record(
                 )
             )
         changed = [locked[event.credential_id] for event in events]
-        credentials_write(
-            changed, ["status", "artifact", "template_version", "error_message", "lease_expires_at", "modified"]
-        )
+        credentials_write(changed, GENERATION_FIELDS)
         CredentialEvent.objects.bulk_create(events)
         # An earlier attempt may have been killed after storing its file.
         retried = [(locked[pk], stored[pk][0]) for pk in available if locked[pk].attempts > 1]
@@ -273,7 +292,23 @@ def _placeholder_values(credentials: list[Credential]) -> dict[uuid.UUID, dict[s
     return values
 
 
-def _render(credential: Credential, *, site: Site, load_asset: Callable[[str], AssetFile], extra: dict[str, str]):
+def _attachments(credentials: list[Credential]) -> dict[uuid.UUID, tuple[Attachment, ...]]:
+    """Files other parts of the app embed in the artifacts (the signed credential), asked once for all of them."""
+    files: dict[uuid.UUID, tuple[Attachment, ...]] = {}
+    for _receiver, answer in credential_attachments.send(sender=Credential, credentials=credentials):
+        for pk, offered in (answer or {}).items():
+            files[pk] = (*files.get(pk, ()), *offered)
+    return files
+
+
+def _render(
+    credential: Credential,
+    *,
+    site: Site,
+    load_asset: Callable[[str], AssetFile],
+    extra: dict[str, str],
+    attachments: tuple[Attachment, ...],
+):
     configuration = credential.configuration
     _, generate = configuration.credential_type.functions()
     data = CredentialData(
@@ -289,5 +324,6 @@ def _render(credential: Credential, *, site: Site, load_asset: Callable[[str], A
         verify_code=public_code(credential),
         score=credential.score,
         extra=extra,
+        attachments=attachments,
     )
     return generate(data=data, options=resolve_options(generate, configuration.options()), load_asset=load_asset)

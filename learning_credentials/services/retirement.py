@@ -21,7 +21,14 @@ from .invalidation import credential_invalidate
 # Audit details that say nothing about the learner, kept when the rest is redacted.
 KEPT_EVENT_DETAILS = frozenset({"category", "replaces", "replaced_by"})
 # Credential fields that hold the learner's personal data, emptied.
-ERASED_FIELDS = ("learner_name", "order_reference", "invalidation_note", "error_message", "artifact")
+ERASED_FIELDS = (
+    "learner_name",
+    "order_reference",
+    "invalidation_note",
+    "error_message",
+    "artifact",
+    "artifact_sha256",
+)
 
 
 def learner_retire(*, user_id: int, source: str = CredentialEvent.Source.SYSTEM) -> dict[str, int]:
