@@ -5,16 +5,26 @@ verifies a fresh credential's Data Integrity proof through the issuer's did:web 
 through the signed Bitstring Status List, and its VC-JWT through the issuer's JWKS, all over our own
 endpoints (the live server), the contexts from our pinned copies and nothing else from the network.
 Then it sees the credential revoked after an invalidation, and another suspended after a suspension.
+It also verifies the VC-JWT a credential PDF embeds as the file ``credential.jwt`` (PDF 1.7 / PDF/A-3: the
+catalog's /Names /EmbeddedFiles name tree and /AF), read with pdf.js, whether the PDF was written at once or the
+attachment came in an incremental update, and refuses one whose embedded JWT was altered.
 """
 
+import hashlib
+import io
 import json
+import shutil
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, NameObject, TextStringObject
 
 import learning_credentials.open_badges.signing as signing
 from learning_credentials.models import CredentialEvent
+from learning_credentials.open_badges.credentials import credential_jwt
 from learning_credentials.open_badges.models import StatusEntry, StatusList
 from learning_credentials.open_badges.status import status_list_url
 from learning_credentials.services.invalidation import credential_invalidate
@@ -33,15 +43,48 @@ EXTRA_CONTEXTS = {
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("kek")]
 
 
+def pdf_with_jwt(token: str, *, incremental: bool = False) -> bytes:
+    """A one-page PDF embedding ``token`` as credential.jwt as our credential PDFs will (pypdf for now; to be our
+    renderer's own PDFs): a /Filespec with /F, /UF, /Desc and /AFRelationship /Data, listed in the catalog's
+    /EmbeddedFiles name tree and its /AF, the stream application/jwt and deflated. ``incremental``: the page is
+    written first and the attachment comes in an incremental update that replaces the catalog.
+    """
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    if incremental:
+        first = io.BytesIO()
+        writer.write(first)
+        writer = PdfWriter(io.BytesIO(first.getvalue()), incremental=True)
+    attachment = writer.add_attachment("credential.jwt", b"")
+    attachment.alternative_name = TextStringObject("credential.jwt")  # /UF (and /F again)
+    attachment.description = TextStringObject("The credential, signed (VC-JWT)")
+    attachment.associated_file_relationship = NameObject("/Data")
+    attachment.subtype = NameObject("/application/jwt")
+    stream = attachment.pdf_object["/EF"]["/F"].get_object()
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    stream.set_data(zlib.compress(token.encode()))  # deflated, under the /Filter that tells a reader to inflate
+    writer.root_object[NameObject("/AF")] = ArrayObject([attachment.pdf_object.indirect_reference])
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
 @pytest.fixture(scope="session")
 def verifier() -> Path:
-    """The Node packages, installed from the lock file once (npm ci); a clear failure, never a skip."""
-    if not (NODE / "node_modules" / ".package-lock.json").exists():
+    """The Node packages, installed from the lock file (npm ci) unless installed from this very lock already;
+    a clear failure, never a skip."""
+    missing = [command for command in ("node", "npm") if shutil.which(command) is None]
+    if missing:
+        pytest.fail(f"{' and '.join(missing)} not found: make sysdeps installs nodejs and npm")
+    lock = hashlib.sha256((NODE / "package-lock.json").read_bytes()).hexdigest()
+    stamp = NODE / "node_modules" / ".installed-from-lock"
+    if not stamp.exists() or stamp.read_text() != lock:
         result = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE, capture_output=True, text=True, timeout=300
         )
         if result.returncode:
             pytest.fail(f"npm ci failed in {NODE} (make sysdeps installs nodejs and npm):\n{result.stderr[-2000:]}")
+        stamp.write_text(lock)
     return NODE / "verify.mjs"
 
 
@@ -74,6 +117,16 @@ def verify(verifier: Path, contexts: Path, base_url: str, credential) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def verify_pdf(verifier: Path, base_url: str, pdf: bytes, tmp_path: Path) -> dict:
+    path = tmp_path / "credential.pdf"
+    path.write_bytes(pdf)
+    result = subprocess.run(
+        ["node", str(verifier), "--pdf", str(path), base_url], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def test_node_verifies_the_credential_then_sees_it_revoked_and_another_suspended(
     live_server, settings, configuration, verifier, contexts
 ):
@@ -95,3 +148,27 @@ def test_node_verifies_the_credential_then_sees_it_revoked_and_another_suspended
     credential_suspend(credential=other, reason="inquiry", source=SOURCE)
     suspended = verify(verifier, contexts, live_server.url, other)
     assert suspended["suspension"]["status"] is True and suspended["revocation"]["status"] is False, suspended
+
+
+@pytest.mark.parametrize("incremental", [False, True], ids=["written-at-once", "attached-in-an-incremental-update"])
+def test_node_verifies_the_vc_jwt_a_pdf_embeds(live_server, settings, configuration, verifier, tmp_path, incremental):
+    settings.LMS_ROOT_URL = live_server.url
+    credential = issued(configuration)
+    pdf = pdf_with_jwt(credential_jwt(credential=credential), incremental=incremental)
+    if incremental:  # the first revision, up to its %%EOF, has no attachment: it lives in the update
+        assert pdf.count(b"startxref") == 2 and b"/Prev" in pdf
+        assert not PdfReader(io.BytesIO(pdf[: pdf.index(b"%%EOF") + 5])).attachments
+    answer = verify_pdf(verifier, live_server.url, pdf, tmp_path)
+    assert answer["attachments"] == ["credential.jwt"], answer
+    assert answer["jwt"]["verified"] is True and answer["jwt"]["jti"] == f"urn:uuid:{credential.verify_uuid}", answer
+
+
+def test_node_refuses_a_pdf_whose_embedded_jwt_was_altered(live_server, settings, configuration, verifier, tmp_path):
+    settings.LMS_ROOT_URL = live_server.url
+    token = credential_jwt(credential=issued(configuration))
+    header, payload, signature = token.split(".")
+    middle = len(payload) // 2  # not the last character, whose low bits may not count
+    altered = payload[:middle] + ("A" if payload[middle] != "A" else "B") + payload[middle + 1 :]
+    answer = verify_pdf(verifier, live_server.url, pdf_with_jwt(f"{header}.{altered}.{signature}"), tmp_path)
+    assert answer["attachments"] == ["credential.jwt"], answer
+    assert answer["jwt"]["verified"] is False and "signature verification failed" in answer["jwt"]["error"], answer
