@@ -122,11 +122,12 @@ def test_a_site_that_cannot_sign_issues_its_pdfs_without_the_file(
 
 
 def test_a_key_that_cannot_be_read_is_logged_and_the_pdf_is_issued_without_the_file(
-    kek, configuration, django_capture_on_commit_callbacks, caplog
+    request, configuration, django_capture_on_commit_callbacks, caplog
 ):
+    use_keys = request.getfixturevalue("kek")
     first = issued(configuration, django_capture_on_commit_callbacks)  # the issuer's keys, under the first KEK
     assert PdfReader(io.BytesIO(stored_pdf(first))).attachments
-    kek(Fernet.generate_key())  # the stored keys no longer decrypt
+    use_keys(Fernet.generate_key())  # the stored keys no longer decrypt
     with caplog.at_level(logging.ERROR, logger="learning_credentials.open_badges.receivers"):
         credential = issued(configuration, django_capture_on_commit_callbacks)
     assert PdfReader(io.BytesIO(stored_pdf(credential))).attachments == {}
