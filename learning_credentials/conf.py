@@ -76,11 +76,12 @@ DEFAULTS: dict[str, Any] = {
     # s, m, h or d ("120/m", "2000/h", "10/5s"); None switches a scope off. Scopes: "page" (the
     # verification page and the empty lookup form), "file" (the share image and the public PDF),
     # "api" (the metadata API), "code" (every lookup by code: form submissions,
-    # /learning_credentials/verify/code/<code>/ and the verify API). Scopes left out keep these
+    # /learning_credentials/verify/code/<code>/ and the verify API), "verify" (the Open Badges
+    # verifier, POST /api/learning_credentials/v1/open-badges/verify/). Scopes left out keep these
     # defaults. Over the limit: 429 with Retry-After (HTML for pages, JSON for the API). Counters
     # live in the Django cache named by settings.RATELIMIT_USE_CACHE (default "default"): use a
     # cache shared by all processes (Redis, Memcached), or each process counts on its own.
-    "RATE_LIMITS": {"page": "120/m", "file": "120/m", "api": "120/m", "code": "30/m"},
+    "RATE_LIMITS": {"page": "120/m", "file": "120/m", "api": "120/m", "code": "30/m", "verify": "30/m"},
     # False switches every rate limit off (e.g. when the host limits at its proxy).
     "RATE_LIMITS_ENABLED": True,
     # Which X-Forwarded-For entries name the client for rate limiting. 0: none, REMOTE_ADDR is the

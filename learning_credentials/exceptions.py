@@ -142,6 +142,18 @@ class BadRequest(LearningCredentialsError):
     code = "bad_request"
 
 
+class CredentialUnreadable(BadRequest):
+    """The input is neither a credential as a JSON object nor a compact VC-JWT, or it is not UTF-8 text."""
+
+    code = "unreadable_credential"
+
+
+class PayloadTooLarge(LearningCredentialsError):
+    """The request's body is larger than the endpoint accepts."""
+
+    code = "payload_too_large"
+
+
 class NotConfigured(LearningCredentialsError):
     """The credential type is not configured in the learning context."""
 

@@ -19,8 +19,9 @@ from . import conf
 log = logging.getLogger(__name__)
 
 # "page": the verification page and the empty lookup form; "file": the share image and the public
-# PDF; "api": the metadata API; "code": every lookup by verification code (stricter: codes are short).
-SCOPES = ("page", "file", "api", "code")
+# PDF; "api": the metadata API; "code": every lookup by verification code (stricter: codes are short);
+# "verify": the Open Badges verifier (stricter: each request checks a signature).
+SCOPES = ("page", "file", "api", "code", "verify")
 # Clients on IPv6 usually hold a whole /64: count them as one.
 IPV6_PREFIX = 64
 
@@ -144,3 +145,7 @@ class PublicThrottle(BaseThrottle):
 
 class CodeLookupThrottle(PublicThrottle):
     scope = "code"
+
+
+class VerifierThrottle(PublicThrottle):
+    scope = "verify"

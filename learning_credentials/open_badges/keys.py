@@ -50,14 +50,24 @@ def public_jwk(key: PublicKey) -> dict:
     }
 
 
+def jwk_public_key(jwk: dict) -> PublicKey:
+    """The public key a JSON Web Key holds (Ed25519 or P-256); ValueError for any other, or a malformed one."""
+    try:
+        if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+            return Ed25519PublicKey.from_public_bytes(_unb64url(jwk["x"]))
+        if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
+            x, y = (int.from_bytes(_unb64url(jwk[axis]), "big") for axis in ("x", "y"))
+            return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()  # off the curve: ValueError
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError("a malformed JSON Web Key") from exc
+    raise ValueError("not an Ed25519 or P-256 JSON Web Key")
+
+
 def public_key(key: SigningKey) -> PublicKey:
-    jwk = key.public_jwk
-    if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
-        return Ed25519PublicKey.from_public_bytes(_unb64url(jwk["x"]))
-    if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
-        x, y = (int.from_bytes(_unb64url(jwk[axis]), "big") for axis in ("x", "y"))
-        return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
-    raise ConfigurationError(f"Signing key {key} has a public key of an unknown kind.")
+    try:
+        return jwk_public_key(key.public_jwk)
+    except ValueError:
+        raise ConfigurationError(f"Signing key {key} has a public key of an unknown kind.") from None
 
 
 def _generate(algorithm: str) -> PrivateKey:

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 import base58
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pyld import jsonld
@@ -29,6 +30,9 @@ ED25519_PRIVATE_PREFIX = b"\x80\x26"
 KEYWORD_ALIASES = frozenset({"id", "type"})
 # C0 and C1 controls but tab, newline and carriage return: JSON-LD processors escape them differently.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Objects a document from outside may hold: ours hold about fifteen; identical unnamed siblings cost
+# canonicalisation quadratic time (500 of them: 0.4 s).
+MAX_NODES = 256
 
 
 class SigningError(ValueError):
@@ -73,26 +77,27 @@ def multikey_public(key: Ed25519PublicKey) -> str:
 
 
 def multikey_public_decode(value: str) -> Ed25519PublicKey:
-    raw = _multibase(value)
+    raw = multibase_decode(value)
     if not raw.startswith(ED25519_PUBLIC_PREFIX) or len(raw) != 34:
         raise SigningError("not an Ed25519 Multikey public key")
     return Ed25519PublicKey.from_public_bytes(raw[2:])
 
 
 def multikey_secret_decode(value: str) -> Ed25519PrivateKey:
-    raw = _multibase(value)
+    raw = multibase_decode(value)
     if not raw.startswith(ED25519_PRIVATE_PREFIX) or len(raw) != 34:
         raise SigningError("not an Ed25519 Multikey secret key")
     return Ed25519PrivateKey.from_private_bytes(raw[2:])
 
 
-def _multibase(value: str) -> bytes:
+def multibase_decode(value: str) -> bytes:
+    """The bytes of a multibase base58btc value ("z" + base58btc); SigningError in words for anything else."""
     if not isinstance(value, str) or not value.startswith("z"):
         raise SigningError("a Multikey value is multibase base58btc: it starts with 'z'")
     try:
         return base58.b58decode(value[1:])
-    except ValueError as exc:
-        raise SigningError(f"not base58btc: {exc}") from None
+    except ValueError:
+        raise SigningError("the value after 'z' is not base58btc") from None
 
 
 def strip_controls(value):
@@ -122,9 +127,9 @@ def _properties(value, *, expanded: bool) -> int:
     return count
 
 
-def undefined_terms_refuse(document: dict) -> None:
+def undefined_terms_refuse(document: dict, *, expanded: list | None = None) -> None:
     """SigningError when expansion would drop a property (a term no context defines): it would go unsigned."""
-    expanded = _processed(jsonld.expand, document, {})
+    expanded = _processed(jsonld.expand, document, {}) if expanded is None else expanded
     if _properties(expanded, expanded=True) != _properties(document, expanded=False):
         known = _defined_terms(document.get("@context"))
         unknown = sorted({key for key in _keys(document) if key not in known and ":" not in key})
@@ -197,21 +202,94 @@ def proof_create(
     return {**document, "proof": [*(existing if isinstance(existing, list) else [existing]), proof]}
 
 
+def proof_of(document: dict) -> dict:
+    """The document's one ``eddsa-rdfc-2022`` proof; SigningError in words when it has none, or several."""
+    proofs = document.get("proof")
+    proofs = proofs if isinstance(proofs, list) else [proofs] if proofs else []
+    if not proofs:
+        raise SigningError("it carries no proof")
+    ours = [proof for proof in proofs if isinstance(proof, dict) and proof.get("cryptosuite") == CRYPTOSUITE]
+    if not ours:
+        raise SigningError(f"it carries no {CRYPTOSUITE} Data Integrity proof, the only kind checked here")
+    if len(ours) > 1:
+        raise SigningError(f"it carries more than one {CRYPTOSUITE} proof, so which one counts is unclear")
+    return ours[0]
+
+
+def proof_check(document: dict, proof: dict, *, key: Ed25519PublicKey) -> None:
+    """SigningError, in words, unless ``proof`` (one of the document's) holds under ``key``."""
+    if proof.get("type") != "DataIntegrityProof":
+        raise SigningError("its proof is not a DataIntegrityProof")
+    if proof.get("proofPurpose") != "assertionMethod":
+        raise SigningError("its proof was not made for asserting a credential (proofPurpose assertionMethod)")
+    try:
+        signature = multibase_decode(proof.get("proofValue"))
+    except SigningError:
+        raise SigningError("its proofValue is not multibase base58btc") from None
+    options = {name: value for name, value in proof.items() if name != "proofValue"}
+    try:
+        key.verify(signature, _signing_input(document, options))
+    except InvalidSignature:
+        raise SigningError("the signature does not match the document: something signed was changed") from None
+
+
 def proof_verify(document: dict, *, resolve_key: Callable[[str], Ed25519PublicKey]) -> bool:
     """Whether the document's ``eddsa-rdfc-2022`` proof holds under the key its verification method names.
 
     ``resolve_key``: the verification method's id -> its public key (raising when it is unknown or revoked).
     """
-    proofs = document.get("proof")
-    proofs = proofs if isinstance(proofs, list) else [proofs] if proofs else []
-    ours = [proof for proof in proofs if isinstance(proof, dict) and proof.get("cryptosuite") == CRYPTOSUITE]
-    if len(ours) != 1:
-        return False
-    proof = ours[0]
-    options = {key: value for key, value in proof.items() if key != "proofValue"}
     try:
-        signature = _multibase(proof.get("proofValue", ""))
-        resolve_key(proof["verificationMethod"]).verify(signature, _signing_input(document, options))
+        proof = proof_of(document)
+        proof_check(document, proof, key=resolve_key(proof["verificationMethod"]))
     except Exception:  # any failure (bad encoding, unknown key, bad signature) is "does not verify"
         return False
     return True
+
+
+def untrusted_refuse(document: dict) -> None:
+    """SigningError, in words, for a document from outside that canonicalisation cannot be trusted with.
+
+    Its contexts must be pinned ones, named at the top only (an inline context could define anything).
+    No blank node may be named (``_:``): named ones can form graphs whose canonicalisation grows
+    factorially (seven that all name each other took 8 seconds, eight took 106); unnamed ones form
+    trees, and are counted. No term may go undefined, or the proof would not cover it.
+    """
+    contexts = document.get("@context")
+    contexts = contexts if isinstance(contexts, list) else [contexts]
+    if not all(isinstance(url, str) and url in pinned_contexts() for url in contexts):
+        raise SigningError("its @context must name only the contexts held here (VC 2.0 and Open Badges 3.0)")
+    if _nested_context(document):
+        raise SigningError("it defines a context inside the document, which is not accepted here")
+    expanded = _processed(jsonld.expand, document, {})
+    nodes, named_blank = _nodes(expanded)
+    if named_blank:
+        raise SigningError("it names blank nodes (identifiers starting with '_:'), which no credential needs")
+    if nodes > MAX_NODES:
+        raise SigningError(f"it holds more than {MAX_NODES} objects, more than a credential needs")
+    undefined_terms_refuse(document, expanded=expanded)
+
+
+def _nested_context(value, *, top: bool = True) -> bool:
+    if isinstance(value, list):
+        return any(_nested_context(item, top=False) for item in value)
+    if not isinstance(value, dict):
+        return False
+    return (not top and "@context" in value) or any(
+        _nested_context(item, top=False) for key, item in value.items() if key != "@context"
+    )
+
+
+def _nodes(expanded) -> tuple[int, bool]:
+    """How many objects (list items included) the expanded form holds, and whether one names a blank node."""
+    count, named_blank, stack = 0, False, [expanded]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict) and "@value" not in value:
+            count += 1
+            types = value.get("@type") or []
+            ids = [value.get("@id"), *(types if isinstance(types, list) else [types])]
+            named_blank = named_blank or any(isinstance(item, str) and item.startswith("_:") for item in ids)
+            stack.extend(value.values())
+    return count, named_blank

@@ -24,3 +24,5 @@ if apps.is_installed("learning_credentials.credits"):  # continuing-education cr
     urlpatterns.append(path("", include("learning_credentials.credits.rest_api.urls")))
 if apps.is_installed("learning_credentials.exams"):  # certification exams
     urlpatterns.append(path("", include("learning_credentials.exams.rest_api.urls")))
+if apps.is_installed("learning_credentials.open_badges"):  # the Open Badges verifier
+    urlpatterns.append(path("", include("learning_credentials.open_badges.rest_api.urls")))

@@ -29,6 +29,7 @@ from ...exceptions import (
     NotEligible,
     NotEnrolled,
     ObjectNotFound,
+    PayloadTooLarge,
     QueueUnavailable,
     ReissueTooSoon,
     TooManyRequests,
@@ -72,6 +73,7 @@ ERROR_STATUSES: tuple[tuple[type[LearningCredentialsError], int], ...] = (
     (InvalidTransition, status.HTTP_409_CONFLICT),
     (IssuanceRefused, status.HTTP_409_CONFLICT),
     (QueueUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (PayloadTooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
     (WebhookUnauthorized, status.HTTP_401_UNAUTHORIZED),
     (WebhookPayloadInvalid, status.HTTP_400_BAD_REQUEST),
     (WebhookPayloadTooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
@@ -109,6 +111,21 @@ def resolve_or_none(path: str):
         return resolve(path)
     except Resolver404:
         return None
+
+
+def body_read(request, *, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes by its Content-Length before reading, and by what is read."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit():
+        raise BadRequest(_("The Content-Length header is not a number."))
+    too_large = PayloadTooLarge(_("The body is larger than {limit} bytes.").format(limit=limit))
+    if int(declared) > limit:
+        raise too_large
+    stream = request.stream
+    body = stream.read(limit + 1) if stream is not None else b""
+    if len(body) > limit:
+        raise too_large
+    return body
 
 
 class BaseView(APIView):

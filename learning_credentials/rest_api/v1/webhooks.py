@@ -14,12 +14,12 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from ...exceptions import WebhookPayloadInvalid, WebhookPayloadTooLarge
+from ...exceptions import BadRequest, PayloadTooLarge, WebhookPayloadInvalid, WebhookPayloadTooLarge
 from ...observability import log_activity
 from ...services.refunds import refund_receive, webhook_secret
 from ...services.webhooks import MAX_BODY_BYTES
 from ..schema import documented, errors
-from .views import BaseView
+from .views import BaseView, body_read
 
 TIMESTAMP_HEADER = "X-Learning-Credentials-Timestamp"
 SIGNATURE_HEADER = "X-Learning-Credentials-Signature"
@@ -32,17 +32,13 @@ SIGNATURE_HEADERS = [
 
 
 def read_body(request) -> bytes:
-    """The raw body, refusing more than MAX_BODY_BYTES by its Content-Length and by what is actually read."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit():
-        raise WebhookPayloadInvalid(errors={"body": ["Malformed Content-Length."]})
-    if int(declared) > MAX_BODY_BYTES:
-        raise WebhookPayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
-    stream = request.stream
-    body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-    if len(body) > MAX_BODY_BYTES:
-        raise WebhookPayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
-    return body
+    """The raw body, at most MAX_BODY_BYTES, refused with the webhooks' own errors."""
+    try:
+        return body_read(request, limit=MAX_BODY_BYTES)
+    except PayloadTooLarge as exc:
+        raise WebhookPayloadTooLarge(exc.message) from None
+    except BadRequest:
+        raise WebhookPayloadInvalid(errors={"body": ["Malformed Content-Length."]}) from None
 
 
 class SignedWebhookView(BaseView):
