@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
@@ -114,7 +114,7 @@ def verify_lookup(request):
         wait = seconds_to_wait(request, "page")
         if wait is not None:
             return too_many_requests(request, wait)
-        return render(request, "learning_credentials/verify_lookup.html", {"code": ""})
+        return render(request, "learning_credentials/verify_lookup.html", {"code": "", **_check_file_form()})
     wait = seconds_to_wait(request, "code")
     if wait is not None:
         return too_many_requests(request, wait)
@@ -125,9 +125,17 @@ def verify_lookup(request):
     return render(
         request,
         "learning_credentials/verify_lookup.html",
-        {"code": raw[:MAX_CODE_INPUT], "not_found": True},
+        {"code": raw[:MAX_CODE_INPUT], "not_found": True, **_check_file_form()},
         status=404,
     )
+
+
+def _check_file_form() -> dict:
+    """Where the lookup page's "Check a file" form posts, when a sub-app that checks files is installed."""
+    try:
+        return {"check_file_url": reverse("learning_credentials:open-badges-check-file")}
+    except NoReverseMatch:
+        return {}
 
 
 @public_route

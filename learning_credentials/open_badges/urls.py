@@ -5,6 +5,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("learning_credentials/check-file/", views.check_file_view, name="open-badges-check-file"),
     path("learning_credentials/verify/<str:verify_uuid>/ob3.json", views.credential_ob3_view, name="open-badges-ob3"),
     path("learning_credentials/verify/<str:verify_uuid>/ob3.jwt", views.credential_jwt_view, name="open-badges-jwt"),
     path("learning_credentials/issuers/<slug:slug>/", views.issuer_profile_view, name="open-badges-issuer"),

@@ -10,18 +10,24 @@ import logging
 from functools import wraps
 
 from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
-from ..exceptions import ConfigurationError
+from ..exceptions import ConfigurationError, CredentialUnreadable, PayloadTooLarge
 from ..lifecycle import Status
 from ..models import Credential, Visibility
-from ..public_http import cache_publicly, public_route
-from ..selectors import PublicRecord, credential_get_public
-from ..throttling import rate_limit
+from ..public_http import cache_privately, cache_publicly, public_route
+from ..selectors import PublicRecord, credential_get_public, verify_url
+from ..throttling import rate_limit, seconds_to_wait, too_many_requests
 from .credentials import credential_jwt, credential_signed_document
+from .file_check import MAX_FILE_BYTES, file_check
 from .issuers import did_document, issuer_profile_document, jwks
 from .models import Issuer
 from .status import status_list_get, status_list_jwt, status_list_signed
+from .verification import FAIL, NOT_CHECKED, PASS
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +146,80 @@ def credential_jwt_view(request, verify_uuid: str):
     response = HttpResponse(credential_jwt(credential=credential), content_type="application/vc+jwt")
     response["Content-Disposition"] = f'inline; filename="{credential.verify_uuid}.ob3.jwt"'
     return _private_or_public(request, credential, response)
+
+
+# What each check is called on the page, in the order they are shown.
+CHECK_LABELS = {
+    "file": gettext_lazy("The file is the one issued"),
+    "format": gettext_lazy("A credential that can be read"),
+    "schema": gettext_lazy("Open Badges 3.0 format"),
+    "signature": gettext_lazy("Signature"),
+    "issuer_key": gettext_lazy("The issuer's key"),
+    "key_revoked": gettext_lazy("Key not revoked"),
+    "claims": gettext_lazy("JWT claims"),
+    "validity": gettext_lazy("Validity dates"),
+    "revocation": gettext_lazy("Not revoked"),
+    "suspension": gettext_lazy("Not suspended"),
+}
+RESULT_WORDS = {PASS: gettext_lazy("Passed"), FAIL: gettext_lazy("Failed"), NOT_CHECKED: gettext_lazy("Not checked")}
+VERDICT_STYLES = {"valid": "valid", "incomplete": "suspended", "invalid": "revoked"}
+# The multipart body around a 10 MB file: its headers and boundaries.
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+@csrf_exempt  # anonymous and harmless: it changes nothing and acts for nobody
+@require_http_methods(["GET", "HEAD", "POST"])
+def check_file_view(request):
+    """'Check a file': an employer's PDF, .json or .jwt, checked; the verdict in words first, then each check."""
+    request.user.is_authenticated  # noqa: B018 - read the session first, as every public page does
+    wait = seconds_to_wait(request, "verify" if request.method == "POST" else "page")
+    if wait is not None:
+        return too_many_requests(request, wait)
+    if request.method != "POST":
+        return cache_privately(_check_page(request, {}))
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_FILE_BYTES + UPLOAD_OVERHEAD:  # refused before the upload is read
+        return cache_privately(_check_page(request, {"error": _("The file is larger than 10 MB.")}, status=413))
+    upload = request.FILES.get("file")
+    if upload is None:
+        return cache_privately(_check_page(request, {"error": _("Choose a file to check.")}, status=400))
+    if upload.size > MAX_FILE_BYTES:
+        return cache_privately(_check_page(request, {"error": _("The file is larger than 10 MB.")}, status=413))
+    data = upload.read()
+    try:
+        result = file_check(data=data, name=upload.name or "")
+    except (CredentialUnreadable, PayloadTooLarge) as exc:
+        status = 413 if isinstance(exc, PayloadTooLarge) else 400
+        return cache_privately(_check_page(request, {"error": exc.message, "file_name": upload.name}, status=status))
+    credential = result.credential
+    page_url = verify_url(credential) if credential and credential.visibility == Visibility.PUBLIC else ""
+    context = {
+        "result": result,
+        "style": VERDICT_STYLES[result.verdict],
+        "checks": [
+            {
+                "label": CHECK_LABELS.get(check.name, check.name),
+                "result": check.result,
+                "word": RESULT_WORDS[check.result],
+                "reason": check.reason,
+            }
+            for check in result.checks
+        ],
+        "page_url": page_url,
+        "file_name": upload.name,
+        "file_size": len(data),
+        "file_sha256": hashlib.sha256(data).hexdigest(),
+    }
+    return cache_privately(_check_page(request, context))
+
+
+def _check_page(request, context: dict, status: int = 200):
+    return render(
+        request,
+        "learning_credentials/open_badges/check_file.html",
+        {"max_mb": MAX_FILE_BYTES // 2**20, **context},
+        status=status,
+    )

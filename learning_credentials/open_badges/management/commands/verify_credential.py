@@ -1,4 +1,4 @@
-"""``manage.py verify_credential FILE``: the API's verifier for a file (``-``: standard input), offline.
+"""``manage.py verify_credential FILE``: the API's verifier, or a PDF's check, for a file (``-``: stdin), offline.
 
 Exit status: 0 valid, 1 invalid or incomplete, 2 unreadable input.
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.core.management.base import BaseCommand
 
 from ....exceptions import CredentialUnreadable, LearningCredentialsError, PayloadTooLarge
-from ...verification import MAX_BYTES, credential_verify
+from ...file_check import MAX_FILE_BYTES, file_check
 
 EXIT_VALID, EXIT_NOT_VALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -24,22 +24,18 @@ class Printed:
 
 
 def file_verify(*, data: bytes, name: str, as_json: bool = False) -> Printed:
-    """The result of verifying a file's bytes as the command prints it.
-
-    ``name`` is the file's, for the words of a refusal (and for telling other kinds of file apart,
-    e.g. a PDF that carries its credential, once they are read).
-    """
-    if len(data) > MAX_BYTES:
-        return refused(PayloadTooLarge(f"It is larger than {MAX_BYTES // 1024} KB."), name=name, as_json=as_json)
+    """The result of checking a file's bytes as the command prints it: a PDF by its embedded credential and its
+    hash (as the "Check a file" page does), a .json or .jwt by the verifier; ``name`` tells them apart and
+    names the file in a refusal."""
     try:
-        verification = credential_verify(data=data)
-    except CredentialUnreadable as exc:
+        result = file_check(data=data, name=name)
+    except (CredentialUnreadable, PayloadTooLarge) as exc:
         return refused(exc, name=name, as_json=as_json)
-    status = EXIT_VALID if verification.verdict == "valid" else EXIT_NOT_VALID
+    status = EXIT_VALID if result.verdict == "valid" else EXIT_NOT_VALID
     if as_json:
-        return Printed(json.dumps(verification.as_json(), indent=2, ensure_ascii=False), status)
-    lines = [f"verdict: {verification.verdict} ({verification.format})"]
-    lines += [f"{check.result:<12}{check.name}: {check.reason}" for check in verification.checks]
+        return Printed(json.dumps(result.as_json(), indent=2, ensure_ascii=False), status)
+    lines = [f"verdict: {result.verdict} ({result.kind})", result.sentence, *result.notes]
+    lines += [f"{check.result:<12}{check.name}: {check.reason}" for check in result.checks]
     return Printed("\n".join(lines), status)
 
 
@@ -52,9 +48,9 @@ def refused(error: LearningCredentialsError, *, name: str, as_json: bool) -> Pri
 
 class Command(BaseCommand):
     help = (
-        "Verify an Open Badges 3.0 credential (JSON-LD with its proof, or a VC-JWT) as the verify API does, "
-        "fetching nothing: prints the verdict and each check. Exit status 0 valid, 1 invalid or incomplete, "
-        "2 unreadable input."
+        "Verify an Open Badges 3.0 credential (JSON-LD with its proof, or a VC-JWT) as the verify API does, or a "
+        "credential PDF by the credential it embeds and whether it is the file issued, fetching nothing: prints the "
+        "verdict and each check. Exit status 0 valid, 1 invalid or incomplete, 2 unreadable input."
     )
     stealth_options = ("stdin",)
 
@@ -77,9 +73,9 @@ class Command(BaseCommand):
 
     @staticmethod
     def _read(file: str, stdin) -> bytes:
-        """At most one byte more than MAX_BYTES, so that a larger file is known to be one."""
+        """At most one byte more than MAX_FILE_BYTES, so that a larger file is known to be one."""
         if file == "-":
-            data = getattr(stdin, "buffer", stdin).read(MAX_BYTES + 1)
+            data = getattr(stdin, "buffer", stdin).read(MAX_FILE_BYTES + 1)
             return data.encode("utf-8") if isinstance(data, str) else data
         with open(file, "rb") as stream:
-            return stream.read(MAX_BYTES + 1)
+            return stream.read(MAX_FILE_BYTES + 1)
