@@ -21,7 +21,8 @@ storing the PDF (``harness.baseline_issue_one``), fanned out by a task that plan
 With ``--open-badges``, four more runs of ``--learners`` learners each on courses of their own, the
 worker restarted between them with the open_badges sub-app installed or not
 (``SANDBOX_OPEN_BADGES``): off, on, on, off, so that a machine that speeds up or slows down weighs
-on both sides. With it, each credential gets its status list entries in the issuing transaction.
+on both sides. With it, each credential gets its status list entries in the issuing transaction,
+and its PDF embeds its VC-JWT, signed in bulk per chunk (both checked by SQL).
 The last line compares the two: ``RESULT name=scheduled_run_open_badges ... ratio=<on/off>``.
 """
 
@@ -128,9 +129,18 @@ def open_badges_sides(bench: harness.Bench, args) -> dict[str, list[dict]]:
             "JOIN learning_credentials_credential c ON c.uuid = e.credential_id WHERE c.configuration_id = %s",
             (configuration.pk,),
         )[0][0]
+        tokens = bench.sql(
+            "SELECT COUNT(*) FROM learning_credentials_open_badges_signedcredential s "
+            "JOIN learning_credentials_credential c ON c.uuid = s.credential_id "
+            "WHERE c.configuration_id = %s AND s.jwt <> '' AND c.artifact_sha256 <> ''",
+            (configuration.pk,),
+        )[0][0]
         expected = 2 * args.learners if side == "on" else 0
-        if entries != expected:
-            raise RuntimeError(f"open badges {side}: {entries} status entries, expected {expected}")
+        if entries != expected or tokens != expected // 2:
+            raise RuntimeError(
+                f"open badges {side}: {entries} status entries and {tokens} signed PDFs, expected {expected} and "
+                f"{expected // 2}"
+            )
         sides[side].append(figures)
     os.environ.pop("SANDBOX_OPEN_BADGES", None)
     return sides

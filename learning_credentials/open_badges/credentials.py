@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ..adapters import get_adapter
 from ..models import Credential
-from ..selectors import verify_url
+from ..selectors import context_sites, public_identities_attach, verify_url
 from .documents import BadgeFacts, StatusEntry, credential_document, identity_hash, vc_jwt, xsd_datetime
 from .issuers import issuer_for_context, issuer_profile
 from .keys import private_key
@@ -64,6 +64,8 @@ def _facts_of(credentials: list[Credential], *, salts: dict, issuers: dict) -> d
     """Each credential's facts, read with a fixed number of queries (a generation chunk's many at once)."""
     learners = get_adapter().get_learners(sorted({c.user_id for c in credentials if c.user_id}))
     entries = _revocation_entries(credentials)
+    sites = context_sites(context_keys=[c.configuration.learning_context_key for c in credentials])
+    public_identities_attach(credentials)  # each evidence link names the credential's public page
     facts = {}
     for credential in credentials:
         issuer = issuers[credential.configuration.learning_context_key]
@@ -86,7 +88,7 @@ def _facts_of(credentials: list[Credential], *, salts: dict, issuers: dict) -> d
             holder_name=credential.learner_name,
             score=credential.score,
             status=StatusEntry(list_url=status_list_url(entry.status_list), index=entry.index, purpose=entry.purpose),
-            evidence_url=verify_url(credential),
+            evidence_url=verify_url(credential, site=sites[credential.configuration.learning_context_key]),
         )
     return facts
 

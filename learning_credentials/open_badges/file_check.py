@@ -11,6 +11,7 @@ import hashlib
 import io
 import logging
 from dataclasses import dataclass
+from itertools import islice
 
 from django.utils.translation import gettext as _
 from pypdf import PdfReader
@@ -29,6 +30,7 @@ from .verification import FAIL, MAX_BYTES, NOT_CHECKED, PASS, Check, Verificatio
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 32
 FILE = "file"
 # What makes a credential genuine (its issuer's signature holds); the other checks say whether it still stands.
 GENUINE_CHECKS = ("format", "signature", "issuer_key", "key_revoked")
@@ -135,7 +137,8 @@ def _pdf_read(data: bytes) -> tuple[bytes, object]:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             raise CredentialUnreadable(_("The PDF is encrypted: the PDFs we issue never are."))
-        tokens = reader.attachments.get(JWT_FILE) or []
+        # Only ours is decoded (pypdf caps a stream at 75 MB); a file listing thousands of others is not ours.
+        tokens = [file.content for file in islice(reader.attachment_list, MAX_ATTACHMENTS) if file.name == JWT_FILE]
         metadata = reader.metadata or {}
         stated = str(metadata.get("/VerificationURL") or "")
     except CredentialUnreadable:

@@ -13,6 +13,9 @@ import pytest
 from django.core.files.storage import storages
 from django.core.management import call_command
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzzing
+from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
 from learning_credentials import conf
@@ -302,3 +305,46 @@ def test_the_service_answers_the_same_as_the_page(issue):
     credential, pdf = issue()
     result = file_check(data=pdf, name="x.pdf")
     assert result.credential == credential and result.kind == "pdf" and result.verdict == "valid"
+
+
+@pytest.fixture
+def genuine_pdf(issue) -> bytes:
+    return issue()[1]
+
+
+@pytest.fixture
+def unlimited(settings):
+    """Many files in a row: no rate limit to hide an answer behind a 429."""
+    settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "RATE_LIMITS_ENABLED": False}
+
+
+@fuzzing(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.sampled_from(["a.pdf", "a.json", "a.jwt", "a", "ä😀.PDF"]),
+    data=st.one_of(
+        st.binary(max_size=2000),
+        st.binary(max_size=500).map(lambda tail: b"%PDF-1.7\n" + tail),
+        st.text(max_size=300).map(str.encode),
+        st.builds(lambda a, b, c: f"{a}.{b}.{c}".encode(), *[st.text("AZaz09-_", max_size=60)] * 3),
+    ),
+)
+def test_random_files_get_an_answer_or_a_refusal_never_a_500(client, unlimited, name, data):
+    upload = io.BytesIO(data)
+    upload.name = name
+    assert client.post(URL, {"file": upload}).status_code in (200, 400, 413)
+
+
+@fuzzing(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=8))
+def test_a_genuine_pdf_with_bytes_changed_anywhere_is_never_valid_and_never_a_500(
+    client, unlimited, genuine_pdf, flips
+):
+    damaged = bytearray(genuine_pdf)
+    for where, value in flips:
+        damaged[int(where * len(damaged))] = value
+    upload = io.BytesIO(bytes(damaged))
+    upload.name = "damaged.pdf"
+    response = client.post(URL, {"file": upload})
+    assert response.status_code in (200, 400)
+    if bytes(damaged) != genuine_pdf and response.status_code == 200:
+        assert response.context["result"].verdict != "valid"
