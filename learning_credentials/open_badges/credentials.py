@@ -35,8 +35,11 @@ def _achievement_id(issuer_base_url: str, credential: Credential) -> str:
 
 def _revocation_entries(credentials: list[Credential]) -> dict:
     """Each credential's revocation entry (allocated now for one issued before the sub-app was installed)."""
-    wanted = StatusEntryRow.objects.select_related("status_list__issuer").filter(
-        credential__in=credentials, purpose=StatusList.Purpose.REVOCATION
+    # The lists' bits (16 KB each) and signed copies are not what a URL needs: a chunk would read them per row.
+    wanted = (
+        StatusEntryRow.objects.select_related("status_list__issuer")
+        .defer("status_list__bits", "status_list__signed")
+        .filter(credential__in=credentials, purpose=StatusList.Purpose.REVOCATION)
     )
     entries = {entry.credential_id: entry for entry in wanted}
     if len(entries) < len(credentials):

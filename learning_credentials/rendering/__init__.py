@@ -148,6 +148,9 @@ class Artifact:
     extension: str
     # Content hash of the template asset the artifact was drawn on, recorded with the credential.
     template_version: str = ""
+    # Hex SHA-256 of ``content`` when the generator has it cheaply (the fast path hashes its prepared part
+    # once); empty: the caller hashes the content.
+    sha256: str = ""
 
 
 class Asset(Protocol):

@@ -98,6 +98,7 @@ def generate_pdf_credential(*, data: CredentialData, options: dict, load_asset: 
         content_type="application/pdf",
         extension="pdf",
         template_version=rendered.template_version,
+        sha256=rendered.sha256,
     )
 
 
@@ -106,6 +107,7 @@ class RenderedPdf:
     content: bytes
     template_version: str
     fast: bool  # whether the prepared fast path drew it
+    sha256: str = ""  # of content, when the fast path had it cheaply
 
 
 # One render at a time per process: the cached fonts are reportlab TTFont objects, whose subsetting
@@ -162,7 +164,7 @@ def _render(data: CredentialData, spec: LayoutSpec, load_asset: AssetLoader, all
         skeleton = skeleton_for(template, spec.template_page, primaries, fallbacks, unique_images)
         if skeleton.can_draw(layout):
             content = skeleton.render(layout, info=info, attachments=data.attachments)
-            return RenderedPdf(content, template.version, fast=True)
+            return RenderedPdf(content, template.version, fast=True, sha256=skeleton.sha256(content))
     content = render_general(template, spec.template_page, layout, info=info, attachments=data.attachments)
     return RenderedPdf(content, template.version, fast=False)
 

@@ -115,6 +115,7 @@ class Skeleton:
         writer.root_object.write_to_stream(catalog)
         self._catalog = catalog.getvalue().strip()[2:-2]  # its entries, to write it again with the attachments
         self._document_id = hashlib.md5(self.head, usedforsecurity=False).hexdigest().encode()
+        self._head_sha256 = hashlib.sha256(self.head)  # every PDF starts with the head: hashed once
         self._template_op = b"q %s Do Q\n" % TEMPLATE_FORM.encode()
 
     def can_draw(self, layout: Layout) -> bool:
@@ -158,6 +159,12 @@ class Skeleton:
             )
         )
         return b"".join(parts)
+
+    def sha256(self, rendered: bytes) -> str:
+        """Hex SHA-256 of a PDF ``render`` made: the head's hash state, continued over the update alone."""
+        digest = self._head_sha256.copy()
+        digest.update(memoryview(rendered)[len(self.head) :])
+        return digest.hexdigest()
 
     def _content(self, layout: Layout) -> bytes:
         ops = [self._template_op, b"q %s %s %s %s %s %s cm\n" % tuple(num(v) for v in layout.matrix)]

@@ -127,7 +127,7 @@ def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> l
                 failed[credential.pk] = _failure_message(credential, exc)
             else:
                 future = _storage_threads.submit(artifact_save, credential=credential, artifact=artifact)
-                facts = (artifact.template_version, hashlib.sha256(artifact.content).hexdigest())
+                facts = (artifact.template_version, artifact.sha256 or hashlib.sha256(artifact.content).hexdigest())
                 saving.append((credential, facts, future))
             if time.monotonic() - lease_renewed > conf.get("GENERATION_LEASE_SECONDS") / 3:
                 credentials_lease(credential_ids=[c.pk for c in credentials])

@@ -4,6 +4,7 @@ Every file is read back by three parsers: pypdf, qpdf (--check) and poppler (pdf
 """
 
 import dataclasses
+import hashlib
 import io
 import subprocess
 
@@ -11,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from learning_credentials.rendering import Attachment
+from learning_credentials.rendering.builtin import generate_pdf_credential, render_pdf
 from learning_credentials.rendering.embedding import pdf_name, pdf_text
 from tests.rendering.conftest import DATA, page_text
 
@@ -70,6 +72,14 @@ def test_several_files_with_names_outside_ascii_are_listed_in_name_order(render,
     attachments = reader(rendered.content).attachments
     assert list(attachments) == ["credential.jwt", "é (1).txt"]
     assert attachments["é (1).txt"] == [b"hello"]
+
+
+def test_the_fast_path_gives_the_file_s_sha256_from_its_prepared_part_s_hash(assets):
+    for data in (DATA, dataclasses.replace(DATA, learner_name="Grace Hopper", attachments=(JWT,))):
+        artifact = generate_pdf_credential(data=data, options={"template": "tpl"}, load_asset=assets)
+        assert artifact.sha256 == hashlib.sha256(artifact.content).hexdigest()
+    general = render_pdf(data=DATA, options={"template": "tpl"}, load_asset=assets, allow_fast=False)
+    assert general.sha256 == ""  # the caller hashes what the general path made
 
 
 def test_each_credential_s_file_differs_and_the_skeleton_is_shared(render):
