@@ -69,6 +69,7 @@ def _facts_of(credentials: list[Credential], *, salts: dict, issuers: dict) -> d
     entries = _revocation_entries(credentials)
     sites = context_sites(context_keys=[c.configuration.learning_context_key for c in credentials])
     public_identities_attach(credentials)  # each evidence link names the credential's public page
+    list_urls = {entry.status_list_id: status_list_url(entry.status_list) for entry in entries.values()}
     facts = {}
     for credential in credentials:
         issuer = issuers[credential.configuration.learning_context_key]
@@ -90,7 +91,7 @@ def _facts_of(credentials: list[Credential], *, salts: dict, issuers: dict) -> d
             email_salt=salt if email else None,
             holder_name=credential.learner_name,
             score=credential.score,
-            status=StatusEntry(list_url=status_list_url(entry.status_list), index=entry.index, purpose=entry.purpose),
+            status=StatusEntry(list_url=list_urls[entry.status_list_id], index=entry.index, purpose=entry.purpose),
             evidence_url=verify_url(credential, site=sites[credential.configuration.learning_context_key]),
         )
     return facts
@@ -138,11 +139,21 @@ def credentials_jwt(*, credentials: list[Credential]) -> dict:
         key, private = keys[issuer.pk]
         token = vc_jwt(credential_document(facts[credential.pk]), key=private, kid=key.verification_method)
         made.append(SignedCredential(credential=credential, salt=salts[credential.pk], jwt=token, jwt_key=key))
-    SignedCredential.objects.bulk_create([row for row in made if row.credential_id not in rows], ignore_conflicts=True)
+    new = [row for row in made if row.credential_id not in rows]
+    try:
+        with transaction.atomic():
+            SignedCredential.objects.bulk_create(new)
+        raced = False
+    except IntegrityError:  # another attempt signed some of them meanwhile: what it stored is kept
+        SignedCredential.objects.bulk_create(new, ignore_conflicts=True)
+        raced = True
     for row in made:
         if row.credential_id in rows:  # made earlier for its JSON-LD document: the token joins it
             SignedCredential.objects.filter(pk=row.credential_id, jwt="").update(jwt=row.jwt, jwt_key=row.jwt_key)
-    return dict(SignedCredential.objects.filter(credential__in=credentials).values_list("credential_id", "jwt"))
+            raced = True
+    if raced:
+        return dict(SignedCredential.objects.filter(credential__in=credentials).values_list("credential_id", "jwt"))
+    return {pk: row.jwt for pk, row in rows.items()} | {row.credential_id: row.jwt for row in made}
 
 
 def credential_signed_document(*, credential: Credential) -> dict:

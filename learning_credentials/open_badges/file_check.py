@@ -60,6 +60,12 @@ class FileCheck:
         return "incomplete" if NOT_CHECKED in results or self.verification is None else "valid"
 
     @property
+    def genuine(self) -> bool:
+        """Whether the file is the one issued here, or its credential's signature holds under its issuer's key."""
+        identical = self.file_check is not None and self.file_check.result == PASS
+        return identical or (self.verification is not None and _passed(self.verification.checks, GENUINE_CHECKS))
+
+    @property
     def sentence(self) -> str:
         """The verdict in one plain sentence, before the checks."""
         return verdict_sentence(self)

@@ -195,7 +195,9 @@ def check_file_view(request):
         status = 413 if isinstance(exc, PayloadTooLarge) else 400
         return cache_privately(_check_page(request, {"error": exc.message, "file_name": upload.name}, status=status))
     credential = result.credential
-    page_url = verify_url(credential) if credential and credential.visibility == Visibility.PUBLIC else ""
+    # A forged file may name a real credential: its page is linked only when the file or its signature holds.
+    shown = credential is not None and credential.visibility == Visibility.PUBLIC and result.genuine
+    page_url = verify_url(credential) if shown else ""
     context = {
         "result": result,
         "style": VERDICT_STYLES[result.verdict],

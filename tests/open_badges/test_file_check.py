@@ -134,6 +134,7 @@ def test_a_pdf_whose_embedded_credential_was_altered_is_not_genuine(client, issu
     assert verdict(response).startswith("This is not a genuine credential")
     found = results(response)
     assert found["The file is the one issued"] == "fail" and found["Signature"] == "fail"
+    assert response.context["page_url"] == ""  # a forged file does not lead to the real credential's page
 
 
 def test_a_pdf_of_another_issuer_is_not_from_this_site(client):

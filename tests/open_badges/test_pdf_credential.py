@@ -137,3 +137,24 @@ def test_a_key_that_cannot_be_read_is_logged_and_the_pdf_is_issued_without_the_f
         credential = issued(configuration, django_capture_on_commit_callbacks)
     assert PdfReader(io.BytesIO(stored_pdf(credential))).attachments == {}
     assert "PDFs issued without their signed credential" in caplog.text
+
+
+@pytest.mark.usefixtures("kek")
+def test_when_another_attempt_signed_first_its_stored_token_is_the_one_returned(configuration, monkeypatch):
+    import learning_credentials.open_badges.credentials as signed
+
+    users = [factories.UserFactory() for _ in range(2)]
+    for user in users:
+        factories.enroll(user)
+    credentials = [credential_issue(user_id=u.pk, configuration=configuration, source=Source.ADMIN) for u in users]
+    facts_of = signed._facts_of
+
+    def meanwhile(pending, **kwargs):  # another attempt stores the first credential's token while this one signs
+        facts = facts_of(pending, **kwargs)
+        SignedCredential.objects.create(credential=credentials[0], salt="0" * 32, jwt="their.token.here")
+        return facts
+
+    monkeypatch.setattr(signed, "_facts_of", meanwhile)
+    tokens = signed.credentials_jwt(credentials=credentials)
+    assert tokens[credentials[0].pk] == "their.token.here"
+    assert tokens[credentials[1].pk] == SignedCredential.objects.get(credential=credentials[1]).jwt != ""
