@@ -208,7 +208,8 @@ class TestLookupForm:
         html = response.content.decode()
         assert response.status_code == 200
         assert '<label for="id_code">' in html and 'name="code"' in html
-        assert [level for level, _text in outline(response).headings] == [1]
+        # Below the code form, "Check a file" (the Open Badges sub-app is installed here).
+        assert [level for level, _text in outline(response).headings] == [1, 2]
 
     def test_a_typed_code_leads_to_the_page(self, client, available):
         code = available.verification_code
