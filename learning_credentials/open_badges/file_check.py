@@ -10,9 +10,11 @@ carries nothing, so the issuer's own signed record of the credential it matches 
 import hashlib
 import io
 import logging
+import zlib
 from dataclasses import dataclass
 from itertools import islice
 
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from pypdf import PdfReader
 
@@ -22,6 +24,7 @@ from ..models import Credential
 from ..rendering import format_date
 from ..services.artifacts import artifact_sha256
 from .credentials import credential_jwt
+from .issuers import issuer_for_context
 from .keys import signing_configured
 from .models import SignedCredential
 from .receivers import JWT_FILE
@@ -57,13 +60,15 @@ class FileCheck:
         results = {check.result for check in self.checks}
         if FAIL in results or not results:
             return "invalid"
-        return "incomplete" if NOT_CHECKED in results or self.verification is None else "valid"
+        # A key that is its own identifier (did:key, did:jwk) proves nothing about who holds it.
+        unconfirmed = self.verification is None or self.credential is None
+        return "incomplete" if NOT_CHECKED in results or unconfirmed else "valid"
 
     @property
     def genuine(self) -> bool:
-        """Whether the file is the one issued here, or its credential's signature holds under its issuer's key."""
+        """Whether the file is one issued here, or its credential is one of ours whose signature holds."""
         identical = self.file_check is not None and self.file_check.result == PASS
-        return identical or (self.verification is not None and _passed(self.verification.checks, GENUINE_CHECKS))
+        return identical or (self.credential is not None and _passed(self.verification.checks, GENUINE_CHECKS))
 
     @property
     def sentence(self) -> str:
@@ -95,18 +100,17 @@ def file_check(*, data: bytes, name: str) -> FileCheck:
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(_("It is larger than 256 KB, the most a signed credential (.json or .jwt) may weigh."))
     verification = credential_verify(data=data)
-    credential = _credential_named(verification, None)
+    credential = _ours(verification)
     return FileCheck(kind=verification.format, file_check=None, verification=verification, credential=credential)
 
 
 def _pdf_check(data: bytes) -> FileCheck:
-    token, stated_uuid = _pdf_read(data)
+    token = _embedded_token(data)
     digest = hashlib.sha256(data).hexdigest()
     verification = credential_verify(data=token) if token else None
-    credential = (
-        _credential_named(verification, stated_uuid)
-        or Credential.objects.filter(artifact_sha256=digest).order_by("created").first()
-    )
+    # Ours only by proof: a token our issuer's key signed, or the bytes of a file we issued. What a file
+    # merely claims (an id in a token anyone signed, its metadata) names no credential of ours.
+    credential = _ours(verification) or Credential.objects.filter(artifact_sha256=digest).order_by("created").first()
     identical = _identical(credential, digest)
     notes: list[str] = []
     if identical and verification is not None and _key_revoked(verification):
@@ -137,36 +141,59 @@ def _pdf_check(data: bytes) -> FileCheck:
     )
 
 
-def _pdf_read(data: bytes) -> tuple[bytes, object]:
-    """The embedded credential.jwt (b"" when none) and the verification identifier the metadata states (or None)."""
+def _embedded_token(data: bytes) -> bytes:
+    """The embedded credential.jwt (b"" when none), read within MAX_BYTES whatever the file declares."""
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             raise CredentialUnreadable(_("The PDF is encrypted: the PDFs we issue never are."))
-        # Only ours is decoded (pypdf caps a stream at 75 MB); a file listing thousands of others is not ours.
-        tokens = [file.content for file in islice(reader.attachment_list, MAX_ATTACHMENTS) if file.name == JWT_FILE]
-        metadata = reader.metadata or {}
-        stated = str(metadata.get("/VerificationURL") or "")
+        found = next((file for file in islice(reader.attachment_list, MAX_ATTACHMENTS) if file.name == JWT_FILE), None)
+        stream = found.pdf_object["/EF"]["/F"].get_object() if found is not None else None
     except CredentialUnreadable:
         raise
     except Exception as exc:  # a parser given arbitrary bytes raises PyPdfError, KeyError, struct.error, ...
         raise CredentialUnreadable(_("The PDF cannot be read: it is damaged or incomplete.")) from exc
-    token = tokens[-1] if tokens else b""
-    if len(token) > MAX_BYTES:
+    return b"" if stream is None else _bounded(stream)
+
+
+def _bounded(stream) -> bytes:
+    """The stream's bytes, inflated at most to MAX_BYTES (ours are stored as they are; a deflated one is read too):
+    a small file must not make the server inflate megabytes."""
+    raw, filters = bytes(stream._data), stream.get("/Filter")
+    filters = [str(f) for f in filters] if isinstance(filters, list) else [str(filters)] if filters else []
+    if filters == ["/FlateDecode"] and "/DecodeParms" not in stream:
+        inflater = zlib.decompressobj()
+        try:
+            content = inflater.decompress(raw, MAX_BYTES + 1)
+        except zlib.error as exc:
+            raise CredentialUnreadable(_("The PDF cannot be read: it is damaged or incomplete.")) from exc
+    elif not filters:
+        content = raw
+    else:
+        raise CredentialUnreadable(_("The file embedded as the credential is not stored as a credential file is."))
+    if len(content) > MAX_BYTES:
         raise CredentialUnreadable(_("The file embedded as the credential is too large to be one."))
-    return bytes(token), parse_uuid(stated.rstrip("/").rsplit("/", 1)[-1]) if stated else None
+    return content
 
 
-def _credential_named(verification: Verification | None, stated_uuid) -> Credential | None:
-    """The credential of ours that the embedded credential (or, without one, the metadata) names."""
-    named = None
-    if verification is not None and verification.summary is not None:
-        identifier = verification.summary.credential_id or ""
-        named = parse_uuid(identifier.removeprefix("urn:uuid:")) if identifier.startswith("urn:uuid:") else None
-    named = named or stated_uuid
-    if named is None:
+def _ours(verification: Verification | None) -> Credential | None:
+    """The credential of ours a verified credential is: signed by our issuer's key (revoked or not) for its context."""
+    if verification is None or verification.key is None or verification.summary is None:
         return None
-    return Credential.objects.select_related("configuration__credential_type").filter(verify_uuid=named).first()
+    if not _passed(verification.checks, ("format", "signature", "issuer_key")):
+        return None
+    identifier = verification.summary.credential_id or ""
+    named = parse_uuid(identifier.removeprefix("urn:uuid:")) if identifier.startswith("urn:uuid:") else None
+    credential = (
+        Credential.objects.select_related("configuration__credential_type").filter(verify_uuid=named).first()
+        if named
+        else None
+    )
+    if credential is None or issuer_for_context(credential.configuration.learning_context_key).pk != (
+        verification.key.issuer_id
+    ):
+        return None
+    return credential
 
 
 def _identical(credential: Credential | None, digest: str) -> bool | None:
@@ -252,6 +279,11 @@ def verdict_sentence(result: FileCheck) -> str:
         "date": format_date(summary.valid_from.date()) if summary.valid_from else _("an unknown date"),
         "achievement": _words(summary.achievement_name) or _("credential"),
     }
+    if result.credential is None:  # signed, but not by a key of ours: only its own key vouches for it
+        return _(
+            "This credential was not issued here. Its signature holds, but the key that made it is its own "
+            "identifier (%(method)s): nothing confirms that %(issuer)s issued it."
+        ) % {"method": Truncator(verification.verification_method.split("#")[0]).chars(60), "issuer": facts["issuer"]}
     genuine = _("%(achievement)s issued by %(issuer)s to %(holder)s on %(date)s") % facts
     if result.file_check is not None and result.file_check.result == FAIL:
         return _(

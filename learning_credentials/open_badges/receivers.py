@@ -3,11 +3,13 @@ invalidation."""
 
 import logging
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from ..exceptions import ConfigurationError
 from ..lifecycle import Status
+from ..models import Credential
 from ..rendering import Attachment
 from ..selectors import CredentialDocument
 from .credentials import credentials_jwt
@@ -38,7 +40,14 @@ def signed_credentials_attached(sender, credentials, **kwargs) -> dict:
     if not signing_configured():
         return {}
     try:
-        tokens = credentials_jwt(credentials=credentials)
+        with transaction.atomic():  # only credentials still generating: a retirement meanwhile erased the name
+            live = set(
+                Credential.objects.select_for_update()
+                .filter(pk__in=[c.pk for c in credentials], status=Status.GENERATING)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            tokens = credentials_jwt(credentials=[c for c in credentials if c.pk in live])
     except ConfigurationError:
         log.exception("open_badges: %d PDFs issued without their signed credential", len(credentials))
         return {}

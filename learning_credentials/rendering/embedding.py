@@ -32,6 +32,12 @@ def pdf_text(value: str) -> bytes:
     return b"<FEFF" + value.encode("utf-16-be").hex().upper().encode() + b">"
 
 
+def _tree_key(attachment: Attachment) -> bytes:
+    """A name tree is ordered by its keys' bytes as written (PDFDocEncoding or UTF-16BE with its mark)."""
+    name = attachment.name
+    return name.encode() if name.isascii() and name.isprintable() else b"\xfe\xff" + name.encode("utf-16-be")
+
+
 def info_dictionary(info: dict[str, str]) -> bytes:
     entries = b"".join(pdf_name(key) + pdf_text(value) for key, value in info.items())
     return b"<</Producer" + pdf_text(PRODUCER) + entries + b">>"
@@ -41,7 +47,7 @@ def attachment_objects(attachments: Iterable[Attachment], first: int) -> tuple[l
     """The objects (number, body) of the files numbered from ``first`` on, and the catalog entries naming them."""
     objects: list[tuple[int, bytes]] = []
     names, specs = [], []
-    for number, attachment in zip(range(first, 1 << 30, 2), sorted(attachments, key=lambda a: a.name), strict=False):
+    for number, attachment in zip(range(first, 1 << 30, 2), sorted(attachments, key=_tree_key), strict=False):
         size = len(attachment.content)
         objects.append(
             (
@@ -69,7 +75,7 @@ def pypdf_embed(writer: PdfWriter, info: dict[str, str], attachments: Iterable[A
     """The same metadata and files through pypdf, for the general path."""
     writer.add_metadata({"/Producer": PRODUCER, **{f"/{key}": value for key, value in info.items()}})
     specs = ArrayObject()
-    for attachment in sorted(attachments, key=lambda a: a.name):
+    for attachment in sorted(attachments, key=_tree_key):
         embedded = writer.add_attachment(attachment.name, attachment.content)
         embedded.subtype = NameObject(f"/{attachment.mime_type}")
         embedded.alternative_name = TextStringObject(attachment.name)

@@ -127,8 +127,9 @@ def artifact_hashes_backfill(*, batch: int = 200, progress: Callable[[int], None
             except (OSError, ValueError):  # FileNotFoundError from local storage; other stores raise alike
                 log.warning("Cannot hash %s (credential %s): the storage does not have it", name, pk, exc_info=True)
                 missing.add(pk)
-        rows = [Credential(pk=pk, artifact_sha256=digest) for pk, digest in hashes.items()]
-        Credential.objects.bulk_update(rows, ["artifact_sha256"])
+        names = dict(pending)
+        for pk, digest in hashes.items():  # only if the file is still the one hashed (not generated again meanwhile)
+            Credential.objects.filter(pk=pk, artifact=names[pk], artifact_sha256="").update(artifact_sha256=digest)
         counts["hashed"] += len(hashes)
         counts["missing"] = len(missing)
         if progress is not None:

@@ -7,9 +7,12 @@ changed in place so that they still parse. Nothing is fetched from any other hos
 import io
 import json
 import re
+import tracemalloc
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.files.storage import storages
 from django.core.management import call_command
 from django.test import Client
@@ -17,6 +20,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as fuzzing
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
 
 from learning_credentials import conf
 from learning_credentials.lifecycle import Status
@@ -26,6 +30,7 @@ from learning_credentials.open_badges.credentials import (
     credential_signed_document,
     signed_credentials_resign,
 )
+from learning_credentials.open_badges.documents import credential_document, vc_jwt
 from learning_credentials.open_badges.file_check import file_check
 from learning_credentials.open_badges.issuers import issuer_for_context
 from learning_credentials.open_badges.keys import key_revoke, keys_rotate
@@ -35,8 +40,9 @@ from learning_credentials.services.invalidation import credential_invalidate
 from learning_credentials.services.issuance import credential_issue
 from learning_credentials.services.suspension import credential_suspend
 from tests import factories
+from tests.open_badges.test_documents import facts
 from tests.open_badges.test_issuers_and_keys import kek  # noqa: F401 - the fixture
-from tests.open_badges.test_verification import jwt_with_did_jwk
+from tests.open_badges.test_verification import PAST, did_jwk, jwt_with_did_jwk, profile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kek")]
 URL = "/learning_credentials/check-file/"
@@ -148,7 +154,8 @@ def test_a_pdf_of_another_issuer_is_not_from_this_site(client):
     found = results(response)
     assert found["The file is the one issued"] == "fail" and found["Signature"] == "pass"
     assert "this site did not issue this file" in response.content.decode().lower()
-    assert response.context["page_url"] == ""
+    assert verdict(response).startswith("This credential was not issued here.")
+    assert response.context["result"].verdict == "invalid" and response.context["page_url"] == ""
 
 
 def test_a_revoked_credential_s_pdf_is_genuine_but_revoked(client, issue):
@@ -242,10 +249,62 @@ def test_a_json_and_a_jwt_go_to_the_verifier(client, issue):
         assert response.context["page_url"] == verify_url(credential)
 
 
-def test_an_expired_credential_file_is_genuine_but_not_valid_now(client):
+def test_an_expired_credential_file_fails_its_validity(client):
     token, _key, _document = jwt_with_did_jwk(valid_until=datetime(2025, 6, 1, tzinfo=UTC))
     response = check(client, token.encode(), "elsewhere.jwt")
-    assert "but it is not valid now: it expired on" in verdict(response)
+    assert results(response)["Validity dates"] == "fail" and response.context["result"].verdict == "invalid"
+    assert "it expired on" in response.content.decode().lower()
+
+
+def forged(credential: Credential) -> str:
+    """A VC-JWT anyone can make: signed with a did:jwk of their own, naming our issuer and our credential's id."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    did = did_jwk(private)
+    issuer = {**profile(did), "name": issuer_for_context(credential.configuration.learning_context_key).name}
+    changes = {"verify_uuid": credential.verify_uuid, "holder_name": "Mallory Forger", "score": None}
+    document = credential_document(facts(issuer=issuer, status=None, valid_from=PAST, **changes))
+    return vc_jwt(document, key=private, kid=f"{did}#0")
+
+
+def test_a_self_signed_credential_naming_ours_is_never_called_genuine_nor_linked(client, issue):
+    credential, _pdf = issue()
+    response = check(client, forged(credential).encode(), "forged.jwt")
+    assert response.context["result"].verdict == "incomplete"
+    assert verdict(response).startswith("This credential was not issued here. Its signature holds, but the key")
+    assert "nothing confirms that Sandbox LMS issued it" in verdict(response)
+    assert response.context["page_url"] == ""
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_attachment("credential.jwt", forged(credential).encode())
+    out = io.BytesIO()
+    writer.write(out)
+    in_pdf = check(client, out.getvalue())
+    assert in_pdf.context["result"].verdict == "invalid" and in_pdf.context["page_url"] == ""
+    assert verdict(in_pdf).startswith("This credential was not issued here.")
+
+
+def inflating_pdf(size: int) -> bytes:
+    """A small PDF whose credential.jwt inflates to ``size`` bytes."""
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    attachment = writer.add_attachment("credential.jwt", b"")
+    stream = attachment.pdf_object["/EF"]["/F"].get_object()
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    stream.set_data(zlib.compress(b"0" * size, 9))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_an_embedded_file_that_inflates_to_megabytes_is_refused_without_inflating_it(client):
+    data = inflating_pdf(70_000_000)
+    assert len(data) < 200_000
+    tracemalloc.start()
+    response = check(client, data, status=400)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert response.context["error"] == "The file embedded as the credential is too large to be one."
+    assert peak < 20_000_000, peak
 
 
 @pytest.mark.parametrize(

@@ -158,3 +158,19 @@ def test_when_another_attempt_signed_first_its_stored_token_is_the_one_returned(
     tokens = signed.credentials_jwt(credentials=credentials)
     assert tokens[credentials[0].pk] == "their.token.here"
     assert tokens[credentials[1].pk] == SignedCredential.objects.get(credential=credentials[1]).jwt != ""
+
+
+@pytest.mark.usefixtures("kek")
+def test_a_chunk_holding_a_copy_read_before_a_retirement_signs_nothing_for_it(
+    configuration, django_capture_on_commit_callbacks
+):
+    from learning_credentials.open_badges.receivers import signed_credentials_attached
+    from learning_credentials.services.retirement import learner_retire
+
+    user = factories.UserFactory(profile__full_name="Grace Hopper")
+    factories.enroll(user)
+    credential = credential_issue(user_id=user.pk, configuration=configuration, source=Source.ADMIN)  # GENERATING
+    stale = Credential.objects.select_related("configuration__credential_type").get(pk=credential.pk)  # a chunk's read
+    learner_retire(user_id=user.pk)  # meanwhile: the name erased, the credential invalidated
+    assert signed_credentials_attached(sender=Credential, credentials=[stale]) == {}
+    assert not SignedCredential.objects.filter(credential=credential).exists()

@@ -406,6 +406,7 @@ class Command(BaseCommand):
         """Where to see one credential as a signed Open Badge, and its issuer's keys (when the sub-app is installed)."""
         if not apps.is_installed("learning_credentials.open_badges"):
             return
+        from learning_credentials.open_badges.keys import signing_configured
         from learning_credentials.open_badges.models import Issuer
 
         credential = Credential.objects.filter(status="available").order_by("learner_name").first()
@@ -417,6 +418,11 @@ class Command(BaseCommand):
             f"\nOpen Badges 3.0: {credential.learner_name}'s credential signed, {page}ob3.json (and ob3.jwt);"
             f" its issuer {issuer.did}: {issuer.base_url}/learning_credentials/issuers/{issuer.slug}/did.json"
         )
+        if signing_configured():
+            self.stdout.write(
+                f"Every PDF carries its signed credential (credential.jwt); drop one of the PDFs below on"
+                f" {issuer.base_url}{reverse('learning_credentials:open-badges-check-file')} to check it."
+            )
 
     def _wait(self, configurations, *, since, timeout: int) -> None:
         """Until every configuration has a finished run started after ``since`` and nothing is generating."""
