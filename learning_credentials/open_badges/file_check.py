@@ -20,8 +20,9 @@ from pypdf import PdfReader
 
 from ..exceptions import ConfigurationError, CredentialUnreadable, PayloadTooLarge
 from ..identifiers import parse_uuid
-from ..models import Credential
+from ..models import Credential, Visibility
 from ..rendering import format_date
+from ..selectors import verify_url
 from ..services.artifacts import artifact_sha256
 from .credentials import credential_jwt
 from .issuers import issuer_for_context
@@ -69,6 +70,13 @@ class FileCheck:
         """Whether the file is one issued here, or its credential is one of ours whose signature holds."""
         identical = self.file_check is not None and self.file_check.result == PASS
         return identical or (self.credential is not None and _passed(self.verification.checks, GENUINE_CHECKS))
+
+    @property
+    def page_url(self) -> str:
+        """The verification page to link: only a public credential of ours, and only when the file or its
+        signature holds (a forged file may name a real credential)."""
+        shown = self.credential is not None and self.credential.visibility == Visibility.PUBLIC and self.genuine
+        return verify_url(self.credential) if shown else ""
 
     @property
     def sentence(self) -> str:

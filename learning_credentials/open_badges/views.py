@@ -20,7 +20,7 @@ from ..exceptions import ConfigurationError, CredentialUnreadable, PayloadTooLar
 from ..lifecycle import Status
 from ..models import Credential, Visibility
 from ..public_http import cache_privately, cache_publicly, public_route
-from ..selectors import PublicRecord, credential_get_public, verify_url
+from ..selectors import PublicRecord, credential_get_public
 from ..throttling import rate_limit, seconds_to_wait, too_many_requests
 from .credentials import credential_jwt, credential_signed_document
 from .file_check import MAX_FILE_BYTES, file_check
@@ -194,10 +194,6 @@ def check_file_view(request):
     except (CredentialUnreadable, PayloadTooLarge) as exc:
         status = 413 if isinstance(exc, PayloadTooLarge) else 400
         return cache_privately(_check_page(request, {"error": exc.message, "file_name": upload.name}, status=status))
-    credential = result.credential
-    # A forged file may name a real credential: its page is linked only when the file or its signature holds.
-    shown = credential is not None and credential.visibility == Visibility.PUBLIC and result.genuine
-    page_url = verify_url(credential) if shown else ""
     context = {
         "result": result,
         "style": VERDICT_STYLES[result.verdict],
@@ -210,7 +206,7 @@ def check_file_view(request):
             }
             for check in result.checks
         ],
-        "page_url": page_url,
+        "page_url": result.page_url,
         "file_name": upload.name,
         "file_size": len(data),
         "file_sha256": hashlib.sha256(data).hexdigest(),
