@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from sandbox.lms import models as lms
 
 from learning_credentials.credits.models import CreditLedgerEntry
 from learning_credentials.exceptions import InvalidTransition
@@ -23,7 +24,6 @@ from learning_credentials.services.on_demand import Outcome, credential_request
 from learning_credentials.services.progress import learner_progress_check
 from learning_credentials.services.renewal import expiry_reminders_send, reminders_schedule_ensure
 from learning_credentials.services.suspension import credential_suspend
-from sandbox.lms import models as lms
 from tests import factories
 from tests.concurrency import run_together
 from tests.credits.conftest import award_lines, credit_type
