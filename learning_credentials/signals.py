@@ -39,6 +39,13 @@ credential_suspension_changed = Signal()
 # A credential was reissued: ``old`` (now INVALIDATED as superseded) and ``new`` (GENERATING).
 credential_reissued = Signal()
 
+# Credentials were renewed (their expiry was near or past and the learner met the criteria again):
+# ``pairs``, a list of (old, new): each old one INVALIDATED as renewed, each new one GENERATING and
+# already announced by ``credentials_issued``. Sent instead of ``credential_invalidating`` and
+# ``credential_reissued`` for these, in bulk (a run renews many at once): a receiver moves what the
+# old credentials held to the new ones, as on a reissue.
+credentials_renewed = Signal()
+
 # A learner is being retired (services.retirement): ``user_id``. Receivers erase or redact the
 # personal data they keep about them, in the same transaction.
 learner_retiring = Signal()

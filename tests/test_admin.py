@@ -169,6 +169,8 @@ class TestConfigurations:
             "schedule_type": "crontab",
             "interval_every": 1,
             "interval_period": "hours",
+            "validity_unit": "months",
+            "reminder_days": "60, 7",
             "crontab": crontab,
             # The empty inline of the credits sub-app (ignored where it is not installed).
             "credits-TOTAL_FORMS": 0,
@@ -440,6 +442,8 @@ class TestPreview:
             "schedule_type": "interval",
             "interval_every": "1",
             "interval_period": "hours",
+            "validity_unit": "months",
+            "reminder_days": "60, 7",
             "crontab": "0 3 * * *",
         }
         return {**data, **overrides}

@@ -318,3 +318,32 @@ class TestRenewal:
         age(held, expires_in=5 * DAY)
         configuration_run(configuration_id=yearly.pk, source="schedule", inline=True)
         assert CredentialRun.objects.get(configuration=yearly).renewed == 1
+
+
+@pytest.mark.django_db
+def test_a_chunk_renews_in_bulk_with_a_fixed_number_of_queries(yearly, course):
+    from learning_credentials.services.configuration import configuration_issue_chunk
+
+    shrm = credit_type("SHRM", "SHRM Professional Development Credits", "PDC", "PDCs")
+    award_lines(yearly, (shrm, "1.50", "24-DEMO1"))
+
+    def queries(count: int) -> int:
+        users = [factories.UserFactory() for _ in range(count)]
+        for user in users:
+            factories.enroll(user)
+            factories.set_completion(user, course, 1.0)
+            credential = credential_issue(user_id=user.pk, configuration=yearly, source=SOURCE)
+            Credential.objects.filter(pk=credential.pk).update(status=Status.AVAILABLE, lease_expires_at=None)
+            age(credential, expires_in=5 * DAY)
+        with CaptureQueriesContext(connection) as captured:
+            counts = configuration_issue_chunk(
+                configuration_id=yearly.pk, user_ids=[u.pk for u in users], run_id=None, source="schedule"
+            )
+        assert counts == {"issued": count, "failed": 0, "renewed": count}
+        renewed = Credential.objects.filter(user__in=users, replaces__isnull=False, status=Status.AVAILABLE)
+        assert renewed.count() == count
+        credits = CreditLedgerEntry.objects.filter(user__in=users, active=True)
+        assert {entry.credential_id for entry in credits} == set(renewed.values_list("pk", flat=True))
+        return len(captured)
+
+    assert queries(2) == queries(6)

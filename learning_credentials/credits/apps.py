@@ -19,6 +19,7 @@ class CreditsConfig(AppConfig):
             credential_placeholders,
             credential_reissued,
             credentials_issued,
+            credentials_renewed,
             learner_retiring,
         )
         from . import receivers
@@ -27,5 +28,6 @@ class CreditsConfig(AppConfig):
         credentials_issued.connect(receivers.award_with_credentials, dispatch_uid="lc_credits.award")
         credential_invalidating.connect(receivers.release_with_credential, dispatch_uid="lc_credits.release")
         credential_reissued.connect(receivers.move_to_reissued, dispatch_uid="lc_credits.move")
+        credentials_renewed.connect(receivers.move_to_renewed, dispatch_uid="lc_credits.move_renewed")
         credential_placeholders.connect(receivers.placeholder_values, dispatch_uid="lc_credits.placeholders")
         learner_retiring.connect(receivers.void_for_retired_learner, dispatch_uid="lc_credits.retire")

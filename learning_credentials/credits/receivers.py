@@ -17,6 +17,11 @@ def move_to_reissued(sender, old, new, **kwargs) -> None:
     services.credits_move(old=old, new=new)
 
 
+def move_to_renewed(sender, pairs, **kwargs) -> None:
+    """Credentials were renewed (a run's many at once): their credits move to the new ones, in one update."""
+    services.credits_move_many(pairs=pairs)
+
+
 def void_for_retired_learner(sender, user_id, **kwargs) -> None:
     """A learner is retired: entries their credentials did not take along (manual awards) are voided too."""
     services.credits_void_for_learner(user_id=user_id, reason="The learner was retired.")

@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from ..exceptions import CreditError, CreditTypeInactive, InvalidCreditAmount, UnknownCreditType
@@ -324,9 +325,19 @@ def credits_release_unless_replaced(*, credential_id) -> None:
 
 def credits_move(*, old: Credential, new: Credential) -> int:
     """A reissue moves the active entries to the new credential, so the learner never holds zero credits."""
-    moved = CreditLedgerEntry.objects.filter(credential=old, active=True).update(credential=new)
+    return credits_move_many(pairs=[(old, new)])
+
+
+def credits_move_many(*, pairs: Sequence[tuple[Credential, Credential]]) -> int:
+    """Move the active entries of each old credential to the new one that replaces it (a run's renewals): one update."""
+    if not pairs:
+        return 0
+    new_of = {old.pk: new.pk for old, new in pairs}
+    moved = CreditLedgerEntry.objects.filter(credential_id__in=list(new_of), active=True).update(
+        credential_id=Case(*(When(credential_id=old, then=Value(new)) for old, new in new_of.items()))
+    )
     if moved:
-        log_activity("credits_moved", credential=new.pk, replaces=old.pk, user_id=new.user_id, entries=moved)
+        log_activity("credits_moved", credentials=len(pairs), entries=moved)
     return moved
 
 

@@ -1,6 +1,7 @@
 """Retrieval functions decide who is eligible for a credential; see eligibility.builtin."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 
@@ -12,3 +13,6 @@ class Eligibility:
     score: Decimal | None = None
     # JSON-serialisable facts (grades, completion, per-step results) stored with the issue.
     details: dict = field(default_factory=dict)
+    # When the learner met the criteria, where the function knows (a passed exam's time): renewal's
+    # fresh-achievement rule reads it, and asks the host when progress last changed otherwise.
+    achieved_at: datetime | None = None

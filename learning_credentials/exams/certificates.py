@@ -159,15 +159,19 @@ def retrieve_certification_exam_passed(*, adapter, context_key, options: dict, u
     """Eligible when the learner's most recent graded final exam in the course passed; the score is its score.
 
     Learners who never finished an exam get no verdict: no schedule, event or request issues without one.
+    The exam's time is the achievement's, so a configuration that renews only on a fresh achievement
+    renews a certificate only after a newer passed exam.
     """
     rows = Certification.objects.filter(context_key=context_key, passed__isnull=False, user__isnull=False)
     if user_ids is not None:
         rows = rows.filter(user_id__in=user_ids)
+    fields = ("user_id", "passed", "score", "last_attempt_id", "scored_at")
     return {
         user_id: Eligibility(
             eligible=bool(passed),
             score=Decimal(score),
             details={"attempt": str(attempt_id), "score": score},
+            achieved_at=scored_at,
         )
-        for user_id, passed, score, attempt_id in rows.values_list("user_id", "passed", "score", "last_attempt_id")
+        for user_id, passed, score, attempt_id, scored_at in rows.values_list(*fields)
     }

@@ -17,6 +17,7 @@ class OpenBadgesConfig(AppConfig):
             credential_invalidating,
             credential_suspension_changed,
             credentials_issued,
+            credentials_renewed,
             learner_retiring,
         )
         from . import receivers
@@ -25,6 +26,7 @@ class OpenBadgesConfig(AppConfig):
         open_badges_settings()  # a misconfigured OPEN_BADGES setting stops the start, not the first signature
         credentials_issued.connect(receivers.status_entries_with_credentials, dispatch_uid="lc_ob.status_entries")
         credential_invalidating.connect(receivers.revocation_bit_with_invalidation, dispatch_uid="lc_ob.revoke")
+        credentials_renewed.connect(receivers.revocation_bits_with_renewal, dispatch_uid="lc_ob.revoke_renewed")
         learner_retiring.connect(receivers.signed_documents_for_retired_learner, dispatch_uid="lc_ob.retire")
         credential_documents.connect(receivers.signed_documents_offered, dispatch_uid="lc_ob.documents")
         credential_attachments.connect(receivers.signed_credentials_attached, dispatch_uid="lc_ob.attachments")

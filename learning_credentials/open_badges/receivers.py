@@ -15,7 +15,7 @@ from ..selectors import CredentialDocument
 from .credentials import credentials_jwt
 from .keys import signing_configured
 from .models import SignedCredential, StatusList
-from .status import status_bit_set, status_entries_allocate
+from .status import status_bit_set, status_bits_set, status_entries_allocate
 
 
 def status_entries_with_credentials(sender, credentials, **kwargs) -> None:
@@ -61,6 +61,11 @@ def signed_credentials_attached(sender, credentials, **kwargs) -> dict:
 def revocation_bit_with_invalidation(sender, credential, **kwargs) -> None:
     """A credential is being invalidated (revoked, refunded, superseded, retired): its revocation bit is set with it."""
     status_bit_set(credential=credential, purpose=StatusList.Purpose.REVOCATION)
+
+
+def revocation_bits_with_renewal(sender, pairs, **kwargs) -> None:
+    """Credentials were renewed: the old ones' revocation bits are set with them, each status list written once."""
+    status_bits_set(credentials=[old for old, _new in pairs], purpose=StatusList.Purpose.REVOCATION)
 
 
 def signed_documents_for_retired_learner(sender, user_id, **kwargs) -> None:

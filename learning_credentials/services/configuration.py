@@ -20,7 +20,7 @@ from ..selectors import configuration_evaluate, issuance_check, issuance_enabled
 from .asset_loading import asset_load
 from .dispatch import RUN_CONFIGURATION, chunk_queue, run_queue, run_send
 from .generation import credentials_generate
-from .issuance import credential_renew, credential_retry, credentials_issue
+from .issuance import credential_retry, credentials_issue, credentials_renew
 from .renewal import renewals_due
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def configuration_plan(*, configuration: CredentialConfiguration) -> RunPlan:
     eligible = sorted(uid for uid, verdict in verdicts.items() if verdict.eligible)
     holders = Credential.objects.filter(configuration=configuration, user_id__in=eligible)
     held = set(holders.values_list("user_id", flat=True))
-    to_renew = renewals_due(configuration=configuration, user_ids=sorted(held)) if held else []
+    to_renew = renewals_due(configuration=configuration, verdicts={uid: verdicts[uid] for uid in held}) if held else []
     return RunPlan(
         eligible=eligible, held=held, to_issue=[uid for uid in eligible if uid not in held], to_renew=to_renew
     )
@@ -169,14 +169,16 @@ def configuration_issue_chunk(*, configuration_id: int, user_ids: list[int], run
     load_asset = functools.cache(asset_load)  # one look-up per asset for the whole chunk, not per learner
     verdicts = configuration_evaluate(configuration=configuration, user_ids=user_ids)
     eligible = {uid: verdicts[uid] for uid in user_ids if uid in verdicts and verdicts[uid].eligible}
-    renewing = renewals_due(configuration=configuration, user_ids=list(eligible))
+    renewing = set(renewals_due(configuration=configuration, verdicts=eligible))
     try:
         to_generate, failed = credentials_issue(
             configuration=configuration,
             verdicts={uid: verdict for uid, verdict in eligible.items() if uid not in renewing},
             source=source,
         )
-        renewed, not_renewed = _renew(configuration=configuration, user_ids=renewing, verdicts=eligible, source=source)
+        renewed, not_renewed = credentials_renew(
+            configuration=configuration, verdicts={uid: eligible[uid] for uid in renewing}, source=source
+        )
     except (IssuanceDisabled, ConfigurationDisabled) as exc:
         log.warning("Chunk of %s not issued: %s", configuration, exc.message)
         to_generate, failed, renewed, not_renewed = [], len(eligible), [], 0
@@ -187,25 +189,6 @@ def configuration_issue_chunk(*, configuration_id: int, user_ids: list[int], run
         _run_add(run_id=run_id, counts=counts)
     log.info("Chunk of %s: %s in %.2fs", configuration, counts, time.monotonic() - started)
     return counts
-
-
-def _renew(
-    *, configuration: CredentialConfiguration, user_ids: list[int], verdicts: dict, source: str
-) -> tuple[list, int]:
-    """Renew the chunk's learners whose credential is due: the new credentials to generate, and how many failed."""
-    renewed, failed = [], 0
-    due = Credential.objects.filter(configuration=configuration, user_id__in=user_ids, active=True)
-    for credential in due.select_related("configuration"):
-        try:
-            new = credential_renew(
-                credential=credential, source=source, score=verdicts[credential.user_id].score, queue=False
-            )
-        except LearningCredentialsError as exc:
-            log.warning("Not renewing %s of user %s: %s", configuration, credential.user_id, exc.message)
-            failed += 1
-            continue
-        renewed.append(new.pk)
-    return renewed, failed
 
 
 def _run_add(*, run_id: int, counts: dict) -> None:

@@ -24,9 +24,10 @@ from ..expiry import expiry_for
 from ..identifiers import generate_code
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, InvalidationReason
-from ..observability import elapsed_ms, log_credential_activity
+from ..observability import elapsed_ms, log_activity, log_credential_activity
 from ..selectors import issuance_check, learner_printed_names
-from ..signals import credential_reissued, credentials_issued
+from ..signals import credential_reissued, credentials_issued, credentials_renewed
+from .announcement import credentials_announce_on_commit
 from .audit import event_record
 from .codes import credential_codes_settle
 from .dispatch import generation_queue
@@ -112,6 +113,7 @@ def credential_issue_or_get(
         if live is not None:
             live.configuration = configuration
             met = eligibility is not None or achieved_at is not None  # the caller found the criteria met now
+            achieved_at = achieved_at or (eligibility.achieved_at if eligibility else None)
             if met and not manual and credential_renewal_due(live) and renewal_fresh(live, achieved_at=achieved_at):
                 score = eligibility.score if eligibility else None
                 renewed = credential_renew(
@@ -254,18 +256,42 @@ def credential_reissue(
 
     The old credential is invalidated as ``superseded`` (unless it already is invalidated);
     the new one's ``replaces`` points at it and it inherits its learner-facing settings, its
-    expiry (a new name is no new achievement) and, unless a new one is given, its score.
+    expiry (a new name is no new achievement: renewal is ``credential_renew``) and, unless a new
+    one is given, its score.
     """
-    return _replace(
-        credential,
-        category=InvalidationReason.SUPERSEDED,
-        kind=Kind.REISSUED,
-        carried=(*CARRIED_OVER_FIELDS, "expires_at"),
-        source=source,
-        actor_id=actor_id,
-        reason=reason,
-        score=score,
-    )
+    issuance_check()
+    with transaction.atomic():
+        old = Credential.objects.select_for_update().get(pk=credential.pk)
+        if Credential.objects.filter(replaces=old).exists():
+            raise InvalidTransition(f"The credential {old.verification_code} has already been reissued.")
+        if old.status != Status.INVALIDATED:
+            old = credential_invalidate(
+                credential=old, category=InvalidationReason.SUPERSEDED, source=source, actor_id=actor_id, reason=reason
+            )
+        new, created = _create(
+            user_id=old.user_id,
+            configuration=old.configuration,
+            replaces=old,
+            score=old.score if score is None else score,
+            expires_at=old.expires_at,
+            **{field: getattr(old, field) for field in CARRIED_OVER_FIELDS},
+        )
+        if not created:
+            raise InvalidTransition(f"The learner already holds another live credential, {new.verification_code}.")
+        for subject in (old, new):
+            event_record(
+                credential=subject,
+                kind=Kind.REISSUED,
+                source=source,
+                actor_id=actor_id,
+                reason=reason,
+                details={"replaces": str(old.verify_uuid), "replaced_by": str(new.verify_uuid)},
+                to_status=Status.GENERATING if subject is new else "",
+            )
+        credentials_issued.send(sender=Credential, credentials=[new], source=source)
+        credential_reissued.send(sender=Credential, old=old, new=new)
+        generation_queue(credential_id=new.pk, task_id=new.task_id)
+    return new
 
 
 def credential_renew(
@@ -283,18 +309,135 @@ def credential_renew(
     credits move to the new one as on any reissue. Staff extend a credential this way, since its
     signed documents carry their dates. A suspended credential is not renewed: lift it first.
     """
-    return _replace(
-        credential,
-        category=InvalidationReason.RENEWED,
-        kind=Kind.RENEWED,
-        carried=CARRIED_OVER_FIELDS,
-        source=source,
-        actor_id=actor_id,
-        reason=reason,
-        score=score,
-        guard=_renewable_check,
-        queue=queue,
+    issuance_check()
+    with transaction.atomic():
+        old = Credential.objects.select_for_update().select_related("configuration").get(pk=credential.pk)
+        if Credential.objects.filter(replaces=old).exists():
+            raise InvalidTransition(f"The credential {old.verification_code} has already been reissued.")
+        _renewable_check(old)
+        [new] = _renew_locked([old], source=source, actor_id=actor_id, reason=reason, scores={old.pk: score})
+        if queue:
+            generation_queue(credential_id=new.pk, task_id=new.task_id)
+    return new
+
+
+def credentials_renew(
+    *, configuration: CredentialConfiguration, verdicts: dict[int, Eligibility], source: str
+) -> tuple[list[uuid.UUID], int]:
+    """Renew the due credentials of many eligible learners at once (a run's chunk): the new credentials to
+    generate, and how many learners failed.
+
+    A fixed number of queries: one locking read of the live credentials and one of those already
+    reissued, two adapter reads for the printed names, one update invalidating the old ones, one
+    insert of the new ones and one of their audit rows, and the signals' bulk work. Should a
+    racing path have changed one of them meanwhile (the database constraint says so), the learners
+    go one by one through ``credential_renew``. Callers pick the learners (``renewals_due``); a
+    credential no longer due under the lock is left alone.
+    """
+    issuance_check(configuration=configuration)
+    started = time.monotonic()
+    try:
+        with transaction.atomic():
+            live = list(
+                Credential.objects.select_for_update().filter(
+                    configuration=configuration, user_id__in=list(verdicts), active=True
+                )
+            )
+            for credential in live:
+                credential.configuration = configuration
+            due = [credential for credential in live if credential_renewal_due(credential)]
+            taken = set(Credential.objects.filter(replaces__in=due).values_list("replaces_id", flat=True))
+            due = [credential for credential in due if credential.pk not in taken]
+            if not due:
+                return [], 0
+            scores = {credential.pk: verdicts[credential.user_id].score for credential in due}
+            renewed = _renew_locked(due, source=source, scores=scores)
+    except IntegrityError:
+        return _renew_one_by_one(configuration=configuration, verdicts=verdicts, source=source)
+    log_activity("renewed", configuration=configuration.pk, count=len(renewed), duration_ms=elapsed_ms(started))
+    return [credential.pk for credential in renewed], 0
+
+
+def _renew_one_by_one(*, configuration, verdicts, source) -> tuple[list[uuid.UUID], int]:
+    renewed, failed = [], 0
+    for credential in Credential.objects.filter(configuration=configuration, user_id__in=list(verdicts), active=True):
+        if not credential_renewal_due(credential):
+            continue
+        try:
+            new = credential_renew(
+                credential=credential, source=source, score=verdicts[credential.user_id].score, queue=False
+            )
+        except LearningCredentialsError as exc:
+            log.warning("Not renewing %s of user %s: %s", configuration, credential.user_id, exc.message)
+            failed += 1
+            continue
+        renewed.append(new.pk)
+    return renewed, failed
+
+
+def _renew_locked(
+    olds: list[Credential], *, source: str, scores: dict, actor_id: int | None = None, reason: str = ""
+) -> list[Credential]:
+    """Invalidate the locked valid credentials as ``renewed`` and insert the credentials that replace them (GENERATING),
+    in bulk, with their audit rows; the in-transaction signals hear of them in bulk (``credentials_renewed``)."""
+    now = timezone.now()
+    Credential.objects.filter(pk__in=[old.pk for old in olds]).update(
+        status=Status.INVALIDATED,
+        active=None,
+        invalidated_at=now,
+        invalidation_reason=InvalidationReason.RENEWED,
+        modified=now,
     )
+    news = []
+    by_configuration: dict[int, list[Credential]] = {}
+    for old in olds:
+        by_configuration.setdefault(old.configuration_id, []).append(old)
+    for group in by_configuration.values():
+        configuration = group[0].configuration
+        snapshots = _snapshots(user_ids=[old.user_id for old in group], configuration=configuration)
+        for old in group:
+            score = scores.get(old.pk)
+            news.append(
+                _build(
+                    user_id=old.user_id,
+                    configuration=configuration,
+                    snapshot=snapshots[old.user_id],
+                    replaces=old,
+                    score=old.score if score is None else score,
+                    **{field: getattr(old, field) for field in CARRIED_OVER_FIELDS},
+                )
+            )
+    for old in olds:
+        old.status, old.active, old.invalidated_at, old.modified = Status.INVALIDATED, None, now, now
+        old.invalidation_reason = InvalidationReason.RENEWED
+    pairs = list(zip(olds, news, strict=True))
+    credential_codes_settle(news)
+    Credential.objects.bulk_create(news)
+    common = {"source": source, "actor_id": actor_id, "reason": reason}
+    events = []
+    for old, new in pairs:
+        details = {"replaces": str(old.verify_uuid), "replaced_by": str(new.verify_uuid)}
+        events += [
+            CredentialEvent(
+                credential=old,
+                kind=Kind.INVALIDATED,
+                from_status=Status.AVAILABLE,
+                to_status=Status.INVALIDATED,
+                details={"category": InvalidationReason.RENEWED},
+                **common,
+            ),
+            CredentialEvent(credential=old, kind=Kind.RENEWED, details=details, **common),
+            CredentialEvent(credential=new, kind=Kind.RENEWED, details=details, to_status=Status.GENERATING, **common),
+        ]
+    CredentialEvent.objects.bulk_create(events)
+    credentials_issued.send(sender=Credential, credentials=news, source=source)
+    credentials_renewed.send(sender=Credential, pairs=pairs)
+    credentials_announce_on_commit(credential_ids=[old.pk for old in olds], status=Status.INVALIDATED)
+    for old, new in pairs:
+        log_credential_activity(
+            "renewed", new, source=source, actor_id=actor_id, replaces=old.pk, expires_at=new.expires_at
+        )
+    return news
 
 
 def _renewable_check(credential: Credential) -> None:
@@ -306,61 +449,6 @@ def _renewable_check(credential: Credential) -> None:
         raise InvalidTransition(
             f"The credential {credential.verification_code} is suspended: lift the suspension before renewing it."
         )
-
-
-def _replace(
-    credential: Credential,
-    *,
-    category: str,
-    kind: str,
-    carried: tuple[str, ...],
-    source: str,
-    actor_id: int | None,
-    reason: str,
-    score: Decimal | None,
-    guard: Callable[[Credential], None] | None = None,
-    queue: bool = True,
-) -> Credential:
-    """Invalidate ``credential`` as ``category`` (unless it already is) and issue the one that replaces it.
-
-    With ``queue`` False the caller generates the new credential itself (a run's chunk does).
-    """
-    issuance_check()
-    with transaction.atomic():
-        old = Credential.objects.select_for_update().select_related("configuration").get(pk=credential.pk)
-        if Credential.objects.filter(replaces=old).exists():
-            raise InvalidTransition(f"The credential {old.verification_code} has already been reissued.")
-        if guard is not None:
-            guard(old)
-        if old.status != Status.INVALIDATED:
-            old = credential_invalidate(
-                credential=old, category=category, source=source, actor_id=actor_id, reason=reason
-            )
-        new, created = _create(
-            user_id=old.user_id,
-            configuration=old.configuration,
-            replaces=old,
-            score=old.score if score is None else score,
-            **{field: getattr(old, field) for field in carried},
-        )
-        if not created:
-            raise InvalidTransition(f"The learner already holds another live credential, {new.verification_code}.")
-        for subject in (old, new):
-            event_record(
-                credential=subject,
-                kind=kind,
-                source=source,
-                actor_id=actor_id,
-                reason=reason,
-                details={"replaces": str(old.verify_uuid), "replaced_by": str(new.verify_uuid)},
-                to_status=Status.GENERATING if subject is new else "",
-            )
-        credentials_issued.send(sender=Credential, credentials=[new], source=source)
-        credential_reissued.send(sender=Credential, old=old, new=new)
-        if queue:
-            generation_queue(credential_id=new.pk, task_id=new.task_id)
-    log_credential_activity(kind, new, source=source, actor_id=actor_id, replaces=old.pk, expires_at=new.expires_at)
-    return new
 
 
 def credential_retry(*, credential: Credential, source: str, actor_id: int | None = None) -> Credential:

@@ -16,6 +16,7 @@ from django_celery_beat.models import PeriodicTask
 
 from ..adapters import get_adapter
 from ..adapters.base import Site
+from ..eligibility import Eligibility
 from ..expiry import reminder_due, renewal_opens
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, ExpiryReminder
@@ -190,25 +191,30 @@ def renewal_fresh(credential: Credential, *, achieved_at: datetime | None) -> bo
 
 
 def renewals_due(
-    *, configuration: CredentialConfiguration, user_ids: list[int], now: datetime | None = None
+    *, configuration: CredentialConfiguration, verdicts: dict[int, Eligibility], now: datetime | None = None
 ) -> list[int]:
-    """Which of these eligible learners a run renews: their live credential is due (``credential_renewal_due``)
-    and, when the configuration asks for a fresh achievement, the host dates their progress after its issue.
+    """Which of these eligible learners' credentials to renew: due (``credential_renewal_due``) and, when the
+    configuration asks for a fresh achievement, met after their credential's issue (the verdict's
+    ``achieved_at``, else when the host dates their progress).
 
     One query and at most one adapter read (per step of a learning path) for any number of learners.
     """
     now = now or timezone.now()
     held = Credential.objects.filter(
-        configuration=configuration, user_id__in=user_ids, active=True, expires_at__isnull=False
-    ).select_related("configuration")
-    live = [credential for credential in held if credential_renewal_due(credential, now=now)]
+        configuration=configuration, user_id__in=list(verdicts), active=True, expires_at__isnull=False
+    )
+    live = []
+    for credential in held:
+        credential.configuration = configuration  # in hand: no query per credential
+        if credential_renewal_due(credential, now=now):
+            live.append(credential)
     if not live or not configuration.renewal_requires_fresh_achievement:
         return sorted(credential.user_id for credential in live)
-    progressed = progress_times(
-        context_key=configuration.learning_context_key, user_ids=[credential.user_id for credential in live]
-    )
+    undated = [c.user_id for c in live if verdicts[c.user_id].achieved_at is None]
+    progressed = progress_times(context_key=configuration.learning_context_key, user_ids=undated) if undated else {}
     return sorted(
         credential.user_id
         for credential in live
-        if credential.user_id in progressed and progressed[credential.user_id] > credential.created
+        if (achieved := verdicts[credential.user_id].achieved_at or progressed.get(credential.user_id)) is not None
+        and achieved > credential.created
     )

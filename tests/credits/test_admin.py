@@ -29,6 +29,8 @@ def configuration_form(configuration, *lines: dict, initial: int = 0) -> dict:
         "schedule_type": "interval",
         "interval_every": 1,
         "interval_period": "hours",
+        "validity_unit": "months",
+        "reminder_days": "60, 7",
         "crontab": "0 3 * * *",
         "credits-TOTAL_FORMS": len(lines),
         "credits-INITIAL_FORMS": initial,

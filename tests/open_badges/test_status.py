@@ -124,3 +124,18 @@ def test_the_suspension_bit_follows_a_suspension_and_its_lifting(configuration):
     assert bit()
     credential_suspension_lift(credential=credential, source=SOURCE)
     assert not bit()
+
+
+def test_a_renewal_sets_the_old_credential_s_revocation_bit_and_the_new_one_gets_its_own_entries(configuration):
+    from learning_credentials.lifecycle import Status
+    from learning_credentials.models import Credential
+    from learning_credentials.services.issuance import credential_renew
+
+    (credential,) = issue(configuration, 1)
+    Credential.objects.filter(pk=credential.pk).update(status=Status.AVAILABLE)
+    credential.refresh_from_db()
+    entry = entries(credential)[Purpose.REVOCATION]
+    new = credential_renew(credential=credential, source=SOURCE, reason="annual review")
+    assert bit_get(bytes(StatusList.objects.get(pk=entry.status_list_id).bits), entry.index)
+    fresh = entries(new)[Purpose.REVOCATION]
+    assert not bit_get(bytes(StatusList.objects.get(pk=fresh.status_list_id).bits), fresh.index)
