@@ -229,6 +229,10 @@ class Command(BaseCommand):
             CredentialConfiguration.objects.get_or_create(learning_context_key=key, credential_type=kind)[0]
             for key, kind in pairs
         ]
+        # The Certificate of Achievement is valid for two years, with reminders 60 and 7 days before it ends.
+        CredentialConfiguration.objects.filter(pk=configurations[1].pk).update(
+            validity_period=24, validity_unit="months", reminder_days="60, 7"
+        )
         if self._with_credits():
             self._credits(configurations[1])
         if self._with_exams():
@@ -462,6 +466,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{configuration}: {run.eligible} eligible, {run.issued} issued, {run.already_held} already held,"
                     f" {run.failed} failed"
+                )
+            configuration.refresh_from_db()
+            if configuration.validity_period:
+                self.stdout.write(
+                    f"  valid for {configuration.validity_period} {configuration.validity_unit}; holders are reminded"
+                    f" {configuration.reminder_days} days before expiry and renewed when they qualify again"
                 )
         if self._with_credits():
             self._credit_totals()
