@@ -353,6 +353,9 @@ class TestStaffExport:
         assert sorted(CredentialExport.objects.values_list("format", "status")) == [("csv", "ready"), ("zip", "ready")]
         listing = client.get(reverse("admin:learning_credentials_credentialexport_changelist")).content.decode()
         assert "1 / 1 (100%)" in listing and "Download" in listing
+        export = CredentialExport.objects.get(format="zip")
+        page = client.get(reverse("admin:learning_credentials_credentialexport_change", args=[export.pk]))
+        assert page.status_code == 200 and "registrar" in page.content.decode()
 
     def test_download_streams_the_file_to_any_permitted_staff(
         self, configuration, exporter, client, django_capture_on_commit_callbacks
