@@ -32,6 +32,7 @@ from .exceptions import (
 from .lifecycle import Status
 from .models import Credential, CredentialEvent, Visibility
 from .selectors import (
+    PublicStatus,
     context_sites,
     credential_documents_offered,
     credential_get_visible,
@@ -71,18 +72,34 @@ def learner_page_render(request, template: str, context: dict):
     return render(request, template, {**context, "messages": get_messages(request)})
 
 
-def _status_words(credential: Credential, site: Site) -> str:
-    """The public status's words (its precedence: revoked or superseded, suspended, valid), or the lifecycle's."""
+def _status(credential: Credential, site: Site) -> dict[str, str]:
+    """The status badge: its style (the lifecycle's, or expired/suspended) and its words."""
     public = credential_public_status(credential, site=site)
+    state = public.status if public.status in ("expired", "suspended") else credential.status
+    return {"status_state": state, "status_words": _status_words(credential, public)}
+
+
+def _status_words(credential: Credential, public: PublicStatus) -> str:
+    """The public status in words (precedence: revoked or superseded, suspended, expired, valid), or the lifecycle's."""
     if public.status == "suspended":
-        date = formats.date_format(timezone.localtime(public.suspended_at), "DATE_FORMAT")
-        return _("Suspended since %(date)s") % {"date": date}
+        return _("Suspended since %(date)s") % {"date": _date_words(public.suspended_at)}
+    if public.status == "expired":
+        return _("Expired on %(date)s") % {"date": _date_words(public.expires_at)}
     if credential.status != Status.INVALIDATED:
-        return str(STATUS_WORDS.get(credential.status, credential.get_status_display()))
-    date = formats.date_format(timezone.localtime(public.revoked_at), "DATE_FORMAT") if public.revoked_at else ""
+        words = str(STATUS_WORDS.get(credential.status, credential.get_status_display()))
+        if public.expires_at is not None and credential.status == Status.AVAILABLE:
+            return _("%(status)s until %(date)s") % {"status": words, "date": _date_words(public.expires_at)}
+        return words
+    date = _date_words(public.revoked_at) if public.revoked_at else ""
+    if public.reason == "renewed":
+        return _("Renewed on %(date)s") % {"date": date}
     if public.status == "superseded":
         return _("Superseded on %(date)s") % {"date": date}
     return _("Revoked on %(date)s (%(reason)s)") % {"date": date, "reason": public.reason_label}
+
+
+def _date_words(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATE_FORMAT")
 
 
 def linkedin_add_to_profile_url(credential: Credential, *, organization_name: str, site: Site | None = None) -> str:
@@ -97,6 +114,9 @@ def linkedin_add_to_profile_url(credential: Credential, *, organization_name: st
         "certUrl": verify_url(credential, site=site),
         "certId": public_code(credential),
     }
+    if credential.expires_at is not None:
+        expires = timezone.localtime(credential.expires_at)
+        params.update(expirationYear=expires.year, expirationMonth=expires.month)
     return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params, quote_via=quote)}"
 
 
@@ -109,7 +129,7 @@ def credential_list(request):
     rows = [
         {
             "credential": credential,
-            "status_words": _status_words(credential, sites[credential.configuration.learning_context_key]),
+            **_status(credential, sites[credential.configuration.learning_context_key]),
         }
         for credential in credentials
     ]
@@ -126,7 +146,7 @@ def credential_detail(request, uuid: str):
     shareable = credential.status == Status.AVAILABLE
     context = {
         "credential": credential,
-        "status_words": _status_words(credential, site),
+        **_status(credential, site),
         "code": public_code(credential),
         "is_public": public,
         "is_available": shareable,

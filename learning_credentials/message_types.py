@@ -8,3 +8,10 @@ class CredentialAvailable(MessageType):
 
     APP_LABEL = "learning_credentials"
     NAME = "credentialavailable"
+
+
+class ExpiryReminder(MessageType):
+    """Sent before a credential expires, once per reminder offset of its configuration."""
+
+    APP_LABEL = "learning_credentials"
+    NAME = "expiryreminder"

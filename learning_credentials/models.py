@@ -18,6 +18,7 @@ from opaque_keys.edx.django.models import LearningContextKeyField
 from .assets import AssetKind, validate_asset_file
 from .compat import check_constraint
 from .exceptions import ConfigurationError, InvalidContextKey, InvalidOptions
+from .expiry import ValidityUnit, reminder_days_parse
 from .identifiers import parse_context_key
 from .lifecycle import Status
 from .registry import asset_references, deep_merge, generation_functions, retrieval_functions, validate_options
@@ -28,6 +29,13 @@ def validate_context_key(value) -> None:
         parse_context_key(str(value))
     except InvalidContextKey as exc:
         raise ValidationError(_("Enter a course key (course-v1:...) or a learning path key (path-v1:...).")) from exc
+
+
+def validate_reminder_days(value: str) -> None:
+    try:
+        reminder_days_parse(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 def check_asset_references(funcs, options: dict) -> None:
@@ -202,6 +210,52 @@ class CredentialConfiguration(TimeStampedModel):
         verbose_name=_("periodic task"),
         help_text=_("The django-celery-beat row that runs this configuration; kept in sync on save."),
     )
+    validity_period = models.PositiveIntegerField(
+        _("valid for"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "How long a credential issued here stays valid, in the unit below; empty: it never expires. "
+            "Each credential records its expiry when issued: changing this changes no credential already issued."
+        ),
+    )
+    validity_unit = models.CharField(
+        _("validity unit"),
+        max_length=8,
+        choices=ValidityUnit.choices,
+        default=ValidityUnit.MONTHS,
+        help_text=_("The unit of 'valid for'."),
+    )
+    reminder_days = models.CharField(
+        _("expiry reminders"),
+        max_length=64,
+        blank=True,
+        default="60, 7",
+        validators=[validate_reminder_days],
+        help_text=_(
+            "Days before expiry on which the learner is reminded by email, separated by commas (e.g. 60, 7); "
+            "empty: no reminders. The first reminder also opens renewal: from then on, meeting the criteria "
+            "again renews the credential."
+        ),
+    )
+    renewal_instructions = models.TextField(
+        _("how to renew"),
+        blank=True,
+        help_text=_(
+            "What the reminder tells learners to do to renew, e.g. 'Retake the final assessment.' "
+            "Empty: meet the requirements of the course or path again."
+        ),
+    )
+    renewal_requires_fresh_achievement = models.BooleanField(
+        _("renewal needs a fresh achievement"),
+        default=False,
+        help_text=_(
+            "Renew only for progress made after the previous credential was issued (a new completion or grade), "
+            "so that an old completion cannot renew. Hosts that cannot date progress then renew only by "
+            "staff or a passed certification exam."
+        ),
+    )
 
     class Meta:
         verbose_name = _("credential configuration")
@@ -218,6 +272,10 @@ class CredentialConfiguration(TimeStampedModel):
     def options(self) -> dict:
         """The type's default options with this configuration's overrides merged over them."""
         return deep_merge(self.credential_type.custom_options or {}, self.custom_options or {})
+
+    def reminder_offsets(self) -> tuple[int, ...]:
+        """The reminder days, largest first (validated on save)."""
+        return reminder_days_parse(self.reminder_days)
 
     def clean(self) -> None:
         if self.schedule_type == ScheduleType.CRONTAB:
@@ -256,7 +314,12 @@ class InvalidationReason(models.TextChoices):
     ISSUED_IN_ERROR = "issued_in_error", _("Issued in error")
     SUPERSEDED = "superseded", _("Superseded by a newer credential")
     RETIRED = "retired", _("No longer available at the holder's request")
+    RENEWED = "renewed", _("Renewed by a newer credential")
     OTHER = "other", _("Other")
+
+
+# Reasons that mean a newer credential of the learner took this one's place (its credits move to it).
+REPLACEMENT_REASONS = frozenset({InvalidationReason.SUPERSEDED, InvalidationReason.RENEWED})
 
 
 class Visibility(models.TextChoices):
@@ -396,6 +459,17 @@ class Credential(TimeStampedModel):
     )
     suspension_reason = models.TextField(
         _("why suspended"), blank=True, editable=False, help_text=_("Staff's reason, for staff only.")
+    )
+    expires_at = models.DateTimeField(
+        _("expires at"),
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_(
+            "When it stops being valid, set at issue from the configuration's validity; empty: never. "
+            "Past it, public pages say 'expired'; staff extend it by renewing."
+        ),
     )
     replaces = models.OneToOneField(
         "self",
@@ -616,6 +690,8 @@ class CredentialEvent(models.Model):
         IMPORTED = "imported", _("Imported (switch-over from another plugin)")
         SUSPENDED = "suspended", _("Suspended")
         SUSPENSION_LIFTED = "suspension_lifted", _("Suspension lifted")
+        RENEWED = "renewed", _("Renewed")
+        EXPIRY_REMINDED = "expiry_reminded", _("Expiry reminder sent")
 
     class Source(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
@@ -710,6 +786,11 @@ class CredentialRun(models.Model):
         _("already held"), default=0, help_text=_("Eligible learners skipped because they hold (or held) a credential.")
     )
     issued = models.PositiveIntegerField(_("issued"), default=0, help_text=_("Credentials this run made AVAILABLE."))
+    renewed = models.PositiveIntegerField(
+        _("renewed"),
+        default=0,
+        help_text=_("Of the eligible learners who held a credential, how many had it renewed (it was due)."),
+    )
     failed = models.PositiveIntegerField(
         _("failed"), default=0, help_text=_("Learners whose credential ended in ERROR or could not be issued.")
     )
@@ -829,6 +910,35 @@ class RefundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.outcome})"
+
+
+class ExpiryReminder(models.Model):
+    """One reminder email about a credential's expiry, at one offset: the unique row makes it go once.
+
+    .. no_pii:
+    """
+
+    credential = models.ForeignKey(
+        Credential,
+        on_delete=models.CASCADE,
+        related_name="expiry_reminders",
+        verbose_name=_("credential"),
+        help_text=_("The credential whose expiry the learner was reminded of."),
+    )
+    days_before = models.PositiveSmallIntegerField(
+        _("days before expiry"), help_text=_("The configuration's reminder offset this reminder answered.")
+    )
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True, help_text=_("When it was handed to the mailer."))
+
+    class Meta:
+        verbose_name = _("expiry reminder")
+        verbose_name_plural = _("expiry reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["credential", "days_before"], name="lc_one_reminder_per_offset"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.days_before} days before expiry"
 
 
 class CredentialExport(models.Model):

@@ -11,11 +11,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
+from django.utils import timezone
 from opaque_keys.edx.keys import LearningContextKey
 
 from . import conf
 from .adapters import get_adapter
-from .adapters.base import ANY_MODE, Learner, Site
+from .adapters.base import ANY_MODE, Learner, ProgressDating, Site, is_learning_path
 from .eligibility import Eligibility
 from .exceptions import (
     AccessDenied,
@@ -30,6 +31,7 @@ from .exceptions import (
 from .identifiers import format_code, normalize_code, parse_uuid
 from .lifecycle import Status
 from .models import (
+    REPLACEMENT_REASONS,
     Credential,
     CredentialConfiguration,
     CredentialEvent,
@@ -42,18 +44,22 @@ from .registry import contributed_invalidation_reasons, resolve_options
 from .signals import credential_documents, credential_public_identity, public_record_resolving
 
 PUBLIC_STATUSES = (Status.AVAILABLE, Status.INVALIDATED)
+# How a credential may stand to a third party (PublicStatus.status).
+PUBLIC_STATES = ("valid", "expired", "suspended", "revoked", "superseded")
 
 
 @dataclass(frozen=True)
 class PublicStatus:
-    """How a credential stands to a third party: valid, suspended, revoked or superseded.
+    """How a credential stands to a third party: valid, expired, suspended, revoked or superseded.
 
-    Precedence: revoked or superseded, then suspended, then valid.
+    Precedence: revoked or superseded (renewed is a kind of superseded), then suspended, then
+    expired, then valid. ``expires_at`` is given whatever the status, when the credential has one.
     """
 
     status: str
     revoked_at: datetime | None = None
     suspended_at: datetime | None = None
+    expires_at: datetime | None = None
     reason: str | None = None
     reason_label: str | None = None
     superseded_by_url: str | None = None
@@ -300,13 +306,19 @@ def credential_get_by_code(*, code: str, viewer=None) -> Credential | PublicReco
     return _visible_to(_public().filter(verification_code=normalized).first() or _record(code=normalized), viewer)
 
 
-def credential_public_status(credential: Credential, *, site: Site | None = None) -> PublicStatus:
+def credential_public_status(
+    credential: Credential, *, site: Site | None = None, now: datetime | None = None
+) -> PublicStatus:
     """``site``: the credential's, when the caller has it (a reissue stays in its configuration, so on its site)."""
+    expires_at = credential.expires_at
     if credential.status != Status.INVALIDATED:
         if credential.suspended_at is not None:
-            return PublicStatus(status="suspended", suspended_at=credential.suspended_at)
-        return PublicStatus(status="valid")
-    if credential.invalidation_reason == InvalidationReason.SUPERSEDED:
+            return PublicStatus(status="suspended", suspended_at=credential.suspended_at, expires_at=expires_at)
+        if expires_at is not None and expires_at <= (now or timezone.now()):
+            return PublicStatus(status="expired", expires_at=expires_at)
+        return PublicStatus(status="valid", expires_at=expires_at)
+    reason = credential.invalidation_reason
+    if reason in REPLACEMENT_REASONS:
         newer = getattr(credential, "replaced_by", None)
         shown = newer is not None and newer.status == Status.AVAILABLE and newer.visibility == Visibility.PUBLIC
         # A private newer credential is not revealed.
@@ -314,17 +326,37 @@ def credential_public_status(credential: Credential, *, site: Site | None = None
         return PublicStatus(
             status="superseded",
             revoked_at=credential.invalidated_at,
-            reason=InvalidationReason.SUPERSEDED,
-            reason_label=str(InvalidationReason.SUPERSEDED.label),
+            expires_at=expires_at,
+            reason=reason,
+            reason_label=invalidation_reasons().get(reason, reason),
             superseded_by_url=url,
         )
-    reason = credential.invalidation_reason
     return PublicStatus(
         status="revoked",
         revoked_at=credential.invalidated_at,
+        expires_at=expires_at,
         reason=reason,
         reason_label=invalidation_reasons().get(reason, reason),
     )
+
+
+def progress_times(*, context_key: LearningContextKey, user_ids: list[int]) -> dict[int, datetime]:
+    """When each learner's progress (completion or grades) in a course or learning path last changed.
+
+    The fresh-achievement rule of renewal reads it. A learning path's is the latest of its steps'.
+    Learners without progress are absent; so is everyone when the host cannot date progress
+    (its adapter is not ``ProgressDating``).
+    """
+    adapter = get_adapter()
+    if not isinstance(adapter, ProgressDating) or not user_ids:
+        return {}
+    courses = adapter.get_learning_path_steps(context_key) if is_learning_path(context_key) else [context_key]
+    latest: dict[int, datetime] = {}
+    for course_key in courses:
+        for user_id, moment in adapter.get_progress_times(course_key, user_ids).items():
+            if user_id not in latest or moment > latest[user_id]:
+                latest[user_id] = moment
+    return latest
 
 
 def user_may_see(user, credential: Credential) -> bool:

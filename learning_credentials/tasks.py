@@ -14,6 +14,7 @@ from .services.configuration import configuration_issue_chunk, configuration_run
 from .services.exports import credential_export_run, credential_exports_expire
 from .services.notification import credential_notify, credentials_notify
 from .services.progress import learner_progress_check
+from .services.renewal import expiry_reminders_send
 from .services.sweeper import credentials_sweep
 
 # Errors worth another try: the database or a network peer may be back in a moment.
@@ -70,6 +71,12 @@ def generate_credential(credential_id: str) -> str:
 def sweep_generating() -> dict[str, int]:
     """Send credentials stuck in GENERATING (their lease expired) to ERROR and retry them (beat, every minute)."""
     return credentials_sweep()
+
+
+@shared_task(name=dispatch.SEND_EXPIRY_REMINDERS, **ALWAYS, **RETRY)
+def send_expiry_reminders() -> dict[str, int]:
+    """Remind holders whose credential expires soon, once per offset (beat, hourly); failed ones go next hour."""
+    return expiry_reminders_send()
 
 
 # Any email failure is retried with backoff (the credential itself is never touched).

@@ -108,7 +108,7 @@ def test_an_ineligible_learner_gets_nothing_from_a_run(configuration, learner, c
     counts = configuration_issue_chunk(
         configuration_id=configuration.pk, user_ids=[learner.pk], run_id=None, source=Source.SCHEDULE
     )
-    assert counts == {"issued": 0, "failed": 0} and not Credential.objects.exists()
+    assert counts == {"issued": 0, "failed": 0, "renewed": 0} and not Credential.objects.exists()
 
 
 def test_a_broken_template_sends_the_credential_to_error_once_and_stores_nothing(
@@ -142,7 +142,7 @@ def test_a_chunk_runs_a_fixed_number_of_queries_whatever_its_size(
             counts = configuration_issue_chunk(
                 configuration_id=configuration.pk, user_ids=[u.pk for u in users], run_id=None, source=Source.SCHEDULE
             )
-        assert counts == {"issued": size, "failed": 0}
+        assert counts == {"issued": size, "failed": 0, "renewed": 0}
         return len(queries)
 
     small, large = run(3, 0), run(30, 100)

@@ -97,7 +97,7 @@ def test_a_run_chunk_racing_another_path_counts_a_duplicate(held, course):
     counts = configuration_issue_chunk(
         configuration_id=held.configuration_id, user_ids=[held.user_id], run_id=None, source=Source.SCHEDULE
     )
-    assert counts == {"issued": 0, "failed": 0}
+    assert counts == {"issued": 0, "failed": 0, "renewed": 0}
     held.refresh_from_db()
     assert held.duplicate_attempts == 1
 

@@ -51,6 +51,7 @@ HEADERS = [
     "verify URL",
     "score",
     "issue date",
+    "expiry date",
     "credits earned",
 ]
 
@@ -134,6 +135,7 @@ class TestCsv:
             "verify URL": f"https://lms.example.com/learning_credentials/verify/{valid.verify_uuid}/",
             "score": "92.50",
             "issue date": valid.created.date().isoformat(),
+            "expiry date": "",
             "credits earned": "1.50 SHRM PDCs",
         }
         assert table["held"]["public state"] == "suspended"
@@ -142,6 +144,12 @@ class TestCsv:
         states = sorted(row["public state"] for row in rows_of(content, "renamed"))
         assert states == ["superseded", "valid"]
         assert len(table) == 4
+
+    def test_an_expired_credential_says_so_with_its_date(self, configuration):
+        past = timezone.now() - timedelta(days=3)
+        factories.CredentialFactory(configuration=configuration, user__username="lapsed", expires_at=past)
+        row = by_username(write(configuration=configuration))["lapsed"]
+        assert (row["public state"], row["expiry date"]) == ("expired", past.date().isoformat())
 
     def test_a_credential_not_issued_yet_has_no_public_state_or_link(self, configuration):
         factories.CredentialFactory(configuration=configuration, status=Status.GENERATING, user__username="pending")

@@ -242,7 +242,7 @@ class TestDatabaseErrorMidIssue:
         assert not CredentialEvent.objects.exists()
         assert stored_artifacts() == set()
 
-        assert run_chunk(configuration, learners) == {"issued": len(learners), "failed": 0}
+        assert run_chunk(configuration, learners) == {"issued": len(learners), "failed": 0, "renewed": 0}
         for credential in Credential.objects.all():
             assert_available(credential)
         assert_consistent()
@@ -258,7 +258,7 @@ class TestDatabaseErrorMidIssue:
         assert stored_artifacts() == set()  # the files rendered for the rolled-back rows are gone
         assert_consistent()
 
-        assert run_chunk(configuration, learners) == {"issued": len(learners), "failed": 0}
+        assert run_chunk(configuration, learners) == {"issued": len(learners), "failed": 0, "renewed": 0}
         for credential in Credential.objects.all():
             assert_available(credential)
             assert transitions(credential) == [(Status.GENERATING, Status.AVAILABLE)]
@@ -271,7 +271,7 @@ class TestDatabaseErrorMidIssue:
 
         assert fault.raised == 1
         assert [name for name, _ in task_retries] == [issue_chunk.name]
-        assert result.successful() and result.result == {"issued": len(learners), "failed": 0}
+        assert result.successful() and result.result == {"issued": len(learners), "failed": 0, "renewed": 0}
         for credential in Credential.objects.all():
             assert_available(credential)
             assert credential.attempts == 1  # the try a transient error cut short is not counted

@@ -41,7 +41,7 @@ def test_a_redelivered_chunk_finishes_a_credential_left_generating(configuration
     counts = configuration_issue_chunk(
         configuration_id=configuration.pk, user_ids=[learner.pk], run_id=None, source="schedule"
     )
-    assert counts == {"issued": 1, "failed": 0}
+    assert counts == {"issued": 1, "failed": 0, "renewed": 0}
     assert Credential.objects.get(pk=credential.pk).status == Status.AVAILABLE
 
 

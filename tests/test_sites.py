@@ -115,7 +115,7 @@ class TestPdf:
             counts = configuration_issue_chunk(
                 configuration_id=configuration.pk, user_ids=[user.pk for user in users], run_id=None, source="schedule"
             )
-            assert counts == {"issued": count, "failed": 0}
+            assert counts == {"issued": count, "failed": 0, "renewed": 0}
             return len(site_reads) - before
 
         assert reads(1, "one") == reads(8, "eight") > 0

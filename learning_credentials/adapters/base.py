@@ -12,6 +12,7 @@ judged without a policy, and ``get_sites``, which gives it the platform's own si
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from opaque_keys.edx.keys import LearningContextKey
@@ -132,6 +133,21 @@ class HostAdapter(Protocol):
 
     def is_course_staff(self, user, context_key: LearningContextKey) -> bool:
         """Whether ``user`` is on the course team of the context (not platform staff); False when anonymous."""
+
+
+@runtime_checkable
+class ProgressDating(Protocol):
+    """What a host adapter may add so that renewal can require a fresh achievement (both built-in adapters do).
+
+    Optional: an adapter without it works, and credentials whose configuration asks for a fresh
+    achievement are then renewed only by staff or a passed certification exam.
+    """
+
+    def get_progress_times(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, datetime]:
+        """When each learner's progress in a course (a completion or a grade) last changed, timezone-aware.
+
+        Learners without progress, unknown courses and learning paths are absent; a fixed number of queries.
+        """
 
 
 def is_learning_path(context_key: LearningContextKey) -> bool:

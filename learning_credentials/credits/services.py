@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from ..exceptions import CreditError, CreditTypeInactive, InvalidCreditAmount, UnknownCreditType
 from ..identifiers import parse_context_key
-from ..models import Credential, CredentialEvent, InvalidationReason
+from ..models import REPLACEMENT_REASONS, Credential, CredentialEvent
 from ..observability import log_activity
 from ..services.audit import event_record
 from ..services.lock_conflicts import lock_conflict_retried
@@ -299,12 +299,12 @@ def _backing_lines(*, credential: Credential, entries: list[CreditLedgerEntry]) 
 
 
 def credits_invalidation_follow(*, credential: Credential, category: str) -> None:
-    """A credential is being invalidated: release its credits now, or, when superseded, after the commit.
+    """A credential is being invalidated: release its credits now, or, when superseded or renewed, after the commit.
 
-    A reissue supersedes the old credential and moves its credits to the new one in the same
-    transaction (``credits_move``); only what no reissue took over is released afterwards.
+    A reissue (or a renewal) replaces the old credential and moves its credits to the new one in the
+    same transaction (``credits_move``); only what no reissue took over is released afterwards.
     """
-    if category == InvalidationReason.SUPERSEDED:
+    if category in REPLACEMENT_REASONS:
         release = partial(credits_release_unless_replaced, credential_id=credential.pk)
         transaction.on_commit(release, robust=True)
         return

@@ -18,7 +18,7 @@ from django_celery_beat.models import PeriodicTask
 from ..adapters import get_adapter
 from ..exceptions import BadRequest, ObjectNotFound
 from ..identifiers import parse_uuid
-from ..services.sweeper import beat_entry_ensure
+from ..services.beat import beat_entry_ensure
 from .certificates import certificate_record_grade
 from .conf import exam_settings
 from .exceptions import AlreadyAnswered, AttemptClosed, CourseNotCompleted, NoEntitlement, StartLimitReached

@@ -25,7 +25,8 @@ from ..models import Credential, CredentialEvent, InvalidationReason
 from ..services import dispatch
 from ..services.codes import code_allocate
 from ..services.invalidation import credential_invalidate
-from ..services.issuance import credential_issue, credential_reissue
+from ..services.issuance import credential_issue, credential_reissue, credential_renew
+from ..services.renewal import credential_renewal_due
 from .conf import exam_settings
 from .models import Attempt, Certification, CertificationEvent, Entitlement
 from .selectors import EXAM_FAILED, certification_settings_get
@@ -114,6 +115,14 @@ def certificate_record_grade(*, attempt: Attempt, activity_source: str) -> Certi
                     may_replace=_may_replace(attempt.entitlement),
                 )
                 kind = CertificationEvent.Kind.CERTIFICATE_ISSUED
+            elif attempt.passed and credential_renewal_due(live):
+                current = credential_renew(
+                    credential=live,
+                    source=SOURCE,
+                    score=score,
+                    reason=_("Renewed by a passed exam: %(score)d%%.") % audit,
+                )
+                kind = CertificationEvent.Kind.CERTIFICATE_UPDATED
             elif attempt.passed and live.score != score:
                 current = credential_reissue(
                     credential=live, source=SOURCE, score=score, reason=_("A new exam score: %(score)d%%.") % audit

@@ -80,7 +80,7 @@ def _facts_of(credentials: list[Credential], *, salts: dict, issuers: dict) -> d
             verify_uuid=credential.verify_uuid,
             issuer=issuer_profile(issuer),
             valid_from=credential.created,
-            valid_until=None,
+            valid_until=credential.expires_at,
             name=f"{credential.type_name}: {credential.context_name}",
             achievement_id=_achievement_id(issuer.base_url, credential),
             achievement_name=credential.type_name,

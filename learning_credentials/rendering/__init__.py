@@ -28,6 +28,7 @@ PLACEHOLDERS: dict[str, str] = {
     "verify_uuid": "the public verification identifier",
     "verify_code": "the short verification code, e.g. 7KQ2M-XW4PD",
     "score": "the score in percent, when the credential has one",
+    "expires": "the expiry date, e.g. 23 November 2029; empty when it never expires",
 }
 
 
@@ -109,6 +110,8 @@ class CredentialData:
     date_format: str = ""
     # Files to embed, offered by other parts of the app (``signals.credential_attachments``).
     attachments: tuple[Attachment, ...] = ()
+    # The last day it is valid, when its configuration gives credentials a validity period.
+    expiry_date: date | None = None
 
     def placeholders(self) -> dict[str, str]:
         return {
@@ -123,6 +126,7 @@ class CredentialData:
             "verify_uuid": self.verify_uuid,
             "verify_code": self.verify_code,
             "score": "" if self.score is None else f"{self.score.normalize():f}%",
+            "expires": "" if self.expiry_date is None else format_date(self.expiry_date, self.date_format),
         }
 
 

@@ -27,7 +27,13 @@ SYSTEM_FONTS = (
     "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
     "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
 )
-STATUS_LABELS = {"revoked": "REVOKED", "superseded": "SUPERSEDED", "suspended": "SUSPENDED"}
+STATUS_LABELS = {
+    "revoked": "REVOKED",
+    "superseded": "SUPERSEDED",
+    "renewed": "RENEWED",
+    "suspended": "SUSPENDED",
+    "expired": "EXPIRED",
+}
 # Below this the name would be unreadable; a 255-character name fits well above it at 1200 x 627.
 SMALLEST_NAME_SIZE = 8
 

@@ -15,6 +15,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 
 from ..rendering.cache import BoundedCache
+from ..selectors import PUBLIC_STATES
 from ..throttling import PublicThrottle
 
 API_ROOT = "api/learning_credentials/"
@@ -37,7 +38,7 @@ SCHEMA_SETTINGS = {
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "PublicStatusEnum": ["valid", "suspended", "revoked", "superseded"],
+        "PublicStatusEnum": list(PUBLIC_STATES),
         "RefundOutcomeEnum": ["revoked", "partial", "ignored", "duplicate"],
         "PaymentOutcomeEnum": ["granted", "already_granted", "already_entitled", "duplicate"],
     },

@@ -5,7 +5,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
@@ -20,7 +20,8 @@ from ..selectors import configuration_evaluate, issuance_check, issuance_enabled
 from .asset_loading import asset_load
 from .dispatch import RUN_CONFIGURATION, chunk_queue, run_queue, run_send
 from .generation import credentials_generate
-from .issuance import credential_retry, credentials_issue
+from .issuance import credential_renew, credential_retry, credentials_issue
+from .renewal import renewals_due
 
 log = logging.getLogger(__name__)
 
@@ -75,23 +76,29 @@ def configuration_schedule_delete(*, configuration: CredentialConfiguration) -> 
 
 @dataclass(frozen=True)
 class RunPlan:
-    """Who a run would issue to: eligible learners minus those who hold (or held) a credential."""
+    """Who a run would issue to: eligible learners minus those who hold (or held) a credential,
+    and which of those holders it renews (their credential expires soon or has expired)."""
 
     eligible: list[int]
     held: set[int]
     to_issue: list[int]
+    to_renew: list[int] = field(default_factory=list)
 
 
 def configuration_plan(*, configuration: CredentialConfiguration) -> RunPlan:
     """Bulk eligibility minus every learner with a credential of this configuration, in any status.
 
     Invalidated credentials count as held, so a refunded learner never gets it back from a run.
+    Holders whose live credential is due for renewal are planned for it (``renewals_due``).
     """
     verdicts = configuration_evaluate(configuration=configuration)
     eligible = sorted(uid for uid, verdict in verdicts.items() if verdict.eligible)
     holders = Credential.objects.filter(configuration=configuration, user_id__in=eligible)
     held = set(holders.values_list("user_id", flat=True))
-    return RunPlan(eligible=eligible, held=held, to_issue=[uid for uid in eligible if uid not in held])
+    to_renew = renewals_due(configuration=configuration, user_ids=sorted(held)) if held else []
+    return RunPlan(
+        eligible=eligible, held=held, to_issue=[uid for uid in eligible if uid not in held], to_renew=to_renew
+    )
 
 
 def configuration_run(
@@ -119,7 +126,8 @@ def configuration_run(
         return run
     retried = _retry_errors(configuration=configuration, source=source)
     size = conf.get("CHUNK_SIZE")
-    chunks = [plan.to_issue[i : i + size] for i in range(0, len(plan.to_issue), size)]
+    planned = plan.to_issue + plan.to_renew
+    chunks = [planned[i : i + size] for i in range(0, len(planned), size)]
     CredentialRun.objects.filter(pk=run.pk).update(
         eligible=len(plan.eligible),
         already_held=len(plan.held),
@@ -161,23 +169,49 @@ def configuration_issue_chunk(*, configuration_id: int, user_ids: list[int], run
     load_asset = functools.cache(asset_load)  # one look-up per asset for the whole chunk, not per learner
     verdicts = configuration_evaluate(configuration=configuration, user_ids=user_ids)
     eligible = {uid: verdicts[uid] for uid in user_ids if uid in verdicts and verdicts[uid].eligible}
+    renewing = renewals_due(configuration=configuration, user_ids=list(eligible))
     try:
-        to_generate, failed = credentials_issue(configuration=configuration, verdicts=eligible, source=source)
+        to_generate, failed = credentials_issue(
+            configuration=configuration,
+            verdicts={uid: verdict for uid, verdict in eligible.items() if uid not in renewing},
+            source=source,
+        )
+        renewed, not_renewed = _renew(configuration=configuration, user_ids=renewing, verdicts=eligible, source=source)
     except (IssuanceDisabled, ConfigurationDisabled) as exc:
         log.warning("Chunk of %s not issued: %s", configuration, exc.message)
-        to_generate, failed = [], len(eligible)
-    done = credentials_generate(credential_ids=to_generate, source=source, load_asset=load_asset)
+        to_generate, failed, renewed, not_renewed = [], len(eligible), [], 0
+    done = credentials_generate(credential_ids=to_generate + renewed, source=source, load_asset=load_asset)
     issued = sum(credential.status == Status.AVAILABLE for credential in done)
-    counts = {"issued": issued, "failed": failed + len(done) - issued}
+    counts = {"issued": issued, "failed": failed + not_renewed + len(done) - issued, "renewed": len(renewed)}
     if run_id is not None:
         _run_add(run_id=run_id, counts=counts)
     log.info("Chunk of %s: %s in %.2fs", configuration, counts, time.monotonic() - started)
     return counts
 
 
+def _renew(
+    *, configuration: CredentialConfiguration, user_ids: list[int], verdicts: dict, source: str
+) -> tuple[list, int]:
+    """Renew the chunk's learners whose credential is due: the new credentials to generate, and how many failed."""
+    renewed, failed = [], 0
+    due = Credential.objects.filter(configuration=configuration, user_id__in=user_ids, active=True)
+    for credential in due.select_related("configuration"):
+        try:
+            new = credential_renew(
+                credential=credential, source=source, score=verdicts[credential.user_id].score, queue=False
+            )
+        except LearningCredentialsError as exc:
+            log.warning("Not renewing %s of user %s: %s", configuration, credential.user_id, exc.message)
+            failed += 1
+            continue
+        renewed.append(new.pk)
+    return renewed, failed
+
+
 def _run_add(*, run_id: int, counts: dict) -> None:
     with transaction.atomic():
         CredentialRun.objects.filter(pk=run_id).update(
+            renewed=F("renewed") + counts.get("renewed", 0),
             issued=F("issued") + counts["issued"],
             failed=F("failed") + counts["failed"],
             chunks_done=F("chunks_done") + 1,

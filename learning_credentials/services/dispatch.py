@@ -31,6 +31,7 @@ ISSUE_CHUNK = "learning_credentials.issue_chunk"
 CHECK_LEARNER = "learning_credentials.check_learner"
 GENERATE_CREDENTIAL = "learning_credentials.generate_credential"
 SWEEP_GENERATING = "learning_credentials.sweep_generating"
+SEND_EXPIRY_REMINDERS = "learning_credentials.send_expiry_reminders"
 SEND_CREDENTIAL_EMAIL = "learning_credentials.send_credential_email"
 SEND_CREDENTIAL_EMAILS = "learning_credentials.send_credential_emails"
 EXPORT_CREDENTIALS = "learning_credentials.export_credentials"
@@ -189,6 +190,7 @@ TASK_NAMES: tuple[str, ...] = (
     CHECK_LEARNER,
     GENERATE_CREDENTIAL,
     SWEEP_GENERATING,
+    SEND_EXPIRY_REMINDERS,
     SEND_CREDENTIAL_EMAIL,
     SEND_CREDENTIAL_EMAILS,
     EXPORT_CREDENTIALS,

@@ -68,6 +68,7 @@ CSV_COLUMNS: tuple[tuple[str, str], ...] = (
     ("verify_url", "verify URL"),
     ("score", "score"),
     ("issue_date", "issue date"),
+    ("expiry_date", "expiry date"),
 )
 # Platform staff only: left out of every export that is not theirs.
 STAFF_ONLY_COLUMNS = frozenset({"email"})
@@ -125,7 +126,7 @@ def export_columns_for(*, include_email: bool) -> list[tuple[str, str]]:
 
 
 def export_public_state(credential: Credential, *, site: Site) -> str:
-    """The one place an export says how a credential stands publicly (valid, suspended, revoked, superseded).
+    """The one place an export says how a credential stands publicly (valid, suspended, expired, revoked, superseded).
 
     Empty while it is not issued (generating, error): nobody can verify it.
     """
@@ -147,6 +148,7 @@ def _row(credential: Credential, learner: Learner | None, *, site: Site) -> dict
         "verify_url": verify_url(credential, site=site) if public else "",
         "score": credential.score,
         "issue_date": _site_date(credential.created, site),
+        "expiry_date": _site_date(credential.expires_at, site),
     }
 
 

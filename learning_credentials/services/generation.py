@@ -325,5 +325,6 @@ def _render(
         score=credential.score,
         extra=extra,
         attachments=attachments,
+        expiry_date=local_date(credential.expires_at, site.time_zone) if credential.expires_at else None,
     )
     return generate(data=data, options=resolve_options(generate, configuration.options()), load_asset=load_asset)

@@ -8,7 +8,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypedDict, Unpack
 
@@ -20,9 +20,10 @@ from .. import conf
 from ..adapters import get_adapter
 from ..eligibility import Eligibility
 from ..exceptions import InvalidTransition, LearningCredentialsError, PreviouslyInvalidated
+from ..expiry import expiry_for
 from ..identifiers import generate_code
 from ..lifecycle import Status
-from ..models import Credential, CredentialConfiguration, CredentialEvent
+from ..models import Credential, CredentialConfiguration, CredentialEvent, InvalidationReason
 from ..observability import elapsed_ms, log_credential_activity
 from ..selectors import issuance_check, learner_printed_names
 from ..signals import credential_reissued, credentials_issued
@@ -32,6 +33,7 @@ from .dispatch import generation_queue
 from .generation import lease_end
 from .invalidation import credential_invalidate
 from .lock_conflicts import lock_conflict_retried
+from .renewal import credential_renewal_due, renewal_fresh
 from .transitions import credential_transition
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class IssueOptions(TypedDict, total=False):
     manual: bool
     reason: str
     may_replace: Callable[[Credential], bool] | None
+    achieved_at: datetime | None
 
 
 def credential_issue(
@@ -81,6 +84,7 @@ def credential_issue_or_get(
     reason: str = "",
     queue: bool = True,
     may_replace: Callable[[Credential], bool] | None = None,
+    achieved_at: datetime | None = None,
 ) -> tuple[Credential, bool]:
     """credential_issue, also saying whether this call created the credential.
 
@@ -88,7 +92,11 @@ def credential_issue_or_get(
     ``may_replace`` lets an automatic path issue again after an invalidation its own rules undo
     (a passed exam after a failed one): given the invalidated credential, True issues a recorded
     reissue that replaces it. Without it, only staff (``manual``) issue after an invalidation.
-    An attempt for a learner who holds a live credential is counted on it (``_duplicate``).
+    An attempt for a learner who holds a live credential is counted on it (``_duplicate``), unless
+    that credential is due for renewal (``credential_renewal_due``): then an automatic path, which
+    has just found the learner eligible, renews it, if the configuration's fresh-achievement rule
+    is met (``achieved_at``: when the learner met the criteria, if the caller knows; else the host
+    is asked when their progress last changed).
 
     Racing first issues for one learner are settled by the database constraint (the loser's
     insert fails in a savepoint and it returns the winner's credential). MariaDB may instead
@@ -102,6 +110,14 @@ def credential_issue_or_get(
         held = Credential.objects.filter(user_id=user_id, configuration=configuration)
         live = held.filter(active=True).first()
         if live is not None:
+            live.configuration = configuration
+            met = eligibility is not None or achieved_at is not None  # the caller found the criteria met now
+            if met and not manual and credential_renewal_due(live) and renewal_fresh(live, achieved_at=achieved_at):
+                score = eligibility.score if eligibility else None
+                renewed = credential_renew(
+                    credential=live, source=source, actor_id=actor_id, reason=reason, score=score, queue=queue
+                )
+                return renewed, True
             return _duplicate(live, source=source, actor_id=actor_id, started=started), False
         previous = held.filter(status=Status.INVALIDATED, replaced_by__isnull=True).order_by("-created").first()
         replacing = previous is not None and not manual and may_replace is not None and may_replace(previous)
@@ -237,31 +253,102 @@ def credential_reissue(
     """Supersede ``credential`` with a new one issued from today's facts (e.g. a new name, a new ``score``).
 
     The old credential is invalidated as ``superseded`` (unless it already is invalidated);
-    the new one's ``replaces`` points at it and it inherits its learner-facing settings and,
-    unless a new one is given, its score.
+    the new one's ``replaces`` points at it and it inherits its learner-facing settings, its
+    expiry (a new name is no new achievement) and, unless a new one is given, its score.
+    """
+    return _replace(
+        credential,
+        category=InvalidationReason.SUPERSEDED,
+        kind=Kind.REISSUED,
+        carried=(*CARRIED_OVER_FIELDS, "expires_at"),
+        source=source,
+        actor_id=actor_id,
+        reason=reason,
+        score=score,
+    )
+
+
+def credential_renew(
+    *,
+    credential: Credential,
+    source: str,
+    actor_id: int | None = None,
+    reason: str = "",
+    score: Decimal | None = None,
+    queue: bool = True,
+) -> Credential:
+    """Renew a valid credential: a new one with a new expiry counted from today replaces it.
+
+    The old one is invalidated as ``renewed`` (its public page says "renewed by" with a link), its
+    credits move to the new one as on any reissue. Staff extend a credential this way, since its
+    signed documents carry their dates. A suspended credential is not renewed: lift it first.
+    """
+    return _replace(
+        credential,
+        category=InvalidationReason.RENEWED,
+        kind=Kind.RENEWED,
+        carried=CARRIED_OVER_FIELDS,
+        source=source,
+        actor_id=actor_id,
+        reason=reason,
+        score=score,
+        guard=_renewable_check,
+        queue=queue,
+    )
+
+
+def _renewable_check(credential: Credential) -> None:
+    if credential.status != Status.AVAILABLE:
+        raise InvalidTransition(
+            f"Only a valid credential can be renewed; {credential.verification_code} is {credential.status}."
+        )
+    if credential.suspended_at is not None:
+        raise InvalidTransition(
+            f"The credential {credential.verification_code} is suspended: lift the suspension before renewing it."
+        )
+
+
+def _replace(
+    credential: Credential,
+    *,
+    category: str,
+    kind: str,
+    carried: tuple[str, ...],
+    source: str,
+    actor_id: int | None,
+    reason: str,
+    score: Decimal | None,
+    guard: Callable[[Credential], None] | None = None,
+    queue: bool = True,
+) -> Credential:
+    """Invalidate ``credential`` as ``category`` (unless it already is) and issue the one that replaces it.
+
+    With ``queue`` False the caller generates the new credential itself (a run's chunk does).
     """
     issuance_check()
     with transaction.atomic():
-        old = Credential.objects.select_for_update().get(pk=credential.pk)
+        old = Credential.objects.select_for_update().select_related("configuration").get(pk=credential.pk)
         if Credential.objects.filter(replaces=old).exists():
             raise InvalidTransition(f"The credential {old.verification_code} has already been reissued.")
+        if guard is not None:
+            guard(old)
         if old.status != Status.INVALIDATED:
             old = credential_invalidate(
-                credential=old, category="superseded", source=source, actor_id=actor_id, reason=reason
+                credential=old, category=category, source=source, actor_id=actor_id, reason=reason
             )
         new, created = _create(
             user_id=old.user_id,
             configuration=old.configuration,
             replaces=old,
             score=old.score if score is None else score,
-            **{field: getattr(old, field) for field in CARRIED_OVER_FIELDS},
+            **{field: getattr(old, field) for field in carried},
         )
         if not created:
             raise InvalidTransition(f"The learner already holds another live credential, {new.verification_code}.")
         for subject in (old, new):
             event_record(
                 credential=subject,
-                kind=Kind.REISSUED,
+                kind=kind,
                 source=source,
                 actor_id=actor_id,
                 reason=reason,
@@ -270,7 +357,9 @@ def credential_reissue(
             )
         credentials_issued.send(sender=Credential, credentials=[new], source=source)
         credential_reissued.send(sender=Credential, old=old, new=new)
-        generation_queue(credential_id=new.pk, task_id=new.task_id)
+        if queue:
+            generation_queue(credential_id=new.pk, task_id=new.task_id)
+    log_credential_activity(kind, new, source=source, actor_id=actor_id, replaces=old.pk, expires_at=new.expires_at)
     return new
 
 
@@ -363,10 +452,18 @@ def _snapshots(*, user_ids: list[int], configuration: CredentialConfiguration) -
 
 
 def _build(*, user_id: int, configuration: CredentialConfiguration, snapshot: dict[str, str], **fields) -> Credential:
-    """An unsaved GENERATING credential under a generation lease, with a fresh verification code."""
+    """An unsaved GENERATING credential under a generation lease, with a fresh verification code.
+
+    Its expiry counts from its issue under the configuration's validity of today, unless given (carried over).
+    """
+    now = timezone.now()
+    if "expires_at" not in fields:
+        unit = configuration.validity_unit
+        fields["expires_at"] = expiry_for(now, period=configuration.validity_period, unit=unit)
     return Credential(
         user_id=user_id,
         configuration=configuration,
+        created=now,
         verification_code=generate_code(conf.get("VERIFICATION_CODE_LENGTH")),
         task_id=str(uuid.uuid4()),
         lease_expires_at=lease_end(),
@@ -383,6 +480,7 @@ def _create(
     score: Decimal | None,
     order_reference: str,
     visibility: str | None = None,
+    **carried,
 ) -> tuple[Credential, bool]:
     """Insert a GENERATING credential; the database constraint settles races.
 
@@ -402,6 +500,7 @@ def _create(
                     score=score,
                     order_reference=order_reference,
                     **({"visibility": visibility} if visibility else {}),
+                    **carried,
                 )
                 credential_codes_settle([credential])
                 credential.save(force_insert=True)

@@ -10,6 +10,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from .. import conf
+from ..eligibility import Eligibility
 from ..exceptions import (
     AccessDenied,
     InvalidTransition,
@@ -25,12 +26,14 @@ from ..selectors import (
     configuration_evaluate,
     credential_held,
     issuance_check,
+    issuance_enabled,
     learner_current_name,
     user_is_enrolled,
 )
 from .dispatch import generation_queue
 from .generation import credential_generate
 from .issuance import credential_issue_or_get, credential_reissue
+from .renewal import credential_renewal_due
 from .threads import ProcessThreads
 
 log = logging.getLogger(__name__)
@@ -71,12 +74,30 @@ def credential_request(
     budget = conf.get("ON_DEMAND_BUDGET_SECONDS") if budget_seconds is None else budget_seconds
     held = credential_held(user_id=user.pk, configuration=configuration)
     if held is not None and held.active:
-        return held, Outcome.EXISTING
-    if held is not None:
+        held.configuration = configuration
+        if not credential_renewal_due(held) or not issuance_enabled(configuration=configuration):
+            return held, Outcome.EXISTING
+        # Due for renewal: renewed if the learner meets the criteria again, else they keep what they hold.
+        verdict = configuration_evaluate(configuration=configuration, user_ids=[user.pk]).get(user.pk)
+        if verdict is None or not verdict.eligible:
+            return held, Outcome.EXISTING
+    elif held is not None:
         raise PreviouslyInvalidated(
             f"Your credential {held.verification_code} was invalidated ({held.invalidation_reason}); "
             "only staff can issue it again."
         )
+    else:
+        verdict = _qualifying_verdict(user=user, configuration=configuration)
+    credential, created = credential_issue_or_get(
+        user_id=user.pk, configuration=configuration, source=LEARNER, actor_id=user.pk, eligibility=verdict, queue=False
+    )
+    if not created:
+        return credential, Outcome.EXISTING
+    return _generate_within(credential, deadline=started + budget)
+
+
+def _qualifying_verdict(*, user, configuration: CredentialConfiguration) -> Eligibility:
+    """The learner's verdict when they may be issued a first credential now; the refusal in words otherwise."""
     key = configuration.learning_context_key
     if not user_is_enrolled(user_id=user.pk, context_key=key):
         raise NotEnrolled(f"You are not enrolled in {key}.")
@@ -91,12 +112,7 @@ def credential_request(
         raise LearnerNotEligible(
             f"You do not meet the requirements of '{configuration.credential_type}' yet.", progress=verdict.details
         )
-    credential, created = credential_issue_or_get(
-        user_id=user.pk, configuration=configuration, source=LEARNER, actor_id=user.pk, eligibility=verdict, queue=False
-    )
-    if not created:
-        return credential, Outcome.EXISTING
-    return _generate_within(credential, deadline=started + budget)
+    return verdict
 
 
 def _generate_within(credential: Credential, *, deadline: float) -> tuple[Credential, Outcome]:

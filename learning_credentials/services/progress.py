@@ -30,6 +30,7 @@ from ..selectors import configuration_evaluate, issuance_enabled
 from .dispatch import learner_check_queue
 from .generation import credential_generate, credential_generation_stalled
 from .issuance import credential_issue_or_get
+from .renewal import credential_renewal_due
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def learner_progress_check(*, user_id: int, context_key, source: str, order_refe
     configurations = configurations_for_progress(context_key=key)
     held: dict[int, list[Credential]] = {}
     for credential in Credential.objects.filter(user_id=user_id, configuration__in=configurations).only(
-        "pk", "configuration_id", "active"
+        "pk", "configuration_id", "active", "status", "expires_at", "suspended_at"
     ):
         held.setdefault(credential.configuration_id, []).append(credential)
     for configuration in configurations:
@@ -196,14 +197,17 @@ def _check(
 ) -> str:
     if held and not any(credential.active for credential in held):
         return PreviouslyInvalidated.code  # only staff issue it again: evaluating would be wasted
-    if not held:
+    live = next((credential for credential in held if credential.active), None)
+    if live is not None:
+        live.configuration = configuration
+    if live is None or credential_renewal_due(live):
         verdict = configuration_evaluate(configuration=configuration, user_ids=[user_id]).get(user_id)
         if verdict is None:
             return NOT_ENROLLED
         if not verdict.eligible:
             return NOT_ELIGIBLE
     else:
-        verdict = None  # a live credential: the service counts the attempt, no evaluation needed
+        verdict = None  # a live credential, not due for renewal: the service counts the attempt, no evaluation
     credential, created = credential_issue_or_get(
         user_id=user_id,
         configuration=configuration,

@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from .. import conf
 from ..adapters import get_adapter
 from ..exceptions import LearningCredentialsError
-from ..models import Credential
+from ..models import Credential, InvalidationReason
 from ..registry import resolve_options
 from ..rendering import format_date, local_date
 from ..rendering.share_image import ShareImageData, render_share_image, share_image_options
@@ -28,8 +28,9 @@ def credential_share_image(*, credential: Credential, extension: str) -> tuple[b
     image_format = EXTENSIONS[extension]
     site = credential_site(credential)
     public = credential_public_status(credential, site=site)
+    stamped = InvalidationReason.RENEWED.value if public.reason == InvalidationReason.RENEWED else public.status
     width, height = conf.get("SHARE_IMAGE_SIZE")
-    state = f"{public.status}-{credential.visibility}"
+    state = f"{stamped}-{credential.visibility}"
     if isinstance(credential, PublicRecord):
         # A certification's page shows its current credential with the record's score: a picture of its own.
         state += f"-{credential.verify_uuid.hex[:12]}-{credential.score}"
@@ -49,7 +50,7 @@ def credential_share_image(*, credential: Credential, extension: str) -> tuple[b
         verify_url=verify_url(credential, site=site),
         verify_code=public_code(credential),
         score="" if credential.score is None else f"{credential.score.normalize():f}%",
-        public_status=public.status,
+        public_status=stamped,
     )
     options = resolve_options(share_image_options, credential.configuration.options())["share_image"]
     try:

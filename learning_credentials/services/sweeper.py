@@ -7,19 +7,19 @@ credentials whose lease expired, moves them to ERROR with a message and retries 
 attempts left, exactly as a run retries errors.
 """
 
-import json
 import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import PeriodicTask
 
 from .. import conf
 from ..lifecycle import Status
 from ..models import Credential, CredentialEvent
 from ..observability import log_activity
+from .beat import beat_entry_ensure
 from .dispatch import SWEEP_GENERATING, emails_queue
 from .issuance import credential_retry
 from .transitions import credential_transition
@@ -93,15 +93,6 @@ def _emails_requeue(*, now: datetime) -> int:
     if ids:
         emails_queue(credential_ids=ids)
     return len(ids)
-
-
-def beat_entry_ensure(*, name: str, task: str, every_seconds: int, description: str) -> PeriodicTask:
-    """A beat entry running ``task`` every ``every_seconds``; created once, an operator's later edits are kept."""
-    every, _ = IntervalSchedule.objects.get_or_create(every=every_seconds, period=IntervalSchedule.SECONDS)
-    entry, _ = PeriodicTask.objects.get_or_create(
-        name=name, defaults={"task": task, "interval": every, "args": json.dumps([]), "description": description}
-    )
-    return entry
 
 
 def sweeper_schedule_ensure() -> PeriodicTask:

@@ -35,7 +35,7 @@ def test_a_chunk_awarding_credits_runs_a_fixed_number_of_queries_whatever_its_si
             counts = configuration_issue_chunk(
                 configuration_id=credited.pk, user_ids=[u.pk for u in users], run_id=None, source=SOURCE
             )
-        assert counts == {"issued": size, "failed": 0}
+        assert counts == {"issued": size, "failed": 0, "renewed": 0}
         return len(queries)
 
     small, large = run(3, 0), run(30, 100)

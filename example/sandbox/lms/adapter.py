@@ -5,11 +5,12 @@ protocol requires. Keys may arrive as opaque key objects or strings; rows store 
 """
 
 from collections import defaultdict
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Subquery
+from django.db.models import Max, OuterRef, Subquery
 from django.urls import reverse
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
@@ -129,6 +130,15 @@ class SandboxAdapter:
     def get_completion(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, float]:
         rows = Completion.objects.filter(course__key=str(course_key), user_id__in=user_ids)
         return dict(rows.values_list("user_id", "fraction"))
+
+    def get_progress_times(self, course_key: LearningContextKey, user_ids: list[int]) -> dict[int, datetime]:
+        """The latest change of each learner's completion or assessment scores in the course: two queries."""
+        latest: dict[int, datetime] = {}
+        for model in (Completion, AssessmentGrade):
+            rows = model.objects.filter(course__key=str(course_key), user_id__in=user_ids).values("user_id")
+            for user_id, moment in rows.annotate(latest=Max("modified")).values_list("user_id", "latest"):
+                latest[user_id] = max(moment, latest.get(user_id, moment))
+        return latest
 
     def get_learner_completion(
         self, user_id: int, course_keys: list[LearningContextKey]

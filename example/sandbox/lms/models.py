@@ -183,6 +183,7 @@ class AssessmentGrade(models.Model):
     category = models.CharField(max_length=255, help_text=_("Assignment category, a key of the course's weights."))
     earned = models.FloatField(help_text=_("Points earned."))
     possible = models.FloatField(help_text=_("Points possible; more than zero."))
+    modified = models.DateTimeField(auto_now=True, help_text=_("When the score last changed."))
 
     class Meta:
         constraints = [
@@ -207,6 +208,7 @@ class Completion(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, help_text=_("The learner."))
     course = models.ForeignKey(Course, on_delete=models.CASCADE, help_text=_("The course."))
     fraction = models.FloatField(help_text=_("Fraction of the course completed, from 0.0 to 1.0."))
+    modified = models.DateTimeField(auto_now=True, help_text=_("When the fraction last changed."))
 
     class Meta:
         constraints = [

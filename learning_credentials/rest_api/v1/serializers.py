@@ -9,6 +9,7 @@ from ...adapters import get_adapter
 from ...adapters.base import Site
 from ...rendering import local_date
 from ...selectors import (
+    PUBLIC_STATES,
     PUBLIC_STATUSES,
     context_sites,
     credential_public_status,
@@ -33,9 +34,12 @@ class SiteMixin:
 class PublicStatusSerializer(serializers.Serializer):
     """How a credential stands to a third party (a selectors.PublicStatus)."""
 
-    status = serializers.ChoiceField(choices=["valid", "suspended", "revoked", "superseded"])
+    status = serializers.ChoiceField(choices=PUBLIC_STATES)
     revoked_at = serializers.DateTimeField(allow_null=True)
     suspended_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it expires (or expired); null: never. Expired is a state of its own."
+    )
     reason = serializers.CharField(allow_null=True)
     reason_label = serializers.CharField(allow_null=True)
     superseded_by = serializers.URLField(allow_null=True, source="superseded_by_url")

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('learning_credentials', '0014_credential_artifact_sha256'),
+        ('learning_credentials', '0015_expiry_and_renewal'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
