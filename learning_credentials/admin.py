@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,15 @@ from .exceptions import (
     ObjectNotFound,
     QueueUnavailable,
 )
-from .forms import CredentialTypeForm, ExportForm, InvalidateForm, ManualIssueForm, ReissueForm, SuspendForm
+from .forms import (
+    CredentialTypeForm,
+    ExportForm,
+    InvalidateForm,
+    ManualIssueForm,
+    ReissueForm,
+    RenewForm,
+    SuspendForm,
+)
 from .identifiers import format_code, normalize_code
 from .lifecycle import Status
 from .models import (
@@ -60,6 +69,7 @@ from .services import credential_invalidate, credential_issue_or_get, credential
 from .services.assets import asset_replace_file
 from .services.configuration import configuration_run_queue
 from .services.exports import credential_export_open, credential_export_start, export_download_name
+from .services.issuance import credential_renew
 from .services.preview import credential_preview
 from .services.suspension import credential_suspend, credential_suspension_lift
 
@@ -307,6 +317,21 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
             _("Schedule"),
             {"fields": ("schedule_type", ("interval_every", "interval_period"), "crontab", "periodic_task")},
         ),
+        (
+            _("Expiry and renewal"),
+            {
+                "fields": (
+                    ("validity_period", "validity_unit"),
+                    "reminder_days",
+                    "renewal_instructions",
+                    "renewal_requires_fresh_achievement",
+                ),
+                "description": _(
+                    "Credentials valid for a while: each records its expiry when issued. Holders are reminded by "
+                    "email; from the first reminder on, meeting the criteria again renews the credential."
+                ),
+            },
+        ),
         (_("Recent runs"), {"fields": ("recent_runs",)}),
     )
 
@@ -425,6 +450,30 @@ class InvalidationReasonFilter(admin.SimpleListFilter):
         return queryset.filter(invalidation_reason=self.value()) if self.value() else queryset
 
 
+class ExpiryFilter(admin.SimpleListFilter):
+    """Where credentials stand against their expiry dates: what staff chase before and after they pass."""
+
+    title = _("expiry")
+    parameter_name = "expiry"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("expired", _("Expired")),
+            ("60", _("Expires within 60 days")),
+            ("never", _("Never expires")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Credential]) -> QuerySet[Credential]:
+        now = timezone.now()
+        if self.value() == "expired":
+            return queryset.filter(expires_at__lte=now)
+        if self.value() == "60":
+            return queryset.filter(expires_at__gt=now, expires_at__lte=now + timedelta(days=60))
+        if self.value() == "never":
+            return queryset.filter(expires_at__isnull=True)
+        return queryset
+
+
 class CredentialEventInline(AppendOnlyMixin, admin.TabularInline):
     """The audit trail: what changed (status or visibility), through which path, by whom and why."""
 
@@ -474,13 +523,14 @@ class CredentialAdmin(admin.ModelAdmin):
         "status",
         "visibility",
         "created",
+        "expires_at",
         "code",
     )
     list_select_related = ("user", "configuration")
-    list_filter = ("status", "visibility", "configuration__credential_type", InvalidationReasonFilter)
+    list_filter = ("status", "visibility", "configuration__credential_type", InvalidationReasonFilter, ExpiryFilter)
     search_fields = ("user__username", "learner_name", "=verify_uuid", "=uuid")
     search_help_text = _("Username, learner name, verification code or UUID.")
-    actions = ("invalidate", "reissue", "retry", "suspend", "lift_suspension")
+    actions = ("invalidate", "reissue", "renew", "retry", "suspend", "lift_suspension")
     inlines = (CredentialEventInline,)
     readonly_fields = ("code", "download", "verification_page", "replacement")
     fieldsets = (
@@ -496,6 +546,7 @@ class CredentialAdmin(admin.ModelAdmin):
                     "download",
                     "verification_page",
                     "created",
+                    "expires_at",
                 )
             },
         ),
@@ -658,6 +709,22 @@ class CredentialAdmin(admin.ModelAdmin):
             ),
             done=lambda n: (
                 ngettext("%(count)d credential reissued.", "%(count)d credentials reissued.", n) % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Renew selected credentials (valid again from today)"), permissions=["change"])
+    def renew(self, request: HttpRequest, queryset: QuerySet[Credential]) -> HttpResponse | None:
+        return self._with_form(
+            request,
+            queryset,
+            action="renew",
+            form_class=RenewForm,
+            title=gettext("Renew credentials"),
+            apply=lambda credential, data: credential_renew(
+                credential=credential, source=SOURCE, actor_id=request.user.pk, reason=data["reason"]
+            ),
+            done=lambda n: (
+                ngettext("%(count)d credential renewed.", "%(count)d credentials renewed.", n) % {"count": n}
             ),
         )
 
@@ -878,6 +945,7 @@ class CredentialRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "eligible",
         "already_held",
         "issued",
+        "renewed",
         "failed",
         "retried",
         "chunks_done",

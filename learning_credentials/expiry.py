@@ -55,21 +55,30 @@ def reminder_days_parse(text: str) -> tuple[int, ...]:
     return tuple(sorted(days, reverse=True))
 
 
-def renewal_opens(expires_at: datetime, *, reminder_days: tuple[int, ...]) -> datetime:
-    """From when a credential may be renewed: its first reminder (the largest offset), or its expiry without one."""
-    return expires_at - timedelta(days=max(reminder_days, default=0))
+def applicable_offsets(*, issued_at: datetime, expires_at: datetime, reminder_days: tuple[int, ...]) -> list[int]:
+    """The offsets that fall within the credential's validity: a 60-day reminder means nothing for a 30-day one."""
+    return [days for days in reminder_days if expires_at - timedelta(days=days) > issued_at]
 
 
-def reminder_due(*, expires_at: datetime, now: datetime, reminder_days: tuple[int, ...], sent: set[int]) -> int | None:
+def renewal_opens(*, issued_at: datetime, expires_at: datetime, reminder_days: tuple[int, ...]) -> datetime:
+    """From when a credential may be renewed: its first applicable reminder, or its expiry without one."""
+    offsets = applicable_offsets(issued_at=issued_at, expires_at=expires_at, reminder_days=reminder_days)
+    return expires_at - timedelta(days=max(offsets, default=0))
+
+
+def reminder_due(
+    *, issued_at: datetime, expires_at: datetime, now: datetime, reminder_days: tuple[int, ...], sent: set[int]
+) -> int | None:
     """The reminder to send now, as its offset in days, or None.
 
-    The smallest offset whose day has come: a credential that reaches its 60-day window when
-    only 5 days are left (it was issued late, or the task did not run) gets the 7-day reminder,
-    not both. Nothing once expired, nothing already sent at that offset or a smaller one.
+    The smallest applicable offset whose day has come: a credential that reaches its 60-day
+    window when only 5 days are left (the task did not run) gets the 7-day reminder, not both.
+    Nothing once expired, nothing already sent at that offset or a smaller one.
     """
     if expires_at <= now:
         return None
-    reached = [days for days in reminder_days if expires_at - timedelta(days=days) <= now]
+    offsets = applicable_offsets(issued_at=issued_at, expires_at=expires_at, reminder_days=reminder_days)
+    reached = [days for days in offsets if expires_at - timedelta(days=days) <= now]
     if not reached:
         return None
     due = min(reached)

@@ -56,6 +56,18 @@ class ReissueForm(forms.Form):
     )
 
 
+class RenewForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Why the credential is renewed, e.g. the learner renewed their licence elsewhere; kept in the audit "
+            "trail. The renewed credential is valid for the configuration's validity period from today; the old "
+            "one says 'renewed' with a link to it."
+        ),
+    )
+
+
 class SuspendForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),

@@ -143,7 +143,7 @@ def learner_progress_check(*, user_id: int, context_key, source: str, order_refe
     configurations = configurations_for_progress(context_key=key)
     held: dict[int, list[Credential]] = {}
     for credential in Credential.objects.filter(user_id=user_id, configuration__in=configurations).only(
-        "pk", "configuration_id", "active", "status", "expires_at", "suspended_at"
+        "pk", "configuration_id", "active", "status", "created", "expires_at", "suspended_at"
     ):
         held.setdefault(credential.configuration_id, []).append(credential)
     for configuration in configurations:

@@ -101,6 +101,7 @@ def _remind(candidates: list[Credential], *, now: datetime, counts: dict[str, in
     due = {}
     for credential in candidates:
         offset = reminder_due(
+            issued_at=credential.created,
             expires_at=credential.expires_at,
             now=now,
             reminder_days=credential.configuration.reminder_offsets(),
@@ -168,7 +169,8 @@ def credential_renewal_due(credential: Credential, *, now: datetime | None = Non
     reached its configuration's renewal window (its first reminder) or expired."""
     if credential.expires_at is None or credential.status != Status.AVAILABLE or credential.suspended_at is not None:
         return False
-    opens = renewal_opens(credential.expires_at, reminder_days=credential.configuration.reminder_offsets())
+    offsets = credential.configuration.reminder_offsets()
+    opens = renewal_opens(issued_at=credential.created, expires_at=credential.expires_at, reminder_days=offsets)
     return (now or timezone.now()) >= opens
 
 

@@ -2,19 +2,22 @@
 
 import base64
 import json
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey
 
-from learning_credentials.models import CredentialEvent, Visibility
+from learning_credentials.models import Credential, CredentialEvent, Visibility
 from learning_credentials.open_badges.issuers import did_document, issuer_for_context
 from learning_credentials.open_badges.models import SignedCredential, SigningKey, StatusEntry, StatusList
 from learning_credentials.open_badges.signing import multikey_public_decode, proof_verify
 from learning_credentials.open_badges.status_list import bit_get, bitstring_decode
+from learning_credentials.open_badges.verification import credential_verify
 from learning_credentials.services.invalidation import credential_invalidate
 from learning_credentials.services.issuance import credential_issue
 from learning_credentials.services.retirement import learner_retire
@@ -170,3 +173,18 @@ def test_without_signing_set_up_an_issue_still_succeeds(configuration, learner, 
     issued = credential_issue(user_id=learner.pk, configuration=configuration, source=CredentialEvent.Source.ADMIN)
     assert not SignedCredential.objects.filter(credential=issued).exists()
     assert StatusEntry.objects.filter(credential=issued).count() == 2
+
+
+def test_an_expiring_credential_carries_valid_until_and_exp_and_the_verifier_says_expired(client, credential):
+    expires = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
+    Credential.objects.filter(pk=credential.pk).update(expires_at=expires)
+    document = client.get(url(credential, "json")).json()
+    validate(document)
+    assert document["validUntil"] == expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+    token = client.get(url(credential, "jwt")).content.decode()
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["exp"] == int(expires.timestamp())
+    assert credential_verify(data=token).verdict == "valid"
+    later = credential_verify(data=token, now=expires + timedelta(days=1))
+    validity = next(check for check in later.checks if check.name == "validity")
+    assert later.verdict == "invalid" and validity.result == "fail" and "expired on" in validity.reason

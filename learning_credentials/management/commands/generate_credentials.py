@@ -8,7 +8,7 @@ from ...models import CredentialConfiguration, CredentialEvent
 from ...services.configuration import configuration_plan, configuration_run, configuration_run_queue
 
 SOURCE = CredentialEvent.Source.COMMAND
-HEADER = ("configuration", "eligible", "held", "issued", "failed", "retried", "result")
+HEADER = ("configuration", "eligible", "held", "issued", "renewed", "failed", "retried", "result")
 
 
 class Command(BaseCommand):
@@ -36,9 +36,9 @@ class Command(BaseCommand):
                     rows.append(self._sync(configuration))
                 else:
                     task_id = configuration_run_queue(configuration=configuration, source=SOURCE)
-                    rows.append((configuration, "", "", "", "", "", f"queued, task {task_id}"))
+                    rows.append((configuration, "", "", "", "", "", "", f"queued, task {task_id}"))
             except LearningCredentialsError as exc:
-                rows.append((configuration, "", "", "", "", "", f"error: {exc.message}"))
+                rows.append((configuration, "", "", "", "", "", "", f"error: {exc.message}"))
         self._table(rows)
         if any(str(row[-1]).startswith("error") for row in rows):
             raise CommandError("Some configurations could not run; see the table above.")
@@ -47,7 +47,10 @@ class Command(BaseCommand):
         plan = configuration_plan(configuration=configuration)
         for user_id in plan.to_issue:
             self.stdout.write(f"would issue '{configuration.credential_type.slug}' to user {user_id}")
-        return (configuration, len(plan.eligible), len(plan.held), len(plan.to_issue), 0, "", "dry run")
+        for user_id in plan.to_renew:
+            self.stdout.write(f"would renew '{configuration.credential_type.slug}' of user {user_id}")
+        counts = (len(plan.eligible), len(plan.held), len(plan.to_issue), len(plan.to_renew), 0, "")
+        return (configuration, *counts, "dry run")
 
     def _sync(self, configuration):
         with tqdm(desc=str(configuration)[:48], unit="learner", file=self.stderr) as bar:
@@ -58,9 +61,10 @@ class Command(BaseCommand):
                 on_chunk=lambda c: bar.update(c["learners"]),
             )
         if run is None:
-            return (configuration, "", "", "", "", "", "skipped: issuance is disabled")
+            return (configuration, "", "", "", "", "", "", "skipped: issuance is disabled")
         result = f"error: {run.error}" if run.error else f"done in {run.duration.total_seconds():.1f}s"
-        return (configuration, run.eligible, run.already_held, run.issued, run.failed, run.retried, result)
+        counts = (run.eligible, run.already_held, run.issued, run.renewed, run.failed, run.retried)
+        return (configuration, *counts, result)
 
     def _table(self, rows) -> None:
         table = [HEADER, *[tuple(map(str, row)) for row in rows]]

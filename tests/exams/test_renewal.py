@@ -1,0 +1,47 @@
+"""A passed certification exam renews a certificate that expires soon or has expired, with the new score."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from learning_credentials.lifecycle import Status
+from learning_credentials.models import Credential
+
+pytestmark = pytest.mark.django_db
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def yearly(ready):
+    configuration = ready.configuration
+    configuration.validity_period = 12
+    configuration.save()
+    return ready
+
+
+def expiring(credential: Credential, *, expires_in: timedelta) -> None:
+    expires = timezone.now() + expires_in
+    Credential.objects.filter(pk=credential.pk).update(created=expires - 365 * DAY, expires_at=expires)
+
+
+@pytest.mark.parametrize("expires_in", [5 * DAY, -30 * DAY], ids=["expiring", "expired"])
+def test_a_passed_retake_renews_the_certificate(yearly, sit, expires_in):
+    sit(45)
+    first = Credential.objects.get(status=Status.AVAILABLE)
+    expiring(first, expires_in=expires_in)
+    sit(45)  # the same score: no new score to record, but the certificate was due
+    first.refresh_from_db()
+    renewed = Credential.objects.get(replaces=first)
+    assert first.invalidation_reason == "renewed" and renewed.status == Status.AVAILABLE
+    assert renewed.expires_at > timezone.now() + 360 * DAY and renewed.score == Decimal(90)
+
+
+def test_a_passed_retake_long_before_expiry_only_records_a_new_score(yearly, sit):
+    sit(45)
+    first = Credential.objects.get(status=Status.AVAILABLE)
+    sit(48)
+    first.refresh_from_db()
+    newer = Credential.objects.get(replaces=first)
+    assert first.invalidation_reason == "superseded" and newer.expires_at == first.expires_at
