@@ -48,7 +48,7 @@ from ..selectors import (
 )
 from . import dispatch
 from .artifacts import artifact_storage, artifacts_delete
-from .sweeper import beat_entry_ensure
+from .beat import beat_entry_ensure
 
 log = logging.getLogger(__name__)
 
