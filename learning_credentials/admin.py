@@ -8,21 +8,39 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .assets import pdf_template_info
-from .exceptions import InvalidOptions, LearningCredentialsError, QueueUnavailable
-from .forms import CredentialTypeForm, InvalidateForm, ManualIssueForm, ReissueForm, RenewForm, SuspendForm
+from .exceptions import (
+    AccessDenied,
+    ExportExpired,
+    ExportUnavailable,
+    InvalidOptions,
+    LearningCredentialsError,
+    ObjectNotFound,
+    QueueUnavailable,
+)
+from .forms import (
+    CredentialTypeForm,
+    ExportForm,
+    InvalidateForm,
+    ManualIssueForm,
+    ReissueForm,
+    RenewForm,
+    SuspendForm,
+)
 from .identifiers import format_code, normalize_code
 from .lifecycle import Status
 from .models import (
@@ -30,6 +48,7 @@ from .models import (
     CredentialAsset,
     CredentialConfiguration,
     CredentialEvent,
+    CredentialExport,
     CredentialRun,
     CredentialType,
     RefundEvent,
@@ -39,10 +58,17 @@ from .models import (
 from .registry import function_options, generation_functions, retrieval_functions
 from .rendering.images import ImageRefused, image_open
 from .rendering.share_image import share_image_options
-from .selectors import COUNTED_STATUSES, PUBLIC_STATUSES, configurations_with_stats, invalidation_reasons
+from .selectors import (
+    COUNTED_STATUSES,
+    PUBLIC_STATUSES,
+    configurations_with_stats,
+    invalidation_reasons,
+    user_may_export,
+)
 from .services import credential_invalidate, credential_issue_or_get, credential_reissue, credential_retry
 from .services.assets import asset_replace_file
 from .services.configuration import configuration_run_queue
+from .services.exports import credential_export_open, credential_export_start, export_download_name
 from .services.issuance import credential_renew
 from .services.preview import credential_preview
 from .services.suspension import credential_suspend, credential_suspension_lift
@@ -194,6 +220,57 @@ class CredentialTypeAdmin(PreviewMixin, admin.ModelAdmin):
         return _render("declared_options.html", {"sections": sections})
 
 
+# --- Exports started from a configuration ------------------------------------------------------------
+
+
+EXPORT_QUEUED = gettext_noop("The export was queued; its file appears here when it is ready.")
+
+
+class ExportActionsMixin:
+    """The actions and the change page's buttons "Export credentials (CSV)" and "Export credentials (ZIP of PDFs)"."""
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return user_may_export(request.user)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/export/<str:format>/",
+                self.admin_site.admin_view(require_POST(self.export_view)),
+                name=_url_name(self, "export"),
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["has_export_permission"] = self.has_export_permission(request)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def export_view(self, request: HttpRequest, object_id: str, format: str) -> HttpResponse:
+        configuration = self.get_object(request, unquote(object_id))
+        if configuration is None or format not in CredentialExport.Format.values:
+            raise Http404()
+        return self._export(request, [configuration], format)
+
+    @admin.action(description=_("Export credentials (CSV)"), permissions=["export"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[CredentialConfiguration]) -> HttpResponse:
+        return self._export(request, queryset, CredentialExport.Format.CSV)
+
+    @admin.action(description=_("Export credentials (ZIP of PDFs)"), permissions=["export"])
+    def export_zip(self, request: HttpRequest, queryset: QuerySet[CredentialConfiguration]) -> HttpResponse:
+        return self._export(request, queryset, CredentialExport.Format.ZIP)
+
+    def _export(self, request: HttpRequest, configurations, format: str) -> HttpResponse:
+        """One export per configuration, made in a worker; staff follow them on the exports' list."""
+        try:
+            for configuration in configurations:
+                credential_export_start(user=request.user, configuration=configuration, format=format)
+        except AccessDenied:
+            raise PermissionDenied from None
+        self.message_user(request, gettext(EXPORT_QUEUED), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:learning_credentials_credentialexport_changelist"))
+
+
 # --- Configurations -----------------------------------------------------------------------------
 
 
@@ -215,7 +292,7 @@ STATUS_COUNTS = [_status_count(status) for status in COUNTED_STATUSES]
 
 
 @admin.register(CredentialConfiguration)
-class CredentialConfigurationAdmin(PreviewMixin, admin.ModelAdmin):
+class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/configuration_change_form.html"
     list_display = (
         "learning_context_key",
@@ -231,7 +308,7 @@ class CredentialConfigurationAdmin(PreviewMixin, admin.ModelAdmin):
     list_filter = ("enabled", "credential_type", "schedule_type")
     search_fields = ("learning_context_key", "credential_type__name")
     ordering = ("learning_context_key",)
-    actions = ("generate_now",)
+    actions = ("generate_now", "export_csv", "export_zip")
     readonly_fields = ("effective_options", "periodic_task", "recent_runs")
     fieldsets = (
         (None, {"fields": ("learning_context_key", "credential_type", "enabled")}),
@@ -880,3 +957,131 @@ class CredentialRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("duration"))
     def run_duration(self, obj: CredentialRun) -> timedelta | None:
         return obj.duration
+
+
+# --- Exports ------------------------------------------------------------------------------------
+
+
+@admin.register(CredentialExport)
+class CredentialExportAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Staff exports with their progress and download links; started here (a context) or on a configuration."""
+
+    change_list_template = "learning_credentials/admin/export_change_list.html"
+    list_display = ("created", "scope", "format", "status", "progress", "requested_by", "expires_at", "download")
+    list_select_related = ("configuration__credential_type", "requested_by")
+    list_filter = ("status", "format")
+    fields = (
+        "scope",
+        "format",
+        "include_email",
+        "status",
+        "progress",
+        "missing_files",
+        "requested_by",
+        "created",
+        "finished_at",
+        "expires_at",
+        "download",
+        "error",
+    )
+    readonly_fields = fields
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return user_may_export(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return user_may_export(request.user) or super().has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return user_may_export(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Files go when their link expires (or a learner is retired); rows stay as the record of who exported."""
+        return False
+
+    @admin.display(description=_("what"))
+    def scope(self, obj: CredentialExport) -> str:
+        if obj.configuration_id:
+            return str(obj.configuration)
+        return gettext("every credential in %(context)s") % {"context": obj.context_key}
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: CredentialExport) -> str:
+        percent = f" ({100 * obj.done // obj.total}%)" if obj.total else ""
+        return f"{obj.done} / {obj.total}{percent}"
+
+    @admin.display(description=_("file"))
+    def download(self, obj: CredentialExport) -> str:
+        if obj.status != CredentialExport.State.READY:
+            return "-"
+        url = reverse(f"admin:{_url_name(self, 'download')}", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Download"))
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        running = CredentialExport.objects.filter(
+            status__in=(CredentialExport.State.QUEUED, CredentialExport.State.RUNNING)
+        ).exists()
+        return super().changelist_view(request, {**(extra_context or {}), "exports_running": running})
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            # Not admin_view: a learner gets a 404 here, not the admin's login form.
+            path("<path:object_id>/download/", never_cache(self.download_view), name=_url_name(self, "download")),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None) -> HttpResponse:
+        """A form for an export of a context or of one configuration."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ExportForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                credential_export_start(
+                    user=request.user,
+                    configuration=form.cleaned_data["configuration"],
+                    context_key=form.cleaned_data["context_key"],
+                    format=form.cleaned_data["format"],
+                )
+            except LearningCredentialsError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, gettext(EXPORT_QUEUED), messages.SUCCESS)
+                return HttpResponseRedirect(reverse(f"admin:{_url_name(self, 'changelist')}"))
+        return form_page(
+            self,
+            request,
+            "learning_credentials/admin/export_form.html",
+            form=form,
+            title=gettext("Export credentials"),
+            submit_label=gettext("Export"),
+        )
+
+    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The file, streamed: staff with the export permission only; an expired link says so (410)."""
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if not request.user.is_staff:
+            raise Http404()
+        try:
+            export, handle = credential_export_open(export_id=object_id, user=request.user)
+        except AccessDenied:
+            raise PermissionDenied from None
+        except ObjectNotFound:
+            raise Http404() from None
+        except ExportUnavailable as exc:
+            return TemplateResponse(
+                request,
+                "learning_credentials/admin/export_message.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "title": gettext("This export cannot be downloaded"),
+                    "message": exc.message,
+                },
+                status=410 if isinstance(exc, ExportExpired) else 409,
+            )
+        content_type = "text/csv; charset=utf-8" if export.format == CredentialExport.Format.CSV else "application/zip"
+        return FileResponse(
+            handle, as_attachment=True, filename=export_download_name(export), content_type=content_type
+        )

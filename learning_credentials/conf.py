@@ -94,6 +94,12 @@ DEFAULTS: dict[str, Any] = {
     # commerce system signs each delivery with it (HMAC-SHA256). None (or empty) switches the webhook off: it
     # answers 503. Use at least 32 random characters; shorter ones raise a system check warning.
     "REFUND_WEBHOOK_SECRET": None,
+    # Hours an export's download link works (staff's CSV and ZIP exports); its file is deleted afterwards
+    # (task learning_credentials.exports_cleanup, hourly).
+    "EXPORT_RETENTION_HOURS": 24,
+    # Credentials an export reads per batch: a fixed number of queries per batch (the host's learner data
+    # included), so memory stays flat however many there are.
+    "EXPORT_BATCH_SIZE": 500,
 }
 
 

@@ -130,6 +130,18 @@ class ObjectNotFound(LearningCredentialsError):
     code = "not_found"
 
 
+class ExportUnavailable(LearningCredentialsError):
+    """The export's file cannot be downloaded (yet): it is still being made, or it failed."""
+
+    code = "export_unavailable"
+
+
+class ExportExpired(ExportUnavailable):
+    """The export's download link expired (or the export was withdrawn) and its file was deleted."""
+
+    code = "export_expired"
+
+
 class TooManyRequests(LearningCredentialsError):
     """A limit on how often something may be done was reached; ``retry_after`` in seconds, when known."""
 

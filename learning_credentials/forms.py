@@ -4,7 +4,9 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import CredentialConfiguration, CredentialType
+from .exceptions import InvalidContextKey
+from .identifiers import parse_context_key
+from .models import CredentialConfiguration, CredentialExport, CredentialType
 from .registry import generation_functions, retrieval_functions
 from .selectors import invalidation_reasons, user_get
 
@@ -96,3 +98,38 @@ class ManualIssueForm(forms.Form):
         if user is None:
             raise forms.ValidationError(_("There is no user with this username."))
         return user
+
+
+class ExportForm(forms.Form):
+    """A staff export: one configuration's credentials, or a whole context's (every configuration in it)."""
+
+    configuration = forms.ModelChoiceField(
+        label=_("Configuration"),
+        required=False,
+        queryset=CredentialConfiguration.objects.select_related("credential_type").order_by("learning_context_key"),
+        help_text=_("Export this configuration's credentials; or leave it empty and give a context."),
+    )
+    context_key = forms.CharField(
+        label=_("Learning context key"),
+        required=False,
+        max_length=255,
+        help_text=_("course-v1:... or path-v1:...: every credential of every configuration in it."),
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=CredentialExport.Format.choices)
+
+    def clean_context_key(self):
+        raw = self.cleaned_data["context_key"].strip()
+        if not raw:
+            return None
+        try:
+            return parse_context_key(raw)
+        except InvalidContextKey as exc:
+            raise forms.ValidationError(
+                _("Enter a course key (course-v1:...) or a learning path key (path-v1:...).")
+            ) from exc
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and (data.get("configuration") is None) == (data.get("context_key") is None):
+            raise forms.ValidationError(_("Choose a configuration or give a learning context key, not both."))
+        return data

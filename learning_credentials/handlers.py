@@ -47,6 +47,7 @@ from .identifiers import parse_context_key
 from .models import CredentialConfiguration, CredentialEvent
 from .observability import log_activity
 from .services.configuration import configuration_schedule_delete, configuration_schedule_sync
+from .services.exports import exports_cleanup_schedule_ensure
 from .services.progress import learner_progress_queue
 from .services.renewal import reminders_schedule_ensure
 from .services.retirement import learner_retire
@@ -79,11 +80,12 @@ def sync_schedule(sender, instance: CredentialConfiguration, raw: bool = False, 
 
 @receiver(post_migrate, dispatch_uid="learning_credentials.sweeper_schedule")
 def ensure_sweeper_schedule(sender, using: str = "default", **kwargs) -> None:
-    """After our migrations: the sweeper's and the expiry reminders' beat entries exist (beat's DatabaseScheduler
-    runs them)."""
+    """After our migrations: the beat entries of the sweeper, the expiry reminders and the export cleanup exist
+    (beat's DatabaseScheduler runs them)."""
     if getattr(sender, "name", None) == "learning_credentials" and using == "default":
         sweeper_schedule_ensure()
         reminders_schedule_ensure()
+        exports_cleanup_schedule_ensure()
 
 
 @receiver(pre_migrate, dispatch_uid="learning_credentials.openedx_plugin_guard")

@@ -939,3 +939,125 @@ class ExpiryReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.days_before} days before expiry"
+
+
+class CredentialExport(models.Model):
+    """
+    One bulk export of a configuration's or a context's credentials (a CSV, or a ZIP of their PDFs).
+
+    Written by services.exports only: the file is made by a worker, served to staff with the export
+    permission until ``expires_at``, then deleted. Retiring a learner deletes the file of every export
+    that may hold their data and marks the row withdrawn.
+
+    .. no_pii: The row holds no learner data (the staff user who asked is a link to an account); the
+        file does (names, usernames, emails, PDFs) and is deleted on expiry and on a learner's retirement.
+    """
+
+    class Format(models.TextChoices):
+        CSV = "csv", _("CSV")
+        ZIP = "zip", _("ZIP of PDFs")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired (file deleted)")
+        WITHDRAWN = "withdrawn", _("Withdrawn (it held a retired learner's data)")
+
+    id = models.UUIDField(
+        _("id"),
+        primary_key=True,
+        default=uuid4,
+        editable=False,
+        help_text=_("Identifier in the download link; not guessable."),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+        help_text=_("The staff member who started the export."),
+    )
+    configuration = models.ForeignKey(
+        CredentialConfiguration,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="exports",
+        verbose_name=_("configuration"),
+        help_text=_("The configuration whose credentials are exported; empty for a whole context."),
+    )
+    # A plain string: an opaque-key field cannot say "none" in a check constraint (__isnull is refused).
+    context_key = models.CharField(
+        _("learning context key"),
+        max_length=255,
+        blank=True,
+        validators=[validate_context_key],
+        help_text=_(
+            "The course or learning path whose credentials (of every configuration) are exported; "
+            "empty for one configuration."
+        ),
+    )
+    format = models.CharField(
+        _("format"), max_length=8, choices=Format.choices, help_text=_("A CSV of the credentials or a ZIP of PDFs.")
+    )
+    include_email = models.BooleanField(
+        _("with email addresses"),
+        default=True,
+        help_text=_("Whether the CSV has the learners' email addresses (platform staff only)."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=State.choices,
+        default=State.QUEUED,
+        help_text=_("Where the export stands; changed only by the services."),
+    )
+    total = models.PositiveIntegerField(_("total"), default=0, help_text=_("Credentials to export."))
+    done = models.PositiveIntegerField(_("done"), default=0, help_text=_("Credentials exported so far."))
+    missing_files = models.PositiveIntegerField(
+        _("missing files"),
+        default=0,
+        help_text=_("PDFs the storage did not have, left out of a ZIP (the log names them)."),
+    )
+    file = models.CharField(
+        _("file"),
+        max_length=512,
+        blank=True,
+        help_text=_("Storage name of the export's file; never exposed as a URL."),
+    )
+    error = models.TextField(_("error"), blank=True, help_text=_("Why the export failed, if it did."))
+    created = models.DateTimeField(
+        _("created"), auto_now_add=True, db_index=True, help_text=_("When it was asked for.")
+    )
+    finished_at = models.DateTimeField(
+        _("finished at"), null=True, blank=True, help_text=_("When its file was ready, or it failed.")
+    )
+    expires_at = models.DateTimeField(
+        _("expires at"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("When the download link stops working and the file is deleted."),
+    )
+
+    class Meta:
+        verbose_name = _("credential export")
+        verbose_name_plural = _("credential exports")
+        ordering = ["-created"]
+        permissions = [
+            ("export_credentials", _("Can export credentials (CSV, ZIP of PDFs) and download the exports")),
+        ]
+        constraints = [
+            check_constraint(
+                condition=Q(configuration__isnull=False) | ~Q(context_key=""),
+                name="lc_export_has_a_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.configuration if self.configuration_id else self.context_key
+        return f"{self.get_format_display()} of {scope}"

@@ -225,6 +225,25 @@ def register_code_holder(model: type, field: str) -> None:
         code_holders.append((model, field))
 
 
+@dataclass(frozen=True)
+class ExportColumn:
+    """A column a sub-app adds to credential exports: its header and, per batch, the values of the batch."""
+
+    key: str
+    label: Any
+    # Called once per batch with its credentials (a list): {credential pk: text}; absent ones are empty.
+    values: Callable[[list], dict]
+
+
+# Columns optional sub-apps add to CSV exports (services.exports), in the order they registered.
+export_columns: dict[str, ExportColumn] = {}
+
+
+def register_export_column(key: str, label: Any, values: Callable[[list], dict]) -> None:
+    """Add a column to CSV exports (e.g. the credits a credential carries); idempotent by key."""
+    export_columns[key] = ExportColumn(key=key, label=label, values=values)
+
+
 retrieval_functions = Registry(
     prefix="retrieve_",
     modules=("learning_credentials.eligibility.builtin",),

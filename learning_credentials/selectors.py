@@ -35,6 +35,7 @@ from .models import (
     Credential,
     CredentialConfiguration,
     CredentialEvent,
+    CredentialExport,
     CredentialRun,
     InvalidationReason,
     Visibility,
@@ -616,3 +617,28 @@ def audit_entry(event: CredentialEvent, *, credential: Credential, full: bool) -
         reason=reason,
         details=details,
     )
+
+
+EXPORT_PERMISSION = "learning_credentials.export_credentials"
+
+
+def user_may_export(user) -> bool:
+    """Platform staff with the export permission start exports and download any of them (a team's files)."""
+    return bool(
+        user and user.is_authenticated and user.is_active and user.is_staff and user.has_perm(EXPORT_PERMISSION)
+    )
+
+
+def credentials_for_export(
+    *, configuration: CredentialConfiguration | None = None, context_key=None, format: str = "csv"
+) -> QuerySet[Credential]:
+    """The credentials an export holds: every one of the configuration or context for a CSV; for a ZIP,
+    those available with a stored PDF (a revoked credential's archive is for staff's eyes, not a registrar's)."""
+    queryset = Credential.objects.select_related("replaced_by")
+    if configuration is not None:
+        queryset = queryset.filter(configuration=configuration)
+    else:
+        queryset = queryset.filter(configuration__learning_context_key=context_key)
+    if format == CredentialExport.Format.ZIP:
+        queryset = queryset.filter(status=Status.AVAILABLE).exclude(artifact="")
+    return queryset

@@ -11,6 +11,7 @@ from django.db import InterfaceError, OperationalError
 
 from .services import credential_generate, dispatch
 from .services.configuration import configuration_issue_chunk, configuration_run, configurations_run_all
+from .services.exports import credential_export_run, credential_exports_expire
 from .services.notification import credential_notify, credentials_notify
 from .services.progress import learner_progress_check
 from .services.renewal import expiry_reminders_send
@@ -92,3 +93,16 @@ def send_credential_email(credential_id: str) -> bool:
 def send_credential_emails(credential_ids: list[str]) -> int:
     """Email the learners of credentials that became available together (one generation or chunk)."""
     return credentials_notify(credential_ids=credential_ids)
+
+
+@shared_task(name=dispatch.EXPORT_CREDENTIALS, **ALWAYS, **RETRY)
+def export_credentials(export_id: str) -> str | None:
+    """Make one staff export's file (CSV or ZIP of PDFs) and save it to the storage."""
+    export = credential_export_run(export_id=export_id)
+    return export.status if export else None
+
+
+@shared_task(name=dispatch.EXPORTS_CLEANUP, **ALWAYS, **RETRY)
+def exports_cleanup() -> dict[str, int]:
+    """Delete the files of exports whose download link expired (beat, hourly)."""
+    return credential_exports_expire()

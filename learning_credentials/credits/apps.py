@@ -1,4 +1,4 @@
-"""App configuration of the credits sub-app: the {credits} placeholder and the in-transaction receivers."""
+"""App configuration of the credits sub-app: the {credits} placeholder, an export column, the receivers."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,7 @@ class CreditsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ..registry import register_export_column
         from ..rendering import register_placeholder
         from ..signals import (
             credential_invalidating,
@@ -25,6 +26,7 @@ class CreditsConfig(AppConfig):
         from . import receivers
 
         register_placeholder("credits", PLACEHOLDER_DESCRIPTION)
+        register_export_column("credits", _("credits earned"), receivers.export_values)
         credentials_issued.connect(receivers.award_with_credentials, dispatch_uid="lc_credits.award")
         credential_invalidating.connect(receivers.release_with_credential, dispatch_uid="lc_credits.release")
         credential_reissued.connect(receivers.move_to_reissued, dispatch_uid="lc_credits.move")

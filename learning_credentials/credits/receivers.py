@@ -30,3 +30,8 @@ def void_for_retired_learner(sender, user_id, **kwargs) -> None:
 def placeholder_values(sender, credentials, **kwargs) -> dict:
     """``{credits}`` of each credential about to be rendered, with two queries for all of them."""
     return {pk: {"credits": text} for pk, text in selectors.credits_text_by_credential(credentials=credentials).items()}
+
+
+def export_values(credentials) -> dict:
+    """The "credits earned" column of a batch of exported credentials (active entries only), two queries."""
+    return selectors.credits_text_by_credential(credentials=credentials)

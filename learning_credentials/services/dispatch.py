@@ -34,6 +34,8 @@ SWEEP_GENERATING = "learning_credentials.sweep_generating"
 SEND_EXPIRY_REMINDERS = "learning_credentials.send_expiry_reminders"
 SEND_CREDENTIAL_EMAIL = "learning_credentials.send_credential_email"
 SEND_CREDENTIAL_EMAILS = "learning_credentials.send_credential_emails"
+EXPORT_CREDENTIALS = "learning_credentials.export_credentials"
+EXPORTS_CLEANUP = "learning_credentials.exports_cleanup"
 # The exams sub-app's (its tasks.py registers them while it is installed).
 SEND_CERTIFICATE_REVOKED_EMAIL = "learning_credentials.exams.send_certificate_revoked_email"
 
@@ -116,6 +118,11 @@ def learner_check_queue(*, user_id: int, context_key: str, source: str, order_re
     )
 
 
+def export_queue(*, export_id: uuid.UUID | str) -> None:
+    """Make a staff export's file in a worker once its row is committed (the cleanup fails one never sent)."""
+    _on_commit("export", EXPORT_CREDENTIALS, args=[str(export_id)], log_fields={"export": str(export_id)})
+
+
 def certificate_revoked_email_queue(*, credential_id: uuid.UUID | str, attempt_id: uuid.UUID | str) -> None:
     """Email the learner that a retake revoked their certificate, once the grade commits (the exams sub-app)."""
     _on_commit(
@@ -186,5 +193,7 @@ TASK_NAMES: tuple[str, ...] = (
     SEND_EXPIRY_REMINDERS,
     SEND_CREDENTIAL_EMAIL,
     SEND_CREDENTIAL_EMAILS,
+    EXPORT_CREDENTIALS,
+    EXPORTS_CLEANUP,
     SEND_CERTIFICATE_REVOKED_EMAIL,
 )

@@ -16,6 +16,7 @@ from ..models import Credential, CredentialEvent, InvalidationReason, RefundEven
 from ..observability import elapsed_ms, log_activity
 from ..signals import learner_retiring
 from .artifacts import artifact_storage, artifacts_delete, attempts_artifact_names, share_image_folder
+from .exports import exports_withdraw_for_learner
 from .invalidation import credential_invalidate
 
 # Audit details that say nothing about the learner, kept when the rest is redacted.
@@ -50,6 +51,7 @@ def learner_retire(*, user_id: int, source: str = CredentialEvent.Source.SYSTEM)
                 credential_invalidate(credential=credential, category=InvalidationReason.RETIRED, source=source)
                 counts["invalidated"] += 1
         held = list(Credential.objects.filter(user_id=user_id))
+        exports_withdraw_for_learner(credentials=held)
         files = [credential.artifact for credential in held if credential.artifact]
         _events_redact(credential_ids=[credential.pk for credential in held])  # also events written since a first call
         to_erase = [c for c in held if c.score is not None or any(getattr(c, f) for f in ERASED_FIELDS)]
