@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from learning_credentials.exams.models import Certification
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential
 
@@ -45,3 +46,19 @@ def test_a_passed_retake_long_before_expiry_only_records_a_new_score(yearly, sit
     first.refresh_from_db()
     newer = Credential.objects.get(replaces=first)
     assert first.invalidation_reason == "superseded" and newer.expires_at == first.expires_at
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["any-pass", "fresh-pass-only"])
+def test_a_run_renews_on_the_old_pass_only_without_the_fresh_achievement_rule(yearly, sit, fresh):
+    from learning_credentials.services.configuration import configuration_run
+
+    configuration = yearly.configuration
+    configuration.renewal_requires_fresh_achievement = fresh
+    configuration.save()
+    sit(45)
+    first = Credential.objects.get(status=Status.AVAILABLE)
+    expiring(first, expires_in=5 * DAY)  # issued 360 days ago ...
+    Certification.objects.update(scored_at=timezone.now() - 361 * DAY)  # ... after the exam it records
+    run = configuration_run(configuration_id=configuration.pk, source="schedule", inline=True)
+    assert run.renewed == (0 if fresh else 1)
+    assert Credential.objects.filter(replaces=first).exists() is not fresh
