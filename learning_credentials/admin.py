@@ -33,12 +33,19 @@ from .models import (
     CredentialType,
     RefundEvent,
     ScheduleType,
+    VerificationChannel,
     Visibility,
 )
 from .registry import function_options, generation_functions, retrieval_functions
 from .rendering.images import ImageRefused, image_open
 from .rendering.share_image import share_image_options
-from .selectors import COUNTED_STATUSES, PUBLIC_STATUSES, configurations_with_stats, invalidation_reasons
+from .selectors import (
+    COUNTED_STATUSES,
+    PUBLIC_STATUSES,
+    configurations_with_stats,
+    invalidation_reasons,
+    verification_counts_for_configuration,
+)
 from .services import credential_invalidate, credential_issue_or_get, credential_reissue, credential_retry
 from .services.assets import asset_replace_file
 from .services.configuration import configuration_run_queue
@@ -230,7 +237,7 @@ class CredentialConfigurationAdmin(PreviewMixin, admin.ModelAdmin):
     search_fields = ("learning_context_key", "credential_type__name")
     ordering = ("learning_context_key",)
     actions = ("generate_now",)
-    readonly_fields = ("effective_options", "periodic_task", "recent_runs")
+    readonly_fields = ("effective_options", "periodic_task", "recent_runs", "verifications")
     fieldsets = (
         (None, {"fields": ("learning_context_key", "credential_type", "enabled")}),
         (_("Options"), {"fields": ("custom_options", "effective_options")}),
@@ -239,6 +246,7 @@ class CredentialConfigurationAdmin(PreviewMixin, admin.ModelAdmin):
             {"fields": ("schedule_type", ("interval_every", "interval_period"), "crontab", "periodic_task")},
         ),
         (_("Recent runs"), {"fields": ("recent_runs",)}),
+        (_("Verifications"), {"fields": ("verifications",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CredentialConfiguration]:
@@ -281,6 +289,30 @@ class CredentialConfigurationAdmin(PreviewMixin, admin.ModelAdmin):
             return "-"
         all_url = reverse("admin:learning_credentials_credentialrun_changelist") + f"?configuration__id__exact={obj.pk}"
         return _render("recent_runs.html", {"runs": obj.runs.all()[:RECENT_RUNS], "all_url": all_url})
+
+    @admin.display(description=_("Verifications counted"))
+    def verifications(self, obj: CredentialConfiguration) -> str:
+        """All verifications of its credentials flushed so far, by channel (nothing about who verified)."""
+        if obj.pk is None:
+            return "-"
+        summary = verification_counts_for_configuration(obj)
+        if not summary.total:
+            return gettext("None yet.")
+        labels = dict(VerificationChannel.choices)
+        return format_html(
+            "{}<ul>{}</ul>",
+            ngettext(
+                "%(count)s verification, the last on %(date)s.",
+                "%(count)s verifications, the last on %(date)s.",
+                summary.total,
+            )
+            % {"count": summary.total, "date": summary.last_day.isoformat()},
+            format_html_join(
+                "",
+                "<li>{}: {}</li>",
+                ((labels.get(channel, channel), count) for channel, count in sorted(summary.by_channel.items())),
+            ),
+        )
 
     def preview_arguments(self, instance: CredentialConfiguration) -> dict[str, Any]:
         return {

@@ -50,6 +50,7 @@ from .services.configuration import configuration_schedule_delete, configuration
 from .services.progress import learner_progress_queue
 from .services.retirement import learner_retire
 from .services.sweeper import sweeper_schedule_ensure
+from .services.verification_counts import verification_counts_schedule_ensure
 from .switch_over.detection import plugin_database_or_none, stop_message
 
 log = logging.getLogger(__name__)
@@ -78,9 +79,10 @@ def sync_schedule(sender, instance: CredentialConfiguration, raw: bool = False, 
 
 @receiver(post_migrate, dispatch_uid="learning_credentials.sweeper_schedule")
 def ensure_sweeper_schedule(sender, using: str = "default", **kwargs) -> None:
-    """After our migrations: the sweeper's beat entry exists (beat's DatabaseScheduler runs it)."""
+    """After our migrations: the sweeper's and the counts' flush's beat entries exist (beat's DatabaseScheduler)."""
     if getattr(sender, "name", None) == "learning_credentials" and using == "default":
         sweeper_schedule_ensure()
+        verification_counts_schedule_ensure()
 
 
 @receiver(pre_migrate, dispatch_uid="learning_credentials.openedx_plugin_guard")

@@ -14,6 +14,7 @@ from .services.configuration import configuration_issue_chunk, configuration_run
 from .services.notification import credential_notify, credentials_notify
 from .services.progress import learner_progress_check
 from .services.sweeper import credentials_sweep
+from .services.verification_counts import verification_counts_flush
 
 # Errors worth another try: the database or a network peer may be back in a moment.
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
@@ -69,6 +70,12 @@ def generate_credential(credential_id: str) -> str:
 def sweep_generating() -> dict[str, int]:
     """Send credentials stuck in GENERATING (their lease expired) to ERROR and retry them (beat, every minute)."""
     return credentials_sweep()
+
+
+@shared_task(name=dispatch.FLUSH_VERIFICATION_COUNTS, **ALWAYS, **RETRY)
+def flush_verification_counts() -> dict[str, int]:
+    """Move the closed buckets of verification counts from the cache to the database (beat)."""
+    return verification_counts_flush()
 
 
 # Any email failure is retried with backoff (the credential itself is never touched).

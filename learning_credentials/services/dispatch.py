@@ -31,6 +31,7 @@ ISSUE_CHUNK = "learning_credentials.issue_chunk"
 CHECK_LEARNER = "learning_credentials.check_learner"
 GENERATE_CREDENTIAL = "learning_credentials.generate_credential"
 SWEEP_GENERATING = "learning_credentials.sweep_generating"
+FLUSH_VERIFICATION_COUNTS = "learning_credentials.flush_verification_counts"
 SEND_CREDENTIAL_EMAIL = "learning_credentials.send_credential_email"
 SEND_CREDENTIAL_EMAILS = "learning_credentials.send_credential_emails"
 # The exams sub-app's (its tasks.py registers them while it is installed).
@@ -182,6 +183,7 @@ TASK_NAMES: tuple[str, ...] = (
     CHECK_LEARNER,
     GENERATE_CREDENTIAL,
     SWEEP_GENERATING,
+    FLUSH_VERIFICATION_COUNTS,
     SEND_CREDENTIAL_EMAIL,
     SEND_CREDENTIAL_EMAILS,
     SEND_CERTIFICATE_REVOKED_EMAIL,

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 Kind = CredentialEvent.Kind
 # Learner-facing settings a reissued credential inherits from the one it replaces.
-CARRIED_OVER_FIELDS: tuple[str, ...] = ("order_reference", "visibility")
+CARRIED_OVER_FIELDS: tuple[str, ...] = ("order_reference", "visibility", "verifications_counted")
 CODE_ATTEMPTS = 5
 # Every duplicate attempt is counted on the credential; only the first in this window is audited.
 DUPLICATE_AUDIT_INTERVAL = timedelta(hours=1)
@@ -383,6 +383,7 @@ def _create(
     score: Decimal | None,
     order_reference: str,
     visibility: str | None = None,
+    verifications_counted: bool = True,
 ) -> tuple[Credential, bool]:
     """Insert a GENERATING credential; the database constraint settles races.
 
@@ -401,6 +402,7 @@ def _create(
                     replaces=replaces,
                     score=score,
                     order_reference=order_reference,
+                    verifications_counted=verifications_counted,
                     **({"visibility": visibility} if visibility else {}),
                 )
                 credential_codes_settle([credential])
