@@ -53,6 +53,7 @@ from .models import (
     CredentialType,
     RefundEvent,
     ScheduleType,
+    VerificationChannel,
     Visibility,
 )
 from .registry import function_options, generation_functions, retrieval_functions
@@ -64,6 +65,7 @@ from .selectors import (
     configurations_with_stats,
     invalidation_reasons,
     user_may_export,
+    verification_counts_for_configuration,
 )
 from .services import credential_invalidate, credential_issue_or_get, credential_reissue, credential_retry
 from .services.assets import asset_replace_file
@@ -309,7 +311,7 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
     search_fields = ("learning_context_key", "credential_type__name")
     ordering = ("learning_context_key",)
     actions = ("generate_now", "export_csv", "export_zip")
-    readonly_fields = ("effective_options", "periodic_task", "recent_runs")
+    readonly_fields = ("effective_options", "periodic_task", "recent_runs", "verifications")
     fieldsets = (
         (None, {"fields": ("learning_context_key", "credential_type", "enabled")}),
         (_("Options"), {"fields": ("custom_options", "effective_options")}),
@@ -333,6 +335,7 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
             },
         ),
         (_("Recent runs"), {"fields": ("recent_runs",)}),
+        (_("Verifications"), {"fields": ("verifications",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CredentialConfiguration]:
@@ -375,6 +378,30 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
             return "-"
         all_url = reverse("admin:learning_credentials_credentialrun_changelist") + f"?configuration__id__exact={obj.pk}"
         return _render("recent_runs.html", {"runs": obj.runs.all()[:RECENT_RUNS], "all_url": all_url})
+
+    @admin.display(description=_("Verifications counted"))
+    def verifications(self, obj: CredentialConfiguration) -> str:
+        """All verifications of its credentials flushed so far, by channel (nothing about who verified)."""
+        if obj.pk is None:
+            return "-"
+        summary = verification_counts_for_configuration(obj)
+        if not summary.total:
+            return gettext("None yet.")
+        labels = dict(VerificationChannel.choices)
+        return format_html(
+            "{}<ul>{}</ul>",
+            ngettext(
+                "%(count)s verification, the last on %(date)s.",
+                "%(count)s verifications, the last on %(date)s.",
+                summary.total,
+            )
+            % {"count": summary.total, "date": summary.last_day.isoformat()},
+            format_html_join(
+                "",
+                "<li>{}: {}</li>",
+                ((labels.get(channel, channel), count) for channel, count in sorted(summary.by_channel.items())),
+            ),
+        )
 
     def preview_arguments(self, instance: CredentialConfiguration) -> dict[str, Any]:
         return {

@@ -129,3 +129,50 @@ def check_openedx_plugin(app_configs=None, **kwargs):
             )
         )
     return messages
+
+
+# Cache backends (by class name: Django's and django-redis's) whose increments are atomic and shared.
+SHARED_COUNTER_CACHES = ("RedisCache", "PyMemcacheCache", "PyLibMCCache", "MemcachedCache")
+
+
+@checks.register(checks.Tags.caches)
+def check_verification_counts(app_configs=None, **kwargs):
+    """Verification counts need a shared cache with atomic increments, and buckets that divide a day."""
+    from django.conf import settings
+
+    from . import conf
+
+    if not conf.get("VERIFICATION_COUNTS_ENABLED"):
+        return []
+    messages = []
+    seconds = conf.get("VERIFICATION_COUNTS_FLUSH_SECONDS")
+    if not isinstance(seconds, int) or not 10 <= seconds <= 3600 or 86400 % seconds:
+        messages.append(
+            checks.Error(
+                "LEARNING_CREDENTIALS['VERIFICATION_COUNTS_FLUSH_SECONDS'] must be a whole number of seconds "
+                "between 10 and 3600 that divides a day (e.g. 60, 300, 900, 3600).",
+                id="learning_credentials.E006",
+            )
+        )
+    alias = conf.get("VERIFICATION_COUNTS_CACHE")
+    backend = str(settings.CACHES.get(alias, {}).get("BACKEND", ""))
+    if not backend:
+        messages.append(
+            checks.Error(
+                f"LEARNING_CREDENTIALS['VERIFICATION_COUNTS_CACHE'] names the cache '{alias}', "
+                "which settings.CACHES does not define.",
+                id="learning_credentials.E007",
+            )
+        )
+    elif not backend.endswith(SHARED_COUNTER_CACHES) and not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        # Eager Celery (a sandbox, tests) runs every task in the process that counts: nothing to share.
+        messages.append(
+            checks.Warning(
+                f"Verification counts are incremented in the cache '{alias}' ({backend.rsplit('.', 1)[-1]}), "
+                "which is not shared by all processes with atomic increments: the flush in the Celery worker "
+                "may see none of the counts the web processes make.",
+                hint="Use Redis or Memcached for that cache, or set VERIFICATION_COUNTS_ENABLED to False.",
+                id="learning_credentials.W004",
+            )
+        )
+    return messages

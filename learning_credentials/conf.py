@@ -100,6 +100,18 @@ DEFAULTS: dict[str, Any] = {
     # Credentials an export reads per batch: a fixed number of queries per batch (the host's learner data
     # included), so memory stays flat however many there are.
     "EXPORT_BATCH_SIZE": 500,
+    # Count verifications of each credential per channel and day (docs/verification.rst, "What is counted and
+    # what is never stored"); False counts nothing. Each holder may also switch counting off for a credential.
+    "VERIFICATION_COUNTS_ENABLED": True,
+    # Alias in settings.CACHES where the counters are incremented: a cache shared by every web and worker
+    # process with atomic increments (Redis, Memcached); a per-process cache (locmem) counts nothing the
+    # flush ever sees (a system check warns).
+    "VERIFICATION_COUNTS_CACHE": "default",
+    # Seconds of one counting bucket; the task learning_credentials.flush_verification_counts moves closed
+    # buckets to the database (beat runs it this often). A lost cache loses at most the buckets not flushed
+    # yet: about this long. Between 10 and 3600, and a divisor of a day (86400) so that no bucket spans
+    # two days.
+    "VERIFICATION_COUNTS_FLUSH_SECONDS": 300,
 }
 
 

@@ -52,6 +52,7 @@ from .services.progress import learner_progress_queue
 from .services.renewal import reminders_schedule_ensure
 from .services.retirement import learner_retire
 from .services.sweeper import sweeper_schedule_ensure
+from .services.verification_counts import verification_counts_schedule_ensure
 from .switch_over.detection import plugin_database_or_none, stop_message
 
 log = logging.getLogger(__name__)
@@ -80,12 +81,13 @@ def sync_schedule(sender, instance: CredentialConfiguration, raw: bool = False, 
 
 @receiver(post_migrate, dispatch_uid="learning_credentials.sweeper_schedule")
 def ensure_sweeper_schedule(sender, using: str = "default", **kwargs) -> None:
-    """After our migrations: the beat entries of the sweeper, the expiry reminders and the export cleanup exist
-    (beat's DatabaseScheduler runs them)."""
+    """After our migrations: the beat entries of the sweeper, the expiry reminders, the export cleanup and the
+    verification counts' flush exist (beat's DatabaseScheduler runs them)."""
     if getattr(sender, "name", None) == "learning_credentials" and using == "default":
         sweeper_schedule_ensure()
         reminders_schedule_ensure()
         exports_cleanup_schedule_ensure()
+        verification_counts_schedule_ensure()
 
 
 @receiver(pre_migrate, dispatch_uid="learning_credentials.openedx_plugin_guard")

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from .adapters import get_adapter
@@ -41,10 +41,12 @@ from .selectors import (
     credential_site,
     credentials_for_user,
     public_code,
+    verification_counts_for_credential,
     verify_url,
 )
 from .services import credential_set_visibility
 from .services.on_demand import credential_name_change_reissue
+from .services.verification_counts import credential_set_verification_counting
 
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
 
@@ -57,6 +59,10 @@ STATUS_WORDS = {
 
 class VisibilityForm(forms.Form):
     visibility = forms.ChoiceField(choices=Visibility.choices)
+
+
+class CountingForm(forms.Form):
+    counted = forms.TypedChoiceField(choices=[("on", "on"), ("off", "off")], coerce=lambda value: value == "on")
 
 
 def _own_credential(request, uuid: str) -> Credential:
@@ -157,11 +163,23 @@ def credential_detail(request, uuid: str):
         "record": credential_public_record(credential),
         # Signed copies a sub-app serves (e.g. the Open Badges credential), for the learner's wallet.
         "documents": credential_documents_offered(credential) if shareable else [],
+        "verifications_words": verifications_words(credential),
     }
     if shareable and public:
         organization = get_adapter().get_organization_name(credential.configuration.learning_context_key)
         context["linkedin_url"] = linkedin_add_to_profile_url(credential, organization_name=organization, site=site)
     return learner_page_render(request, "learning_credentials/learner/credential_detail.html", context)
+
+
+def verifications_words(credential: Credential) -> str:
+    """ "Verified N times, last on DATE" from the counts flushed so far (kept when the holder stops counting)."""
+    summary = verification_counts_for_credential(credential)
+    if not summary.total:
+        return _("Not verified yet.")
+    date = formats.date_format(summary.last_day, "DATE_FORMAT")
+    return ngettext(
+        "Verified %(count)s time, last on %(date)s.", "Verified %(count)s times, last on %(date)s.", summary.total
+    ) % {"count": summary.total, "date": date}
 
 
 def _newer_of(credential: Credential) -> Credential | None:
@@ -174,27 +192,54 @@ def _back_to(credential: Credential) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("learning_credentials:learner-credential", kwargs={"uuid": credential.uuid}))
 
 
+def _holder_switch(request, uuid: str, form: forms.Form, *, apply, refusal: str, confirmations: dict):
+    """A setting of the holder's own credential, from a one-field form; audited by the service as theirs."""
+    credential = _own_credential(request, uuid)
+    if not form.is_valid():
+        messages.error(request, refusal)
+        return _back_to(credential)
+    value = next(iter(form.cleaned_data.values()))
+    apply(credential, value, source=CredentialEvent.Source.LEARNER, actor_id=request.user.pk)
+    messages.success(request, confirmations[value])
+    return _back_to(credential)
+
+
 @login_required
 @require_POST
 def credential_visibility(request, uuid: str):
-    """The public/private switch (POST, CSRF-protected); audited by the service as the learner's change."""
-    credential = _own_credential(request, uuid)
-    form = VisibilityForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose whether the credential is public or private."))
-        return _back_to(credential)
-    visibility = form.cleaned_data["visibility"]
-    credential_set_visibility(
-        credential=credential,
-        visibility=visibility,
-        source=CredentialEvent.Source.LEARNER,
-        actor_id=request.user.pk,
+    """The public/private switch (POST, CSRF-protected)."""
+    return _holder_switch(
+        request,
+        uuid,
+        VisibilityForm(request.POST),
+        apply=lambda credential, value, **audit: credential_set_visibility(
+            credential=credential, visibility=value, **audit
+        ),
+        refusal=_("Choose whether the credential is public or private."),
+        confirmations={
+            Visibility.PRIVATE: _("Your credential is now private: only you and the platform's staff can see it."),
+            Visibility.PUBLIC: _("Your credential is now public: anyone with the link can verify it."),
+        },
     )
-    if visibility == Visibility.PRIVATE:
-        messages.success(request, _("Your credential is now private: only you and the platform's staff can see it."))
-    else:
-        messages.success(request, _("Your credential is now public: anyone with the link can verify it."))
-    return _back_to(credential)
+
+
+@login_required
+@require_POST
+def credential_counting(request, uuid: str):
+    """The holder's switch for counting verifications (POST, CSRF-protected)."""
+    return _holder_switch(
+        request,
+        uuid,
+        CountingForm(request.POST),
+        apply=lambda credential, value, **audit: credential_set_verification_counting(
+            credential=credential, counted=value, **audit
+        ),
+        refusal=_("Choose whether verifications of this credential are counted."),
+        confirmations={
+            True: _("Verifications of this credential are counted from now on."),
+            False: _("Verifications of this credential are no longer counted."),
+        },
+    )
 
 
 # Not inside ATOMIC_REQUESTS' transaction (as the API's reissue): the new credential's generation

@@ -496,6 +496,14 @@ class Credential(TimeStampedModel):
             "Public: anyone with the link can verify it. Private: only the holder and staff; others get a 404."
         ),
     )
+    verifications_counted = models.BooleanField(
+        _("verifications counted"),
+        default=True,
+        help_text=_(
+            "Whether verifications of this credential are counted (by channel and day, nothing about who "
+            "verified); the holder switches it."
+        ),
+    )
     template_version = models.CharField(
         _("template version"),
         max_length=64,
@@ -692,6 +700,7 @@ class CredentialEvent(models.Model):
         SUSPENSION_LIFTED = "suspension_lifted", _("Suspension lifted")
         RENEWED = "renewed", _("Renewed")
         EXPIRY_REMINDED = "expiry_reminded", _("Expiry reminder sent")
+        COUNTING_CHANGED = "counting_changed", _("Verification counting switched")
 
     class Source(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
@@ -1061,3 +1070,77 @@ class CredentialExport(models.Model):
     def __str__(self) -> str:
         scope = self.configuration if self.configuration_id else self.context_key
         return f"{self.get_format_display()} of {scope}"
+
+
+class VerificationChannel(models.TextChoices):
+    """Where a verification came through (docs/verification.rst, "What is counted and what is never stored")."""
+
+    PAGE = "page", _("Verification page")
+    API = "api", _("Metadata API")
+    CODE = "code", _("Code lookup")
+    QR = "qr", _("QR code link")
+    PDF = "pdf", _("Public PDF")
+    OPEN_BADGES = "open_badges", _("Signed Open Badges credential")
+    FILE_CHECK = "file_check", _("Check a file")
+
+
+class VerificationCount(models.Model):
+    """
+    How many times a credential was verified through one channel on one day (UTC).
+
+    Nothing about who verified is stored, here or anywhere on the way (no address, user agent or
+    referrer, not even hashed): a count is incremented in the cache and moved here in bulk.
+
+    .. no_pii:
+    """
+
+    credential = models.ForeignKey(
+        Credential,
+        on_delete=models.CASCADE,
+        related_name="verification_counts",
+        verbose_name=_("credential"),
+        help_text=_("The credential verified."),
+    )
+    channel = models.CharField(
+        _("channel"),
+        max_length=16,
+        choices=VerificationChannel.choices,
+        help_text=_("Where the verification came through."),
+    )
+    day = models.DateField(_("day"), help_text=_("The day (UTC) of the verifications."))
+    count = models.PositiveIntegerField(_("count"), default=0, help_text=_("Verifications that day."))
+
+    class Meta:
+        verbose_name = _("verification count")
+        verbose_name_plural = _("verification counts")
+        constraints = [
+            models.UniqueConstraint(fields=["credential", "channel", "day"], name="lc_one_count_per_channel_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.day}: {self.count}"
+
+
+class VerificationCountFlush(models.Model):
+    """
+    A counting bucket already moved from the cache to VerificationCount: a flush never adds it twice.
+
+    .. no_pii:
+    """
+
+    bucket = models.CharField(
+        _("bucket"),
+        max_length=32,
+        unique=True,
+        help_text=_("The bucket's start (seconds since 1970, UTC) and length, as its cache keys name it."),
+    )
+    flushed_at = models.DateTimeField(
+        _("flushed at"), auto_now_add=True, db_index=True, help_text=_("When its counts were added.")
+    )
+
+    class Meta:
+        verbose_name = _("verification count flush")
+        verbose_name_plural = _("verification count flushes")
+
+    def __str__(self) -> str:
+        return self.bucket

@@ -3,13 +3,13 @@
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 from opaque_keys.edx.keys import LearningContextKey
@@ -38,6 +38,7 @@ from .models import (
     CredentialExport,
     CredentialRun,
     InvalidationReason,
+    VerificationCount,
     Visibility,
 )
 from .registry import contributed_invalidation_reasons, resolve_options
@@ -642,3 +643,60 @@ def credentials_for_export(
     if format == CredentialExport.Format.ZIP:
         queryset = queryset.filter(status=Status.AVAILABLE).exclude(artifact="")
     return queryset
+
+
+@dataclass(frozen=True)
+class VerificationSummary:
+    """Verifications counted so far (flushed to the database): in all, by channel, and the last day (UTC) of one."""
+
+    total: int = 0
+    last_day: date | None = None
+    by_channel: dict[str, int] = field(default_factory=dict)
+
+
+def _verification_summaries(counts: QuerySet[VerificationCount], *, key: str) -> dict:
+    """One grouped query: a VerificationSummary per value of ``key`` (a path from VerificationCount)."""
+    rows = counts.values(key, "channel").annotate(added=Sum("count"), last=Max("day")).order_by()
+    summaries: dict = {}
+    for row in rows:
+        found = summaries.get(row[key], VerificationSummary())
+        last = max(day for day in (found.last_day, row["last"]) if day is not None)
+        summaries[row[key]] = VerificationSummary(
+            total=found.total + row["added"],
+            last_day=last,
+            by_channel={**found.by_channel, row["channel"]: row["added"]},
+        )
+    return summaries
+
+
+def verification_counts_for_credentials(*, credential_ids: Iterable) -> dict:
+    """Each credential's VerificationSummary by its pk (those never verified are absent); one query."""
+    counts = VerificationCount.objects.filter(credential_id__in=list(credential_ids))
+    return _verification_summaries(counts, key="credential_id")
+
+
+def verification_counts_for_credential(credential: Credential) -> VerificationSummary:
+    return verification_counts_for_credentials(credential_ids=[credential.pk]).get(credential.pk, VerificationSummary())
+
+
+def verification_counts_for_configurations(*, configuration_ids: Iterable[int]) -> dict[int, VerificationSummary]:
+    """Totals of every credential of each configuration, by configuration id; one query."""
+    counts = VerificationCount.objects.filter(credential__configuration_id__in=list(configuration_ids))
+    return _verification_summaries(counts, key="credential__configuration_id")
+
+
+def verification_counts_for_configuration(configuration: CredentialConfiguration) -> VerificationSummary:
+    """What the admin's configuration page and the dashboard show: every credential issued under it, all time."""
+    found = verification_counts_for_configurations(configuration_ids=[configuration.pk])
+    return found.get(configuration.pk, VerificationSummary())
+
+
+def verification_counts_for_context(*, context_key) -> list[tuple[CredentialConfiguration, VerificationSummary]]:
+    """Each configuration of a context (enabled or not) with its totals, by credential type name; two queries."""
+    configurations = list(
+        CredentialConfiguration.objects.filter(learning_context_key=context_key)
+        .select_related("credential_type")
+        .order_by("credential_type__name")
+    )
+    found = verification_counts_for_configurations(configuration_ids=[c.pk for c in configurations])
+    return [(configuration, found.get(configuration.pk, VerificationSummary())) for configuration in configurations]

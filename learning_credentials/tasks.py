@@ -16,6 +16,7 @@ from .services.notification import credential_notify, credentials_notify
 from .services.progress import learner_progress_check
 from .services.renewal import expiry_reminders_send
 from .services.sweeper import credentials_sweep
+from .services.verification_counts import verification_counts_flush
 
 # Errors worth another try: the database or a network peer may be back in a moment.
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
@@ -77,6 +78,12 @@ def sweep_generating() -> dict[str, int]:
 def send_expiry_reminders() -> dict[str, int]:
     """Remind holders whose credential expires soon, once per offset (beat, hourly); failed ones go next hour."""
     return expiry_reminders_send()
+
+
+@shared_task(name=dispatch.FLUSH_VERIFICATION_COUNTS, **ALWAYS, **RETRY)
+def flush_verification_counts() -> dict[str, int]:
+    """Move the closed buckets of verification counts from the cache to the database (beat)."""
+    return verification_counts_flush()
 
 
 # Any email failure is retried with backoff (the credential itself is never touched).

@@ -19,7 +19,7 @@ urlpatterns = [
     path("learning_credentials/verify/", views.verify_lookup, name="verify-lookup"),
     path("learning_credentials/verify/code/<path:code>/", views.verify_code, name="verify-code"),
     # The short link the PDF's QR code encodes (no trailing slash: every character makes the code denser).
-    path("learning_credentials/v/<str:code>", views.verify_code, name="verify-short"),
+    path("learning_credentials/v/<str:code>", views.verify_short, name="verify-short"),
     path("learning_credentials/verify/<path:verify_uuid>/", views.verify_page, name="verify"),
     path("learning_credentials/credentials/<str:uuid>/download/", views.credential_download, name="download"),
     path("learning_credentials/credentials/", learner_views.credential_list, name="learner-credentials"),
@@ -28,6 +28,11 @@ urlpatterns = [
         "learning_credentials/credentials/<str:uuid>/visibility/",
         learner_views.credential_visibility,
         name="learner-visibility",
+    ),
+    path(
+        "learning_credentials/credentials/<str:uuid>/counting/",
+        learner_views.credential_counting,
+        name="learner-counting",
     ),
     path(
         "learning_credentials/credentials/<str:uuid>/reissue/", learner_views.credential_reissue, name="learner-reissue"

@@ -5,8 +5,8 @@ import hashlib
 import segno
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -26,7 +26,7 @@ from .exceptions import (
 )
 from .identifiers import MAX_CODE_INPUT, parse_context_key
 from .lifecycle import Status
-from .models import Credential, Visibility
+from .models import Credential, VerificationChannel, Visibility
 from .public_http import cache_privately, cache_publicly, public_route, request_from_another_site
 from .selectors import (
     PublicRecord,
@@ -44,6 +44,7 @@ from .selectors import (
 from .services.artifacts import artifact_storage
 from .services.on_demand import credential_request
 from .services.sharing import credential_share_image
+from .services.verification_counts import verification_count
 from .throttling import rate_limit, seconds_to_wait, too_many_requests
 
 
@@ -62,6 +63,18 @@ def _qr_svg(url: str) -> str:
     )
 
 
+# The parameter a code lookup and the QR link add to the page they redirect to, naming the channel they counted.
+VIA = "via"
+VIA_CHANNELS = (VerificationChannel.CODE, VerificationChannel.QR)
+
+
+def _counted_redirect(request, credential, channel: str) -> HttpResponseRedirect:
+    """To the credential's page, counted once here, as ``channel``; the page it leads to does not count again."""
+    verification_count(request=request, credential=credential, channel=channel)
+    page = reverse("learning_credentials:verify", kwargs={"verify_uuid": credential.verify_uuid})
+    return HttpResponseRedirect(f"{page}?{VIA}={channel}")
+
+
 @public_route
 @rate_limit("page")
 def verify_page(request, verify_uuid: str):
@@ -69,6 +82,8 @@ def verify_page(request, verify_uuid: str):
     credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
     if credential is None:
         raise Http404()
+    if request.GET.get(VIA) not in VIA_CHANNELS:  # a code lookup or the QR link counted it as it redirected here
+        verification_count(request=request, credential=credential, channel=VerificationChannel.PAGE)
     context_key = credential.configuration.learning_context_key
     site = credential_site(credential)
     page_url = verify_url(credential, site=site)
@@ -120,7 +135,7 @@ def verify_lookup(request):
         return too_many_requests(request, wait)
     credential = credential_get_by_code(code=raw, viewer=request.user)
     if credential is not None:
-        return redirect("learning_credentials:verify", verify_uuid=credential.verify_uuid)
+        return _counted_redirect(request, credential, VerificationChannel.CODE)
     # Unknown, malformed and private codes alike: the same answer, without telling which.
     return render(
         request,
@@ -142,10 +157,21 @@ def _check_file_form() -> dict:
 @rate_limit("code")
 def verify_code(request, code: str):
     """``/verify/code/<code>/``: the credential's page for a code typed any way (case, hyphens, spaces)."""
+    return _code_redirect(request, code, VerificationChannel.CODE)
+
+
+@public_route
+@rate_limit("code")
+def verify_short(request, code: str):
+    """``/v/<code>``, the short link the PDF's QR code encodes: as ``verify_code``, counted as the QR link."""
+    return _code_redirect(request, code, VerificationChannel.QR)
+
+
+def _code_redirect(request, code: str, channel: str):
     credential = credential_get_by_code(code=code, viewer=request.user)
     if credential is None:
         raise Http404()
-    return redirect("learning_credentials:verify", verify_uuid=credential.verify_uuid)
+    return _counted_redirect(request, credential, channel)
 
 
 def _pdf_response(credential: Credential, *, disposition: str):
@@ -179,6 +205,7 @@ def verify_pdf(request, verify_uuid: str):
     if not conf.get("PUBLIC_PDF") or credential is None or credential.status != Status.AVAILABLE:
         raise Http404()
     response = _pdf_response(credential, disposition="inline")
+    verification_count(request=request, credential=credential, channel=VerificationChannel.PDF)
     if credential.visibility == Visibility.PRIVATE:
         return response
     # Each generation writes a file of its own name: the name identifies the bytes.

@@ -142,7 +142,8 @@ def test_partial_validation_waives_required_keys_only():
 def test_system_check_reports_unregistered_keys_and_bad_options(configuration):
     from learning_credentials.models import CredentialType
 
-    assert [e.id for e in run_checks(databases=["default"]) if e.id.startswith("learning_credentials")] == []
+    found = [e.id for e in run_checks(databases=["default"]) if e.id.startswith("learning_credentials")]
+    assert found == []
     CredentialType.objects.filter(pk=configuration.credential_type_id).update(retrieval_func="removed_plugin_func")
     broken = factories.ConfigurationFactory(learning_context_key="course-v1:DemoX+Other+2026")
     type(broken.credential_type).objects.filter(pk=broken.credential_type_id).update(

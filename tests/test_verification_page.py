@@ -180,7 +180,8 @@ class TestCodeRoute:
         typed = typed.format(code=code, lower=code.lower(), half=code[:5], rest=code[5:].lower())
         response = client.get(f"/learning_credentials/verify/code/{typed}/")
         assert response.status_code == 302
-        assert response["Location"] == f"/learning_credentials/verify/{available.verify_uuid}/"
+        # ?via=: the lookup counted the verification; the page does not count it again (verification counts).
+        assert response["Location"] == f"/learning_credentials/verify/{available.verify_uuid}/?via=code"
 
     def test_revoked_is_found_too(self, client, available):
         invalidate(available)
@@ -198,7 +199,7 @@ class TestCodeRoute:
         assert short == f"https://lms.example.com/learning_credentials/v/{available.verification_code}"
         response = client.get(short.removeprefix("https://lms.example.com"))
         assert response.status_code == 302
-        assert response["Location"] == f"/learning_credentials/verify/{available.verify_uuid}/"
+        assert response["Location"] == f"/learning_credentials/verify/{available.verify_uuid}/?via=qr"
         assert client.get("/learning_credentials/v/ZZZZZZZZZZ").status_code == 404
 
 
@@ -215,7 +216,7 @@ class TestLookupForm:
         code = available.verification_code
         response = client.get(LOOKUP, {"code": f" {code[:5].lower()} - {code[5:]} "})
         assert response.status_code == 302
-        assert response["Location"] == f"/learning_credentials/verify/{available.verify_uuid}/"
+        assert response["Location"] == f"/learning_credentials/verify/{available.verify_uuid}/?via=code"
 
     @pytest.mark.parametrize("junk", ["ZZZZZZZZZZ", "x" * 5000, "\x00", "😀" * 8, "%00", "<script>"])
     def test_unknown_code_says_so_with_a_404(self, client, db, junk):

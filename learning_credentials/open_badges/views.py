@@ -18,9 +18,10 @@ from django.views.decorators.http import require_http_methods
 
 from ..exceptions import ConfigurationError, CredentialUnreadable, PayloadTooLarge
 from ..lifecycle import Status
-from ..models import Credential, Visibility
+from ..models import Credential, VerificationChannel, Visibility
 from ..public_http import cache_privately, cache_publicly, public_route
 from ..selectors import PublicRecord, credential_get_public
+from ..services.verification_counts import verification_count
 from ..throttling import rate_limit, seconds_to_wait, too_many_requests
 from .credentials import credential_jwt, credential_signed_document
 from .file_check import MAX_FILE_BYTES, file_check
@@ -119,6 +120,7 @@ def _public_credential(request, verify_uuid: str) -> Credential:
 
 def _private_or_public(request, credential: Credential, response: HttpResponse) -> HttpResponse:
     # A signed document never changes: its ETag is its bytes'. A private one is kept by no cache.
+    verification_count(request=request, credential=credential, channel=VerificationChannel.OPEN_BADGES)
     return response if credential.visibility == Visibility.PRIVATE else cache_publicly(request, response)
 
 
@@ -194,6 +196,8 @@ def check_file_view(request):
     except (CredentialUnreadable, PayloadTooLarge) as exc:
         status = 413 if isinstance(exc, PayloadTooLarge) else 400
         return cache_privately(_check_page(request, {"error": exc.message, "file_name": upload.name}, status=status))
+    if result.credential is not None and result.genuine:  # ours by proof: a file anyone could forge counts nothing
+        verification_count(request=request, credential=result.credential, channel=VerificationChannel.FILE_CHECK)
     context = {
         "result": result,
         "style": VERDICT_STYLES[result.verdict],

@@ -32,6 +32,7 @@ CHECK_LEARNER = "learning_credentials.check_learner"
 GENERATE_CREDENTIAL = "learning_credentials.generate_credential"
 SWEEP_GENERATING = "learning_credentials.sweep_generating"
 SEND_EXPIRY_REMINDERS = "learning_credentials.send_expiry_reminders"
+FLUSH_VERIFICATION_COUNTS = "learning_credentials.flush_verification_counts"
 SEND_CREDENTIAL_EMAIL = "learning_credentials.send_credential_email"
 SEND_CREDENTIAL_EMAILS = "learning_credentials.send_credential_emails"
 EXPORT_CREDENTIALS = "learning_credentials.export_credentials"
@@ -191,6 +192,7 @@ TASK_NAMES: tuple[str, ...] = (
     GENERATE_CREDENTIAL,
     SWEEP_GENERATING,
     SEND_EXPIRY_REMINDERS,
+    FLUSH_VERIFICATION_COUNTS,
     SEND_CREDENTIAL_EMAIL,
     SEND_CREDENTIAL_EMAILS,
     EXPORT_CREDENTIALS,

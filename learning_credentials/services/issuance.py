@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 Kind = CredentialEvent.Kind
 # Learner-facing settings a reissued credential inherits from the one it replaces.
-CARRIED_OVER_FIELDS: tuple[str, ...] = ("order_reference", "visibility")
+CARRIED_OVER_FIELDS: tuple[str, ...] = ("order_reference", "visibility", "verifications_counted")
 CODE_ATTEMPTS = 5
 # Every duplicate attempt is counted on the credential; only the first in this window is audited.
 DUPLICATE_AUDIT_INTERVAL = timedelta(hours=1)

@@ -2,7 +2,7 @@ from django.apps import apps
 from django.urls import include, path
 
 from ..schema import SchemaView
-from . import learner, progress, views, webhooks
+from . import counts, learner, progress, views, webhooks
 
 urlpatterns = [
     path("metadata/<path:verify_uuid>/", views.MetadataView.as_view(), name="api-v1-metadata"),
@@ -14,6 +14,11 @@ urlpatterns = [
     path("credentials/<str:uuid>/events/", learner.CredentialEventsView.as_view(), name="api-v1-credential-events"),
     path("credentials/<path:uuid>/", views.CredentialDetailView.as_view(), name="api-v1-credential"),
     path("progress/", progress.ProgressView.as_view(), name="api-v1-progress"),
+    path(
+        "verification-counts/<str:context_key>/",
+        counts.VerificationCountsView.as_view(),
+        name="api-v1-verification-counts",
+    ),
     path("webhooks/refund/", webhooks.RefundWebhookView.as_view(), name="api-v1-refund-webhook"),
 ]
 # The schema describes every pattern of this list, including those appended below.

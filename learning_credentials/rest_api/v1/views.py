@@ -41,7 +41,7 @@ from ...exceptions import (
     WebhookUnavailable,
 )
 from ...identifiers import parse_context_key, parse_uuid
-from ...models import Credential, Visibility
+from ...models import Credential, VerificationChannel, Visibility
 from ...public_http import cache_privately, cache_publicly
 from ...selectors import (
     context_sites,
@@ -52,6 +52,7 @@ from ...selectors import (
     user_get,
     user_may_see,
 )
+from ...services.verification_counts import verification_count
 from ...throttling import CodeLookupThrottle, PublicThrottle
 from ..schema import PAGE_PARAMETERS, VIEW_SCHEMA, documented, errors, page_of, query
 from .serializers import CredentialSerializer, MetadataSchemaSerializer, MetadataSerializer
@@ -168,9 +169,10 @@ class BaseView(APIView):
         return response
 
 
-def _metadata_response(request, credential: Credential) -> Response:
+def _metadata_response(request, credential: Credential, *, channel: str) -> Response:
     """A public credential's metadata may be kept by caches (see public_http); a private one's by none."""
     data = MetadataSerializer(credential).data
+    verification_count(request=request, credential=credential, channel=channel)
     response = Response(data)
     if credential.visibility == Visibility.PRIVATE:
         return response
@@ -193,7 +195,7 @@ class MetadataView(BaseView):
         credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
         if credential is None:
             raise NotFound()
-        return _metadata_response(request, credential)
+        return _metadata_response(request, credential, channel=VerificationChannel.API)
 
 
 class VerifyCodeView(BaseView):
@@ -211,7 +213,7 @@ class VerifyCodeView(BaseView):
         credential = credential_get_by_code(code=code, viewer=request.user)
         if credential is None:
             raise NotFound()
-        return _metadata_response(request, credential)
+        return _metadata_response(request, credential, channel=VerificationChannel.CODE)
 
 
 CONTEXT_KEY_FILTER = query("context_key", "Only this course or learning path (e.g. course-v1:Org+Course+Run).")
