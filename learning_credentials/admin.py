@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .assets import pdf_template_info
+from .dashboard import ConfigurationDashboard, WeekCount, configuration_dashboard
 from .exceptions import (
     AccessDenied,
     ExportExpired,
@@ -291,6 +292,75 @@ def _status_count(status: Status) -> Callable[[CredentialConfiguration], int]:
 STATUS_COUNTS = [_status_count(status) for status in COUNTED_STATUSES]
 
 
+# --- A configuration's dashboard -------------------------------------------------------------------
+
+# The chart's drawing area in SVG user units; the SVG scales to its box's width.
+CHART_WIDTH, CHART_HEIGHT = 640, 170
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 36, 8, 10, 26
+
+
+def _chart_step(highest: int) -> int:
+    """A round step (1, 2, 5, 10, 20, 50, ...) for at most four grid lines above zero."""
+    scale = 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale):
+            if step * 4 >= highest:
+                return step
+        scale *= 10
+
+
+def dashboard_chart(weeks: tuple[WeekCount, ...]) -> dict[str, Any]:
+    """Where the bars, grid lines and month labels of the issued-per-week chart go; the template draws them."""
+    highest = max((week.issued for week in weeks), default=0)
+    step = _chart_step(highest)
+    top = max(step, -(-highest // step) * step)  # the busiest week, rounded up to a grid line
+    plot_width = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
+    plot_height = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    slot = plot_width / max(len(weeks), 1)
+    baseline = CHART_TOP + plot_height
+    bars, months = [], []
+    for index, week in enumerate(weeks):
+        height = plot_height * week.issued / top
+        x = CHART_LEFT + index * slot
+        bars.append(
+            {
+                "week": week,
+                "x": round(x + slot * 0.15, 1),
+                "y": round(baseline - height, 1),
+                "width": round(slot * 0.7, 1),
+                "height": round(height, 1),
+            }
+        )
+        if index == 0 or week.start.month != weeks[index - 1].start.month:
+            months.append({"index": index, "x": round(x + slot / 2, 1), "date": week.start})
+    if len(months) > 1 and months[1]["index"] < 3:  # the first week's month would crowd the next one's label
+        months.pop(0)
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": CHART_LEFT,
+        "right": CHART_WIDTH - CHART_RIGHT,
+        "baseline": baseline,
+        "label_y": CHART_HEIGHT - 8,
+        "bars": bars,
+        "months": months,
+        "ticks": [
+            {"value": value, "y": round(baseline - plot_height * value / top, 1)} for value in range(0, top + 1, step)
+        ],
+        "busiest": max(weeks, key=lambda week: (week.issued, week.start)) if weeks else None,
+    }
+
+
+def dashboard_context(dashboard: ConfigurationDashboard, configuration: CredentialConfiguration) -> dict[str, Any]:
+    credentials = reverse("admin:learning_credentials_credential_changelist")
+    return {
+        "dashboard": dashboard,
+        "chart": dashboard_chart(dashboard.weeks),
+        "errors_url": f"{credentials}?configuration__id__exact={configuration.pk}&status__exact={Status.ERROR}",
+        "credentials_url": f"{credentials}?configuration__id__exact={configuration.pk}",
+    }
+
+
 @admin.register(CredentialConfiguration)
 class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/configuration_change_form.html"
@@ -375,6 +445,16 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
             return "-"
         all_url = reverse("admin:learning_credentials_credentialrun_changelist") + f"?configuration__id__exact={obj.pk}"
         return _render("recent_runs.html", {"runs": obj.runs.all()[:RECENT_RUNS], "all_url": all_url})
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], add=False, change=False, form_url="", obj=None
+    ) -> HttpResponse:
+        """A saved configuration's page opens with its dashboard (see dashboard.py for the queries)."""
+        if obj is not None and obj.pk is not None:
+            context["dashboard"] = _render(
+                "dashboard.html", dashboard_context(configuration_dashboard(configuration=obj), obj)
+            )
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def preview_arguments(self, instance: CredentialConfiguration) -> dict[str, Any]:
         return {
