@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .assets import pdf_template_info
+from .dashboard import ConfigurationDashboard, WeekCount, configuration_dashboard
 from .exceptions import (
     AccessDenied,
     ExportExpired,
@@ -65,7 +66,6 @@ from .selectors import (
     configurations_with_stats,
     invalidation_reasons,
     user_may_export,
-    verification_counts_for_configuration,
 )
 from .services import credential_invalidate, credential_issue_or_get, credential_reissue, credential_retry
 from .services.assets import asset_replace_file
@@ -293,6 +293,80 @@ def _status_count(status: Status) -> Callable[[CredentialConfiguration], int]:
 STATUS_COUNTS = [_status_count(status) for status in COUNTED_STATUSES]
 
 
+# --- A configuration's dashboard -------------------------------------------------------------------
+
+# The chart's drawing area in SVG user units; the SVG scales to its box's width.
+CHART_WIDTH, CHART_HEIGHT = 640, 170
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 36, 8, 10, 26
+
+
+def _chart_step(highest: int) -> int:
+    """A round step (1, 2, 5, 10, 20, 50, ...) for at most four grid lines above zero."""
+    scale = 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale):
+            if step * 4 >= highest:
+                return step
+        scale *= 10
+
+
+def dashboard_chart(weeks: tuple[WeekCount, ...]) -> dict[str, Any]:
+    """Where the bars, grid lines and month labels of the issued-per-week chart go; the template draws them."""
+    highest = max((week.issued for week in weeks), default=0)
+    step = _chart_step(highest)
+    top = max(step, -(-highest // step) * step)  # the busiest week, rounded up to a grid line
+    plot_width = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
+    plot_height = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    slot = plot_width / max(len(weeks), 1)
+    baseline = CHART_TOP + plot_height
+    bars, months = [], []
+    for index, week in enumerate(weeks):
+        height = plot_height * week.issued / top
+        x = CHART_LEFT + index * slot
+        bars.append(
+            {
+                "week": week,
+                "x": round(x + slot * 0.15, 1),
+                "y": round(baseline - height, 1),
+                "width": round(slot * 0.7, 1),
+                "height": round(height, 1),
+            }
+        )
+        if index == 0 or week.start.month != weeks[index - 1].start.month:
+            months.append({"index": index, "x": round(x + slot / 2, 1), "date": week.start})
+    if len(months) > 1 and months[1]["index"] < 3:  # the first week's month would crowd the next one's label
+        months.pop(0)
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": CHART_LEFT,
+        "right": CHART_WIDTH - CHART_RIGHT,
+        "baseline": baseline,
+        "label_y": CHART_HEIGHT - 8,
+        "bars": bars,
+        "months": months,
+        "ticks": [
+            {"value": value, "y": round(baseline - plot_height * value / top, 1)} for value in range(0, top + 1, step)
+        ],
+        "busiest": max(weeks, key=lambda week: (week.issued, week.start)) if weeks else None,
+    }
+
+
+def dashboard_context(dashboard: ConfigurationDashboard, configuration: CredentialConfiguration) -> dict[str, Any]:
+    credentials = reverse("admin:learning_credentials_credential_changelist")
+    return {
+        "dashboard": dashboard,
+        "chart": dashboard_chart(dashboard.weeks),
+        "errors_url": f"{credentials}?configuration__id__exact={configuration.pk}&status__exact={Status.ERROR}",
+        "credentials_url": f"{credentials}?configuration__id__exact={configuration.pk}",
+        "verification_channels": [
+            (label, dashboard.verifications.by_channel[channel])
+            for channel, label in VerificationChannel.choices
+            if channel in dashboard.verifications.by_channel
+        ],
+    }
+
+
 @admin.register(CredentialConfiguration)
 class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/configuration_change_form.html"
@@ -311,7 +385,7 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
     search_fields = ("learning_context_key", "credential_type__name")
     ordering = ("learning_context_key",)
     actions = ("generate_now", "export_csv", "export_zip")
-    readonly_fields = ("effective_options", "periodic_task", "recent_runs", "verifications")
+    readonly_fields = ("effective_options", "periodic_task", "recent_runs")
     fieldsets = (
         (None, {"fields": ("learning_context_key", "credential_type", "enabled")}),
         (_("Options"), {"fields": ("custom_options", "effective_options")}),
@@ -335,7 +409,6 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
             },
         ),
         (_("Recent runs"), {"fields": ("recent_runs",)}),
-        (_("Verifications"), {"fields": ("verifications",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CredentialConfiguration]:
@@ -379,29 +452,15 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
         all_url = reverse("admin:learning_credentials_credentialrun_changelist") + f"?configuration__id__exact={obj.pk}"
         return _render("recent_runs.html", {"runs": obj.runs.all()[:RECENT_RUNS], "all_url": all_url})
 
-    @admin.display(description=_("Verifications counted"))
-    def verifications(self, obj: CredentialConfiguration) -> str:
-        """All verifications of its credentials flushed so far, by channel (nothing about who verified)."""
-        if obj.pk is None:
-            return "-"
-        summary = verification_counts_for_configuration(obj)
-        if not summary.total:
-            return gettext("None yet.")
-        labels = dict(VerificationChannel.choices)
-        return format_html(
-            "{}<ul>{}</ul>",
-            ngettext(
-                "%(count)s verification, the last on %(date)s.",
-                "%(count)s verifications, the last on %(date)s.",
-                summary.total,
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], add=False, change=False, form_url="", obj=None
+    ) -> HttpResponse:
+        """A saved configuration's page opens with its dashboard (see dashboard.py for the queries)."""
+        if obj is not None and obj.pk is not None:
+            context["dashboard"] = _render(
+                "dashboard.html", dashboard_context(configuration_dashboard(configuration=obj), obj)
             )
-            % {"count": summary.total, "date": summary.last_day.isoformat()},
-            format_html_join(
-                "",
-                "<li>{}: {}</li>",
-                ((labels.get(channel, channel), count) for channel, count in sorted(summary.by_channel.items())),
-            ),
-        )
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def preview_arguments(self, instance: CredentialConfiguration) -> dict[str, Any]:
         return {

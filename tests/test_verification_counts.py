@@ -443,8 +443,10 @@ def test_staff_totals_per_configuration_match_sql(admin_client, credential, conf
     page = admin_client.get(
         reverse("admin:learning_credentials_credentialconfiguration_change", args=[configuration.pk])
     )
-    assert "6 verifications, the last on" in page.content.decode()
-    assert "Verification page: 5" in page.content.decode()
+    html = page.content.decode()  # the configuration's dashboard
+    assert "6 verifications, the last on" in html
+    assert '<th scope="row">Verification page</th><td class="lc-number" data-figure="verified-1">5<' in html
+    assert '<th scope="row">Metadata API</th><td class="lc-number" data-figure="verified-2">1<' in html
 
 
 def test_course_staff_read_their_context_s_counts_through_the_api(credential, configuration, learner, counts_cache):
