@@ -1,6 +1,7 @@
 """In Chromium: an employer opens an expired credential; its holder sees the badge; a renewed one links the new one."""
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -54,3 +55,25 @@ def test_a_renewed_credential_links_the_new_one(browser, available_credential):
     expect(page.locator("[data-status]")).to_have_attribute("data-status", "valid")
     expect(page.locator("main")).to_contain_text("Valid until")
     browser.screenshot(page, "renewed-new")
+
+
+def test_the_holder_sees_how_often_employers_verified_and_can_stop_counting(browser, orm, available_credential):
+    from learning_credentials.services import verification_counts as counting
+
+    url = verify_url(available_credential)
+    code_url = f"/learning_credentials/verify/code/{available_credential.verification_code}/"
+    for target in (url, url, code_url):  # three employers, each with a browser of their own (its cache too)
+        assert browser.new_page().goto(target).status == 200
+    flushed = orm(lambda: counting.verification_counts_flush(now=time.time() + 3600))
+    assert flushed["verifications"] == 3
+
+    page = browser.sign_in(
+        browser.new_page(), "ada", next_url=f"/learning_credentials/credentials/{available_credential.uuid}/"
+    )
+    expect(page.locator("#verifications-count")).to_have_text(re.compile(r"^Verified 3 times, last on "))
+    assert_accessible(page)
+    browser.screenshot(page, "verified-count")
+    page.get_by_role("button", name="Stop counting verifications").click()
+    expect(page.locator("#counting-state")).to_contain_text("Counting is off")
+    assert orm(lambda: Credential.objects.get(pk=available_credential.pk).verifications_counted) is False
+    browser.screenshot(page, "counting-off")
