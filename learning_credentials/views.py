@@ -63,14 +63,15 @@ def _qr_svg(url: str) -> str:
     )
 
 
-# The parameter a code lookup and the QR link add to the page they redirect to, naming the channel they counted.
+# The parameter a code lookup and the QR link add to the page they lead to: the page counts the visit as theirs.
+# Counted where the verifier lands, not at the redirect: a link copied from the address bar is still counted
+# (as the channel it names), and a redirect nobody follows counts nothing.
 VIA = "via"
 VIA_CHANNELS = (VerificationChannel.CODE, VerificationChannel.QR)
 
 
-def _counted_redirect(request, credential, channel: str) -> HttpResponseRedirect:
-    """To the credential's page, counted once here, as ``channel``; the page it leads to does not count again."""
-    verification_count(request=request, credential=credential, channel=channel)
+def _redirect_via(credential, channel: str) -> HttpResponseRedirect:
+    """To the credential's page, which counts the verification as ``channel``."""
     page = reverse("learning_credentials:verify", kwargs={"verify_uuid": credential.verify_uuid})
     return HttpResponseRedirect(f"{page}?{VIA}={channel}")
 
@@ -82,8 +83,9 @@ def verify_page(request, verify_uuid: str):
     credential = credential_get_public(verify_uuid=verify_uuid, viewer=request.user)
     if credential is None:
         raise Http404()
-    if request.GET.get(VIA) not in VIA_CHANNELS:  # a code lookup or the QR link counted it as it redirected here
-        verification_count(request=request, credential=credential, channel=VerificationChannel.PAGE)
+    via = request.GET.get(VIA)
+    channel = via if via in VIA_CHANNELS else VerificationChannel.PAGE
+    verification_count(request=request, credential=credential, channel=channel)
     context_key = credential.configuration.learning_context_key
     site = credential_site(credential)
     page_url = verify_url(credential, site=site)
@@ -135,7 +137,7 @@ def verify_lookup(request):
         return too_many_requests(request, wait)
     credential = credential_get_by_code(code=raw, viewer=request.user)
     if credential is not None:
-        return _counted_redirect(request, credential, VerificationChannel.CODE)
+        return _redirect_via(credential, VerificationChannel.CODE)
     # Unknown, malformed and private codes alike: the same answer, without telling which.
     return render(
         request,
@@ -171,7 +173,7 @@ def _code_redirect(request, code: str, channel: str):
     credential = credential_get_by_code(code=code, viewer=request.user)
     if credential is None:
         raise Http404()
-    return _counted_redirect(request, credential, channel)
+    return _redirect_via(credential, channel)
 
 
 def _pdf_response(credential: Credential, *, disposition: str):

@@ -125,17 +125,19 @@ def channel_requests(credential) -> list[tuple[str, str | None]]:
     return [
         (f"/learning_credentials/verify/{v}/", "page"),
         (f"/api/learning_credentials/v1/metadata/{v}/", "api"),
-        (f"/learning_credentials/verify/code/{code}/", "code"),
-        (f"/learning_credentials/verify/?code={code}", "code"),
+        (f"/learning_credentials/verify/{v}/?via=code", "code"),  # where a code lookup leads
         (f"/api/learning_credentials/v1/verify/{code}/", "code"),
-        (f"/learning_credentials/v/{code}", "qr"),
+        (f"/learning_credentials/verify/{v}/?via=qr", "qr"),  # where the QR code's short link leads
         (f"/learning_credentials/verify/{v}/credential.pdf", "pdf"),
         (f"/learning_credentials/verify/{v}/ob3.json", "open_badges"),
         (f"/learning_credentials/verify/{v}/ob3.jwt", "open_badges"),
-        # Not verifications: the page's own image (and link previews'), and the pages code lookups lead to.
+        (f"/learning_credentials/verify/{v}/?via=anything", "page"),  # an unknown channel is the page's
+        # Not verifications: the page's own image (and link previews'), and the redirects to the page (counted
+        # where they lead, so that one followed counts once and one not followed counts nothing).
         (f"/learning_credentials/verify/{v}/image.png", None),
-        (f"/learning_credentials/verify/{v}/?via=code", None),
-        (f"/learning_credentials/verify/{v}/?via=qr", None),
+        (f"/learning_credentials/verify/code/{code}/", None),
+        (f"/learning_credentials/verify/?code={code}", None),
+        (f"/learning_credentials/v/{code}", None),
     ]
 
 
@@ -156,7 +158,7 @@ def test_every_channel_counts_once_per_request(client, credential, counts_cache)
     assert day == datetime.fromtimestamp(outcome_clock, tz=UTC).date()
 
 
-def test_code_lookups_lead_to_the_page_without_counting_it_again(client, credential, counts_cache):
+def test_code_lookups_and_the_qr_link_count_once_where_they_lead(client, credential, counts_cache):
     for url, channel in (
         (f"/learning_credentials/verify/code/{code_of(credential)}/", "code"),
         (f"/learning_credentials/v/{code_of(credential)}", "qr"),

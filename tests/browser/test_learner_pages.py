@@ -17,7 +17,7 @@ def test_employer_opens_the_qr_url_of_a_public_credential(browser, available_cre
     page = browser.new_page()
     response = page.goto(qr_url)
     assert response.status == 200 and page.url.endswith(
-        f"/learning_credentials/verify/{available_credential.verify_uuid}/"
+        f"/learning_credentials/verify/{available_credential.verify_uuid}/?via=qr"  # counted as the QR code's
     )
     expect(page.locator("main")).to_contain_text(re.compile(r"\bvalid\b", re.IGNORECASE))
     expect(page.locator("main")).to_contain_text("Ada Lovelace")

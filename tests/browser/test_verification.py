@@ -28,7 +28,7 @@ def test_employer_finds_a_credential_by_its_code(browser, available_credential):
     typed = format_code(available_credential.verification_code).lower().replace("-", " ")
     page.get_by_label(re.compile("code", re.IGNORECASE)).fill(typed)
     page.get_by_role("button", name=re.compile("^(verify|look up)$", re.IGNORECASE)).click()
-    page.wait_for_url(f"**/learning_credentials/verify/{available_credential.verify_uuid}/")
+    page.wait_for_url(f"**/learning_credentials/verify/{available_credential.verify_uuid}/?via=code")
     expect(page.locator("main")).to_contain_text("Ada Lovelace")
     browser.screenshot(page, "code-lookup")
 
