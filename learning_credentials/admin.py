@@ -544,17 +544,18 @@ class ExpiryFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [
-            ("expired", _("Expired")),
-            ("60", _("Expires within 60 days")),
+            ("expired", _("Expired (valid until then)")),
+            ("60", _("Valid, expires within 60 days")),
             ("never", _("Never expires")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Credential]) -> QuerySet[Credential]:
         now = timezone.now()
+        standing = queryset.filter(status=Status.AVAILABLE, suspended_at__isnull=True)  # the public precedence
         if self.value() == "expired":
-            return queryset.filter(expires_at__lte=now)
+            return standing.filter(expires_at__lte=now)
         if self.value() == "60":
-            return queryset.filter(expires_at__gt=now, expires_at__lte=now + timedelta(days=60))
+            return standing.filter(expires_at__gt=now, expires_at__lte=now + timedelta(days=60))
         if self.value() == "never":
             return queryset.filter(expires_at__isnull=True)
         return queryset

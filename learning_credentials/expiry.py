@@ -21,6 +21,10 @@ class ValidityUnit(models.TextChoices):
     MONTHS = "months", _("months")
 
 
+# The longest validity period, per unit: a hundred years (dates beyond would leave the calendar's range).
+MAX_VALIDITY = {ValidityUnit.DAYS: 36500, ValidityUnit.MONTHS: 1200}
+
+
 def add_months(moment: datetime, months: int) -> datetime:
     """The same day ``months`` later, or the month's last day when it is shorter (31 January + 1 = 28/29 February)."""
     index = moment.month - 1 + months
@@ -44,7 +48,7 @@ def reminder_days_parse(text: str) -> tuple[int, ...]:
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or not 1 <= int(part) <= MAX_REMINDER_DAYS:
+        if not (part.isascii() and part.isdigit()) or not 1 <= int(part) <= MAX_REMINDER_DAYS:
             raise ValueError(
                 f"'{part}' is not a number of days between 1 and {MAX_REMINDER_DAYS}; "
                 "write the days before expiry separated by commas, e.g. 60, 7."

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .exceptions import InvalidContextKey
 from .identifiers import parse_context_key
-from .models import CredentialConfiguration, CredentialExport, CredentialType
+from .models import CredentialConfiguration, CredentialExport, CredentialType, InvalidationReason
 from .registry import generation_functions, retrieval_functions
 from .selectors import invalidation_reasons, user_get
 
@@ -31,7 +31,10 @@ class CredentialTypeForm(forms.ModelForm):
 
 
 def _reason_choices() -> list[tuple[str, str]]:
-    return list(invalidation_reasons().items())  # pairs: Django 4.2 takes no mapping
+    """Every reason but 'renewed', which only a renewal gives (its page links the newer credential)."""
+    reasons = invalidation_reasons()
+    reasons.pop(InvalidationReason.RENEWED, None)
+    return list(reasons.items())  # pairs: Django 4.2 takes no mapping
 
 
 class InvalidateForm(forms.Form):

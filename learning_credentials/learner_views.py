@@ -46,6 +46,7 @@ from .selectors import (
 )
 from .services import credential_set_visibility
 from .services.on_demand import credential_name_change_reissue
+from .services.renewal import credential_renewal_due
 from .services.verification_counts import credential_set_verification_counting
 
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
@@ -79,9 +80,11 @@ def learner_page_render(request, template: str, context: dict):
 
 
 def _status(credential: Credential, site: Site) -> dict[str, str]:
-    """The status badge: its style (the lifecycle's, or expired/suspended) and its words."""
+    """The status badge: its style (the lifecycle's, or expired, suspended, replaced by a newer one) and its words."""
     public = credential_public_status(credential, site=site)
-    state = public.status if public.status in ("expired", "suspended") else credential.status
+    state = {"expired": "expired", "suspended": "suspended", "superseded": "replaced"}.get(
+        public.status, credential.status
+    )
     return {"status_state": state, "status_words": _status_words(credential, public)}
 
 
@@ -159,6 +162,9 @@ def credential_detail(request, uuid: str):
         "has_public_page": credential.status in (Status.AVAILABLE, Status.INVALIDATED),
         "verify_url": verify_url(credential, site=site),
         "newer": _newer_of(credential),
+        # From its first reminder on (and once expired): when it ends and what renews it, as the reminder said.
+        "renewal_open": credential_renewal_due(credential),
+        "renewal_instructions": credential.configuration.renewal_instructions,
         # A certification's certificate: its public page shows the most recent score, so this one does too.
         "record": credential_public_record(credential),
         # Signed copies a sub-app serves (e.g. the Open Badges credential), for the learner's wallet.

@@ -18,7 +18,7 @@ from opaque_keys.edx.django.models import LearningContextKeyField
 from .assets import AssetKind, validate_asset_file
 from .compat import check_constraint
 from .exceptions import ConfigurationError, InvalidContextKey, InvalidOptions
-from .expiry import ValidityUnit, reminder_days_parse
+from .expiry import MAX_VALIDITY, ValidityUnit, reminder_days_parse
 from .identifiers import parse_context_key
 from .lifecycle import Status
 from .registry import asset_references, deep_merge, generation_functions, retrieval_functions, validate_options
@@ -210,11 +210,10 @@ class CredentialConfiguration(TimeStampedModel):
         verbose_name=_("periodic task"),
         help_text=_("The django-celery-beat row that runs this configuration; kept in sync on save."),
     )
-    validity_period = models.PositiveIntegerField(
+    validity_period = models.IntegerField(  # its range depends on the unit: checked in clean()
         _("valid for"),
         null=True,
         blank=True,
-        validators=[MinValueValidator(1)],
         help_text=_(
             "How long a credential issued here stays valid, in the unit below; empty: it never expires. "
             "Each credential records its expiry when issued: changing this changes no credential already issued."
@@ -278,6 +277,18 @@ class CredentialConfiguration(TimeStampedModel):
         return reminder_days_parse(self.reminder_days)
 
     def clean(self) -> None:
+        if self.validity_period is not None:
+            most = MAX_VALIDITY[self.validity_unit]
+            if not 1 <= self.validity_period <= most:
+                raise ValidationError(
+                    {
+                        "validity_period": _(
+                            "Enter a whole number of %(unit)s from 1 to %(most)s, or leave it empty for credentials "
+                            "that never expire."
+                        )
+                        % {"unit": ValidityUnit(self.validity_unit).label, "most": most}
+                    }
+                )
         if self.schedule_type == ScheduleType.CRONTAB:
             fields = self.crontab.split()
             if len(fields) != 5:
@@ -459,6 +470,17 @@ class Credential(TimeStampedModel):
     )
     suspension_reason = models.TextField(
         _("why suspended"), blank=True, editable=False, help_text=_("Staff's reason, for staff only.")
+    )
+    valid_from = models.DateTimeField(
+        _("valid from"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When the validity period that ends at 'expires at' began: its issue, or for a reissue of the same "
+            "achievement (a corrected name), the issue of the credential it replaces. Reminders and renewal count "
+            "from it."
+        ),
     )
     expires_at = models.DateTimeField(
         _("expires at"),
@@ -924,6 +946,8 @@ class RefundEvent(models.Model):
 class ExpiryReminder(models.Model):
     """One reminder email about a credential's expiry, at one offset: the unique row makes it go once.
 
+    A run claims it before sending (``claimed_at``, ``attempts``) and records ``sent_at`` after.
+
     .. no_pii:
     """
 
@@ -937,7 +961,15 @@ class ExpiryReminder(models.Model):
     days_before = models.PositiveSmallIntegerField(
         _("days before expiry"), help_text=_("The configuration's reminder offset this reminder answered.")
     )
-    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True, help_text=_("When it was handed to the mailer."))
+    claimed_at = models.DateTimeField(
+        _("claimed at"), help_text=_("When a run last took it to send (another run leaves it alone for a while).")
+    )
+    attempts = models.PositiveSmallIntegerField(
+        _("attempts"), default=0, help_text=_("Runs that tried to send it; a failing one is given up after three.")
+    )
+    sent_at = models.DateTimeField(
+        _("sent at"), null=True, blank=True, help_text=_("When the mailer took it; empty while not sent.")
+    )
 
     class Meta:
         verbose_name = _("expiry reminder")

@@ -104,7 +104,9 @@ def issued(valid_for_a_year, learner, django_capture_on_commit_callbacks):
 def expire(credential: Credential, *, ago: timedelta = DAY) -> Credential:
     """Move a credential's issue and expiry into the past, as if time had passed."""
     expires = timezone.now() - ago
-    Credential.objects.filter(pk=credential.pk).update(created=expires - 365 * DAY, expires_at=expires)
+    Credential.objects.filter(pk=credential.pk).update(
+        created=expires - 365 * DAY, valid_from=expires - 365 * DAY, expires_at=expires
+    )
     credential.refresh_from_db()
     return credential
 

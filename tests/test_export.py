@@ -467,8 +467,30 @@ class TestCommand:
             call_command("export_credentials", configuration=999, output=str(tmp_path / "x.csv"))
         with pytest.raises(CommandError, match="not a valid learning context key"):
             call_command("export_credentials", context="nonsense", output=str(tmp_path / "x.csv"))
-        with pytest.raises(CommandError, match="does not exist"):
-            call_command("export_credentials", context="course-v1:A+B+C", output=str(tmp_path / "no" / "x.csv"))
+        with pytest.raises(CommandError, match="No credential configuration is for course-v1:A\\+B\\+C"):
+            call_command("export_credentials", context="course-v1:A+B+C", output=str(tmp_path / "x.csv"))
+
+    def test_an_output_that_is_a_folder_missing_or_empty_is_refused_before_anything_is_written(
+        self, configuration, tmp_path
+    ):
+        key = str(configuration.learning_context_key)
+        for output, words in (
+            (str(tmp_path), "is a folder"),
+            ("", "Give --output the file to write"),
+            (str(tmp_path / "no" / "x.csv"), "does not exist"),
+        ):
+            with pytest.raises(CommandError, match=words):
+                call_command("export_credentials", context=key, output=output)
+        assert not [path for path in tmp_path.parent.rglob(".export-*")]
+
+    def test_a_context_no_configuration_is_for_is_refused_not_exported_empty(self, exporter):
+        from opaque_keys.edx.keys import CourseKey
+
+        with pytest.raises(BadRequest, match="No credential configuration is for course-v1:DemoX\\+NOPE\\+2030"):
+            credential_export_start(
+                user=exporter, context_key=CourseKey.from_string("course-v1:DemoX+NOPE+2030"), format="csv"
+            )
+        assert not CredentialExport.objects.exists()
 
 
 class TestRetirement:

@@ -1,12 +1,15 @@
 """Reminders before a credential expires, and renewal when its holder meets the criteria again."""
 
 import io
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -15,11 +18,17 @@ from sandbox.lms import models as lms
 from learning_credentials.credits.models import CreditLedgerEntry
 from learning_credentials.exceptions import InvalidTransition
 from learning_credentials.lifecycle import Status
-from learning_credentials.models import Credential, CredentialEvent, CredentialRun, ExpiryReminder
+from learning_credentials.models import (
+    Credential,
+    CredentialConfiguration,
+    CredentialEvent,
+    CredentialRun,
+    ExpiryReminder,
+)
 from learning_credentials.selectors import credential_public_status
 from learning_credentials.services import credential_issue
 from learning_credentials.services.configuration import configuration_plan, configuration_run
-from learning_credentials.services.issuance import credential_renew
+from learning_credentials.services.issuance import credential_reissue, credential_renew
 from learning_credentials.services.on_demand import Outcome, credential_request
 from learning_credentials.services.progress import learner_progress_check
 from learning_credentials.services.renewal import expiry_reminders_send, reminders_schedule_ensure
@@ -62,7 +71,9 @@ def held(yearly, completed, django_capture_on_commit_callbacks):
 def age(credential: Credential, *, expires_in: timedelta) -> Credential:
     """As if the credential had been issued a year before the given expiry."""
     expires = timezone.now() + expires_in
-    Credential.objects.filter(pk=credential.pk).update(created=expires - 365 * DAY, expires_at=expires)
+    Credential.objects.filter(pk=credential.pk).update(
+        created=expires - 365 * DAY, valid_from=expires - 365 * DAY, expires_at=expires
+    )
     credential.refresh_from_db()
     return credential
 
@@ -119,14 +130,29 @@ class TestReminders:
         assert expiry_reminders_send() == {"sent": 0, "failed": 0}
         assert not mail.outbox and not ExpiryReminder.objects.exists()
 
-    def test_a_failed_email_is_audited_and_sent_at_the_next_run(self, held, settings):
+    def test_a_failed_email_is_audited_and_tried_at_the_next_runs_three_times_at_most(self, held, settings):
         age(held, expires_in=5 * DAY)
         settings.EMAIL_BACKEND = "tests.test_renewal.RefusingBackend"
+        hour = timedelta(hours=1)
         assert expiry_reminders_send() == {"sent": 0, "failed": 1}
-        assert not ExpiryReminder.objects.exists()
+        reminder = ExpiryReminder.objects.get()
+        assert (reminder.days_before, reminder.attempts, reminder.sent_at) == (7, 1, None)
         assert "mail server said no" in held.events.get(kind=Kind.EMAIL_FAILED).reason
+        assert expiry_reminders_send() == {"sent": 0, "failed": 0}  # claimed a moment ago: left alone
+        assert expiry_reminders_send(now=timezone.now() + hour) == {"sent": 0, "failed": 1}
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-        assert expiry_reminders_send() == {"sent": 1, "failed": 0}
+        assert expiry_reminders_send(now=timezone.now() + 2 * hour) == {"sent": 1, "failed": 0}
+        reminder.refresh_from_db()
+        assert reminder.attempts == 3 and reminder.sent_at is not None and len(mail.outbox) == 1
+        assert expiry_reminders_send(now=timezone.now() + 3 * hour)["sent"] == 0
+
+    def test_a_reminder_that_keeps_failing_is_given_up_after_three_tries(self, held, settings):
+        age(held, expires_in=5 * DAY)
+        settings.EMAIL_BACKEND = "tests.test_renewal.RefusingBackend"
+        for hours in range(6):
+            expiry_reminders_send(now=timezone.now() + timedelta(hours=hours))
+        assert ExpiryReminder.objects.get().attempts == 3
+        assert held.events.filter(kind=Kind.EMAIL_FAILED).count() == 3
 
     def test_a_fixed_number_of_queries_per_batch(self, yearly, course):
         def queries(count: int) -> int:
@@ -347,3 +373,118 @@ def test_a_chunk_renews_in_bulk_with_a_fixed_number_of_queries(yearly, course):
         return len(captured)
 
     assert queries(2) == queries(6)
+
+
+class SlowBackend(LocmemBackend):
+    """A mail server that takes its time: a batch is sending while the test acts."""
+
+    def send_messages(self, messages):
+        time.sleep(2)
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_save_the_configuration_and_renew_while_reminders_are_being_sent(yearly, settings):
+    """No lock is held while the emails go out: neither the configuration nor another credential waits for them."""
+    settings.EMAIL_BACKEND = "tests.test_renewal.SlowBackend"
+    reminded = factories.CredentialFactory(user=factories.UserFactory(), configuration=yearly)
+    age(reminded, expires_in=5 * DAY)
+    other = factories.CredentialFactory(user=factories.UserFactory(), configuration=yearly)
+    Credential.objects.filter(pk=other.pk).update(expires_at=timezone.now() + 200 * DAY)
+    sending = threading.Thread(target=lambda: (expiry_reminders_send(), connections.close_all()))
+    sending.start()
+    time.sleep(1)  # the batch is sending its email now
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL lock_timeout = '500ms'")
+        elif connection.vendor == "mysql":
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+        CredentialConfiguration.objects.filter(pk=yearly.pk).update(renewal_instructions="Retake it.")
+        renewed = credential_renew(credential=other, source="admin", reason="extended")
+    sending.join()
+    reminders = [email for email in mail.outbox if "expires on" in email.subject]
+    assert len(reminders) == 1 and renewed.replaces_id == other.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_paths_renewing_at_once_both_end_with_the_one_renewed_credential(yearly, course, settings):
+    settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "ON_DEMAND_BUDGET_SECONDS": 0}
+    for _ in range(4):
+        user = factories.UserFactory()
+        factories.enroll(user)
+        factories.set_completion(user, course, 1.0)
+        credential = factories.CredentialFactory(user=user, configuration=yearly)
+        age(credential, expires_in=5 * DAY)
+        results = run_together(lambda u=user: credential_request(user=u, configuration=yearly)[0].pk, workers=2)
+        renewed = Credential.objects.get(replaces=credential)
+        assert set(results) == {renewed.pk}  # a double click: the second gets the first's renewal, no error
+
+
+@pytest.mark.django_db
+class TestReviewFindings:
+    def test_a_reissue_inside_the_window_keeps_it_open(self, held, learner, django_capture_on_commit_callbacks):
+        age(held, expires_in=30 * DAY)
+        assert expiry_reminders_send()["sent"] == 1  # "expires in 30 days: complete the refresher to renew"
+        with django_capture_on_commit_callbacks(execute=True):
+            newer = credential_reissue(credential=held, source="api", reason="The learner corrected their name.")
+        newer.refresh_from_db()
+        assert (newer.expires_at, newer.valid_from) == (held.expires_at, held.valid_from)
+        outcomes = learner_progress_check(
+            user_id=learner.pk, context_key=str(held.configuration.learning_context_key), source="event"
+        )
+        assert outcomes == {held.configuration_id: "issued"}  # renewed: the window the reminder announced is open
+        assert Credential.objects.get(replaces=newer).invalidation_reason == ""
+
+    @pytest.mark.parametrize(
+        ("period", "unit", "words"),
+        [
+            ("-3", "months", "Enter a whole number of months from 1 to 1200"),
+            ("0", "days", "Enter a whole number of days from 1 to 36500"),
+            ("100000", "months", "Enter a whole number of months from 1 to 1200"),
+        ],
+    )
+    def test_validity_out_of_range_is_refused_in_one_message(self, yearly, period, unit, words):
+        from django.core.exceptions import ValidationError
+
+        yearly.validity_period, yearly.validity_unit = int(period), unit
+        with pytest.raises(ValidationError) as refused:
+            yearly.full_clean()
+        assert refused.value.message_dict == {
+            "validity_period": [words + ", or leave it empty for credentials that never expire."]
+        }
+
+    def test_reminder_days_of_other_digits_are_refused_in_words(self):
+        from learning_credentials.expiry import reminder_days_parse
+
+        with pytest.raises(ValueError, match="'²' is not a number of days"):
+            reminder_days_parse("²")
+
+    def test_staff_cannot_renew_a_credential_that_never_expires(self, configuration, learner):
+        credential = factories.CredentialFactory(user=learner, configuration=configuration)
+        with pytest.raises(InvalidTransition, match="never expires"):
+            credential_renew(credential=credential, source="admin")
+
+    def test_renewed_is_not_a_reason_staff_choose(self):
+        from learning_credentials.forms import InvalidateForm
+
+        choices = dict(InvalidateForm().fields["category"].choices)
+        assert "renewed" not in choices and "superseded" in choices
+
+    def test_the_expiry_filter_follows_the_public_precedence(self, admin_client, held):
+        age(held, expires_in=-10 * DAY)
+        new = credential_renew(credential=held, source="admin")
+        expired = factories.CredentialFactory(configuration=held.configuration)
+        age(expired, expires_in=-DAY)
+        page = admin_client.get("/admin/learning_credentials/credential/?expiry=expired")
+        listed = {credential.pk for credential in page.context["cl"].result_list}
+        assert listed == {expired.pk}  # not the renewed one, whose date has passed too
+        assert new.pk not in listed
+
+    def test_the_learner_reads_how_to_renew_and_the_old_page_no_valid_until(self, client, held, learner):
+        age(held, expires_in=5 * DAY)
+        client.force_login(learner)
+        own = client.get(f"/learning_credentials/credentials/{held.uuid}/").content.decode()
+        assert 'id="renewal"' in own and "It expires on" in own and "Complete the refresher module." in own
+        credential_renew(credential=held, source="admin")
+        page = client.get(f"/learning_credentials/verify/{held.verify_uuid}/").content.decode()
+        assert "This credential was renewed on" in page and "Valid until" not in page

@@ -13,7 +13,14 @@ class ExamsConfig(AppConfig):
 
     def ready(self) -> None:
         from ..registry import register_code_holder, register_invalidation_reason, retrieval_functions
-        from ..signals import credential_public_identity, learner_retiring, public_record_resolving, refund_matching
+        from ..signals import (
+            credential_public_identity,
+            credential_reissued,
+            credentials_renewed,
+            learner_retiring,
+            public_record_resolving,
+            refund_matching,
+        )
         from . import checks, conf, receivers, tasks  # noqa: F401 - checks and tasks register themselves
         from .certificates import EXAM_FAILED, exam_failed_label, retrieve_certification_exam_passed
         from .models import Certification
@@ -27,3 +34,5 @@ class ExamsConfig(AppConfig):
         credential_public_identity.connect(receivers.stable_identities, dispatch_uid="lc_exams.identities")
         public_record_resolving.connect(receivers.certification_record, dispatch_uid="lc_exams.records")
         refund_matching.connect(receivers.certificates_refunded_by_their_payment_only, dispatch_uid="lc_exams.refunds")
+        credential_reissued.connect(receivers.certifications_follow_reissue, dispatch_uid="lc_exams.follow_reissue")
+        credentials_renewed.connect(receivers.certifications_follow_renewal, dispatch_uid="lc_exams.follow_renewal")

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from ..models import CredentialEvent
@@ -119,4 +120,17 @@ def certification_record(sender, verify_uuid=None, code=None, **kwargs) -> Publi
         code=certification.code,
         score=current.score if certification.score is None else Decimal(certification.score),
         created=certification.scored_at or current.created,
+    )
+
+
+def certifications_follow_reissue(sender, old, new, **kwargs) -> None:
+    """A certificate was reissued (by staff, a corrected name): its certification's stable page shows the new one."""
+    Certification.objects.filter(credential=old).update(credential=new)
+
+
+def certifications_follow_renewal(sender, pairs, **kwargs) -> None:
+    """Certificates were renewed (a run's many at once): each certification follows to the new one, in one update."""
+    new_of = {old.pk: new.pk for old, new in pairs}
+    Certification.objects.filter(credential_id__in=list(new_of)).update(
+        credential_id=Case(*(When(credential_id=old, then=Value(new)) for old, new in new_of.items()))
     )

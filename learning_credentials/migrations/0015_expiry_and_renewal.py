@@ -15,6 +15,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='credential',
+            name='valid_from',
+            field=models.DateTimeField(blank=True, editable=False, help_text="When the validity period that ends at 'expires at' began: its issue, or for a reissue of the same achievement (a corrected name), the issue of the credential it replaces. Reminders and renewal count from it.", null=True, verbose_name='valid from'),
+        ),
+        migrations.AddField(
+            model_name='credential',
             name='expires_at',
             field=models.DateTimeField(blank=True, db_index=True, editable=False, help_text="When it stops being valid, set at issue from the configuration's validity; empty: never. Past it, public pages say 'expired'; staff extend it by renewing.", null=True, verbose_name='expires at'),
         ),
@@ -36,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='credentialconfiguration',
             name='validity_period',
-            field=models.PositiveIntegerField(blank=True, help_text='How long a credential issued here stays valid, in the unit below; empty: it never expires. Each credential records its expiry when issued: changing this changes no credential already issued.', null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='valid for'),
+            field=models.IntegerField(blank=True, help_text='How long a credential issued here stays valid, in the unit below; empty: it never expires. Each credential records its expiry when issued: changing this changes no credential already issued.', null=True, verbose_name='valid for'),
         ),
         migrations.AddField(
             model_name='credentialconfiguration',
@@ -58,7 +63,9 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('days_before', models.PositiveSmallIntegerField(help_text="The configuration's reminder offset this reminder answered.", verbose_name='days before expiry')),
-                ('sent_at', models.DateTimeField(auto_now_add=True, help_text='When it was handed to the mailer.', verbose_name='sent at')),
+                ('claimed_at', models.DateTimeField(help_text='When a run last took it to send (another run leaves it alone for a while).', verbose_name='claimed at')),
+                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Runs that tried to send it; a failing one is given up after three.', verbose_name='attempts')),
+                ('sent_at', models.DateTimeField(blank=True, help_text='When the mailer took it; empty while not sent.', null=True, verbose_name='sent at')),
                 ('credential', models.ForeignKey(help_text='The credential whose expiry the learner was reminded of.', on_delete=django.db.models.deletion.CASCADE, related_name='expiry_reminders', to='learning_credentials.credential', verbose_name='credential')),
             ],
             options={

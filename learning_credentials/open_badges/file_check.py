@@ -20,7 +20,8 @@ from pypdf import PdfReader
 
 from ..exceptions import ConfigurationError, CredentialUnreadable, PayloadTooLarge
 from ..identifiers import parse_uuid
-from ..models import Credential, Visibility
+from ..lifecycle import Status
+from ..models import Credential, InvalidationReason, Visibility
 from ..rendering import format_date
 from ..selectors import verify_url
 from ..services.artifacts import artifact_sha256
@@ -263,6 +264,30 @@ def _words(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _replaced_words(credential, *, genuine: str) -> str:
+    """The sentence of a genuine credential a newer one replaced (renewed, or reissued), not "revoked"."""
+    if not isinstance(credential, Credential) or credential.status != Status.INVALIDATED:
+        return ""
+    facts = {"genuine": genuine, "date": format_date(credential.invalidated_at.date())}
+    if credential.invalidation_reason == InvalidationReason.RENEWED:
+        return (
+            _(
+                "This is a genuine %(genuine)s; it was renewed on %(date)s: a newer credential replaces it (its "
+                "verification page links to it)."
+            )
+            % facts
+        )
+    if credential.invalidation_reason == InvalidationReason.SUPERSEDED:
+        return (
+            _(
+                "This is a genuine %(genuine)s; it was superseded on %(date)s by a newer credential (its verification "
+                "page links to it)."
+            )
+            % facts
+        )
+    return ""
+
+
 def verdict_sentence(result: FileCheck) -> str:
     """The verdict in words: who issued what to whom and whether it stands, or what fails."""
     verification = result.verification
@@ -299,6 +324,9 @@ def verdict_sentence(result: FileCheck) -> str:
             "genuine: a %(genuine)s."
         ) % {"genuine": genuine}
     found = {check.name: check for check in checks}
+    replaced = _replaced_words(result.credential, genuine=genuine)
+    if replaced and found["revocation"].result == FAIL:  # its bit says revoked: a newer credential replaced it
+        return replaced
     for name, words in (
         ("revocation", _("This is a genuine %(genuine)s, but it has been revoked.")),
         ("suspension", _("This is a genuine %(genuine)s, but it is suspended.")),

@@ -263,6 +263,18 @@ def _zip_name(credential: Credential, taken: set[str]) -> str:
 # --- Staff exports: a row, a worker, a download link that expires -------------------------------------
 
 
+def export_scope_check(*, context_key) -> None:
+    """A context no configuration is for has nothing to export: say so, rather than write an empty file."""
+    if (
+        context_key is not None
+        and not CredentialConfiguration.objects.filter(learning_context_key=context_key).exists()
+    ):
+        raise BadRequest(
+            f"No credential configuration is for {context_key}: there is nothing to export. Check the key "
+            "(the course or learning path of a configuration)."
+        )
+
+
 def credential_export_start(
     *,
     user,
@@ -280,6 +292,7 @@ def credential_export_start(
         raise BadRequest("Export either one configuration or one learning context.")
     if format not in CredentialExport.Format.values:
         raise BadRequest(f"Exports are {' or '.join(CredentialExport.Format.values)}, not '{format:.20}'.")
+    export_scope_check(context_key=context_key)
     with transaction.atomic():
         export = CredentialExport.objects.create(
             requested_by=user,

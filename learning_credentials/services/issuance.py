@@ -116,9 +116,16 @@ def credential_issue_or_get(
             achieved_at = achieved_at or (eligibility.achieved_at if eligibility else None)
             if met and not manual and credential_renewal_due(live) and renewal_fresh(live, achieved_at=achieved_at):
                 score = eligibility.score if eligibility else None
-                renewed = credential_renew(
-                    credential=live, source=source, actor_id=actor_id, reason=reason, score=score, queue=queue
-                )
+                try:
+                    renewed = credential_renew(
+                        credential=live, source=source, actor_id=actor_id, reason=reason, score=score, queue=queue
+                    )
+                except InvalidTransition:
+                    # Another path renewed it meanwhile (a double click, an event racing a run): that one stands.
+                    current = held.select_for_update().filter(active=True).first()
+                    if current is None:
+                        raise
+                    return _duplicate(current, source=source, actor_id=actor_id, started=started), False
                 return renewed, True
             return _duplicate(live, source=source, actor_id=actor_id, started=started), False
         previous = held.filter(status=Status.INVALIDATED, replaced_by__isnull=True).order_by("-created").first()
@@ -274,6 +281,7 @@ def credential_reissue(
             replaces=old,
             score=old.score if score is None else score,
             expires_at=old.expires_at,
+            valid_from=old.valid_from or (old.created if old.expires_at else None),
             **{field: getattr(old, field) for field in CARRIED_OVER_FIELDS},
         )
         if not created:
@@ -311,7 +319,7 @@ def credential_renew(
     """
     issuance_check()
     with transaction.atomic():
-        old = Credential.objects.select_for_update().select_related("configuration").get(pk=credential.pk)
+        old = Credential.objects.select_for_update().get(pk=credential.pk)  # the row only, not its configuration
         if Credential.objects.filter(replaces=old).exists():
             raise InvalidTransition(f"The credential {old.verification_code} has already been reissued.")
         _renewable_check(old)
@@ -441,6 +449,11 @@ def _renew_locked(
 
 
 def _renewable_check(credential: Credential) -> None:
+    if credential.expires_at is None and not credential.configuration.validity_period:
+        raise InvalidTransition(
+            f"The credential {credential.verification_code} never expires (its configuration gives no validity "
+            "period): there is nothing to renew. Reissue it to correct it."
+        )
     if credential.status != Status.AVAILABLE:
         raise InvalidTransition(
             f"Only a valid credential can be renewed; {credential.verification_code} is {credential.status}."
@@ -545,9 +558,10 @@ def _build(*, user_id: int, configuration: CredentialConfiguration, snapshot: di
     Its expiry counts from its issue under the configuration's validity of today, unless given (carried over).
     """
     now = timezone.now()
-    if "expires_at" not in fields:
+    if "expires_at" not in fields:  # a new validity period, from today
         unit = configuration.validity_unit
         fields["expires_at"] = expiry_for(now, period=configuration.validity_period, unit=unit)
+        fields["valid_from"] = now if fields["expires_at"] is not None else None
     return Credential(
         user_id=user_id,
         configuration=configuration,

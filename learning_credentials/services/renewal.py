@@ -10,6 +10,7 @@ import math
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 TEMPLATES = "learning_credentials/email/expiry_reminder"
 ACE_MESSAGE_TYPE = "learning_credentials.message_types.ExpiryReminder"
 BATCH = 500
+# Tries of one reminder whose email fails (one per hourly run), and how long a run's claim on one holds.
+REMINDER_ATTEMPTS = 3
+CLAIM_SECONDS = 15 * 60
 REMINDERS_TASK_NAME = "learning_credentials: expiry reminders"
 REMINDERS_EVERY_SECONDS = 3600
 
@@ -37,26 +41,28 @@ REMINDERS_EVERY_SECONDS = 3600
 def expiry_reminders_send(*, now: datetime | None = None, batch: int = BATCH) -> dict[str, int]:
     """Email each holder whose credential's expiry is near, once per reminder offset; how many went and failed.
 
-    Runs in beat (hourly): per batch of credentials a fixed number of queries (the candidates and
-    their reminders, locked; the learners; one insert of reminders and one of audit rows). The
-    reminder row is written with the email, under the credential's lock, so concurrent runs and
-    redelivered tasks send nothing twice; a failed email writes no reminder and is tried again
-    at the next run (audited as failed each time). Suspended, invalidated and expired credentials
-    get none.
+    Runs in beat (hourly), per batch of credentials with a fixed number of queries. A batch first
+    claims its reminders in a short transaction (the credentials locked, not their configurations;
+    each reminder a row unique per offset), then sends the emails with no lock held, then records
+    which went. So two runs at once, or a redelivered task, send a reminder once; a failed email is
+    tried again at the next runs, at most ``REMINDER_ATTEMPTS`` times (each failure audited); a
+    claim whose run died is taken over after ``CLAIM_SECONDS``. Suspended, invalidated and expired
+    credentials get none.
     """
     now = now or timezone.now()
     counts = {"sent": 0, "failed": 0}
     horizons = _reminder_horizons()
-    if not horizons:
-        return counts
     after = None
-    while True:
+    while horizons:
         with transaction.atomic():
             candidates = _candidates(horizons=horizons, now=now, after=after, batch=batch)
             if not candidates:
-                return counts
+                break
             after = candidates[-1].pk
-            _remind(candidates, now=now, counts=counts)
+            claimed = _claim(candidates, now=now)
+        if claimed:
+            _send(claimed, now=now, counts=counts)
+    return counts
 
 
 def reminders_schedule_ensure() -> PeriodicTask:
@@ -80,7 +86,8 @@ def _reminder_horizons() -> dict[int, int]:
 
 
 def _candidates(*, horizons: dict[int, int], now: datetime, after, batch: int) -> list[Credential]:
-    """Valid credentials (not suspended) that expire within the largest offset of their configuration, locked."""
+    """Valid credentials (not suspended) that expire within the largest offset of their configuration, locked
+    (their rows only: the configurations are read apart, so that saving one never waits for a batch)."""
     query = Credential.objects.filter(
         status=Status.AVAILABLE,
         suspended_at__isnull=True,
@@ -90,66 +97,95 @@ def _candidates(*, horizons: dict[int, int], now: datetime, after, batch: int) -
     )
     if after is not None:
         query = query.filter(pk__gt=after)
-    return list(query.select_for_update().select_related("configuration").order_by("pk")[:batch])
-
-
-def _remind(candidates: list[Credential], *, now: datetime, counts: dict[str, int]) -> None:
-    # A locking read sees reminders another run committed after this transaction began (MariaDB's snapshot would not).
-    sent_before: dict = {}
-    reminded = ExpiryReminder.objects.select_for_update().filter(credential__in=candidates)
-    for credential_id, days in reminded.values_list("credential_id", "days_before"):
-        sent_before.setdefault(credential_id, set()).add(days)
-    due = {}
+    candidates = list(query.select_for_update().order_by("pk")[:batch])
+    configurations = CredentialConfiguration.objects.in_bulk({credential.configuration_id for credential in candidates})
     for credential in candidates:
+        credential.configuration = configurations[credential.configuration_id]
+    return candidates
+
+
+def _claim(candidates: list[Credential], *, now: datetime) -> list[tuple[Credential, ExpiryReminder]]:
+    """The reminders this run sends, claimed (attempts counted) in the caller's transaction."""
+    # A locking read sees reminders another run committed after this transaction began (MariaDB's snapshot would not).
+    rows: dict = {}
+    for reminder in ExpiryReminder.objects.select_for_update().filter(credential__in=candidates):
+        rows.setdefault(reminder.credential_id, {})[reminder.days_before] = reminder
+    claimed, existing, new = [], [], []
+    for credential in candidates:
+        held = rows.get(credential.pk, {})
+        done = {days for days, row in held.items() if row.sent_at is not None or row.attempts >= REMINDER_ATTEMPTS}
         offset = reminder_due(
-            issued_at=credential.created,
+            issued_at=credential.valid_from or credential.created,
             expires_at=credential.expires_at,
             now=now,
             reminder_days=credential.configuration.reminder_offsets(),
-            sent=sent_before.get(credential.pk, set()),
+            sent=done,
         )
-        if offset is not None:
-            due[credential.pk] = offset
-    if not due:
-        return
-    reminding = [credential for credential in candidates if credential.pk in due]
+        if offset is None:
+            continue
+        row = held.get(offset)
+        if row is None:
+            row = ExpiryReminder(credential=credential, days_before=offset, attempts=1, claimed_at=now)
+            new.append(row)
+        elif row.claimed_at > now - timedelta(seconds=CLAIM_SECONDS):
+            continue  # another run is sending it
+        else:
+            row.attempts, row.claimed_at = row.attempts + 1, now
+            existing.append(row)
+        claimed.append((credential, row))
+    ExpiryReminder.objects.bulk_create(new)
+    if existing:
+        ExpiryReminder.objects.filter(pk__in=[row.pk for row in existing]).update(
+            attempts=F("attempts") + 1, claimed_at=now
+        )
+    return claimed
+
+
+def _send(claimed: list[tuple[Credential, ExpiryReminder]], *, now: datetime, counts: dict[str, int]) -> None:
+    """Send the claimed reminders (no lock held), then record which went and audit each failure."""
+    reminding = [credential for credential, _row in claimed]
     learners = get_adapter().get_learners(sorted({credential.user_id for credential in reminding}))
     sites = context_sites(context_keys=[credential.configuration.learning_context_key for credential in reminding])
     public_identities_attach(reminding)
-    reminders, events = [], []
-    for credential in reminding:
+    sent, events = [], []
+    for credential, row in claimed:
         learner = learners.get(credential.user_id)
         if learner is None or not learner.email:
             continue
         site = sites[credential.configuration.learning_context_key]
-        context = _email_context(credential, site=site, days_before=due[credential.pk], now=now)
         try:
             delivery = learner_email_send(
                 learner=learner,
-                context=context,
+                context=_email_context(credential, site=site, now=now),
                 from_email=site.from_email,
                 templates=TEMPLATES,
                 ace_message_type=ACE_MESSAGE_TYPE,
             )
-        except Exception as exc:
+        except Exception as exc:  # any mail error: audited, tried again at the next runs
             counts["failed"] += 1
-            events.append(_event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000]))
-            log.warning("Expiry reminder for %s not sent: %s", credential.pk, exc)
+            details = {"email": "expiry_reminder", "days_before": row.days_before, "attempt": row.attempts}
+            events.append(
+                _event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000], details=details)
+            )
+            log.warning("Expiry reminder for %s not sent (attempt %s): %s", credential.pk, row.attempts, exc)
             continue
         counts["sent"] += 1
-        reminders.append(ExpiryReminder(credential=credential, days_before=due[credential.pk]))
-        details = {**delivery, "days_before": due[credential.pk], "language": learner.language}
+        sent.append(row.pk)
+        details = {**delivery, "days_before": row.days_before, "language": learner.language}
         events.append(_event(credential, CredentialEvent.Kind.EXPIRY_REMINDED, details=details))
-    ExpiryReminder.objects.bulk_create(reminders)
-    CredentialEvent.objects.bulk_create(events)
-    log_activity("expiry_reminders", sent=len(reminders), failed=counts["failed"], batch=len(candidates))
+    with transaction.atomic():
+        # The audit rows first: inserting them waits for a run that holds these credentials in its claim, and
+        # that run must not be waiting in turn for reminder rows this transaction already holds.
+        CredentialEvent.objects.bulk_create(events)
+        ExpiryReminder.objects.filter(pk__in=sent).update(sent_at=timezone.now())
+    log_activity("expiry_reminders", sent=len(sent), failed=len(claimed) - len(sent), batch=len(claimed))
 
 
 def _event(credential: Credential, kind: str, **fields) -> CredentialEvent:
     return CredentialEvent(credential=credential, kind=kind, source=CredentialEvent.Source.SYSTEM, **fields)
 
 
-def _email_context(credential: Credential, *, site: Site, days_before: int, now: datetime) -> dict:
+def _email_context(credential: Credential, *, site: Site, now: datetime) -> dict:
     return {
         "learner_name": credential.learner_name,
         "type_name": credential.type_name,
@@ -171,7 +207,8 @@ def credential_renewal_due(credential: Credential, *, now: datetime | None = Non
     if credential.expires_at is None or credential.status != Status.AVAILABLE or credential.suspended_at is not None:
         return False
     offsets = credential.configuration.reminder_offsets()
-    opens = renewal_opens(issued_at=credential.created, expires_at=credential.expires_at, reminder_days=offsets)
+    issued_at = credential.valid_from or credential.created
+    opens = renewal_opens(issued_at=issued_at, expires_at=credential.expires_at, reminder_days=offsets)
     return (now or timezone.now()) >= opens
 
 

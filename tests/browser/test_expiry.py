@@ -18,7 +18,9 @@ pytestmark = pytest.mark.browser
 
 def expire(credential: Credential) -> Credential:
     expires = timezone.now() - timedelta(days=3)
-    Credential.objects.filter(pk=credential.pk).update(created=expires - timedelta(days=365), expires_at=expires)
+    Credential.objects.filter(pk=credential.pk).update(
+        created=expires - timedelta(days=365), valid_from=expires - timedelta(days=365), expires_at=expires
+    )
     credential.refresh_from_db()
     return credential
 

@@ -68,7 +68,9 @@ class TestStablePage:
         sit(45)
         certification, url = stable()
         lookup = client.get(f"/learning_credentials/verify/code/{certification.code.lower()}/")
-        assert lookup.status_code == 302 and lookup["Location"].endswith(PAGE.format(certification.public_id) + "?via=code")
+        assert lookup.status_code == 302 and lookup["Location"].endswith(
+            PAGE.format(certification.public_id) + "?via=code"
+        )
         typed = client.get("/learning_credentials/verify/", {"code": format_code(certification.code)})
         assert typed.status_code == 302
         metadata = client.get(METADATA.format(certification.public_id)).json()

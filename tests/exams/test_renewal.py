@@ -24,7 +24,9 @@ def yearly(ready):
 
 def expiring(credential: Credential, *, expires_in: timedelta) -> None:
     expires = timezone.now() + expires_in
-    Credential.objects.filter(pk=credential.pk).update(created=expires - 365 * DAY, expires_at=expires)
+    Credential.objects.filter(pk=credential.pk).update(
+        created=expires - 365 * DAY, valid_from=expires - 365 * DAY, expires_at=expires
+    )
 
 
 @pytest.mark.parametrize("expires_in", [5 * DAY, -30 * DAY], ids=["expiring", "expired"])
@@ -62,3 +64,32 @@ def test_a_run_renews_on_the_old_pass_only_without_the_fresh_achievement_rule(ye
     run = configuration_run(configuration_id=configuration.pk, source="schedule", inline=True)
     assert run.renewed == (0 if fresh else 1)
     assert Credential.objects.filter(replaces=first).exists() is not fresh
+
+
+@pytest.mark.parametrize("path", ["run", "staff"])
+def test_the_certification_s_stable_page_follows_a_renewal_by_any_path(yearly, sit, client, path):
+    from learning_credentials.services.configuration import configuration_run
+    from learning_credentials.services.issuance import credential_renew
+
+    sit(45)
+    first = Credential.objects.get(status=Status.AVAILABLE)
+    expiring(first, expires_in=5 * DAY)
+    if path == "run":
+        assert configuration_run(configuration_id=yearly.configuration.pk, source="schedule", inline=True).renewed == 1
+    else:
+        credential_renew(credential=first, source="admin", reason="extended at the annual review")
+    renewed = Credential.objects.get(replaces=first)
+    certification = Certification.objects.get()
+    assert certification.credential_id == renewed.pk
+    body = client.get(f"/api/learning_credentials/v1/metadata/{certification.public_id}/").json()
+    assert body["status"] == "valid" and body["expires_at"] is not None, body
+
+
+def test_a_staff_reissue_of_a_certificate_keeps_the_stable_page_current(yearly, sit, client):
+    from learning_credentials.services.issuance import credential_reissue
+
+    sit(45)
+    first = Credential.objects.get(status=Status.AVAILABLE)
+    newer = credential_reissue(credential=first, source="admin", reason="corrected name")
+    certification = Certification.objects.get()
+    assert certification.credential_id == newer.pk

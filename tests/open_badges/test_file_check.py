@@ -166,6 +166,30 @@ def test_a_revoked_credential_s_pdf_is_genuine_but_revoked(client, issue):
     assert results(response)["Not revoked"] == "fail"
 
 
+@pytest.mark.parametrize("path", ["renewed", "reissued"])
+def test_a_pdf_a_newer_credential_replaced_says_so_not_revoked(client, issue, path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from learning_credentials.models import Credential
+    from learning_credentials.services.issuance import credential_reissue, credential_renew
+
+    credential, pdf = issue()
+    if path == "renewed":
+        Credential.objects.filter(pk=credential.pk).update(expires_at=timezone.now() + timedelta(days=5))
+        credential.refresh_from_db()
+        credential_renew(credential=credential, source=SOURCE, reason="annual review")
+        words = "; it was renewed on"
+    else:
+        credential_reissue(credential=credential, source=SOURCE, reason="corrected name")
+        words = "; it was superseded on"
+    response = check(client, pdf)
+    assert verdict(response).startswith("This is a genuine") and words in verdict(response), verdict(response)
+    assert "revoked" not in verdict(response)
+    assert response.context["page_url"] == verify_url(credential)  # its page links the newer one
+
+
 def test_a_suspended_credential_s_pdf_is_genuine_but_suspended(client, issue):
     credential, pdf = issue()
     credential_suspend(credential=credential, reason="inquiry", source=SOURCE)

@@ -6,19 +6,20 @@ import tempfile
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from ...exceptions import InvalidContextKey
+from ...exceptions import LearningCredentialsError
 from ...identifiers import parse_context_key
 from ...models import CredentialConfiguration, CredentialExport
 from ...selectors import credentials_for_export
-from ...services.exports import credentials_export_write
+from ...services.exports import credentials_export_write, export_scope_check
 
 
 class Command(BaseCommand):
     help = (
         "Write the credentials of one configuration (--configuration ID) or of every configuration of a course or "
         "learning path (--context KEY) to --output: a CSV (learner name, username, email, status, public state, "
-        "verification code and link, score, issue date, and the installed sub-apps' columns) or a ZIP of the PDFs "
-        "of the available ones. The file holds learners' personal data: it is the operator's to keep safe and delete."
+        "verification code and link, score, issue and expiry dates, and the installed sub-apps' columns) or a ZIP of "
+        "the PDFs of the available ones. The file holds learners' personal data: it is the operator's to keep safe "
+        "and delete."
     )
 
     def add_arguments(self, parser):
@@ -37,8 +38,13 @@ class Command(BaseCommand):
         else:
             try:
                 scope["context_key"] = parse_context_key(context)
-            except InvalidContextKey as exc:
+                export_scope_check(context_key=scope["context_key"])
+            except LearningCredentialsError as exc:  # a malformed key, or one no configuration is for
                 raise CommandError(exc.message) from None
+        if not output.strip():
+            raise CommandError("Give --output the file to write.")
+        if os.path.isdir(output):
+            raise CommandError(f"{output} is a folder: give --output a file name in it.")
         folder = os.path.dirname(os.path.abspath(output))
         if not os.path.isdir(folder):
             raise CommandError(f"The folder {folder} does not exist.")

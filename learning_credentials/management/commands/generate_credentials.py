@@ -1,5 +1,6 @@
 """Run credential configurations from the command line: queued, in-process, or as a dry run."""
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -45,10 +46,17 @@ class Command(BaseCommand):
 
     def _dry_run(self, configuration):
         plan = configuration_plan(configuration=configuration)
+        names = dict(
+            get_user_model().objects.filter(pk__in=[*plan.to_issue, *plan.to_renew]).values_list("pk", "username")
+        )
         for user_id in plan.to_issue:
-            self.stdout.write(f"would issue '{configuration.credential_type.slug}' to user {user_id}")
+            self.stdout.write(
+                f"would issue '{configuration.credential_type.slug}' to user {user_id} ({names.get(user_id)})"
+            )
         for user_id in plan.to_renew:
-            self.stdout.write(f"would renew '{configuration.credential_type.slug}' of user {user_id}")
+            self.stdout.write(
+                f"would renew '{configuration.credential_type.slug}' of user {user_id} ({names.get(user_id)})"
+            )
         counts = (len(plan.eligible), len(plan.held), len(plan.to_issue), len(plan.to_renew), 0, "")
         return (configuration, *counts, "dry run")
 
