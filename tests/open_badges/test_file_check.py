@@ -167,6 +167,7 @@ def test_a_revoked_credential_s_pdf_is_genuine_but_revoked(client, issue):
 
 
 @pytest.mark.parametrize("path", ["renewed", "reissued"])
+@pytest.mark.usefixtures("unlimited")  # the module's checks stay within the rate limit the others count on
 def test_a_pdf_a_newer_credential_replaced_says_so_not_revoked(client, issue, path):
     from datetime import timedelta
 

@@ -127,12 +127,18 @@ def test_the_suspension_bit_follows_a_suspension_and_its_lifting(configuration):
 
 
 def test_a_renewal_sets_the_old_credential_s_revocation_bit_and_the_new_one_gets_its_own_entries(configuration):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from learning_credentials.lifecycle import Status
     from learning_credentials.models import Credential
     from learning_credentials.services.issuance import credential_renew
 
     (credential,) = issue(configuration, 1)
-    Credential.objects.filter(pk=credential.pk).update(status=Status.AVAILABLE)
+    Credential.objects.filter(pk=credential.pk).update(
+        status=Status.AVAILABLE, expires_at=timezone.now() + timedelta(days=5)
+    )
     credential.refresh_from_db()
     entry = entries(credential)[Purpose.REVOCATION]
     new = credential_renew(credential=credential, source=SOURCE, reason="annual review")
