@@ -87,7 +87,8 @@ def _reminder_horizons() -> dict[int, int]:
 
 def _candidates(*, horizons: dict[int, int], now: datetime, after, batch: int) -> list[Credential]:
     """Valid credentials (not suspended) that expire within the largest offset of their configuration, locked
-    (their rows only: the configurations are read apart, so that saving one never waits for a batch)."""
+    (their rows only: the configurations are read apart, so that saving one never waits for a batch), those
+    locked elsewhere left for now."""
     query = Credential.objects.filter(
         status=Status.AVAILABLE,
         suspended_at__isnull=True,
@@ -97,7 +98,9 @@ def _candidates(*, horizons: dict[int, int], now: datetime, after, batch: int) -
     )
     if after is not None:
         query = query.filter(pk__gt=after)
-    candidates = list(query.select_for_update().order_by("pk")[:batch])
+    # Rows another run (or a renewal, a reissue) holds are skipped, not waited for: that run reminds them, or the
+    # next hour's does; a batch never waits in a queue that its own audit rows could be waiting behind.
+    candidates = list(query.select_for_update(skip_locked=True).order_by("pk")[:batch])
     configurations = CredentialConfiguration.objects.in_bulk({credential.configuration_id for credential in candidates})
     for credential in candidates:
         credential.configuration = configurations[credential.configuration_id]
