@@ -68,15 +68,15 @@ def credentials_notify(*, credential_ids: Sequence) -> int:
                     continue
                 site = sites[credential.configuration.learning_context_key]
                 try:
-                    delivery = _send(learner, _context(credential, site), site.from_email, mailer)
+                    delivery = _send(learner, credential_email_context(credential, site), site.from_email, mailer)
                 except Exception as exc:
                     errors.append(exc)
-                    events.append(_event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000]))
+                    events.append(system_event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000]))
                     continue
                 credential.notified_at, credential.modified = now, now
                 sent.append(credential)
                 events.append(
-                    _event(
+                    system_event(
                         credential,
                         CredentialEvent.Kind.EMAIL_SENT,
                         details={**delivery, "language": learner.language},
@@ -100,11 +100,13 @@ def learner_email_send(*, learner, context: dict, from_email: str, templates: st
         return _send(learner, context, from_email, mailer, templates=templates, ace_message_type=ace_message_type)
 
 
-def _event(credential: Credential, kind: str, **fields) -> CredentialEvent:
+def system_event(credential: Credential, kind: str, **fields) -> CredentialEvent:
+    """An unsaved audit row of the system's own doing (an email sent or failed), for a bulk insert."""
     return CredentialEvent(credential=credential, kind=kind, source=CredentialEvent.Source.SYSTEM, **fields)
 
 
-def _context(credential: Credential, site: Site) -> dict:
+def credential_email_context(credential: Credential, site: Site) -> dict:
+    """What every email about a credential may print: names, its links and the site's name and logo."""
     return {
         "learner_name": credential.learner_name,
         "type_name": credential.type_name,

@@ -22,10 +22,10 @@ from ..expiry import reminder_due, renewal_opens
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, ExpiryReminder
 from ..observability import log_activity
-from ..selectors import context_sites, progress_times, public_identities_attach, verify_url
+from ..selectors import context_sites, progress_times, public_identities_attach
 from .beat import beat_entry_ensure
 from .dispatch import SEND_EXPIRY_REMINDERS
-from .notification import learner_email_send
+from .notification import credential_email_context, learner_email_send, system_event
 
 log = logging.getLogger(__name__)
 TEMPLATES = "learning_credentials/email/expiry_reminder"
@@ -168,14 +168,14 @@ def _send(claimed: list[tuple[Credential, ExpiryReminder]], *, now: datetime, co
             counts["failed"] += 1
             details = {"email": "expiry_reminder", "days_before": row.days_before, "attempt": row.attempts}
             events.append(
-                _event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000], details=details)
+                system_event(credential, CredentialEvent.Kind.EMAIL_FAILED, reason=str(exc)[:2000], details=details)
             )
             log.warning("Expiry reminder for %s not sent (attempt %s): %s", credential.pk, row.attempts, exc)
             continue
         counts["sent"] += 1
         sent.append(row.pk)
         details = {**delivery, "days_before": row.days_before, "language": learner.language}
-        events.append(_event(credential, CredentialEvent.Kind.EXPIRY_REMINDED, details=details))
+        events.append(system_event(credential, CredentialEvent.Kind.EXPIRY_REMINDED, details=details))
     with transaction.atomic():
         # The audit rows first: inserting them waits for a run that holds these credentials in its claim, and
         # that run must not be waiting in turn for reminder rows this transaction already holds.
@@ -184,23 +184,14 @@ def _send(claimed: list[tuple[Credential, ExpiryReminder]], *, now: datetime, co
     log_activity("expiry_reminders", sent=len(sent), failed=len(claimed) - len(sent), batch=len(claimed))
 
 
-def _event(credential: Credential, kind: str, **fields) -> CredentialEvent:
-    return CredentialEvent(credential=credential, kind=kind, source=CredentialEvent.Source.SYSTEM, **fields)
-
-
 def _email_context(credential: Credential, *, site: Site, now: datetime) -> dict:
     return {
-        "learner_name": credential.learner_name,
-        "type_name": credential.type_name,
-        "context_name": credential.context_name,
+        **credential_email_context(credential, site),
         "expires_at": credential.expires_at,
         "days_left": math.ceil((credential.expires_at - now).total_seconds() / 86400),
         "renewal_instructions": credential.configuration.renewal_instructions,
-        "verify_url": verify_url(credential, site=site),
         "credential_url": site.base_url
         + reverse("learning_credentials:learner-credential", kwargs={"uuid": credential.pk}),
-        "platform_name": site.platform_name,
-        "logo_url": site.logo_url,
     }
 
 
@@ -227,6 +218,10 @@ def renewal_fresh(credential: Credential, *, achieved_at: datetime | None) -> bo
     if achieved_at is None:
         times = progress_times(context_key=configuration.learning_context_key, user_ids=[credential.user_id])
         achieved_at = times.get(credential.user_id)
+    return _achieved_since_issue(credential, achieved_at)
+
+
+def _achieved_since_issue(credential: Credential, achieved_at: datetime | None) -> bool:
     return achieved_at is not None and achieved_at > credential.created
 
 
@@ -255,6 +250,7 @@ def renewals_due(
     return sorted(
         credential.user_id
         for credential in live
-        if (achieved := verdicts[credential.user_id].achieved_at or progressed.get(credential.user_id)) is not None
-        and achieved > credential.created
+        if _achieved_since_issue(
+            credential, verdicts[credential.user_id].achieved_at or progressed.get(credential.user_id)
+        )
     )
