@@ -19,7 +19,7 @@ STAMPS := $(VENV)/.make-stamps
 # Passed to pytest by `make test`, e.g. PYTEST_ARGS='-m "not rendering"'.
 PYTEST_ARGS ?=
 
-.PHONY: demo serve worker beat test sysdeps quality docs upgrade wheel wheel-check openedx-plugin-venv clean
+.PHONY: demo serve worker beat test sysdeps quality docs docs-tables upgrade wheel wheel-check openedx-plugin-venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,8 @@ $(BIN)/python:
 # apt-get when run as root, otherwise says what is missing. Node.js and npm run the Open Badges tests'
 # independent verifier: Debian's nodejs package brings no npm (its npm package does), another build of
 # nodejs (NodeSource's) brings its own, so npm counts as present when the command is.
-SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic chromium nodejs
+# gettext (msgfmt, msgmerge) builds and checks the translation catalogues (`make messages`).
+SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic chromium nodejs gettext
 sysdeps:
 	@missing=$$(for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done; \
 		command -v npm >/dev/null 2>&1 || printf 'npm '); \
@@ -99,6 +100,11 @@ quality: $(STAMPS)/test
 
 docs: $(STAMPS)/docs
 	$(BIN)/sphinx-build -W -q -b html docs docs/_build/html
+
+## docs-tables: rewrite the reference tables written from the code (docs/reference/urls.rst); a test fails
+## when a committed one is out of date
+docs-tables: $(STAMPS)/test
+	$(BIN)/python tests/docs_tables.py
 
 wheel: $(BIN)/python
 	$(BIN)/pip wheel -q --no-deps -w dist .

@@ -63,18 +63,21 @@ def _json(request, document: dict, content_type: str = "application/json"):
 @public_route
 @rate_limit("page")
 def issuer_profile_view(request, slug: str):
+    """The issuer's Open Badges profile (JSON-LD), which its credentials name."""
     return _json(request, issuer_profile_document(_issuer(slug)), "application/ld+json")
 
 
 @public_route
 @rate_limit("page")
 def issuer_did_view(request, slug: str):
+    """The issuer's did:web DID document: the public keys verifiers check its signatures with."""
     return _json(request, did_document(_issuer(slug)), "application/did+ld+json")
 
 
 @public_route
 @rate_limit("page")
 def issuer_jwks_view(request, slug: str):
+    """The issuer's public keys as a JSON Web Key Set, for VC-JWT verifiers."""
     return _json(request, jwks(_issuer(slug)), "application/jwk-set+json")
 
 
@@ -104,6 +107,7 @@ def status_list_view(request, list_id: str):
 @rate_limit("file")
 @_signing_unavailable
 def status_list_jwt_view(request, list_id: str):
+    """The same status list as a signed VC-JWT."""
     status_list = _status_list(list_id)
     response = HttpResponse(status_list_jwt(status_list), content_type="application/vc+jwt")
     return cache_publicly(request, response, etag=_etag(status_list) + "-jwt")
