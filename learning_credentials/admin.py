@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .assets import pdf_template_info
-from .dashboard import ConfigurationDashboard, WeekCount, configuration_dashboard
+from .dashboard import EXPIRY_HORIZONS, ConfigurationDashboard, WeekCount, configuration_dashboard
 from .exceptions import (
     AccessDenied,
     ExportExpired,
@@ -359,6 +359,7 @@ def dashboard_context(dashboard: ConfigurationDashboard, configuration: Credenti
         "chart": dashboard_chart(dashboard.weeks),
         "errors_url": f"{credentials}?configuration__id__exact={configuration.pk}&status__exact={Status.ERROR}",
         "credentials_url": f"{credentials}?configuration__id__exact={configuration.pk}",
+        "expiring_url": f"{credentials}?configuration__id__exact={configuration.pk}&expiry=",
         "verification_channels": [
             (label, dashboard.verifications.by_channel[channel])
             for channel, label in VerificationChannel.choices
@@ -543,9 +544,17 @@ class ExpiryFilter(admin.SimpleListFilter):
     parameter_name = "expiry"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        """The dashboard's horizons, so that its figures and this list agree (it links here)."""
         return [
             ("expired", _("Expired (valid until then)")),
-            ("60", _("Valid, expires within 60 days")),
+            *(
+                (
+                    str(days),
+                    ngettext("Valid, expiring within %(days)d day", "Valid, expiring within %(days)d days", days)
+                    % {"days": days},
+                )
+                for days in EXPIRY_HORIZONS
+            ),
             ("never", _("Never expires")),
         ]
 
@@ -554,8 +563,8 @@ class ExpiryFilter(admin.SimpleListFilter):
         standing = queryset.filter(status=Status.AVAILABLE, suspended_at__isnull=True)  # the public precedence
         if self.value() == "expired":
             return standing.filter(expires_at__lte=now)
-        if self.value() == "60":
-            return standing.filter(expires_at__gt=now, expires_at__lte=now + timedelta(days=60))
+        if self.value() in {str(days) for days in EXPIRY_HORIZONS}:
+            return standing.filter(expires_at__gt=now, expires_at__lte=now + timedelta(days=int(self.value())))
         if self.value() == "never":
             return queryset.filter(expires_at__isnull=True)
         return queryset
@@ -619,7 +628,7 @@ class CredentialAdmin(admin.ModelAdmin):
     search_help_text = _("Username, learner name, verification code or UUID.")
     actions = ("invalidate", "reissue", "renew", "retry", "suspend", "lift_suspension")
     inlines = (CredentialEventInline,)
-    readonly_fields = ("code", "download", "verification_page", "replacement")
+    readonly_fields = ("code", "download", "verification_page", "replacement", "reason")
     fieldsets = (
         (
             None,
@@ -656,7 +665,7 @@ class CredentialAdmin(admin.ModelAdmin):
         ),
         (
             _("Invalidation"),
-            {"fields": ("invalidated_at", "invalidation_reason", "invalidation_note", "replaces", "replacement")},
+            {"fields": ("invalidated_at", "reason", "invalidation_note", "replaces", "replacement")},
         ),
     )
 
@@ -685,6 +694,13 @@ class CredentialAdmin(admin.ModelAdmin):
     @admin.display(description=_("learning context"), ordering="configuration__learning_context_key")
     def context(self, obj: Credential) -> str:
         return str(obj.configuration.learning_context_key)
+
+    @admin.display(description=_("invalidation reason"))
+    def reason(self, obj: Credential) -> str:
+        """The reason's label, as the public page words it, not its stored key."""
+        if not obj.invalidation_reason:
+            return "-"
+        return invalidation_reasons().get(obj.invalidation_reason, obj.invalidation_reason)
 
     @admin.display(description=_("verification code"), ordering="verification_code")
     def code(self, obj: Credential) -> str:
@@ -1054,7 +1070,7 @@ class CredentialExportAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Staff exports with their progress and download links; started here (a context) or on a configuration."""
 
     change_list_template = "learning_credentials/admin/export_change_list.html"
-    list_display = ("created", "scope", "format", "status", "progress", "requested_by", "expires_at", "download")
+    list_display = ("created", "scope", "format", "status", "download", "progress", "requested_by", "link_expires")
     list_select_related = ("configuration__credential_type", "requested_by")
     list_filter = ("status", "format")
     fields = (
@@ -1067,11 +1083,22 @@ class CredentialExportAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "requested_by",
         "created",
         "finished_at",
-        "expires_at",
+        "link_expires",
         "download",
         "error",
     )
     readonly_fields = fields
+
+    def get_fields(self, request: HttpRequest, obj: CredentialExport | None = None) -> tuple[str, ...]:
+        """Email addresses are a CSV column: a ZIP of PDFs has none to include."""
+        if obj is not None and obj.format == CredentialExport.Format.ZIP:
+            return tuple(name for name in self.fields if name != "include_email")
+        return self.fields
+
+    @admin.display(description=_("download link expires"), ordering="expires_at")
+    def link_expires(self, obj: CredentialExport) -> Any:
+        """When the file is deleted: not the credentials' expiry, which the export's rows carry."""
+        return obj.expires_at or "-"
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return user_may_export(request.user)
@@ -1144,6 +1171,20 @@ class CredentialExportAdmin(ReadOnlyMixin, admin.ModelAdmin):
             submit_label=gettext("Export"),
         )
 
+    def _download_refused(self, request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+        """Why a download cannot happen, in words on an admin page, not a bare status page."""
+        return TemplateResponse(
+            request,
+            "learning_credentials/admin/export_message.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": gettext("This export cannot be downloaded"),
+                "message": message,
+            },
+            status=status,
+        )
+
     def download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The file, streamed: staff with the export permission only; an expired link says so (410)."""
         if not request.user.is_authenticated:
@@ -1152,22 +1193,19 @@ class CredentialExportAdmin(ReadOnlyMixin, admin.ModelAdmin):
             raise Http404()
         try:
             export, handle = credential_export_open(export_id=object_id, user=request.user)
-        except AccessDenied:
-            raise PermissionDenied from None
         except ObjectNotFound:
             raise Http404() from None
-        except ExportUnavailable as exc:
-            return TemplateResponse(
+        except AccessDenied:
+            return self._download_refused(
                 request,
-                "learning_credentials/admin/export_message.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "opts": self.opts,
-                    "title": gettext("This export cannot be downloaded"),
-                    "message": exc.message,
-                },
-                status=410 if isinstance(exc, ExportExpired) else 409,
+                gettext(
+                    "You may not download exports: they hold every learner's name and email. Ask an administrator "
+                    "for the permission “Can export credentials”."
+                ),
+                status=403,
             )
+        except ExportUnavailable as exc:
+            return self._download_refused(request, exc.message, status=410 if isinstance(exc, ExportExpired) else 409)
         content_type = "text/csv; charset=utf-8" if export.format == CredentialExport.Format.CSV else "application/zip"
         return FileResponse(
             handle, as_attachment=True, filename=export_download_name(export), content_type=content_type

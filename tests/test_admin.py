@@ -2,6 +2,7 @@
 
 import base64
 import io
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -42,7 +43,7 @@ def texts(response) -> list[str]:
 
 def make_credential(configuration, status: str = Status.AVAILABLE, **kwargs) -> Credential:
     if status == Status.INVALIDATED:
-        kwargs.update(active=None, invalidated_at=timezone.now(), invalidation_reason="refunded")
+        kwargs = {"active": None, "invalidated_at": timezone.now(), "invalidation_reason": "refunded", **kwargs}
     return factories.CredentialFactory(configuration=configuration, status=status, **kwargs)
 
 
@@ -229,6 +230,12 @@ class TestCredentials:
         assert 'name="_save"' not in html
         assert reverse("learning_credentials:download", kwargs={"uuid": credential.pk}) in html
         assert "staff" in html  # the event's actor, in the audit trail inline
+
+    def test_change_page_names_the_invalidation_reason_by_its_label(self, admin_client, configuration):
+        credential = make_credential(configuration, status=Status.INVALIDATED, invalidation_reason="issued_in_error")
+        html = admin_client.get(url(Credential, "change", credential.pk)).content.decode()
+        reason = re.search(r'field-reason">.*?<div class="readonly">([^<]*)</div>', html, re.S).group(1)
+        assert reason == "Issued in error"
 
     def test_no_add_form_only_manual_issue(self, admin_client):
         response = admin_client.get(url(Credential, "add"))

@@ -296,3 +296,17 @@ def test_the_chart_scales_to_the_busiest_week_and_keeps_empty_weeks():
     assert [month["date"].month for month in chart["months"]] == [6, 7, 8, 9, 10, 11]
     empty = dashboard_chart(tuple(WeekCount(start=w.start, issued=0) for w in weeks))
     assert [tick["value"] for tick in empty["ticks"]] == [0, 1] and {b["height"] for b in empty["bars"]} == {0}
+
+
+def test_each_upcoming_expiry_figure_links_to_the_credentials_it_counts(expiring_configuration, admin_client):
+    now = timezone.now()
+    every_state(expiring_configuration, now)
+    factories.CredentialFactory(expires_at=now + timedelta(days=3))  # another configuration's: not listed
+    page = reverse("admin:learning_credentials_credentialconfiguration_change", args=[expiring_configuration.pk])
+    html = admin_client.get(page).content.decode()
+    dashboard = configuration_dashboard(configuration=expiring_configuration, now=now)
+    for horizon in dashboard.expiring:
+        link = re.search(rf'<a href="([^"]*expiry={horizon.days})">', html).group(1).replace("&amp;", "&")
+        listed = admin_client.get(link).context["cl"].result_count
+        assert listed == horizon.count, f"within {horizon.days} days"
+    assert [e.count for e in dashboard.expiring] != [0, 0, 0]  # the fixture has credentials expiring

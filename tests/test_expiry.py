@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -153,6 +154,15 @@ class TestIssue:
         errors = answer.context["adminform"].form.errors
         assert list(errors) == ["reminder_days"]
         assert errors["reminder_days"][0].startswith("'sixty' is not a number of days between 1 and 3650")
+
+    def test_reminder_days_are_stored_as_they_apply(self, valid_for_a_year):
+        valid_for_a_year.reminder_days = " 7; 60, 7,"
+        valid_for_a_year.full_clean()  # what the admin's form does before it saves
+        assert valid_for_a_year.reminder_days == "60, 7"
+        valid_for_a_year.reminder_days = "sixty"
+        with pytest.raises(ValidationError) as refused:
+            valid_for_a_year.full_clean()
+        assert list(refused.value.message_dict) == ["reminder_days"]
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@ its download link, permissions, the command, and retirement."""
 
 import csv
 import io
+import re
 import unicodedata
 import zipfile
 from datetime import timedelta
@@ -324,6 +325,19 @@ class TestStaffExport:
             assert len(rows(file.read())) == 6
         assert credential_export_run(export_id=export.pk).status == "ready"  # a redelivered task changes nothing
 
+    def test_the_list_shows_the_download_before_the_progress_and_when_the_link_expires(
+        self, configuration, exporter, client, django_capture_on_commit_callbacks
+    ):
+        export = run_export(exporter, django_capture_on_commit_callbacks, configuration=configuration, format="zip")
+        client.force_login(exporter)
+        page = client.get(reverse("admin:learning_credentials_credentialexport_changelist")).content.decode()
+        headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page)
+        assert headers.index("download") < headers.index("progress")
+        assert "link_expires" in headers and "expires_at" not in headers
+        assert "Download link expires" in page
+        detail = client.get(reverse("admin:learning_credentials_credentialexport_change", args=[export.pk]))
+        assert "With email addresses" not in detail.content.decode()  # a ZIP holds PDFs, no email column
+
     def test_a_context_export_from_the_form(self, configuration, exporter, client, django_capture_on_commit_callbacks):
         factories.CredentialFactory(configuration=configuration, user__username="ctx")
         client.force_login(exporter)
@@ -417,7 +431,11 @@ class TestPermissions:
     def test_staff_without_the_permission_get_a_403(self, export, client, configuration):
         staff = factories.UserFactory(username="plainstaff", is_staff=True)
         client.force_login(staff)
-        assert client.get(self.url(export)).status_code == 403
+        response = client.get(self.url(export))
+        assert response.status_code == 403
+        page = response.content.decode()  # a page in words, in the admin, not a bare status page
+        assert "You may not download exports" in page and "Can export credentials" in page
+        assert 'id="site-name"' in page
         assert client.post(
             reverse("admin:learning_credentials_credentialconfiguration_export", args=[configuration.pk, "csv"])
         ).status_code in (403, 302)
@@ -461,6 +479,14 @@ class TestCommand:
         )
         assert zipfile.ZipFile(archive).namelist() == [f"{format_code(credential.verification_code)}-Command Line.pdf"]
         assert sorted(p.name for p in tmp_path.iterdir()) == ["media", "out.csv", "out.zip"]  # no partial file left
+        bar = capsys.readouterr().err
+        assert "Exporting: 100%" in bar and " credentials/s" in bar
+
+    def test_an_empty_export_says_so_in_words(self, configuration, tmp_path, capsys):
+        call_command("export_credentials", configuration=configuration.pk, format="csv", output=str(tmp_path / "e.csv"))
+        captured = capsys.readouterr()
+        assert "0 credentials exported" in captured.out
+        assert "0credential" not in captured.err and "Exporting: 0 credentials" in captured.err
 
     def test_bad_arguments_are_said_in_words(self, tmp_path):
         with pytest.raises(CommandError, match="no credential configuration with id 999"):

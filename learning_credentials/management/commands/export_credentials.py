@@ -54,7 +54,7 @@ class Command(BaseCommand):
         try:
             with (
                 os.fdopen(handle, "w+b") as file,
-                tqdm(total=total, desc="credentials", unit="credential", file=self.stderr) as bar,
+                tqdm(total=total, desc="Exporting", unit=" credentials", file=self.stderr) as bar,
             ):
                 result = credentials_export_write(format=format, out=file, progress=bar.update, **scope)
             os.replace(partial, output)
