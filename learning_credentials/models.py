@@ -1,5 +1,6 @@
 """Data and constraints. Workflows (issuing, invalidating) live in services/, not here."""
 
+import contextlib
 import hashlib
 from uuid import uuid4
 
@@ -277,10 +278,9 @@ class CredentialConfiguration(TimeStampedModel):
         return reminder_days_parse(self.reminder_days)
 
     def clean(self) -> None:
-        try:  # stored as they apply ("60, 7"), however they were typed ("7; 60, 7")
+        # Stored as they apply ("60, 7"), however they were typed ("7; 60, 7"); the field's validator says what is wrong.
+        with contextlib.suppress(ValueError):
             self.reminder_days = ", ".join(str(days) for days in reminder_days_parse(self.reminder_days))
-        except ValueError:
-            pass  # the field's validator says why
         if self.validity_period is not None:
             most = MAX_VALIDITY[self.validity_unit]
             if not 1 <= self.validity_period <= most:
