@@ -19,7 +19,7 @@ STAMPS := $(VENV)/.make-stamps
 # Passed to pytest by `make test`, e.g. PYTEST_ARGS='-m "not rendering"'.
 PYTEST_ARGS ?=
 
-.PHONY: demo serve worker beat test sysdeps quality docs upgrade wheel wheel-check openedx-plugin-venv clean
+.PHONY: demo serve worker beat test sysdeps quality docs messages upgrade wheel wheel-check openedx-plugin-venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,9 @@ $(BIN)/python:
 # tests (Playwright drives Debian's build; it downloads no browser). Idempotent; installs with
 # apt-get when run as root, otherwise says what is missing. Node.js and npm run the Open Badges tests'
 # independent verifier: Debian's nodejs package brings no npm (its npm package does), another build of
-# nodejs (NodeSource's) brings its own, so npm counts as present when the command is.
-SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic chromium nodejs
+# nodejs (NodeSource's) brings its own, so npm counts as present when the command is. GNU gettext
+# extracts and compiles the translation catalogues (`make messages`, tests/test_translations.py).
+SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic chromium nodejs gettext
 sysdeps:
 	@missing=$$(for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done; \
 		command -v npm >/dev/null 2>&1 || printf 'npm '); \
@@ -99,6 +100,13 @@ quality: $(STAMPS)/test
 
 docs: $(STAMPS)/docs
 	$(BIN)/sphinx-build -W -q -b html docs docs/_build/html
+
+## messages: the catalogues of learning_credentials/locale/ regenerated from the source, then compiled (.mo,
+## committed); the languages are learning_credentials.languages.CATALOGUES. Each catalogue keeps its header.
+messages: $(STAMPS)/sandbox | sysdeps
+	languages=$$($(BIN)/python -c 'from learning_credentials.languages import CATALOGUES; print(" ".join(CATALOGUES))') && \
+	cd learning_credentials && ../$(BIN)/django-admin makemessages --no-obsolete --add-location=file $$(printf -- '-l %s ' $$languages) && \
+	../$(BIN)/django-admin compilemessages $$(printf -- '-l %s ' $$languages)
 
 wheel: $(BIN)/python
 	$(BIN)/pip wheel -q --no-deps -w dist .
