@@ -1,11 +1,11 @@
 """The built wheel works on its own: installed into a clean virtualenv next to a minimal Open edX-style LMS.
 
 Run by `make wheel-check` (CI): builds the wheel; checks that it carries every file of the package
-(templates, migrations, data files such as JSON Schemas, translation catalogues each with its compiled .mo); then, for each Django version asked for,
-installs the wheel (never the source tree) with that release's pins into a new virtualenv, with
-edx-django-utils, whose plugin loader wires the app into the host (tests/packaging/host) as the
-LMS does; runs `check` and `migrate`; and requests a credential's verification page, its JSON and
-its short link (host/smoke.py). Exits non-zero with the reason.
+(templates, migrations, data files such as JSON Schemas, translation catalogues each with its
+compiled .mo); then, for each Django version asked for, installs the wheel (never the source tree)
+with that release's pins into a new virtualenv, with edx-django-utils, whose plugin loader wires the
+app into the host (tests/packaging/host) as the LMS does; runs `check` and `migrate`; and requests a
+credential's verification page, its JSON and its short link (host/smoke.py). Exits non-zero with the reason.
 """
 
 import argparse
