@@ -19,7 +19,7 @@ STAMPS := $(VENV)/.make-stamps
 # Passed to pytest by `make test`, e.g. PYTEST_ARGS='-m "not rendering"'.
 PYTEST_ARGS ?=
 
-.PHONY: demo serve worker beat test sysdeps quality docs docs-tables upgrade wheel wheel-check openedx-plugin-venv clean
+.PHONY: demo serve worker beat test sysdeps quality docs docs-tables messages upgrade wheel wheel-check openedx-plugin-venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,8 @@ $(BIN)/python:
 # tests (Playwright drives Debian's build; it downloads no browser). Idempotent; installs with
 # apt-get when run as root, otherwise says what is missing. Node.js and npm run the Open Badges tests'
 # independent verifier: Debian's nodejs package brings no npm (its npm package does), another build of
-# nodejs (NodeSource's) brings its own, so npm counts as present when the command is.
-# gettext (msgfmt, msgmerge) builds and checks the translation catalogues (`make messages`).
+# nodejs (NodeSource's) brings its own, so npm counts as present when the command is. GNU gettext
+# extracts and compiles the translation catalogues (`make messages`, tests/test_translations.py).
 SYSDEPS := libmariadb-dev pkg-config gcc qpdf poppler-utils zbar-tools fonts-dejavu-core fonts-ipafont-gothic chromium nodejs gettext
 sysdeps:
 	@missing=$$(for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done; \
@@ -105,6 +105,13 @@ docs: $(STAMPS)/docs
 ## when a committed one is out of date
 docs-tables: $(STAMPS)/test
 	$(BIN)/python tests/docs_tables.py
+
+## messages: the catalogues of learning_credentials/locale/ regenerated from the source, then compiled (.mo,
+## committed); the languages are learning_credentials.languages.CATALOGUES. Each catalogue keeps its header.
+messages: $(STAMPS)/sandbox | sysdeps
+	languages=$$($(BIN)/python -c 'from learning_credentials.languages import CATALOGUES; print(" ".join(CATALOGUES))') && \
+	cd learning_credentials && ../$(BIN)/django-admin makemessages --no-obsolete --add-location=file $$(printf -- '-l %s ' $$languages) && \
+	../$(BIN)/django-admin compilemessages $$(printf -- '-l %s ' $$languages)
 
 wheel: $(BIN)/python
 	$(BIN)/pip wheel -q --no-deps -w dist .

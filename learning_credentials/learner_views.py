@@ -29,6 +29,7 @@ from .exceptions import (
     ReissueTooSoon,
     UnknownLearner,
 )
+from .languages import in_learner_language
 from .lifecycle import Status
 from .models import Credential, CredentialEvent, Visibility
 from .selectors import (
@@ -130,6 +131,7 @@ def linkedin_add_to_profile_url(credential: Credential, *, organization_name: st
 
 
 @login_required
+@in_learner_language
 @require_safe
 def credential_list(request):
     """My credentials: each with its status in words, context, issue date and what can be done with it."""
@@ -146,6 +148,7 @@ def credential_list(request):
 
 
 @login_required
+@in_learner_language
 @require_safe
 def credential_detail(request, uuid: str):
     """One credential of the holder's: PDF, share image, link, LinkedIn, public/private switch, name-change reissue."""
@@ -211,6 +214,7 @@ def _holder_switch(request, uuid: str, form: forms.Form, *, apply, refusal: str,
 
 
 @login_required
+@in_learner_language
 @require_POST
 def credential_visibility(request, uuid: str):
     """The public/private switch (POST, CSRF-protected)."""
@@ -230,6 +234,7 @@ def credential_visibility(request, uuid: str):
 
 
 @login_required
+@in_learner_language
 @require_POST
 def credential_counting(request, uuid: str):
     """The holder's switch for counting verifications (POST, CSRF-protected)."""
@@ -253,6 +258,7 @@ def credential_counting(request, uuid: str):
 # there and the sweeper generates it later).
 @transaction.non_atomic_requests
 @login_required
+@in_learner_language
 @require_POST
 def credential_reissue(request, uuid: str):
     """The holder asks for their credential under the name the platform has for them now."""

@@ -17,6 +17,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import is_same_domain, quote_etag
 
 from . import conf
+from .languages import in_request_language
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -48,6 +49,8 @@ def not_found(request, exception: Http404) -> HttpResponse:
 def public_route(view):
     """GET and HEAD for the view, OPTIONS without a body, 405 for anything else; the host's 404 page.
 
+    In the reader's language (``Accept-Language``, see languages.py), the 404 and 429 pages included.
+
     Every answer reads the viewer first, so every answer varies on the session cookie alike (the
     session middleware adds ``Vary: Cookie`` once the session is read): whether a credential
     exists privately never shows in the headers. An answer the view did not cache publicly is
@@ -71,7 +74,7 @@ def public_route(view):
             cache_privately(response)
         return response
 
-    return wrapped
+    return in_request_language(wrapped)
 
 
 def request_from_another_site(request) -> bool:

@@ -3,6 +3,7 @@
 import hashlib
 
 import segno
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
@@ -11,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
+from django.utils.translation import get_language, get_language_bidi
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -25,6 +27,7 @@ from .exceptions import (
     QueueUnavailable,
 )
 from .identifiers import MAX_CODE_INPUT, parse_context_key
+from .languages import in_learner_language
 from .lifecycle import Status
 from .models import Credential, VerificationChannel, Visibility
 from .public_http import cache_privately, cache_publicly, public_route, request_from_another_site
@@ -229,8 +232,10 @@ def verify_image(request, verify_uuid: str, extension: str):
 def _message_page(title: str, message: str, *, status: int, refresh: int | None = None) -> HttpResponse:
     response = HttpResponse(
         format_html(
-            '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{}</title></head>'
+            '<!DOCTYPE html><html lang="{}" dir="{}"><head><meta charset="utf-8"><title>{}</title></head>'
             "<body><main><h1>{}</h1><p>{}</p></main></body></html>",
+            get_language() or settings.LANGUAGE_CODE,
+            "rtl" if get_language_bidi() else "ltr",
             title,
             title,
             message,
@@ -255,6 +260,7 @@ def _confirmation_page(request, configuration) -> HttpResponse:
 
 
 @login_required
+@in_learner_language
 @require_http_methods(["GET", "POST"])  # not HEAD: this GET may issue (lazy issuance), a HEAD must not
 @transaction.non_atomic_requests
 def credential_on_demand(request, context_key: str, type_key: str):

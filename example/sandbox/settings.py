@@ -42,6 +42,9 @@ if os.environ.get("SANDBOX_OPEN_BADGES") == "0":  # benchmarks/scheduled_run.py 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The admin and the public pages in the browser's language (Accept-Language); learner pages use the
+    # learner's own (their profile's), as on Open edX. learning_credentials' public views work without it too.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -110,6 +113,8 @@ if os.environ.get("SANDBOX_FAST_PASSWORDS"):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LANGUAGE_CODE = "en"
+# English and the languages learning_credentials ships catalogues for (learning_credentials.languages.CATALOGUES).
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch"), ("ar", "العربية")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from ..adapters import get_adapter
 from ..exceptions import InvalidContextKey, IssuanceRefused, LearningCredentialsError
 from ..identifiers import parse_context_key
+from ..languages import in_learner_language
 from ..learner_views import learner_page_render
 from ..models import CredentialEvent
 from ..services.webhooks import CONTROL_CHARACTERS
@@ -97,6 +98,7 @@ def _cta_url(status: CertificationStatus) -> str | None:
 
 
 @login_required
+@in_learner_language
 @require_safe
 def certification_courses(request):
     """My courses: each enrolled course with its chip, call to action and helper, read in bulk."""
@@ -131,6 +133,7 @@ def _enrolled_course(request, context_key: str) -> tuple[object, str]:
 
 
 @login_required
+@in_learner_language
 @csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
 def certification_course(request, context_key: str):
@@ -218,6 +221,7 @@ def _result_url(attempt: Attempt) -> str:
 
 
 @login_required
+@in_learner_language
 @csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
 def certification_exam(request, context_key: str):
@@ -361,6 +365,7 @@ def _exam_sitting_render(request, attempt: Attempt, *, course_name: str, page_pa
 
 
 @login_required
+@in_learner_language
 @require_safe
 def certification_exam_result(request, context_key: str, attempt_id):
     """A graded attempt's result, for its learner only: the score in words; on a fail what went wrong, else the

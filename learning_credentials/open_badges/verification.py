@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from django.http import Http404
 from django.urls import resolve
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from jsonschema.exceptions import relevance
 
 from ..exceptions import ConfigurationError, CredentialUnreadable
@@ -74,16 +76,17 @@ REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 P256_MULTICODEC = b"\x80\x24"  # p256-pub 0x1200, varint-encoded; then the compressed point
 LIST_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 SCHEMA = Path(__file__).resolve().parent / "schema" / "achievementcredential.json"
+# json's syntax errors in words, for "It is not valid JSON: {problem} at line {line}, column {column}."
 JSON_ERRORS = {
-    "Expecting value": "a value was expected",
-    "Expecting ',' delimiter": "a comma was expected",
-    "Expecting ':' delimiter": "a colon was expected",
-    "Expecting property name enclosed in double quotes": "a field name in double quotes was expected",
-    "Unterminated string starting at": "a string is not closed",
-    "Invalid control character at": "a string holds a control character",
-    "Invalid \\escape": "a string holds an invalid escape",
-    "Invalid \\uXXXX escape": "a string holds an invalid escape",
-    "Extra data": "more follows the end of the JSON object",
+    "Expecting value": gettext_lazy("a value was expected"),
+    "Expecting ',' delimiter": gettext_lazy("a comma was expected"),
+    "Expecting ':' delimiter": gettext_lazy("a colon was expected"),
+    "Expecting property name enclosed in double quotes": gettext_lazy("a field name in double quotes was expected"),
+    "Unterminated string starting at": gettext_lazy("a string is not closed"),
+    "Invalid control character at": gettext_lazy("a string holds a control character"),
+    "Invalid \\escape": gettext_lazy("a string holds an invalid escape"),
+    "Invalid \\uXXXX escape": gettext_lazy("a string holds an invalid escape"),
+    "Extra data": gettext_lazy("more follows the end of the JSON object"),
 }
 
 
@@ -219,18 +222,18 @@ def input_read(data: bytes | str) -> tuple[str, str]:
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise CredentialUnreadable("It is not UTF-8 text: send the credential as JSON, or its VC-JWT.") from None
+            raise CredentialUnreadable(_("It is not UTF-8 text: send the credential as JSON, or its VC-JWT.")) from None
     if not isinstance(data, str):
-        raise CredentialUnreadable("It is not text: send the credential as JSON, or its VC-JWT.")
+        raise CredentialUnreadable(_("It is not text: send the credential as JSON, or its VC-JWT."))
     text = data.removeprefix("\ufeff").strip()
     if text.startswith("{"):
         return JSON_LD, text
     if JWT_FORM.fullmatch(text):
         return JWT, text
     if not text:
-        raise CredentialUnreadable("It is empty: send the credential as JSON, or its VC-JWT.")
+        raise CredentialUnreadable(_("It is empty: send the credential as JSON, or its VC-JWT."))
     raise CredentialUnreadable(
-        "It is neither a credential as a JSON object nor a VC-JWT (three base64url parts separated by dots)."
+        _("It is neither a credential as a JSON object nor a VC-JWT (three base64url parts separated by dots).")
     )
 
 
@@ -280,10 +283,16 @@ def _json_ld_read(text: str) -> _Read:
     try:
         document, problem = _json_parse(text)
     except json.JSONDecodeError as exc:
-        words = JSON_ERRORS.get(exc.msg, "it is not valid JSON")
-        raise CredentialUnreadable(f"It is not valid JSON: {words} at line {exc.lineno}, column {exc.colno}.") from None
+        if exc.msg in JSON_ERRORS:
+            message = _("It is not valid JSON: {problem} at line {line}, column {column}.").format(
+                problem=JSON_ERRORS[exc.msg], line=exc.lineno, column=exc.colno
+            )
+        else:
+            message = _("It is not valid JSON at line {line}, column {column}.")
+            message = message.format(line=exc.lineno, column=exc.colno)
+        raise CredentialUnreadable(message) from None
     except RecursionError:
-        raise CredentialUnreadable("It is nested too deeply to be read.") from None
+        raise CredentialUnreadable(_("It is nested too deeply to be read.")) from None
     if problem:
         return _Read(JSON_LD, None, Check("format", FAIL, problem), {}, {})
     return _Read(JSON_LD, document, Check("format", PASS, "a JSON object, read as JSON-LD"), {}, {})

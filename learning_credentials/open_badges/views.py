@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from ..exceptions import ConfigurationError, CredentialUnreadable, PayloadTooLarge
+from ..languages import in_request_language
 from ..lifecycle import Status
 from ..models import Credential, VerificationChannel, Visibility
 from ..public_http import cache_privately, cache_publicly, public_route
@@ -175,6 +176,7 @@ UPLOAD_OVERHEAD = 64 * 1024
 
 @csrf_exempt  # anonymous and harmless: it changes nothing and acts for nobody
 @require_http_methods(["GET", "HEAD", "POST"])
+@in_request_language
 def check_file_view(request):
     """'Check a file': an employer's PDF, .json or .jwt, checked; the verdict in words first, then each check."""
     request.user.is_authenticated  # noqa: B018 - read the session first, as every public page does

@@ -1,11 +1,11 @@
 """The built wheel works on its own: installed into a clean virtualenv next to a minimal Open edX-style LMS.
 
 Run by `make wheel-check` (CI): builds the wheel; checks that it carries every file of the package
-(templates, migrations, data files such as JSON Schemas); then, for each Django version asked for,
-installs the wheel (never the source tree) with that release's pins into a new virtualenv, with
-edx-django-utils, whose plugin loader wires the app into the host (tests/packaging/host) as the
-LMS does; runs `check` and `migrate`; and requests a credential's verification page, its JSON and
-its short link (host/smoke.py). Exits non-zero with the reason.
+(templates, migrations, data files such as JSON Schemas, translation catalogues each with its
+compiled .mo); then, for each Django version asked for, installs the wheel (never the source tree)
+with that release's pins into a new virtualenv, with edx-django-utils, whose plugin loader wires the
+app into the host (tests/packaging/host) as the LMS does; runs `check` and `migrate`; and requests a
+credential's verification page, its JSON and its short link (host/smoke.py). Exits non-zero with the reason.
 """
 
 import argparse
@@ -59,6 +59,13 @@ def check_contents(wheel: Path) -> None:
     missing = sorted(package_files() - shipped)
     if missing:
         sys.exit(f"wheel check: {wheel.name} lacks {len(missing)} file(s) of the package: {', '.join(missing[:20])}")
+    # Django reads only compiled catalogues: a language whose .mo is not shipped shows English.
+    uncompiled = sorted(name for name in shipped if name.endswith(".po") and name[:-3] + ".mo" not in shipped)
+    if uncompiled:
+        sys.exit(
+            f"wheel check: {wheel.name} ships catalogues without their compiled .mo (run `make messages`): "
+            f"{', '.join(uncompiled)}"
+        )
     print(f"wheel check: {wheel.name} carries all {len(package_files())} files of the package")
 
 

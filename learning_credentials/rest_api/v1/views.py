@@ -41,6 +41,7 @@ from ...exceptions import (
     WebhookUnavailable,
 )
 from ...identifiers import parse_context_key, parse_uuid
+from ...languages import in_request_language
 from ...models import Credential, VerificationChannel, Visibility
 from ...public_http import cache_privately, cache_publicly
 from ...selectors import (
@@ -95,6 +96,7 @@ def error_body(exc: APIException) -> dict:
 
 
 @csrf_exempt  # it changes nothing; a CSRF refusal would be Django's HTML page
+@in_request_language
 def unmatched(request, path: str = ""):
     """Any other path under the API's prefix: the API's own 404, in its one error format, not an HTML page.
 
@@ -131,6 +133,10 @@ def body_read(request, *, limit: int) -> bytes:
 
 class BaseView(APIView):
     schema = VIEW_SCHEMA()
+
+    def dispatch(self, request, *args, **kwargs):
+        """Messages in the client's language (``Accept-Language``), as on the public pages."""
+        return in_request_language(super().dispatch)(request, *args, **kwargs)
 
     def handle_exception(self, exc):
         if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE: our 413, not Django's HTML 400
@@ -251,10 +257,10 @@ class CredentialListView(BaseView):
         if username and username != user.get_username():
             allowed = user.is_staff or (context_key is not None and get_adapter().is_course_staff(user, context_key))
             if not allowed:
-                raise PermissionDenied("You may only list your own credentials.")
+                raise PermissionDenied(_("You may only list your own credentials."))
             target = user_get(username=username)
             if target is None:
-                raise NotFound("No such user.")
+                raise NotFound(_("No such user."))
         else:
             target = user
         paginator = CredentialPagination()

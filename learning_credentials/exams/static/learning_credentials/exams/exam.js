@@ -63,12 +63,17 @@
     window.removeEventListener("pagehide", leave);
   }
 
-  /* One API call; resolves to {ok, data} (the API's JSON, or {}), rejects only when the server was not reached. */
+  /* One API call; resolves to {ok, data} (the API's JSON, or {}), rejects only when the server was not reached.
+   * The API answers in the language it is asked for: the page's (the learner's), whatever the browser prefers. */
   function call(method, url, body) {
     var options = {
       method: method,
       credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": config.csrfToken },
+      headers: {
+        Accept: "application/json",
+        "Accept-Language": document.documentElement.lang || "en",
+        "X-CSRFToken": config.csrfToken,
+      },
     };
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
