@@ -365,6 +365,11 @@ class LanguageTemplate(models.Model):
     def __str__(self) -> str:
         return f"{self.template} ({self.language})"
 
+    def save(self, *args, **kwargs) -> None:
+        """Refuse an unknown language, template or invalid options on every save path, not only in forms."""
+        self.clean()
+        super().save(*args, **kwargs)
+
     def options(self) -> dict:
         """The configuration's options with this language's template and overrides merged over them."""
         return deep_merge(self.configuration.options(), {**(self.custom_options or {}), "template": self.template})
@@ -372,7 +377,10 @@ class LanguageTemplate(models.Model):
     def clean(self) -> None:
         from .languages import language_match
 
-        if self.language and language_match(self.language, [code for code, _name in settings.LANGUAGES]) != self.language:
+        if (
+            self.language
+            and language_match(self.language, [code for code, _name in settings.LANGUAGES]) != self.language
+        ):
             raise ValidationError({"language": _("Choose one of the site's languages.")})
         if not self.configuration_id:
             return
@@ -386,11 +394,6 @@ class LanguageTemplate(models.Model):
             raise ValidationError({"custom_options": exc.message}) from exc
         except ConfigurationError as exc:
             raise ValidationError({"template": exc.message}) from exc
-
-    def save(self, *args, **kwargs) -> None:
-        """Refuse an unknown language, template or invalid options on every save path, not only in forms."""
-        self.clean()
-        super().save(*args, **kwargs)
 
 
 class InvalidationReason(models.TextChoices):
