@@ -8,6 +8,7 @@ import io
 import subprocess
 import unicodedata
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -17,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from PIL import Image
+from sandbox.lms import models as lms
 
 from learning_credentials.languages import language_match, site_language
 from learning_credentials.lifecycle import Status
@@ -28,11 +30,17 @@ from learning_credentials.services.issuance import credential_renew
 from learning_credentials.services.renewal import expiry_reminders_send
 from learning_credentials.services.sharing import credential_share_image
 from learning_credentials.services.wording import credential_wording, date_text
-from sandbox.lms import models as lms
 from tests import factories
 
 Source = CredentialEvent.Source
-LANGUAGES = [("en", "English"), ("es", "Spanish"), ("es-419", "Latin American Spanish"), ("fr", "French"), ("ar", "Arabic")]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "languages"
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("es-419", "Latin American Spanish"),
+    ("fr", "French"),
+    ("ar", "Arabic"),
+]
 CATALOGUES = {
     "es": {
         "Score: {score}": "Puntuación: {score}",
@@ -139,7 +147,12 @@ class TestTemplatePerLanguage:
 
     @pytest.mark.parametrize(
         ("language", "recorded", "template"),
-        [("es", "es", "diploma-es"), ("es-419", "es-419", "diploma-es"), ("es-MX", "es", "diploma-es"), ("fr", "fr", None)],
+        [
+            ("es", "es", "diploma-es"),
+            ("es-419", "es-419", "diploma-es"),
+            ("es-MX", "es", "diploma-es"),
+            ("fr", "fr", None),
+        ],
     )
     def test_exact_base_language_or_default_template(
         self, localised, course, template_asset, language, recorded, template, django_capture_on_commit_callbacks
@@ -213,7 +226,7 @@ class TestTemplatePerLanguage:
         assert "Spanish (es)" in html
         credential = self.issue(localised, speaker("lea", "es", course), django_capture_on_commit_callbacks)
         page = admin_client.get(reverse("admin:learning_credentials_credential_change", args=[credential.pk]))
-        assert "Spanish" in page.content.decode() or ">es<" in page.content.decode()
+        assert '<div class="readonly">es</div>' in page.content.decode()
 
 
 @pytest.mark.django_db
@@ -227,8 +240,8 @@ class TestFixedTextAndDates:
         text = pdf_text(credential)
         assert "Verifique en" in text and "Código de verificación" in text
         assert date_text(credential.created.date(), language="es") in text and " de " in text
-        from pypdf import PdfReader
         from django.core.files.storage import default_storage
+        from pypdf import PdfReader
 
         with default_storage.open(credential.artifact, "rb") as handle:
             subject = PdfReader(io.BytesIO(handle.read())).metadata["/Subject"]
@@ -249,9 +262,10 @@ class TestFixedTextAndDates:
     def test_the_share_image_is_stamped_in_the_credentials_language(
         self, configuration, course, catalogues, django_capture_on_commit_callbacks
     ):
+        from PIL import ImageDraw
+
         from learning_credentials.rendering.share_image import ShareImageData, share_image_texts
         from learning_credentials.services.wording import right_to_left
-        from PIL import ImageDraw
 
         wording = credential_wording(language="ar")
         data = ShareImageData(
@@ -264,7 +278,11 @@ class TestFixedTextAndDates:
             draw, data=data, chain=[], size=(1200, 627), color="#000", accent="#000"
         )}  # fmt: skip
         assert texts["stamp"].text == "ملغاة" and texts["footer"].text.startswith("تحقق: AB12C")
-        assert texts["stamp"].xy[0] < 600 < texts["type_name"].xy[0] + draw.textlength("شهادة", font=texts["type_name"].font)
+        assert (
+            texts["stamp"].xy[0]
+            < 600
+            < texts["type_name"].xy[0] + draw.textlength("شهادة", font=texts["type_name"].font)
+        )
         with django_capture_on_commit_callbacks(execute=True):
             credential_issue(user_id=speaker("lea", "es", course).pk, configuration=configuration, source=Source.EVENT)
         content, kind = credential_share_image(credential=Credential.objects.get(), extension="png")
@@ -283,6 +301,36 @@ class TestFixedTextAndDates:
         assert date_text(date(2026, 11, 3), language="es", date_format="%B %-d, %Y") == "noviembre 3, 2026"
         with translation.override("en"):
             assert format_date(date(2026, 11, 3)) == "3 November 2026"
+
+
+@pytest.mark.django_db
+def test_spanish_and_arabic_pdfs_and_share_images_to_look_at(
+    configuration, course, catalogues, django_capture_on_commit_callbacks
+):
+    """Kept in test-artifacts/languages/ (the PDFs also as PNG pages) for a person to look at."""
+    from django.core.files.storage import default_storage
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    configuration.validity_period = 24
+    configuration.save()
+    for language, name in (("es", "Lucía Fernández"), ("ar", "أمل الكردي")):
+        user = speaker(f"look-{language}", language, course, name=name)
+        with django_capture_on_commit_callbacks(execute=True):
+            credential_issue(user_id=user.pk, configuration=configuration, source=Source.EVENT)
+        credential = Credential.objects.get(user=user)
+        Credential.objects.filter(pk=credential.pk).update(score="92.50")
+        credential.refresh_from_db()
+        credential_reissue(credential=credential, source=Source.ADMIN, reason="visual check")  # a stamp to look at
+        with default_storage.open(credential.artifact, "rb") as handle:
+            (ARTIFACTS / f"credential-{language}.pdf").write_bytes(handle.read())
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", "-singlefile", ARTIFACTS / f"credential-{language}.pdf",
+             ARTIFACTS / f"credential-{language}"],
+            check=True,
+        )  # fmt: skip
+        image, _kind = credential_share_image(credential=Credential.objects.get(pk=credential.pk), extension="png")
+        (ARTIFACTS / f"share-{language}.png").write_bytes(image)
+        assert (ARTIFACTS / f"credential-{language}.png").stat().st_size > 0
 
 
 @pytest.mark.django_db

@@ -223,10 +223,21 @@ def share_image_texts(
     placed.append(PlacedText("footer", (margin, footer_y), footer_text, footer, accent))
     if data.right_to_left:  # the same layout mirrored: lines keep to the right margin, the stamp goes left
         placed = [
-            replace(text, xy=(width - text.xy[0] - round(draw.textlength(text.text, font=text.font)), text.xy[1]))
+            replace(
+                text,
+                xy=(
+                    width - text.xy[0] - round(draw.textlength(text.text, font=text.font)),
+                    text.xy[1],
+                ),
+            )
             for text in placed
         ]
     return placed
+
+
+def _direction(font: ImageFont.FreeTypeFont, right_to_left: bool) -> str | None:
+    """A right-to-left line's base direction, so that its first part reads first (raqm only; the others guess)."""
+    return "rtl" if right_to_left and getattr(font, "layout_engine", None) == ImageFont.Layout.RAQM else None
 
 
 def render_share_image(
@@ -250,13 +261,14 @@ def render_share_image(
     draw = ImageDraw.Draw(image)
     chain = _font_chain(options, load_asset)
     for text in share_image_texts(draw, data=data, chain=chain, size=size, color=color, accent=accent):
+        direction = _direction(text.font, data.right_to_left)
         if text.role == "stamp":
-            box = draw.textbbox(text.xy, text.text, font=text.font)
+            box = draw.textbbox(text.xy, text.text, font=text.font, direction=direction)
             pad = 16 * width // 1200
             draw.rectangle((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), outline="#b3261e", width=6)
-            draw.text(text.xy, text.text, font=text.font, fill="#b3261e")
+            draw.text(text.xy, text.text, font=text.font, fill="#b3261e", direction=direction)
         else:
-            draw.text(text.xy, text.text, font=text.font, fill=text.fill)
+            draw.text(text.xy, text.text, font=text.font, fill=text.fill, direction=direction)
     out = io.BytesIO()
     pil_format, content_type = FORMATS[image_format]
     image.save(out, format=pil_format, **({"quality": 88, "optimize": False} if pil_format == "JPEG" else {}))

@@ -32,7 +32,10 @@ def credential_wording(*, language: str) -> dict[str, str]:
     """FIXED_TEXTS in ``language``; a translation that would break its placeholders keeps the English."""
     with translation.override(language or site_language(None)):
         translated = {key: translation.gettext(text) for key, text in FIXED_TEXTS.items()}
-    return {key: text for key, text in translated.items() if _keeps_placeholders(FIXED_TEXTS[key], text, language)}
+    kept = {key: text for key, text in translated.items() if _keeps_placeholders(FIXED_TEXTS[key], text, language)}
+    if right_to_left(language):
+        kept = {key: _left_to_right_values(text) for key, text in kept.items()}
+    return kept
 
 
 def date_text(value: date, *, language: str, date_format: str = "") -> str:
@@ -44,6 +47,17 @@ def date_text(value: date, *, language: str, date_format: str = "") -> str:
 
 def right_to_left(language: str) -> bool:
     return is_right_to_left(language or site_language(None))
+
+
+# A left-to-right mark after a link or code in right-to-left text: its trailing slash or hyphen stays with it
+# (bidi otherwise sends a final neutral to the line's far end). Renderers drop the mark; it has no glyph.
+_LEFT_TO_RIGHT_VALUES = ("{verify_url}", "{verify_code}", "%(url)s", "%(code)s")
+
+
+def _left_to_right_values(text: str) -> str:
+    for value in _LEFT_TO_RIGHT_VALUES:
+        text = text.replace(value, value + "\u200e")
+    return text
 
 
 def _keeps_placeholders(english: str, translated: str, language: str) -> bool:
