@@ -61,7 +61,7 @@ from .models import (
     VerificationChannel,
     Visibility,
 )
-from .registry import deep_merge, function_options, generation_functions, retrieval_functions
+from .registry import function_options, generation_functions, retrieval_functions
 from .rendering.images import ImageRefused, image_open
 from .rendering.share_image import share_image_options
 from .selectors import (
@@ -510,11 +510,12 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
         samples = [(gettext("Default (learners of other languages)"), {"language": settings.LANGUAGE_CODE})]
         if instance.pk is None:
             return samples
-        names = dict(settings.LANGUAGES)
+        names = dict(language_choices())
         for template in LanguageTemplate.objects.filter(configuration_id=instance.pk).order_by("language"):
-            options = deep_merge(instance.options(), {**template.custom_options, "template": template.template})
-            heading = f"{names.get(template.language, template.language)} ({template.language})"
-            samples.append((heading, {"options": options, "language": template.language}))
+            options = template.options(base=instance.options())
+            samples.append(
+                (names.get(template.language, template.language), {"options": options, "language": template.language})
+            )
         return samples
 
     def get_urls(self) -> list[URLPattern]:

@@ -370,9 +370,11 @@ class LanguageTemplate(models.Model):
         self.clean()
         super().save(*args, **kwargs)
 
-    def options(self) -> dict:
-        """The configuration's options with this language's template and overrides merged over them."""
-        return deep_merge(self.configuration.options(), {**(self.custom_options or {}), "template": self.template})
+    def options(self, base: dict | None = None) -> dict:
+        """This language's template and overrides merged over ``base``: the configuration's options (or the unsaved
+        ones of a preview)."""
+        base = self.configuration.options() if base is None else base
+        return deep_merge(base, {**(self.custom_options or {}), "template": self.template})
 
     def clean(self) -> None:
         from .languages import language_match
