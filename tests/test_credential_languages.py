@@ -75,17 +75,22 @@ def _po(entries: dict[str, str]) -> str:
     return header + "".join(f"msgid {quoted(k)}\nmsgstr {quoted(v)}\n\n" for k, v in entries.items())
 
 
+def use_catalogues(folder, settings, catalogues: dict[str, dict[str, str]] = CATALOGUES):
+    """Compile ``catalogues`` (language -> msgid -> msgstr) in ``folder`` and read them first; the test languages."""
+    for language, entries in catalogues.items():
+        messages = folder / language / "LC_MESSAGES"
+        messages.mkdir(parents=True)
+        (messages / "django.po").write_text(_po(entries), encoding="utf-8")
+        subprocess.run(["msgfmt", "-o", messages / "django.mo", messages / "django.po"], check=True)
+    settings.LOCALE_PATHS = [str(folder), *settings.LOCALE_PATHS]
+    settings.LANGUAGES = LANGUAGES
+    return folder
+
+
 @pytest.fixture
 def catalogues(tmp_path, settings):
     """Spanish, Arabic and French catalogues of the strings these tests read, compiled, first in LOCALE_PATHS."""
-    for language, entries in CATALOGUES.items():
-        folder = tmp_path / language / "LC_MESSAGES"
-        folder.mkdir(parents=True)
-        (folder / "django.po").write_text(_po(entries), encoding="utf-8")
-        subprocess.run(["msgfmt", "-o", folder / "django.mo", folder / "django.po"], check=True)
-    settings.LOCALE_PATHS = [str(tmp_path), *settings.LOCALE_PATHS]
-    settings.LANGUAGES = LANGUAGES
-    return tmp_path
+    return use_catalogues(tmp_path, settings)
 
 
 def speaker(username: str, language: str, course, name: str = "Ada Lovelace"):
