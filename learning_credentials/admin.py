@@ -5,6 +5,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -43,6 +45,7 @@ from .forms import (
     SuspendForm,
 )
 from .identifiers import format_code, normalize_code
+from .languages import language_choices
 from .lifecycle import Status
 from .models import (
     Credential,
@@ -52,6 +55,7 @@ from .models import (
     CredentialExport,
     CredentialRun,
     CredentialType,
+    LanguageTemplate,
     RefundEvent,
     ScheduleType,
     VerificationChannel,
@@ -136,6 +140,10 @@ class PreviewMixin:
     def preview_arguments(self, instance) -> dict[str, Any]:
         raise NotImplementedError
 
+    def preview_languages(self, instance) -> list[tuple[str, dict[str, Any]]]:
+        """(heading, what changes from preview_arguments) of each sample to render: one, by default."""
+        return [("", {})]
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(require_POST(self.preview_view))
         return [
@@ -162,14 +170,20 @@ class PreviewMixin:
         if not form.is_valid():
             context["errors"] = [(field, list(messages)) for field, messages in form.errors.items()]
         else:
+            instance = form.save(commit=False)
+            arguments, samples = self.preview_arguments(instance), []
             try:
-                preview = credential_preview(**self.preview_arguments(form.save(commit=False)))
+                for heading, changes in self.preview_languages(instance):
+                    preview = credential_preview(**{**arguments, **changes})
+                    samples.append(
+                        {"heading": heading, "pdf_uri": preview.data_uri("pdf"), "image_uri": preview.data_uri("image")}
+                    )
             except InvalidOptions as exc:
                 context["errors"] = list(exc.errors.items())
             except LearningCredentialsError as exc:
                 context["errors"] = [(gettext("generation"), [exc.message])]
             else:
-                context.update(pdf_uri=preview.data_uri("pdf"), image_uri=preview.data_uri("image"))
+                context["samples"] = samples
         return TemplateResponse(request, "learning_credentials/admin/preview.html", context)
 
 
@@ -368,9 +382,31 @@ def dashboard_context(dashboard: ConfigurationDashboard, configuration: Credenti
     }
 
 
+class LanguageTemplateForm(forms.ModelForm):
+    language = forms.ChoiceField(label=_("language"), choices=language_choices)
+
+    class Meta:
+        model = LanguageTemplate
+        fields = ("language", "template", "custom_options")
+
+
+class LanguageTemplateInline(admin.TabularInline):
+    """A PDF template per learner language; the configuration's own options are the default."""
+
+    model = LanguageTemplate
+    form = LanguageTemplateForm
+    extra = 0
+    verbose_name = _("PDF template for a language")
+    verbose_name_plural = _(
+        "PDF templates per language (learners get the one of their language, exact or its base language "
+        "(es-419 gets es), else the configuration's own; Preview shows each)"
+    )
+
+
 @admin.register(CredentialConfiguration)
 class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/configuration_change_form.html"
+    inlines = (LanguageTemplateInline,)
     list_display = (
         "learning_context_key",
         "credential_type",
@@ -469,6 +505,19 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
             "options": instance.options(),
             "context_key": instance.learning_context_key,
         }
+
+    def preview_languages(self, instance: CredentialConfiguration) -> list[tuple[str, dict[str, Any]]]:
+        """The default sample, then one per saved language template, over the form's unsaved options."""
+        samples = [(gettext("Default (learners of other languages)"), {"language": settings.LANGUAGE_CODE})]
+        if instance.pk is None:
+            return samples
+        names = dict(language_choices())
+        for template in LanguageTemplate.objects.filter(configuration_id=instance.pk).order_by("language"):
+            options = template.options(base=instance.options())
+            samples.append(
+                (names.get(template.language, template.language), {"options": options, "language": template.language})
+            )
+        return samples
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -646,7 +695,10 @@ class CredentialAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Snapshots taken at issue time"), {"fields": ("learner_name", "context_name", "type_name", "score")}),
+        (
+            _("Snapshots taken at issue time"),
+            {"fields": ("learner_name", "context_name", "type_name", "score", "language")},
+        ),
         (_("Identifiers"), {"fields": ("uuid", "verify_uuid", "order_reference")}),
         (
             _("Generation"),

@@ -1,18 +1,23 @@
-"""Which language a page or an answer is in, for each kind of reader.
+"""Languages: which one a page or an answer is in for each kind of reader, and which one a credential is in.
 
-Learners read their pages in their own language (the one the host's adapter gives, the same one
-their emails use); everyone else (the employer on a verification page, the public API, the check-a-file
-page) reads the language their browser asks for in ``Accept-Language``, among the site's
+Learners read their pages in their own language (the one the host's adapter gives, the same one their
+emails and credentials use); everyone else (the employer on a verification page, the public API, the
+check-a-file page) reads the language their browser asks for in ``Accept-Language``, among the site's
 ``settings.LANGUAGES``. A host whose ``LocaleMiddleware`` (or its own, as Open edX's) already chose a
 language for the request decides for the public pages; without one our public views choose themselves,
 so the verification page follows ``Accept-Language`` on any host.
+
+A credential is issued in its learner's language as one of the site's languages, and gets the
+configuration's template for that language (exact code, then its base language, then the default).
 """
 
 import functools
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language_info
 
 from .adapters import get_adapter
 
@@ -21,14 +26,41 @@ from .adapters import get_adapter
 CATALOGUES = ("es", "fr", "de", "ar")
 
 
+def base_language(code: str) -> str:
+    """``es`` for ``es-419``; the code itself when it has no region or script."""
+    return code.split("-")[0]
+
+
+def language_match(code: str, available: Iterable[str]) -> str | None:
+    """The entry of ``available`` for ``code``: the same code, else its base language, else None (case-insensitive)."""
+    by_lower = {language.lower(): language for language in available}
+    wanted = (code or "").replace("_", "-").lower()
+    return by_lower.get(wanted) or by_lower.get(base_language(wanted)) if wanted else None
+
+
 def supported_language(code: str | None) -> str | None:
     """``code`` as one of settings.LANGUAGES (``es-419`` may become ``es``), or None when the site has none of it."""
-    if not code:
-        return None
-    try:
-        return translation.get_supported_language_variant(code)
-    except LookupError:
-        return None
+    return language_match(code or "", (language for language, _name in settings.LANGUAGES))
+
+
+def site_language(code: str | None) -> str:
+    """The language of ``settings.LANGUAGES`` a learner reading ``code`` gets; LANGUAGE_CODE when none matches."""
+    return supported_language(code) or settings.LANGUAGE_CODE
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The site's languages for a form, as "Spanish (es)"."""
+    return [(code, f"{name} ({code})") for code, name in settings.LANGUAGES]
+
+
+def is_right_to_left(code: str) -> bool:
+    """Whether text in ``code`` reads right to left (Django's language information; unknown codes: no)."""
+    for candidate in (code, base_language(code)):
+        try:
+            return bool(get_language_info(candidate)["bidi"])
+        except KeyError:
+            continue
+    return False
 
 
 def request_language(request) -> str:

@@ -322,6 +322,86 @@ class CredentialConfiguration(TimeStampedModel):
         super().save(*args, **kwargs)
 
 
+class LanguageTemplate(models.Model):
+    """
+    A configuration's PDF template for learners of one language; others get the configuration's own.
+
+    .. no_pii:
+    """
+
+    configuration = models.ForeignKey(
+        CredentialConfiguration,
+        on_delete=models.CASCADE,
+        related_name="language_templates",
+        verbose_name=_("configuration"),
+        help_text=_("The configuration whose credentials use this template in this language."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        help_text=_(
+            "One of the site's languages. A learner's language matches it exactly or by its base language "
+            "(es-419 gets es); other learners get the configuration's own template."
+        ),
+    )
+    template = models.SlugField(
+        _("PDF template"),
+        max_length=64,
+        help_text=_("Slug of the PDF template asset for this language."),
+    )
+    custom_options = models.JSONField(
+        _("option overrides"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Options deep-merged over the configuration's for this language only, when its design needs them "
+            "(e.g. another font or element positions)."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("PDF template per language")
+        verbose_name_plural = _("PDF templates per language")
+        constraints = [
+            models.UniqueConstraint(fields=["configuration", "language"], name="lc_one_template_per_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} ({self.language})"
+
+    def save(self, *args, **kwargs) -> None:
+        """Refuse an unknown language, template or invalid options on every save path, not only in forms."""
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def options(self, base: dict | None = None) -> dict:
+        """This language's template and overrides merged over ``base``: the configuration's options (or the unsaved
+        ones of a preview)."""
+        base = self.configuration.options() if base is None else base
+        return deep_merge(base, {**(self.custom_options or {}), "template": self.template})
+
+    def clean(self) -> None:
+        from .languages import language_match
+
+        if (
+            self.language
+            and language_match(self.language, [code for code, _name in settings.LANGUAGES]) != self.language
+        ):
+            raise ValidationError({"language": _("Choose one of the site's languages.")})
+        if not self.configuration_id:
+            return
+        try:
+            functions = self.configuration.credential_type.option_declarations()
+            validate_options(functions, self.options())
+            check_asset_references(functions, self.options())
+        except InvalidOptions as exc:
+            if set(exc.errors) == {"template"}:
+                raise ValidationError({"template": exc.errors["template"]}) from exc
+            raise ValidationError({"custom_options": exc.message}) from exc
+        except ConfigurationError as exc:
+            raise ValidationError({"template": exc.message}) from exc
+
+
 class InvalidationReason(models.TextChoices):
     """Built-in reason categories; operators add more in LEARNING_CREDENTIALS."""
 
@@ -512,6 +592,16 @@ class Credential(TimeStampedModel):
         blank=True,
         db_index=True,
         help_text=_("The host's order or payment id this credential was issued under; used by refunds."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The learner's language when it was issued (one of the site's languages): its PDF template, fixed text "
+            "and dates. A reissue keeps it; empty for credentials issued before languages were recorded."
+        ),
     )
     visibility = models.CharField(
         _("visibility"),

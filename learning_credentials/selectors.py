@@ -29,6 +29,7 @@ from .exceptions import (
     UnknownLearner,
 )
 from .identifiers import format_code, normalize_code, parse_uuid
+from .languages import site_language
 from .lifecycle import Status
 from .models import (
     REPLACEMENT_REASONS,
@@ -115,6 +116,15 @@ def printed_name(learner: Learner) -> str:
 def learner_printed_names(*, user_ids: list[int]) -> dict[int, str]:
     """The name a credential issued now would print, for each learner the host knows; one adapter read."""
     return {user_id: printed_name(learner) for user_id, learner in get_adapter().get_learners(user_ids).items()}
+
+
+def learner_issue_facts(*, user_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The name a credential issued now would print and the site language it would be in, for each learner the
+    host knows; one adapter read."""
+    return {
+        user_id: (printed_name(learner), site_language(learner.language))
+        for user_id, learner in get_adapter().get_learners(user_ids).items()
+    }
 
 
 def learner_current_name(*, user_id: int) -> str:

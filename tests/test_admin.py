@@ -176,6 +176,9 @@ class TestConfigurations:
             # The empty inline of the credits sub-app (ignored where it is not installed).
             "credits-TOTAL_FORMS": 0,
             "credits-INITIAL_FORMS": 0,
+            # The empty inline of PDF templates per language.
+            "language_templates-TOTAL_FORMS": 0,
+            "language_templates-INITIAL_FORMS": 0,
         }
 
     def test_invalid_crontab_is_shown_next_to_the_field(self, admin_client, configuration):

@@ -12,10 +12,11 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from sandbox.lms import models as lms
 
 from learning_credentials.exceptions import ConfigurationDisabled, IssuanceDisabled, PreviouslyInvalidated
 from learning_credentials.lifecycle import Status
-from learning_credentials.models import Credential, CredentialAsset, CredentialEvent
+from learning_credentials.models import Credential, CredentialAsset, CredentialEvent, LanguageTemplate
 from learning_credentials.services import credential_invalidate, credential_issue
 from learning_credentials.services.configuration import configuration_issue_chunk
 from tests import factories
@@ -131,11 +132,14 @@ def test_a_broken_template_sends_the_credential_to_error_once_and_stores_nothing
 def test_a_chunk_runs_a_fixed_number_of_queries_whatever_its_size(
     configuration, course, settings, django_capture_on_commit_callbacks
 ):
-    """Bulk reads and writes: ten times the learners, the same queries (the scale benchmark counts them in a worker)."""
+    """Bulk reads and writes: ten times the learners, the same queries (the scale benchmark counts them in a worker),
+    also when the configuration has a template per language and the learners read different languages."""
+    LanguageTemplate.objects.create(configuration=configuration, language="fr", template="certificate-template")
 
     def run(size: int, offset: int) -> int:
         users = [factories.UserFactory(username=f"bulk{offset + i}") for i in range(size)]
-        for user in users:
+        for index, user in enumerate(users):
+            lms.Profile.objects.filter(user=user).update(language=("en", "fr", "es")[index % 3])
             factories.enroll(user)
             factories.set_completion(user, course, 1.0)
         with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
@@ -151,3 +155,4 @@ def test_a_chunk_runs_a_fixed_number_of_queries_whatever_its_size(
     media = Path(settings.MEDIA_ROOT)
     assert not [*media.rglob("*.png"), *media.rglob("*.jpg")]  # share images wait for their first request
     assert large <= small + 4, (small, large)  # SQLite splits big inserts into a few batches
+    assert set(Credential.objects.values_list("language", flat=True)) == {"en", "fr", "es"}

@@ -53,6 +53,7 @@ HEADERS = [
     "score",
     "issue date",
     "expiry date",
+    "language",
     "credits earned",
 ]
 
@@ -137,6 +138,7 @@ class TestCsv:
             "score": "92.50",
             "issue date": valid.created.date().isoformat(),
             "expiry date": "",
+            "language": "en",
             "credits earned": "1.50 SHRM PDCs",
         }
         assert table["held"]["public state"] == "suspended"

@@ -11,8 +11,9 @@ from functools import cached_property
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from django.utils import formats
 from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS, WEEKDAYS_ABBR
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext_noop
 
 from .cache import BoundedCache
 
@@ -23,13 +24,46 @@ PLACEHOLDERS: dict[str, str] = {
     "context_name": "the course or learning path name",
     "context_key": "the course or learning path key",
     "type_name": "the credential type's name",
-    "issue_date": "the issue date, e.g. 23 November 2026",
+    "issue_date": "the issue date in the credential's language, e.g. 23 November 2026 or 23 de noviembre de 2026",
     "verify_url": "the public verification page",
     "verify_uuid": "the public verification identifier",
     "verify_code": "the short verification code, e.g. 7KQ2M-XW4PD",
     "score": "the score in percent, when the credential has one",
-    "expires": "the expiry date, e.g. 23 November 2029; empty when it never expires",
+    "expires": "the expiry date, as the issue date reads, e.g. 23 November 2029; empty when it never expires",
 }
+
+# The fixed text the built-in renderers draw, in English. Rendering never translates: the services
+# translate these into the credential's language (services.wording) and hand them in
+# (CredentialData.wording, ShareImageData.wording); a key missing there prints the English.
+FIXED_TEXTS: dict[str, str] = {
+    # Translators: printed on a PDF credential when it has a score; keep {score} as it is.
+    "score": gettext_noop("Score: {score}"),
+    # Translators: printed at the foot of a PDF credential; keep {verify_url} as it is.
+    "verify_url": gettext_noop("Verify at {verify_url}"),
+    # Translators: printed at the foot of a PDF credential; keep {verify_code} as it is.
+    "verify_code": gettext_noop("Verification code: {verify_code}"),
+    # Translators: the description (Subject) in a PDF credential's file properties.
+    "subject": gettext_noop("Awarded to %(name)s. Verify it at %(url)s (verification code %(code)s)."),
+    # Translators: the foot line of a credential's share image; keep {verify_code} and {verify_url} as they are.
+    "share_footer": gettext_noop("Verify: {verify_code} · {verify_url}"),
+    # Translators: on a credential's share image after the date; keep {score} as it is.
+    "share_score": gettext_noop("Score {score}"),
+    # Translators: a stamp across the share image of a revoked credential.
+    "stamp_revoked": gettext_noop("REVOKED"),
+    # Translators: a stamp across the share image of a credential replaced by a newer one.
+    "stamp_superseded": gettext_noop("SUPERSEDED"),
+    # Translators: a stamp across the share image of a credential replaced by its renewal.
+    "stamp_renewed": gettext_noop("RENEWED"),
+    # Translators: a stamp across the share image of a suspended credential.
+    "stamp_suspended": gettext_noop("SUSPENDED"),
+    # Translators: a stamp across the share image of an expired credential.
+    "stamp_expired": gettext_noop("EXPIRED"),
+}
+
+
+def fixed_text(wording: Mapping[str, str], key: str) -> str:
+    """A fixed text as the caller translated it, else its English."""
+    return wording.get(key) or FIXED_TEXTS[key]
 
 
 def register_placeholder(name: str, description: str) -> None:
@@ -56,13 +90,18 @@ _CODE = re.compile(r"%(-?)(.)")
 
 
 def format_date(value: date, date_format: str = "") -> str:
-    """``value`` in a site's ``date_format`` (strftime codes; ``%-d`` drops the zero), else as 23 November 2026.
+    """``value`` in a site's ``date_format`` (strftime codes; ``%-d`` drops the zero), else in the active language's.
 
-    The default reads the same in every locale's reading of numbers; a site's format has its
-    month and weekday names in the active language, as Open edX prints its certificates' dates.
+    A site's format (Open edX: its certificates' date format) has its month and weekday names in the
+    active language. Without one, a language Django has formats for reads its own way (23 de noviembre
+    de 2026, 23. November 2026); English and languages without formats read 23 November 2026.
+    Callers that render switch to the credential's language first (translation.override).
     """
     if not date_format:
-        return f"{value.day} {value:%B %Y}"
+        language = get_language() or "en"
+        if not language.lower().startswith("en") and formats.get_format_modules(language):
+            return formats.date_format(value, "DATE_FORMAT", use_l10n=True)
+        return f"{value.day} {MONTHS[value.month]} {value.year}"
 
     def code(match: re.Match) -> str:
         unpadded, letter = match.groups()
@@ -112,6 +151,12 @@ class CredentialData:
     attachments: tuple[Attachment, ...] = ()
     # The last day it is valid, when its configuration gives credentials a validity period.
     expiry_date: date | None = None
+    # The credential's language, and what the caller translated into it (rendering never translates):
+    # FIXED_TEXTS by key, and the dates as they read in it (see format_date); empty: English, as formatted here.
+    language: str = ""
+    wording: Mapping[str, str] = field(default_factory=dict)
+    issue_date_text: str = ""
+    expiry_date_text: str = ""
 
     def placeholders(self) -> dict[str, str]:
         return {
@@ -121,12 +166,14 @@ class CredentialData:
             "context_name": self.context_name,
             "context_key": self.context_key,
             "type_name": self.type_name,
-            "issue_date": format_date(self.issue_date, self.date_format),
+            "issue_date": self.issue_date_text or format_date(self.issue_date, self.date_format),
             "verify_url": self.verify_url,
             "verify_uuid": self.verify_uuid,
             "verify_code": self.verify_code,
             "score": "" if self.score is None else f"{self.score.normalize():f}%",
-            "expires": "" if self.expiry_date is None else format_date(self.expiry_date, self.date_format),
+            "expires": ""
+            if self.expiry_date is None
+            else self.expiry_date_text or format_date(self.expiry_date, self.date_format),
         }
 
 
@@ -135,7 +182,7 @@ def document_info(data: CredentialData) -> dict[str, str]:
     so that a file found on its own still says how to check it."""
     return {
         "Title": f"{data.type_name}: {data.context_name}",
-        "Subject": gettext("Awarded to %(name)s. Verify it at %(url)s (verification code %(code)s).")
+        "Subject": fixed_text(data.wording, "subject")
         % {"name": data.learner_name, "url": data.verify_url, "code": data.verify_code},
         "Keywords": f"{data.verify_code}, {data.verify_url}",
         "VerificationURL": data.verify_url,

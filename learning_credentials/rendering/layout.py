@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import CredentialData, check_placeholders
+from . import FIXED_TEXTS, CredentialData, check_placeholders
 from .fonts import STANDARD_FONTS, Font
 from .images import PreparedImage
 from .qr import QR_BORDER, qr_matrix
@@ -50,11 +50,11 @@ STANDARD_ELEMENTS: dict[str, dict[str, Any]] = {
     },
     "context_name": {"text": "{context_name}", "size": 20, "y_ratio": 0.44, "max_width_ratio": 0.8, "min_size": 10},
     "issue_date": {"text": "{issue_date}", "size": 12, "y_ratio": 0.33},
-    "score": {"text": "Score: {score}", "size": 12, "y_ratio": 0.28, "needs_score": True},
+    "score": {"text": FIXED_TEXTS["score"], "size": 12, "y_ratio": 0.28, "needs_score": True},
     "signatory_name": {"text": "", "size": 12, "y_ratio": 0.17},
     "signatory_title": {"text": "", "size": 10, "y_ratio": 0.14},
-    "verify_url": {"text": "Verify at {verify_url}", "size": 9, "y_ratio": 0.07},
-    "verify_code": {"text": "Verification code: {verify_code}", "size": 9, "y_ratio": 0.045},
+    "verify_url": {"text": FIXED_TEXTS["verify_url"], "size": 9, "y_ratio": 0.07},
+    "verify_code": {"text": FIXED_TEXTS["verify_code"], "size": 9, "y_ratio": 0.045},
 }
 STYLE_KEYS = frozenset(GENERAL_DEFAULTS)
 ELEMENT_KEYS = STYLE_KEYS | {"text", "x", "y"}
@@ -240,6 +240,8 @@ class ElementSpec:
     max_height: float | None = None
     max_height_ratio: float | None = None
     needs_score: bool = False
+    # The FIXED_TEXTS key of its text while the options keep the documented one: drawn in the credential's language.
+    fixed_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -290,6 +292,7 @@ def compile_spec(options: Mapping[str, Any]) -> LayoutSpec:
                 max_height=merged["max_height"],
                 max_height_ratio=None if "max_height" in {**defaults, **own} else documented.get("max_height_ratio"),
                 needs_score=documented.get("needs_score", False),
+                fixed_text=name if name in STANDARD_ELEMENTS and name in FIXED_TEXTS and "text" not in own else "",
             )
         )
     return LayoutSpec(
@@ -363,7 +366,8 @@ def compose(
     for element in spec.elements:
         if element.needs_score and data.score is None:
             continue
-        text = logical_text(element.text.format_map(values), uppercase=element.uppercase)
+        template = data.wording.get(element.fixed_text) or element.text if element.fixed_text else element.text
+        text = logical_text(template.format_map(values), uppercase=element.uppercase)
         if text:
             runs.extend(_element_runs(element, text, page, (fonts[element.font], *fallbacks)))
     return Layout(

@@ -6,7 +6,8 @@ the first font of the chain that has all of its characters.
 """
 
 import io
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from reportlab.pdfbase.ttfonts import TTFontFile
 
 from ..exceptions import GenerationFailed
 from ..registry import Option, declare_options
-from . import AssetLoader, as_asset
+from . import AssetLoader, as_asset, fixed_text
 from .images import image_open, image_page_sized
 from .text import break_spans, largest, wrap
 
@@ -27,13 +28,8 @@ SYSTEM_FONTS = (
     "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
     "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
 )
-STATUS_LABELS = {
-    "revoked": "REVOKED",
-    "superseded": "SUPERSEDED",
-    "renewed": "RENEWED",
-    "suspended": "SUSPENDED",
-    "expired": "EXPIRED",
-}
+# Public statuses that stamp the image, each with its FIXED_TEXTS key.
+STAMPS = {status: f"stamp_{status}" for status in ("revoked", "superseded", "renewed", "suspended", "expired")}
 # Below this the name would be unreadable; a 255-character name fits well above it at 1200 x 627.
 SMALLEST_NAME_SIZE = 8
 
@@ -78,6 +74,10 @@ class ShareImageData:
     verify_code: str
     score: str = ""
     public_status: str = "valid"
+    # FIXED_TEXTS translated into the credential's language by the caller (a missing key prints the English),
+    # and whether that language reads right to left (the lines then keep to the right margin).
+    wording: Mapping[str, str] = field(default_factory=dict)
+    right_to_left: bool = False
 
 
 @lru_cache(maxsize=32)
@@ -173,7 +173,7 @@ def share_image_texts(
     margin = width // 14
     usable = width - 2 * margin
     placed = []
-    label = STATUS_LABELS.get(data.public_status)
+    label = fixed_text(data.wording, STAMPS[data.public_status]) if data.public_status in STAMPS else ""
     if label:  # a stamp on the right; the text keeps to the left of it
         stamp = _font_for(label, chain, 64 * width // 1200)
         box = draw.textbbox((0, 0), label, font=stamp)
@@ -183,10 +183,13 @@ def share_image_texts(
             PlacedText("stamp", (width - margin - stamp_width, height // 2 - stamp_height - box[1]), label, stamp, "")
         )
         usable -= stamp_width + 3 * pad
-    footer_text = f"Verify: {data.verify_code} · {data.verify_url}"
+    footer_text = fixed_text(data.wording, "share_footer").format(
+        verify_code=data.verify_code, verify_url=data.verify_url
+    )
     footer = _fit(draw, footer_text, chain, 24 * width // 1200, width - 2 * margin, min_size=10)
     footer_y = height - height // 7
-    date = " · ".join(part for part in (data.issue_date, data.score and f"Score {data.score}") if part)
+    score = data.score and fixed_text(data.wording, "share_score").format(score=data.score)
+    date = " · ".join(part for part in (data.issue_date, score) if part)
     before = [("issuer", data.issuer, 30, accent), ("type_name", data.type_name, 44, color)]
     after = [("context_name", data.context_name, 40, color), ("date", date, 30, color)]
     fonts = {
@@ -218,7 +221,23 @@ def share_image_texts(
             placed.append(PlacedText(role, (margin, y), text, fonts[role], fill))
             y += int(fonts[role].size * 1.45)
     placed.append(PlacedText("footer", (margin, footer_y), footer_text, footer, accent))
+    if data.right_to_left:  # the same layout mirrored: lines keep to the right margin, the stamp goes left
+        placed = [
+            replace(
+                text,
+                xy=(
+                    width - text.xy[0] - round(draw.textlength(text.text, font=text.font)),
+                    text.xy[1],
+                ),
+            )
+            for text in placed
+        ]
     return placed
+
+
+def _direction(font: ImageFont.FreeTypeFont, right_to_left: bool) -> str | None:
+    """A right-to-left line's base direction, so that its first part reads first (raqm only; the others guess)."""
+    return "rtl" if right_to_left and getattr(font, "layout_engine", None) == ImageFont.Layout.RAQM else None
 
 
 def render_share_image(
@@ -242,13 +261,14 @@ def render_share_image(
     draw = ImageDraw.Draw(image)
     chain = _font_chain(options, load_asset)
     for text in share_image_texts(draw, data=data, chain=chain, size=size, color=color, accent=accent):
+        direction = _direction(text.font, data.right_to_left)
         if text.role == "stamp":
-            box = draw.textbbox(text.xy, text.text, font=text.font)
+            box = draw.textbbox(text.xy, text.text, font=text.font, direction=direction)
             pad = 16 * width // 1200
             draw.rectangle((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), outline="#b3261e", width=6)
-            draw.text(text.xy, text.text, font=text.font, fill="#b3261e")
+            draw.text(text.xy, text.text, font=text.font, fill="#b3261e", direction=direction)
         else:
-            draw.text(text.xy, text.text, font=text.font, fill=text.fill)
+            draw.text(text.xy, text.text, font=text.font, fill=text.fill, direction=direction)
     out = io.BytesIO()
     pil_format, content_type = FORMATS[image_format]
     image.save(out, format=pil_format, **({"quality": 88, "optimize": False} if pil_format == "JPEG" else {}))

@@ -69,6 +69,7 @@ CSV_COLUMNS: tuple[tuple[str, str], ...] = (
     ("score", "score"),
     ("issue_date", "issue date"),
     ("expiry_date", "expiry date"),
+    ("language", "language"),
 )
 # Platform staff only: left out of every export that is not theirs.
 STAFF_ONLY_COLUMNS = frozenset({"email"})
@@ -149,6 +150,7 @@ def _row(credential: Credential, learner: Learner | None, *, site: Site) -> dict
         "score": credential.score,
         "issue_date": _site_date(credential.created, site),
         "expiry_date": _site_date(credential.expires_at, site),
+        "language": credential.language,
     }
 
 

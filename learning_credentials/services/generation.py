@@ -24,6 +24,7 @@ from django.utils import timezone
 from .. import conf
 from ..adapters.base import Site
 from ..exceptions import LearningCredentialsError
+from ..languages import site_language
 from ..lifecycle import Status, check_transition
 from ..models import Credential, CredentialEvent
 from ..observability import elapsed_ms, log_credential_activity
@@ -44,6 +45,7 @@ from .asset_loading import asset_load
 from .bulk_writes import credentials_write
 from .dispatch import emails_queue
 from .threads import ProcessThreads
+from .wording import credential_options, credential_wording, date_text
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +82,9 @@ def credentials_generate(
     """
     started = time.monotonic()
     credentials = list(
-        Credential.objects.select_related("configuration__credential_type").filter(
-            pk__in=credential_ids, status=Status.GENERATING
-        )
+        Credential.objects.select_related("configuration__credential_type")
+        .prefetch_related("configuration__language_templates")
+        .filter(pk__in=credential_ids, status=Status.GENERATING)
     )
     if not credentials:
         return []
@@ -109,6 +111,7 @@ def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> l
     saving = []
     lease_renewed = time.monotonic()
     extras = _placeholder_values(credentials)
+    wordings: dict[str, dict[str, str]] = {}
     attachments = _attachments(credentials)
     public_identities_attach(credentials)
     sites = context_sites(context_keys=[c.configuration.learning_context_key for c in credentials])
@@ -122,6 +125,7 @@ def _render_all(credentials: list[Credential], *, load_asset, failed: dict) -> l
                     load_asset=load_asset,
                     extra=extras.get(credential.pk, {}),
                     attachments=attachments.get(credential.pk, ()),
+                    wordings=wordings,
                 )
             except Exception as exc:
                 failed[credential.pk] = _failure_message(credential, exc)
@@ -308,16 +312,24 @@ def _render(
     load_asset: Callable[[str], AssetFile],
     extra: dict[str, str],
     attachments: tuple[Attachment, ...],
+    wordings: dict[str, dict[str, str]],
 ):
+    """Render in the credential's language: its template, fixed text and dates (translated here, not in rendering)."""
     configuration = credential.configuration
     _, generate = configuration.credential_type.functions()
+    language = credential.language or site_language(None)
+    if language not in wordings:
+        wordings[language] = credential_wording(language=language)
+    issue_date = local_date(credential.created, site.time_zone)
+    expiry_date = local_date(credential.expires_at, site.time_zone) if credential.expires_at else None
+    date_format = site.date_format or ""
     data = CredentialData(
         learner_name=credential.learner_name,
         context_name=credential.context_name,
         context_key=str(configuration.learning_context_key),
         type_name=credential.type_name,
-        issue_date=local_date(credential.created, site.time_zone),
-        date_format=site.date_format or "",
+        issue_date=issue_date,
+        date_format=date_format,
         verify_url=verify_url(credential, site=site),
         qr_url=verify_short_url(credential, site=site),
         verify_uuid=str(public_identity(credential).verify_uuid),
@@ -325,6 +337,11 @@ def _render(
         score=credential.score,
         extra=extra,
         attachments=attachments,
-        expiry_date=local_date(credential.expires_at, site.time_zone) if credential.expires_at else None,
+        expiry_date=expiry_date,
+        language=language,
+        wording=wordings[language],
+        issue_date_text=date_text(issue_date, language=language, date_format=date_format),
+        expiry_date_text=date_text(expiry_date, language=language, date_format=date_format) if expiry_date else "",
     )
-    return generate(data=data, options=resolve_options(generate, configuration.options()), load_asset=load_asset)
+    options = credential_options(configuration=configuration, language=language)
+    return generate(data=data, options=resolve_options(generate, options), load_asset=load_asset)

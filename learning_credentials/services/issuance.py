@@ -22,10 +22,11 @@ from ..eligibility import Eligibility
 from ..exceptions import InvalidTransition, LearningCredentialsError, PreviouslyInvalidated
 from ..expiry import expiry_for
 from ..identifiers import generate_code
+from ..languages import site_language
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, InvalidationReason
 from ..observability import elapsed_ms, log_activity, log_credential_activity
-from ..selectors import issuance_check, learner_printed_names
+from ..selectors import issuance_check, learner_issue_facts
 from ..signals import credential_reissued, credentials_issued, credentials_renewed
 from .announcement import credentials_announce_on_commit
 from .audit import event_record
@@ -282,6 +283,7 @@ def credential_reissue(
             score=old.score if score is None else score,
             expires_at=old.expires_at,
             valid_from=old.valid_from or (old.created if old.expires_at else None),
+            **({"language": old.language} if old.language else {}),
             **{field: getattr(old, field) for field in CARRIED_OVER_FIELDS},
         )
         if not created:
@@ -540,11 +542,12 @@ def _duplicate(credential: Credential, *, source: str, actor_id: int | None, sta
 def _snapshots(*, user_ids: list[int], configuration: CredentialConfiguration) -> dict[int, dict[str, str]]:
     """What each learner's credential prints, frozen at issue: two adapter reads for any number of learners."""
     key = configuration.learning_context_key
-    names = learner_printed_names(user_ids=user_ids)
+    facts = learner_issue_facts(user_ids=user_ids)
     context_name = get_adapter().get_context_names([key]).get(key, str(key))[:255]
     return {
         user_id: {
-            "learner_name": names.get(user_id, ""),
+            "learner_name": facts[user_id][0] if user_id in facts else "",
+            "language": facts[user_id][1] if user_id in facts else site_language(None),
             "context_name": context_name,
             "type_name": configuration.credential_type.name,
         }
@@ -569,8 +572,7 @@ def _build(*, user_id: int, configuration: CredentialConfiguration, snapshot: di
         verification_code=generate_code(conf.get("VERIFICATION_CODE_LENGTH")),
         task_id=str(uuid.uuid4()),
         lease_expires_at=lease_end(),
-        **snapshot,
-        **fields,
+        **{**snapshot, **fields},  # what the caller gives (a reissue's language) wins over today's snapshot
     )
 
 

@@ -9,12 +9,14 @@ from django.utils import timezone
 
 from .. import conf
 from ..adapters import get_adapter
+from ..languages import site_language
 from ..models import CredentialType, check_asset_references
 from ..registry import resolve_options, validate_options
-from ..rendering import CredentialData, format_date, local_date
+from ..rendering import CredentialData, local_date
 from ..rendering.share_image import ShareImageData, render_share_image, share_image_options
 from ..selectors import context_site
 from .asset_loading import asset_load
+from .wording import credential_wording, date_text, right_to_left
 
 SAMPLE_UUID = "00000000-0000-4000-8000-000000000000"
 SAMPLE_CODE = "SAMPL-E0000"
@@ -31,11 +33,15 @@ class Preview:
         return f"data:{mime};base64,{base64.b64encode(content).decode()}"
 
 
-def credential_preview(*, credential_type: CredentialType, options: dict, context_key=None) -> Preview:
-    """Render a sample credential of ``credential_type`` under ``options`` (merged, unsaved).
+def credential_preview(
+    *, credential_type: CredentialType, options: dict, context_key=None, language: str = ""
+) -> Preview:
+    """Render a sample credential of ``credential_type`` under ``options`` (merged, unsaved), in ``language``
+    (the site's default when empty): its fixed text and dates as a learner of that language gets them.
 
     Raises InvalidOptions (with the errors by option) or GenerationFailed; creates no records.
     """
+    language = site_language(language or None)
     declarations = credential_type.option_declarations()
     validate_options(declarations, options)
     check_asset_references(declarations, options)
@@ -52,6 +58,8 @@ def credential_preview(*, credential_type: CredentialType, options: dict, contex
     date_format = (site.date_format or "") if site else ""
     today = local_date(timezone.now(), site.time_zone if site else None)
     verify_url = base_url + reverse("learning_credentials:verify", kwargs={"verify_uuid": SAMPLE_UUID})
+    wording = credential_wording(language=language)
+    issue_date = date_text(today, language=language, date_format=date_format)
     data = CredentialData(
         learner_name="Alex Sample-Learner",
         context_name=context_name,
@@ -64,6 +72,9 @@ def credential_preview(*, credential_type: CredentialType, options: dict, contex
         verify_code=SAMPLE_CODE,
         score=Decimal("92.50"),
         qr_url=base_url + reverse("learning_credentials:verify-short", kwargs={"code": SAMPLE_CODE.replace("-", "")}),
+        language=language,
+        wording=wording,
+        issue_date_text=issue_date,
     )
     artifact = generate(data=data, options=resolve_options(generate, options), load_asset=asset_load)
     image, image_type = render_share_image(
@@ -72,10 +83,12 @@ def credential_preview(*, credential_type: CredentialType, options: dict, contex
             type_name=data.type_name,
             context_name=context_name,
             issuer=issuer,
-            issue_date=format_date(today, date_format),
+            issue_date=issue_date,
             verify_url=verify_url,
             verify_code=SAMPLE_CODE,
             score="92.5%",
+            wording=wording,
+            right_to_left=right_to_left(language),
         ),
         options=resolve_options(share_image_options, options)["share_image"],
         load_asset=asset_load,

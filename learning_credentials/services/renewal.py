@@ -19,13 +19,16 @@ from ..adapters import get_adapter
 from ..adapters.base import Site
 from ..eligibility import Eligibility
 from ..expiry import reminder_due, renewal_opens
+from ..languages import site_language
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, ExpiryReminder
 from ..observability import log_activity
+from ..rendering import local_date
 from ..selectors import context_sites, progress_times, public_identities_attach
 from .beat import beat_entry_ensure
 from .dispatch import SEND_EXPIRY_REMINDERS
 from .notification import credential_email_context, learner_email_send, system_event
+from .wording import date_text
 
 log = logging.getLogger(__name__)
 TEMPLATES = "learning_credentials/email/expiry_reminder"
@@ -159,7 +162,7 @@ def _send(claimed: list[tuple[Credential, ExpiryReminder]], *, now: datetime, co
         try:
             delivery = learner_email_send(
                 learner=learner,
-                context=_email_context(credential, site=site, now=now),
+                context=_email_context(credential, site=site, now=now, language=learner.language),
                 from_email=site.from_email,
                 templates=TEMPLATES,
                 ace_message_type=ACE_MESSAGE_TYPE,
@@ -184,10 +187,17 @@ def _send(claimed: list[tuple[Credential, ExpiryReminder]], *, now: datetime, co
     log_activity("expiry_reminders", sent=len(sent), failed=len(claimed) - len(sent), batch=len(claimed))
 
 
-def _email_context(credential: Credential, *, site: Site, now: datetime) -> dict:
+def _email_context(credential: Credential, *, site: Site, now: datetime, language: str) -> dict:
+    """The reminder's context; its date written as the learner's language (or the site's format) has it, for both
+    Django's mail and edx-ace, which render the templates in that language."""
     return {
         **credential_email_context(credential, site),
         "expires_at": credential.expires_at,
+        "expiry_date": date_text(
+            local_date(credential.expires_at, site.time_zone),
+            language=site_language(language),
+            date_format=site.date_format or "",
+        ),
         "days_left": math.ceil((credential.expires_at - now).total_seconds() / 86400),
         "renewal_instructions": credential.configuration.renewal_instructions,
         "credential_url": site.base_url

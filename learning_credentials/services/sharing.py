@@ -7,13 +7,15 @@ from django.core.files.base import ContentFile
 from .. import conf
 from ..adapters import get_adapter
 from ..exceptions import LearningCredentialsError
+from ..languages import site_language
 from ..models import Credential, InvalidationReason
 from ..registry import resolve_options
-from ..rendering import format_date, local_date
+from ..rendering import local_date
 from ..rendering.share_image import ShareImageData, render_share_image, share_image_options
 from ..selectors import PublicRecord, credential_public_status, credential_site, public_code, verify_url
 from .artifacts import artifact_storage, share_image_folder
 from .asset_loading import asset_load
+from .wording import credential_options, credential_wording, date_text, right_to_left
 
 log = logging.getLogger(__name__)
 EXTENSIONS = {"png": "png", "jpg": "jpeg"}
@@ -41,18 +43,24 @@ def credential_share_image(*, credential: Credential, extension: str) -> tuple[b
         with storage.open(name, "rb") as cached:
             return cached.read(), content_type
     context_key = credential.configuration.learning_context_key
+    language = credential.language or site_language(None)
     data = ShareImageData(
         learner_name=credential.learner_name,
         type_name=credential.type_name,
         context_name=credential.context_name,
         issuer=get_adapter().get_organization_name(context_key),
-        issue_date=format_date(local_date(credential.created, site.time_zone), site.date_format or ""),
+        issue_date=date_text(
+            local_date(credential.created, site.time_zone), language=language, date_format=site.date_format or ""
+        ),
         verify_url=verify_url(credential, site=site),
         verify_code=public_code(credential),
         score="" if credential.score is None else f"{credential.score.normalize():f}%",
         public_status=stamped,
+        wording=credential_wording(language=language),
+        right_to_left=right_to_left(language),
     )
-    options = resolve_options(share_image_options, credential.configuration.options())["share_image"]
+    options = credential_options(configuration=credential.configuration, language=language)
+    options = resolve_options(share_image_options, options)["share_image"]
     try:
         content, content_type = render_share_image(
             data=data, options=options, load_asset=asset_load, size=(width, height), image_format=image_format

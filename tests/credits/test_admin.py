@@ -34,10 +34,19 @@ def configuration_form(configuration, *lines: dict, initial: int = 0) -> dict:
         "crontab": "0 3 * * *",
         "credits-TOTAL_FORMS": len(lines),
         "credits-INITIAL_FORMS": initial,
+        "language_templates-TOTAL_FORMS": 0,  # the core's inline of PDF templates per language
+        "language_templates-INITIAL_FORMS": 0,
     }
     for index, line in enumerate(lines):
         data.update({f"credits-{index}-{key}": value for key, value in line.items()})
     return data
+
+
+def credits_formset(response):
+    """The credits inline's formset among the configuration page's inlines."""
+    return next(
+        inline.formset for inline in response.context["inline_admin_formsets"] if inline.formset.prefix == "credits"
+    )
 
 
 def test_every_credits_page_renders(admin_client, credited, completed):
@@ -93,8 +102,7 @@ def test_bad_credit_lines_are_shown_on_their_field_and_nothing_is_saved(admin_cl
     data = configuration_form(configuration, {"credit_type": shrm.pk, "amount": "1.50", "activity_id": "A", **line})
     response = admin_client.post(url(CredentialConfiguration, "change", configuration.pk), data)
     assert response.status_code == 200
-    formset = response.context["inline_admin_formsets"][0].formset
-    assert field in formset.forms[0].errors
+    assert field in credits_formset(response).forms[0].errors
     assert not ConfigurationCredit.objects.exists()
 
 
@@ -103,7 +111,7 @@ def test_two_lines_of_one_type_are_refused(admin_client, configuration, shrm):
     data = configuration_form(configuration, line, {**line, "amount": "2.00"})
     response = admin_client.post(url(CredentialConfiguration, "change", configuration.pk), data)
     assert response.status_code == 200
-    assert "duplicate" in str(response.context["inline_admin_formsets"][0].formset.non_form_errors())
+    assert "duplicate" in str(credits_formset(response).non_form_errors())
     assert not ConfigurationCredit.objects.exists()
 
 

@@ -12,12 +12,14 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from sandbox.lms import models as lms
 
 from learning_credentials.exams import attempts as exam
 from learning_credentials.exams.models import Attempt, CertificationSettings
 from learning_credentials.exams.notifications import certificate_revoked_notify
 from learning_credentials.models import Credential, CredentialEvent
 from tests import factories
+from tests.test_credential_languages import use_catalogues
 
 from .conftest import COURSE, SOURCE, start, take
 from .test_pages import text
@@ -288,6 +290,19 @@ class TestRevocationEmail:
         # A redelivered task sends nothing more.
         assert certificate_revoked_notify(credential_id=str(revoked.pk), attempt_id=str(grade.attempt.pk)) is False
         assert len(revocation_emails()) == 1
+
+    def test_in_the_learners_language(self, sit, learner, tmp_path, settings):
+        subject = "Your %(type_name)s for %(context_name)s was revoked"
+        use_catalogues(tmp_path, settings, {"es": {subject: "Su %(type_name)s de %(context_name)s fue revocado"}})
+        lms.Profile.objects.filter(user=learner).update(language="es")
+        sit(45)
+        mail.outbox.clear()
+        sit(20)
+        revoked = Credential.objects.get(invalidation_reason="exam_failed")
+        assert [email.subject for email in mail.outbox] == [
+            f"Su {revoked.type_name} de Introduction to Computing fue revocado"
+        ]
+        assert mail.outbox[0].extra_headers["Content-Language"] == "es"
 
     def test_through_edx_ace_when_configured(self, sit, settings):
         """The exams' own message type and templates, as an LMS with edx-ace sends them."""
