@@ -11,7 +11,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
-from django.views.static import serve as serve_media
 
 from sandbox.lms import views as lms_views
 
@@ -23,9 +22,5 @@ urlpatterns = [
     path("checkout/<str:context_key>/", lms_views.checkout, name="checkout"),
     path("", include(("learning_credentials.urls", "learning_credentials"), namespace="learning_credentials")),
     re_path(rf"^{re.escape(settings.STATIC_URL.lstrip('/'))}(?P<path>.*)$", serve_static, {"insecure": True}),
-    re_path(
-        rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
-        serve_media,
-        {"document_root": settings.MEDIA_ROOT},
-    ),
+    re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", lms_views.media),
 ]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
+from django.views.static import serve
 
 from learning_credentials.exams.payments import entitlement_purchase
 from learning_credentials.exams.selectors import certification_settings_get, certification_status
@@ -42,6 +43,11 @@ def platform(request) -> dict:
 def home(request):
     """Where everything the demo made can be found: the learner pages, the verification lookup, the admin."""
     return render(request, "lms/home.html", {"certification": apps.is_installed("learning_credentials.exams")})
+
+
+def media(request, path: str):
+    """A file of MEDIA_ROOT (the credentials' PDFs), whatever DEBUG says: the sandbox is a demo, not a production site."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
 def _for_sale(status) -> bool:
