@@ -21,9 +21,8 @@ def sandbox_settings(**env) -> dict:
     """DEBUG and ALLOWED_HOSTS as the sandbox's settings compute them in a fresh process with ``env``."""
     environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "ALLOWED_HOSTS", "LMS_ROOT_URL"}}
     code = "import json, sandbox.settings as s; print(json.dumps([s.DEBUG, s.ALLOWED_HOSTS, s.LMS_ROOT_URL]))"
-    out = subprocess.run(
-        [sys.executable, "-c", code], env={**environment, **env}, cwd=EXAMPLE, capture_output=True, text=True, check=True
-    )
+    run = {"cwd": EXAMPLE, "capture_output": True, "text": True, "check": True}
+    out = subprocess.run([sys.executable, "-c", code], env={**environment, **env}, **run)
     debug, hosts, root = json.loads(out.stdout)
     return {"DEBUG": debug, "ALLOWED_HOSTS": hosts, "LMS_ROOT_URL": root}
 

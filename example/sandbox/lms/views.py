@@ -1,11 +1,11 @@
 """The sandbox's own pages: its home page, and a fake checkout where a learner "pays" for certification.
 
-The checkout's purchase goes through the real rules; nothing is charged. Paying records a paid Order. Opened from the learner's Get certificate page
-(with ``next``, as the adapter's ``certification_checkout_url`` builds it), the checkout returns
-there with the order's reference, ``?payment_reference=...``, and the page completes the purchase,
-as it would after a real host's checkout. Opened on its own, it posts the reference to the
-purchase service itself (``entitlement_purchase``). Either way the adapter's ``payment_confirm``
-confirms the order.
+The checkout's purchase goes through the real rules; nothing is charged. Paying records a paid Order.
+Opened from the learner's Get certificate page (with ``next``, as the adapter's
+``certification_checkout_url`` builds it), the checkout returns there with the order's reference,
+``?payment_reference=...``, and the page completes the purchase, as it would after a real host's
+checkout. Opened on its own, it posts the reference to the purchase service itself
+(``entitlement_purchase``). Either way the adapter's ``payment_confirm`` confirms the order.
 """
 
 import secrets
@@ -46,7 +46,7 @@ def home(request):
 
 
 def media(request, path: str):
-    """A file of MEDIA_ROOT (the credentials' PDFs), whatever DEBUG says: the sandbox is a demo, not a production site."""
+    """A file of MEDIA_ROOT (the credentials' PDFs) whatever DEBUG says: the sandbox is a demo, not production."""
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 

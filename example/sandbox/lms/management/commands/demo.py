@@ -506,7 +506,8 @@ class Command(BaseCommand):
             ]
             widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
             for row in rows:
-                self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+                cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+                self.stdout.write("  ".join(cells).rstrip())
         else:
             self.stdout.write("\nThis run issued no credentials: every eligible learner already holds theirs.")
         if held:
