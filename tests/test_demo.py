@@ -1,5 +1,6 @@
 """The sandbox demo, run as `make demo` runs it: sound PDFs, one site address, honest counts and consistent data."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -135,13 +136,15 @@ def assert_the_data_agrees_with_itself() -> None:
 
 def test_make_demo_and_make_serve_share_one_address():
     """`make demo PORT=8001` and `make serve PORT=8001` run with the same LMS_ROOT_URL (make -n runs nothing)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"PORT", "LMS_ROOT_URL", "DEBUG"}}
+    make = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "check": True}
     commands = {}
     for target in ("demo", "serve", "worker"):
-        dry = subprocess.run(["make", "-n", target, "PORT=8001"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dry = subprocess.run(["make", "-n", target, "PORT=8001"], **make)
         commands[target] = [line for line in dry.stdout.splitlines() if "manage.py" in line or "celery -A" in line]
     assert all(commands.values())
     for line in [*commands["demo"], *commands["serve"], *commands["worker"]]:
         assert "LMS_ROOT_URL=http://localhost:8001 " in line, line
     assert commands["serve"][0].endswith("runserver 127.0.0.1:8001") and "DEBUG=0 " in commands["serve"][0]
-    debug = subprocess.run(["make", "-n", "serve", "DEBUG=1"], cwd=ROOT, capture_output=True, text=True, check=True)
+    debug = subprocess.run(["make", "-n", "serve", "DEBUG=1"], **make)
     assert "LMS_ROOT_URL=http://localhost:8000 DEBUG=1 " in debug.stdout and "runserver 127.0.0.1:8000" in debug.stdout
