@@ -141,7 +141,7 @@ def certifications_follow_renewal(sender, pairs, **kwargs) -> None:
 
 
 def certification_pages(sender, request, **kwargs) -> list:
-    """"My courses" on the certification pages, and elsewhere for a learner enrolled in a course that offers
+    """ "My courses" on the certification pages, and elsewhere for a learner enrolled in a course that offers
     certification or holding a certification."""
     url = reverse("learning_credentials:certification-courses")
     link = [NavigationLink(label=_("My courses"), url=url)]

@@ -424,13 +424,15 @@ class Command(BaseCommand):
         from learning_credentials.open_badges.keys import signing_configured
         from learning_credentials.open_badges.models import Issuer
 
-        credential = Credential.objects.filter(status="available").order_by("learner_name").first()
+        available = Credential.objects.filter(status="available").select_related("user")
+        credential = available.order_by("learner_name").first()
         issuer = Issuer.objects.filter(organization="").first()
         if credential is None or issuer is None:
             return
         page = verify_url(credential)
         self.stdout.write(
-            f"\nOpen Badges 3.0: {credential.learner_name}'s credential signed, {page}ob3.json (and ob3.jwt);"
+            f"\nOpen Badges 3.0: {credential.learner_name}'s ({credential.user.username}) credential signed,"
+            f" {page}ob3.json (and ob3.jwt);"
             f" its issuer {issuer.did}: {issuer.base_url}/learning_credentials/issuers/{issuer.slug}/did.json"
         )
         if issuer.base_url != conf.base_url():
