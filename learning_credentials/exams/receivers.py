@@ -141,8 +141,8 @@ def certifications_follow_renewal(sender, pairs, **kwargs) -> None:
 
 
 def certification_pages(sender, request, **kwargs) -> list:
-    """ "My courses" on the certification pages, and elsewhere for a learner enrolled in a course that offers
-    certification or holding a certification."""
+    """The "My courses" link: on the certification pages, and elsewhere for a learner enrolled in a course that
+    offers certification or holding a certification."""
     url = reverse("learning_credentials:certification-courses")
     link = [NavigationLink(label=_("My courses"), url=url)]
     if request.path.startswith(url):
