@@ -73,22 +73,29 @@ $(STAMPS)/docs: requirements/doc.txt $(STAMPS)/sandbox
 	$(BIN)/pip install -q -r requirements/doc.txt
 	@touch $@
 
+# The sandbox's one address: every printed link, email, PDF text, QR code and LinkedIn URL starts with it.
+# `make demo PORT=8001` and `make serve PORT=8001` agree; set LMS_ROOT_URL itself for another host name.
+PORT ?= 8000
+LMS_ROOT_URL ?= http://localhost:$(PORT)
+# `make serve DEBUG=1`: Django's debug pages instead of the sandbox's friendly 404 and 500 pages.
+DEBUG ?= 0
+
 ## demo: set up the sandbox host on SQLite, issue credentials and print where to see them
 demo: $(STAMPS)/sandbox
-	cd example && ../$(BIN)/python manage.py migrate --noinput -v 0
-	cd example && ../$(BIN)/python manage.py demo
+	cd example && LMS_ROOT_URL=$(LMS_ROOT_URL) ../$(BIN)/python manage.py migrate --noinput -v 0
+	cd example && LMS_ROOT_URL=$(LMS_ROOT_URL) ../$(BIN)/python manage.py demo
 
-## serve: browse the sandbox after `make demo` (http://localhost:8000)
+## serve: browse the sandbox after `make demo` at $(LMS_ROOT_URL) (PORT=8000, DEBUG=0 unless given)
 serve: $(STAMPS)/sandbox
-	cd example && ../$(BIN)/python manage.py runserver 127.0.0.1:8000
+	cd example && LMS_ROOT_URL=$(LMS_ROOT_URL) DEBUG=$(DEBUG) ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## worker / beat: a real Celery worker and beat for the sandbox (Redis on 127.0.0.1:6379);
 ## then `CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make demo` runs the demo through them.
 worker: $(STAMPS)/sandbox
-	cd example && CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} ../$(BIN)/celery -A sandbox worker -l INFO
+	cd example && LMS_ROOT_URL=$(LMS_ROOT_URL) CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} ../$(BIN)/celery -A sandbox worker -l INFO
 
 beat: $(STAMPS)/sandbox
-	cd example && CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} ../$(BIN)/celery -A sandbox beat -l INFO
+	cd example && LMS_ROOT_URL=$(LMS_ROOT_URL) CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} ../$(BIN)/celery -A sandbox beat -l INFO
 
 ## test: the whole suite on SQLite, or on the database in DATABASE_URL
 test: $(STAMPS)/test

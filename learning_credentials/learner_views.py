@@ -32,6 +32,7 @@ from .exceptions import (
 from .languages import in_learner_language
 from .lifecycle import Status
 from .models import Credential, CredentialEvent, Visibility
+from .navigation import learner_navigation
 from .selectors import (
     PublicStatus,
     context_sites,
@@ -76,8 +77,9 @@ def _own_credential(request, uuid: str) -> Credential:
 
 
 def learner_page_render(request, template: str, context: dict):
-    """Render with the user's messages, whether or not the host has the messages context processor."""
-    return render(request, template, {**context, "messages": get_messages(request)})
+    """Render with the user's messages (whether or not the host has the messages context processor) and navigation."""
+    navigation = learner_navigation(request)
+    return render(request, template, {**context, "messages": get_messages(request), "navigation": navigation})
 
 
 def _status(credential: Credential, site: Site) -> dict[str, str]:

@@ -84,3 +84,8 @@ public_record_resolving = Signal()
 # ``selectors.CredentialDocument`` for documents of the credential it serves (the open_badges
 # sub-app's signed Open Badges credential), or nothing.
 credential_documents = Signal()
+
+# Asked wherever a learner page is rendered, with ``request`` (its user signed in): a receiver returns a list of
+# ``navigation.NavigationLink`` to the pages of its own that this learner has (the exams sub-app's
+# "My courses" when the learner takes any certification course), or nothing. One or two queries at most.
+learner_pages = Signal()

@@ -96,13 +96,18 @@ def verify_page(request, verify_uuid: str):
     in_chain = public_identity(credential).verify_uuid != credential.verify_uuid
     # A retired learner's name is erased with the rest of their data (services.retirement).
     holder = credential.learner_name or _("(name withdrawn at the holder's request)")
+    public_status = credential_public_status(credential, site=site)
     response = render(
         request,
         "learning_credentials/verify.html",
         {
             "credential": credential,
             "holder": holder,
-            "public_status": credential_public_status(credential, site=site),
+            "public_status": public_status,
+            # The PDF verify_pdf serves, linked while the credential is valid (never a revoked or expired one's).
+            "pdf_url": reverse("learning_credentials:verify-pdf", kwargs={"verify_uuid": credential.verify_uuid})
+            if conf.get("PUBLIC_PDF") and credential.status == Status.AVAILABLE and public_status.status == "valid"
+            else None,
             "issuer": get_adapter().get_organization_name(context_key),
             "page_url": page_url,
             # Absolute for link previews (Open Graph, Twitter); relative on the page itself.

@@ -283,3 +283,20 @@ def test_text_colours_have_sufficient_contrast(client, available):
     pairs += [(link, "#ffffff"), ("#4a4a4a", "#ffffff")]
     assert len(pairs) >= 6
     assert all(_contrast(*pair) >= 4.5 for pair in pairs), pairs
+
+
+class TestPdfLink:
+    """The page links the public PDF while the credential is valid and public PDFs are on."""
+
+    PDF = 'href="/learning_credentials/verify/{}/credential.pdf"'
+
+    def test_linked_for_a_valid_credential(self, client, available):
+        assert self.PDF.format(available.verify_uuid) in page(client, available).content.decode()
+
+    def test_not_linked_when_public_pdfs_are_off(self, client, available, settings):
+        settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "PUBLIC_PDF": False}
+        assert "credential.pdf" not in page(client, available).content.decode()
+
+    def test_not_linked_for_a_revoked_credential(self, client, available):
+        invalidate(available)
+        assert "credential.pdf" not in page(client, available).content.decode()

@@ -5,6 +5,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import django
@@ -18,8 +19,16 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "django-insecure-sandbox-only-never-use-in-production")
-DEBUG = _env_bool("DEBUG", True)
-ALLOWED_HOSTS = ["*"] if DEBUG else [h for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h]
+# Off unless asked for (`make serve DEBUG=1`): the demo shows its friendly 404 and 500 pages.
+DEBUG = _env_bool("DEBUG", False)
+# The one address of the site: every link, email, PDF, QR code and LinkedIn URL starts with it (`make serve PORT=`).
+LMS_ROOT_URL = os.environ.get("LMS_ROOT_URL", "http://localhost:8000").rstrip("/")
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h] or [
+    "localhost",
+    "127.0.0.1",
+    "[::1]",
+    urlsplit(LMS_ROOT_URL).hostname or "localhost",
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -65,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sandbox.lms.views.platform",
             ],
         },
     },
@@ -128,8 +138,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-LOGIN_REDIRECT_URL = "/admin/"
-LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Signing in without `next` lands on the learner's credentials; staff reach the admin from the home page.
+LOGIN_REDIRECT_URL = "learning_credentials:learner-credentials"
+LOGOUT_REDIRECT_URL = "home"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -149,7 +160,6 @@ if os.environ.get("CELERY_VISIBILITY_TIMEOUT"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ["CELERY_VISIBILITY_TIMEOUT"])}
 
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "Sandbox LMS")
-LMS_ROOT_URL = os.environ.get("LMS_ROOT_URL", "http://localhost:8000")
 
 LEARNING_CREDENTIALS = {
     "ADAPTER": "sandbox.lms.adapter.SandboxAdapter",

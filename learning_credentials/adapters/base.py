@@ -150,6 +150,30 @@ class ProgressDating(Protocol):
         """
 
 
+@dataclass(frozen=True)
+class HostPages:
+    """Where the host's own pages are, for the navigation of the learner pages."""
+
+    # The learner's home on the host (Open edX: the learner dashboard); None: no such link.
+    home_url: str | None
+    # Where signing out happens; None: no sign-out link.
+    logout_url: str | None
+    # True when the host signs out only on a POST (Django 5's LogoutView); False for a link (Open edX's /logout).
+    logout_post: bool = True
+
+
+@runtime_checkable
+class HostNavigation(Protocol):
+    """What a host adapter may add so that the learner pages link back to the host (both built-in adapters do).
+
+    Optional: without it the learner pages offer no link to the host's home, and sign out through
+    Django's URL named ``logout`` when the host has one.
+    """
+
+    def get_host_pages(self) -> HostPages:
+        """The host's learner home and sign-out URLs, absolute or site-relative; no query per call."""
+
+
 def is_learning_path(context_key: LearningContextKey) -> bool:
     """Learning paths are the non-course contexts whose steps are courses."""
     return getattr(context_key, "CANONICAL_NAMESPACE", "") == "path-v1"

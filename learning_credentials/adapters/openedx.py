@@ -26,7 +26,7 @@ from opaque_keys.edx.keys import CourseKey, LearningContextKey, UsageKey
 
 from .. import conf
 from ..exceptions import ConfigurationError
-from .base import ANY_MODE, GradingPolicy, Learner, LearnerGrades, Site, is_learning_path
+from .base import ANY_MODE, GradingPolicy, HostPages, Learner, LearnerGrades, Site, is_learning_path
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +323,15 @@ class OpenEdxAdapter:
         orgs = sorted({getattr(key, "org", "") for key in context_keys})
         sites = {org: self._site(SiteConfiguration.get_configuration_for_org(org) if org else None) for org in orgs}
         return {key: sites[getattr(key, "org", "")] for key in context_keys}
+
+    def get_host_pages(self) -> HostPages:
+        """The learner dashboard (the learner-home MFE when LEARNER_HOME_MICROFRONTEND_URL is set) and /logout.
+
+        The platform's /logout signs out on a GET (its header links it); a POST would sign out and answer 405.
+        """
+        root = settings.LMS_ROOT_URL.rstrip("/")
+        home = getattr(settings, "LEARNER_HOME_MICROFRONTEND_URL", None) or f"{root}/dashboard"
+        return HostPages(home_url=home, logout_url=f"{root}/logout", logout_post=False)
 
     @staticmethod
     def _site(configuration) -> Site:

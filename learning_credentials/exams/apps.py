@@ -17,6 +17,7 @@ class ExamsConfig(AppConfig):
             credential_public_identity,
             credential_reissued,
             credentials_renewed,
+            learner_pages,
             learner_retiring,
             public_record_resolving,
             refund_matching,
@@ -36,3 +37,4 @@ class ExamsConfig(AppConfig):
         refund_matching.connect(receivers.certificates_refunded_by_their_payment_only, dispatch_uid="lc_exams.refunds")
         credential_reissued.connect(receivers.certifications_follow_reissue, dispatch_uid="lc_exams.follow_reissue")
         credentials_renewed.connect(receivers.certifications_follow_renewal, dispatch_uid="lc_exams.follow_renewal")
+        learner_pages.connect(receivers.certification_pages, dispatch_uid="lc_exams.learner_pages")

@@ -3,9 +3,13 @@
 from decimal import Decimal
 
 from django.db.models import Case, Value, When
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from ..adapters import get_adapter
 from ..models import CredentialEvent
+from ..navigation import NavigationLink
 from ..selectors import PublicRecord
 from .attempts import attempts_sweep_schedule_ensure
 from .models import (
@@ -134,3 +138,16 @@ def certifications_follow_renewal(sender, pairs, **kwargs) -> None:
     Certification.objects.filter(credential_id__in=list(new_of)).update(
         credential_id=Case(*(When(credential_id=old, then=Value(new)) for old, new in new_of.items()))
     )
+
+
+def certification_pages(sender, request, **kwargs) -> list:
+    """The "My courses" link: on the certification pages, and elsewhere for a learner enrolled in a course that
+    offers certification or holding a certification."""
+    url = reverse("learning_credentials:certification-courses")
+    link = [NavigationLink(label=_("My courses"), url=url)]
+    if request.path.startswith(url):
+        return link
+    courses = list(get_adapter().get_learner_courses(request.user.pk))
+    if courses and CertificationSettings.objects.filter(enabled=True, context_key__in=courses).exists():
+        return link
+    return link if Certification.objects.filter(user_id=request.user.pk).exists() else []

@@ -115,9 +115,7 @@ def certification_courses(request):
         )
         for key in keys
     ]
-    return learner_page_render(
-        request, "learning_credentials/exams/courses.html", {"rows": rows, "nav_current": "courses"}
-    )
+    return learner_page_render(request, "learning_credentials/exams/courses.html", {"rows": rows})
 
 
 def _enrolled_course(request, context_key: str) -> tuple[object, str]:

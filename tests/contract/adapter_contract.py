@@ -19,6 +19,8 @@ from learning_credentials.adapters.base import (
     ANY_MODE,
     GradingPolicy,
     HostAdapter,
+    HostNavigation,
+    HostPages,
     Learner,
     LearnerGrades,
     Site,
@@ -78,6 +80,8 @@ class World:
     # User objects: one on the team of course_key, one not.
     staff_user: typing.Any
     non_staff_user: typing.Any
+    # The host's pages the learner pages link to (get_host_pages); None for an adapter without HostNavigation.
+    host_pages: HostPages | None = None
 
 
 def _protocol_methods() -> list[str]:
@@ -124,6 +128,14 @@ class AdapterContract:
         ]
         expected_return = typing.get_type_hints(getattr(HostAdapter, name)).get("return")
         assert typing.get_type_hints(getattr(type(adapter), name)).get("return") == expected_return
+
+    def test_get_host_pages(self, adapter, world, django_assert_num_queries):
+        if world.host_pages is None:
+            assert not isinstance(adapter, HostNavigation)
+            return
+        assert isinstance(adapter, HostNavigation)
+        with django_assert_num_queries(0):
+            assert adapter.get_host_pages() == world.host_pages
 
     def test_get_learners(self, adapter, world):
         ids = [*world.learners, world.unknown_user_id]

@@ -12,7 +12,7 @@ from sandbox.lms.adapter import SandboxAdapter
 from sandbox.lms.keys import LearningPathKey
 
 from learning_credentials.adapters import get_adapter
-from learning_credentials.adapters.base import GradingPolicy, Learner, LearnerGrades, Site
+from learning_credentials.adapters.base import GradingPolicy, HostPages, Learner, LearnerGrades, Site
 
 from .adapter_contract import BULK_SIZE, AdapterContract, World
 
@@ -136,6 +136,7 @@ def _build_world() -> World:
         no_progress_user_ids=[carol.id],
         staff_user=staff,
         non_staff_user=alice,
+        host_pages=HostPages(home_url="/", logout_url="/accounts/logout/", logout_post=True),
     )
 
 

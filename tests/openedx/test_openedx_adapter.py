@@ -13,7 +13,7 @@ from learning_paths.models import LearningPath, LearningPathEnrollment, Learning
 from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
 from learning_credentials.adapters import get_adapter
-from learning_credentials.adapters.base import GradingPolicy, Learner, LearnerGrades, Site
+from learning_credentials.adapters.base import GradingPolicy, HostPages, Learner, LearnerGrades, Site
 from learning_credentials.adapters.openedx import OpenEdxAdapter, _category_grades
 from learning_credentials.exceptions import ConfigurationError
 from tests.contract.adapter_contract import BULK_SIZE, AdapterContract, World
@@ -22,6 +22,7 @@ from . import fakes
 from .fakes import block_structure, grades, models, modulestore, roles, sites
 
 PLATFORM_NAME = "Open edX Platform"
+LMS_ROOT_URL = "https://lms.openedx.example"
 CERTIFICATE_DATE_FORMAT = "%B %-d, %Y"  # the platform's default
 SITE_VALUES = {
     "course_org_filter": ["OpenedX", "OtherX"],
@@ -290,6 +291,11 @@ def _build_world() -> World:
         no_progress_user_ids=[carol.id],
         staff_user=teacher,
         non_staff_user=alice,
+        host_pages=HostPages(
+            home_url=f"{LMS_ROOT_URL}/dashboard",
+            logout_url=f"{LMS_ROOT_URL}/logout",
+            logout_post=False,  # the platform's /logout signs out on a GET
+        ),
     )
 
 
@@ -302,6 +308,7 @@ class TestOpenEdxAdapter(AdapterContract):
     @pytest.fixture
     def world(self, openedx, settings):
         settings.PLATFORM_NAME = PLATFORM_NAME
+        settings.LMS_ROOT_URL = f"{LMS_ROOT_URL}/"
         settings.CERTIFICATE_DATE_FORMAT = CERTIFICATE_DATE_FORMAT
         return _build_world()
 
@@ -316,6 +323,16 @@ def world(openedx, settings) -> World:
     settings.PLATFORM_NAME = PLATFORM_NAME
     settings.CERTIFICATE_DATE_FORMAT = CERTIFICATE_DATE_FORMAT
     return _build_world()
+
+
+def test_the_learner_home_is_the_learner_home_mfe_when_the_platform_has_one(settings):
+    settings.LMS_ROOT_URL = LMS_ROOT_URL
+    settings.LEARNER_HOME_MICROFRONTEND_URL = "https://apps.openedx.example/learner-dashboard/"
+    pages = OpenEdxAdapter().get_host_pages()
+    assert (pages.home_url, pages.logout_url) == (
+        "https://apps.openedx.example/learner-dashboard/",
+        f"{LMS_ROOT_URL}/logout",
+    )
 
 
 def test_imports_and_loads_without_edx_platform(settings):

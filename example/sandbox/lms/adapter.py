@@ -18,6 +18,7 @@ from opaque_keys.edx.keys import CourseKey, LearningContextKey
 from learning_credentials.adapters.base import (
     ANY_MODE,
     GradingPolicy,
+    HostPages,
     Learner,
     LearnerGrades,
     Site,
@@ -75,6 +76,10 @@ class SandboxAdapter:
     def get_sites(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, Site]:
         """One site for everything: its name from PLATFORM_NAME; links, sender and dates from the app's settings."""
         return dict.fromkeys(context_keys, Site(platform_name=getattr(settings, "PLATFORM_NAME", "Sandbox LMS")))
+
+    def get_host_pages(self) -> HostPages:
+        """The sandbox's home page and Django's POST-only sign-out."""
+        return HostPages(home_url=reverse("home"), logout_url=reverse("logout"), logout_post=True)
 
     def get_organization_name(self, context_key: LearningContextKey) -> str:
         key = str(context_key)

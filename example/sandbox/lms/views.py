@@ -1,16 +1,18 @@
-"""The sandbox's fake checkout: a learner "pays" for certification and the purchase goes through the real rules.
+"""The sandbox's own pages: its home page, and a fake checkout where a learner "pays" for certification.
 
-Nothing is charged. Paying records a paid Order. Opened from the learner's Get certificate page
-(with ``next``, as the adapter's ``certification_checkout_url`` builds it), the checkout returns
-there with the order's reference, ``?payment_reference=...``, and the page completes the purchase,
-as it would after a real host's checkout. Opened on its own, it posts the reference to the
-purchase service itself (``entitlement_purchase``). Either way the adapter's ``payment_confirm``
-confirms the order.
+The checkout's purchase goes through the real rules; nothing is charged. Paying records a paid Order.
+Opened from the learner's Get certificate page (with ``next``, as the adapter's
+``certification_checkout_url`` builds it), the checkout returns there with the order's reference,
+``?payment_reference=...``, and the page completes the purchase, as it would after a real host's
+checkout. Opened on its own, it posts the reference to the purchase service itself
+(``entitlement_purchase``). Either way the adapter's ``payment_confirm`` confirms the order.
 """
 
 import secrets
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
@@ -19,7 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
+from django.views.static import serve
 
 from learning_credentials.exams.payments import entitlement_purchase
 from learning_credentials.exams.selectors import certification_settings_get, certification_status
@@ -29,6 +32,22 @@ from learning_credentials.identifiers import parse_context_key
 from learning_credentials.models import CredentialEvent
 
 from .models import Order
+
+
+def platform(request) -> dict:
+    """Template context processor: the sandbox's name, for its pages' titles and headings."""
+    return {"platform_name": getattr(settings, "PLATFORM_NAME", "Sandbox LMS")}
+
+
+@require_safe
+def home(request):
+    """Where everything the demo made can be found: the learner pages, the verification lookup, the admin."""
+    return render(request, "lms/home.html", {"certification": apps.is_installed("learning_credentials.exams")})
+
+
+def media(request, path: str):
+    """A file of MEDIA_ROOT (the credentials' PDFs) whatever DEBUG says: the sandbox is a demo, not production."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
 def _for_sale(status) -> bool:

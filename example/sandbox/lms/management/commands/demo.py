@@ -9,6 +9,7 @@ import math
 import random
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import reportlab
 from django.apps import apps
@@ -25,6 +26,7 @@ from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen.canvas import Canvas
 
 from learning_credentials import conf
+from learning_credentials.adapters import get_adapter
 from learning_credentials.exceptions import LearningCredentialsError
 from learning_credentials.identifiers import format_code
 from learning_credentials.models import (
@@ -90,6 +92,11 @@ CREDITS = (
 ASSESSMENTS = (("hw1", "Homework"), ("hw2", "Homework"), ("final", "Exam"))
 
 
+def assessments_reached(progress: float) -> int:
+    """How many of ASSESSMENTS (in course order) a learner with this completion has taken."""
+    return sum(progress >= reached for reached in (0.4, 0.8, 0.95))
+
+
 def template_pdf() -> bytes:
     """A designer-style landscape template: background, border, title and fixed wording."""
     buffer = io.BytesIO()
@@ -150,9 +157,11 @@ class Command(BaseCommand):
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write(f"Queued on {settings.CELERY_BROKER_URL}; waiting for the worker...")
             self._wait(configurations, since=since, timeout=timeout)
-        self._summary(configurations, seconds=time.monotonic() - started)
-        if self._with_exams():
-            self._certification_summary(self._certification_demo())
+        certification = self._certification_demo() if self._with_exams() else None
+        self._summary(configurations, since=since, seconds=time.monotonic() - started)
+        if certification is not None:
+            self._certification_summary(certification)
+        self._next_steps()
 
     @transaction.atomic
     def _seed(self) -> list[CredentialConfiguration]:
@@ -178,12 +187,14 @@ class Command(BaseCommand):
                 continue
             full_name = f"{FIRST[number % len(FIRST)]} {LAST[number % len(LAST)]}"
             lms.Profile.objects.create(user=user, full_name=full_name, language=rng.choice(["en", "en", "fr", "es"]))
-            for context in (COURSE, PATH):
+            # Enrolled in the path and in both of its courses: nobody has progress in a course they are not in.
+            for context in (COURSE, SECOND_COURSE, PATH):
                 lms.Enrollment.objects.create(user=user, context_key=context)
-            for index, step in enumerate((course, second)):
-                progress = rng.choice([1.0, 1.0, 1.0, 0.95, 0.8, 0.4, 0.0]) if index == 0 else rng.choice([1.0, 0.6])
-                lms.Completion.objects.create(user=user, course=step, fraction=progress)
-            for assessment, category in ASSESSMENTS:
+            progress = rng.choice([1.0, 1.0, 1.0, 0.95, 0.8, 0.4, 0.0])
+            lms.Completion.objects.create(user=user, course=course, fraction=progress)
+            lms.Completion.objects.create(user=user, course=second, fraction=rng.choice([1.0, 0.6]))
+            # Graded only in what the learner reached: both homeworks take 80 %, the final exam 95 %.
+            for assessment, category in ASSESSMENTS[: assessments_reached(progress)]:
                 earned = round(rng.uniform(0.35, 1.0), 2)
                 lms.AssessmentGrade.objects.create(
                     user=user, course=course, assessment_id=assessment, category=category, earned=earned, possible=1
@@ -356,7 +367,7 @@ class Command(BaseCommand):
         )
         base = conf.base_url()
         self.stdout.write(
-            f"Try certification as cert00 (password demo) after `make serve`: {base}"
+            f"Try certification as cert00 (password demo): {base}"
             + reverse("learning_credentials:certification-courses")
             + f" (my courses), then Get certificate: {base}"
             + reverse("learning_credentials:certification-course", kwargs={"context_key": CERTIFICATION_COURSE})
@@ -413,19 +424,26 @@ class Command(BaseCommand):
         from learning_credentials.open_badges.keys import signing_configured
         from learning_credentials.open_badges.models import Issuer
 
-        credential = Credential.objects.filter(status="available").order_by("learner_name").first()
+        available = Credential.objects.filter(status="available").select_related("user")
+        credential = available.order_by("learner_name").first()
         issuer = Issuer.objects.filter(organization="").first()
         if credential is None or issuer is None:
             return
         page = verify_url(credential)
         self.stdout.write(
-            f"\nOpen Badges 3.0: {credential.learner_name}'s credential signed, {page}ob3.json (and ob3.jwt);"
+            f"\nOpen Badges 3.0: {credential.learner_name}'s ({credential.user.username}) credential signed,"
+            f" {page}ob3.json (and ob3.jwt);"
             f" its issuer {issuer.did}: {issuer.base_url}/learning_credentials/issuers/{issuer.slug}/did.json"
         )
+        if issuer.base_url != conf.base_url():
+            self.stdout.write(
+                f"  The issuer was created when the site was at {issuer.base_url}: verifiers look for its keys there."
+                " Its identifier never changes; start from a fresh database (delete example/db.sqlite3) to move it."
+            )
         if signing_configured():
             self.stdout.write(
-                f"Every PDF carries its signed credential (credential.jwt); drop one of the PDFs below on"
-                f" {issuer.base_url}{reverse('learning_credentials:open-badges-check-file')} to check it."
+                f"Every PDF carries its signed credential (credential.jwt); drop one of the PDFs on"
+                f" {conf.base_url()}{reverse('learning_credentials:open-badges-check-file')} to check it."
             )
 
     def _wait(self, configurations, *, since, timeout: int) -> None:
@@ -441,46 +459,74 @@ class Command(BaseCommand):
             time.sleep(1)
         raise CommandError(f"The worker did not finish within {timeout}s: is `make worker` running?")
 
-    def _summary(self, configurations, *, seconds: float) -> None:
-        rows = [("learner", "credential", "context", "status", "code", "verify URL")]
-        for credential in Credential.objects.select_related("configuration").order_by(
-            "configuration_id", "learner_name"
-        ):
-            code = format_code(credential.verification_code)
-            rows.append(
-                (
-                    credential.learner_name,
-                    credential.type_name,
-                    credential.context_name,
-                    credential.status,
-                    code,
-                    verify_url(credential),
-                )
-            )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    def _summary(self, configurations, *, since, seconds: float) -> None:
+        """What this run did: each configuration's learners and run, then only the credentials it issued."""
+        adapter = get_adapter()
+        base = conf.base_url()
+        learners = get_user_model().objects.filter(username__startswith="learner").count()
+        self.stdout.write(
+            f"Sandbox LMS at {base} (LMS_ROOT_URL): {learners} learners, learner00 ... learner{learners - 1:02d}"
+            " (password demo)."
+        )
         for configuration in configurations:
-            run = configuration.runs.first()
-            if run:
-                self.stdout.write(
-                    f"{configuration}: {run.eligible} eligible, {run.issued} issued, {run.already_held} already held,"
+            configuration.refresh_from_db()
+            key = configuration.learning_context_key
+            enrolled = len(adapter.get_enrolled_user_ids(key))
+            run = configuration.runs.filter(started_at__gte=since).order_by("-started_at").first()
+            line = f"{configuration.credential_type.name} in {key}: {enrolled} learners"
+            if run is not None:
+                line += (
+                    f", {run.eligible} eligible: {run.issued} issued by this run, {run.already_held} already held,"
                     f" {run.failed} failed"
                 )
-            configuration.refresh_from_db()
+            self.stdout.write(line)
             if configuration.validity_period:
                 self.stdout.write(
                     f"  valid for {configuration.validity_period} {configuration.validity_unit}; holders are reminded"
                     f" {configuration.reminder_days} days before expiry and renewed when they qualify again"
                 )
+        issued = list(
+            Credential.objects.filter(created__gte=since)
+            .select_related("configuration", "user")
+            .order_by("configuration_id", "learner_name", "user__username")
+        )
+        held = Credential.objects.exclude(pk__in=[credential.pk for credential in issued]).count()
+        if issued:
+            self.stdout.write(f"\nCredentials issued by this run ({len(issued)}, in {seconds:.1f}s):")
+            rows = [("username", "learner", "credential", "context", "status", "code", "verify URL")]
+            rows += [
+                (
+                    credential.user.username,
+                    credential.learner_name,
+                    credential.type_name,
+                    credential.context_name,
+                    credential.status,
+                    format_code(credential.verification_code),
+                    verify_url(credential),
+                )
+                for credential in issued
+            ]
+            widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+            for row in rows:
+                cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+                self.stdout.write("  ".join(cells).rstrip())
+        else:
+            self.stdout.write("\nThis run issued no credentials: every eligible learner already holds theirs.")
+        if held:
+            self.stdout.write(f"{held} credentials from earlier runs are unchanged; the admin lists them all.")
         if self._with_credits():
             self._credit_totals()
         self._open_badges()
         folder = Path(settings.MEDIA_ROOT) / conf.get("ARTIFACT_PREFIX")
-        self.stdout.write(f"\n{len(rows) - 1} credentials in {seconds:.1f}s. PDFs: {folder}")
+        self.stdout.write(f"\nPDFs: {folder}")
         self.stdout.write(f"Emails to learners: {settings.EMAIL_FILE_PATH}")
+
+    def _next_steps(self) -> None:
+        base = conf.base_url()
+        port = urlsplit(base).port
+        serve = "make serve" if port in (None, 8000) else f"make serve PORT={port}"
         self.stdout.write(
-            "\nNext: `make serve`, then open a verify URL above, the admin at http://localhost:8000/admin/"
-            " (admin / admin), or the API at http://localhost:8000/api/learning_credentials/v1/credentials/"
-            " signed in as a learner (learner00 ... learner49, password demo)."
+            f"\nNext: `{serve}`, then open {base}/ : its home page links My credentials (learner00 ... learner49,"
+            f" password demo), the verification lookup and the admin ({base}/admin/, admin / admin). The API:"
+            f" {base}/api/learning_credentials/v1/credentials/ signed in as a learner."
         )
