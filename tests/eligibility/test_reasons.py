@@ -101,9 +101,7 @@ def test_a_learning_path_without_steps(course):
     lms.LearningPath.objects.create(key=str(PATH), display_name="Empty", organization="DemoX")
     user = factories.UserFactory(username="early")
     factories.enroll(user, str(PATH))
-    assert verdict(retrieve_course_completion, user, context_key=PATH).reasons == (
-        Reason.of(codes.PATH_WITHOUT_STEPS),
-    )
+    assert verdict(retrieve_course_completion, user, context_key=PATH).reasons == (Reason.of(codes.PATH_WITHOUT_STEPS),)
 
 
 def test_learners_failing_the_same_criterion_share_one_reason(course):
