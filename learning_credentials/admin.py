@@ -487,7 +487,7 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
     def render_change_form(
         self, request: HttpRequest, context: dict[str, Any], add=False, change=False, form_url="", obj=None
     ) -> HttpResponse:
-        """A saved configuration's page opens with its latest run and its dashboard (see dashboard.py for the queries)."""
+        """A saved configuration's page opens with its latest run and its dashboard (dashboard.py has the queries)."""
         if obj is not None and obj.pk is not None:
             context["latest_run"] = self._latest_run_panel(obj)
             context["dashboard"] = _render(

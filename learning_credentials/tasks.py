@@ -11,11 +11,11 @@ from django.db import InterfaceError, OperationalError
 
 from .services import credential_generate, dispatch
 from .services.configuration import configuration_issue_chunk, configuration_run, configurations_run_all
-from .services.run_preview import configuration_preview_compute
 from .services.exports import credential_export_run, credential_exports_expire
 from .services.notification import credential_notify, credentials_notify
 from .services.progress import learner_progress_check
 from .services.renewal import expiry_reminders_send
+from .services.run_preview import configuration_preview_compute
 from .services.sweeper import credentials_sweep
 from .services.verification_counts import verification_counts_flush
 
@@ -41,7 +41,7 @@ def run_all_configurations(source: str = "schedule") -> list[int]:
 
 @shared_task(name=dispatch.RUN_CONFIGURATION, **ALWAYS, **RETRY)
 def run_configuration(configuration_id: int, source: str = "schedule", actor_id: int | None = None) -> int | None:
-    """Plan one configuration's run (beat calls this with the configuration's id; staff's "Generate now" with theirs)."""
+    """Plan one configuration's run (beat passes the configuration's id; staff's "Generate now" their own too)."""
     run = configuration_run(configuration_id=configuration_id, source=source, actor_id=actor_id)
     return run.pk if run else None
 

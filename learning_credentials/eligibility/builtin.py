@@ -165,7 +165,9 @@ def _evaluate(adapter: HostAdapter, context_key, user_ids, check: CourseCheck, o
         verdicts = [per_step[str(step)][uid] for step in steps]
         scores = [v.score for v in verdicts if v.score is not None]
         reasons = tuple(
-            Reason.of(codes.STEP_NOT_PASSED, step=str(step)) for step, v in zip(steps, verdicts) if not v.eligible
+            Reason.of(codes.STEP_NOT_PASSED, step=str(step))
+            for step, verdict in zip(steps, verdicts, strict=True)
+            if not verdict.eligible
         )
         results[uid] = Eligibility(
             eligible=bool(steps) and not reasons,
