@@ -136,7 +136,8 @@ class TestLargeContexts:
     def test_an_expired_preview_sends_back_to_the_configuration(self, staff_client, ready):
         response = staff_client.get(url("generate_now_preview", ready.pk, "gone"))
         assert response["Location"] == url("change", ready.pk)
-        assert "no longer available" in str(list(get_messages(response.wsgi_request))[0])
+        (message,) = get_messages(response.wsgi_request)
+        assert "no longer available" in str(message)
 
 
 class TestUnknownContext:
