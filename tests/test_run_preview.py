@@ -1,7 +1,10 @@
 """What "Generate now", --dry-run and the API show before a run: the run's own plan, counted, with reasons."""
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from opaque_keys.edx.keys import CourseKey
 from sandbox.lms import models as lms
 
@@ -204,3 +207,20 @@ class TestSavingAConfiguration:
         assert "course-v1:DemoX+CS101+2026 has no grade category 'Labs'" in message
         candidate.custom_options = {"required_grades": {"Exam": 50}}
         candidate.clean()
+
+
+def test_the_commands_dry_run_prints_the_preview_in_words(verified_only, cohort):
+    out = io.StringIO()
+    call_command("generate_credentials", "--configuration", str(verified_only.pk), "--dry-run", stdout=out)
+    text = out.getvalue()
+    assert text.count("would issue") == 3
+    assert "5 learners evaluated, 3 eligible, 0 already holding; 3 to issue, 0 to renew." in text
+    assert "  not eligible: Completion below 90% (2)" in text
+    assert "  not eligible: Not enrolled in a mode that earns this credential (1)" in text
+    assert not CredentialRun.objects.exists()
+
+
+def test_the_dry_run_warns_of_a_configuration_that_can_issue_nothing(configuration):
+    out = io.StringIO()
+    call_command("generate_credentials", "--configuration", str(configuration.pk), "--dry-run", stdout=out)
+    assert "  warning: No learner is enrolled in course-v1:DemoX+CS101+2026" in out.getvalue()

@@ -23,7 +23,7 @@ from ..eligibility import reasons as codes
 from ..eligibility.reasons import reason_text
 from ..exceptions import LearningCredentialsError
 from ..models import CredentialConfiguration
-from .configuration import configuration_plan
+from .configuration import RunPlan, configuration_plan
 from .dispatch import preview_send
 
 # How long a preview task's progress and result stay readable.
@@ -163,9 +163,13 @@ class _Tally:
 
 
 def configuration_preview(
-    *, configuration: CredentialConfiguration, on_progress: Callable[[int, int], None] | None = None
+    *,
+    configuration: CredentialConfiguration,
+    on_progress: Callable[[int, int], None] | None = None,
+    on_plan: Callable[[RunPlan], None] | None = None,
 ) -> RunPreview:
-    """What a run started now would do; ``on_progress(learners_done, learners_total)`` hears each chunk."""
+    """What a run started now would do; ``on_progress(learners_done, learners_total)`` hears each chunk,
+    ``on_plan`` each chunk's plan (who would be issued and renewed: the command's dry run lists them)."""
     key = configuration.learning_context_key
     if not context_known(key):
         return RunPreview(context_key=str(key), context_known=False)
@@ -176,6 +180,8 @@ def configuration_preview(
         for start in range(0, len(enrolled), size):
             chunk = enrolled[start : start + size]
             plan = configuration_plan(configuration=configuration, user_ids=chunk)
+            if on_plan:
+                on_plan(plan)
             tally.eligible += len(plan.eligible)
             tally.held += len(plan.held)
             tally.to_issue += len(plan.to_issue)
