@@ -93,7 +93,10 @@ class HostAdapter(Protocol):
         """
 
     def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
-        """Names of courses or learning paths as credentials print them; unknown keys are absent."""
+        """Names of courses or learning paths as credentials print them; unknown keys are absent.
+
+        Absence is how the app tells a context the host does not know (a configuration for one is refused at save).
+        """
 
     def get_organization_name(self, context_key: LearningContextKey) -> str:
         """Name of the issuing organisation for a context; the platform's name when it has none."""
