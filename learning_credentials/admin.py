@@ -450,7 +450,7 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
             return None
         if obj.last_run_finished is None:
             return gettext("running")
-        return str(obj.last_run_finished - obj.last_run_started)
+        return duration_words(obj.last_run_finished - obj.last_run_started)
 
     @admin.display(description=_("Confirmed"))
     def context_confirmation(self, obj: CredentialConfiguration) -> str:
@@ -482,7 +482,11 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
         if obj.pk is None:
             return "-"
         all_url = reverse("admin:learning_credentials_credentialrun_changelist") + f"?configuration__id__exact={obj.pk}"
-        return _render("recent_runs.html", {"runs": obj.runs.all()[:RECENT_RUNS], "all_url": all_url})
+        runs = [
+            (run, duration_words(run.duration) if run.duration is not None else None)
+            for run in obj.runs.select_related("actor")[:RECENT_RUNS]
+        ]
+        return _render("recent_runs.html", {"runs": runs, "all_url": all_url})
 
     def render_change_form(
         self, request: HttpRequest, context: dict[str, Any], add=False, change=False, form_url="", obj=None
@@ -658,7 +662,7 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
             self.message_user(
                 request,
                 gettext("A run was started for: %(configurations)s.") % {"configurations": ", ".join(map(str, queued))},
-                messages.SUCCESS,
+                messages.INFO,  # started, not yet a success: the latest run's panel says how it went
             )
 
 
@@ -1238,6 +1242,7 @@ class CredentialRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "started_at",
         "configuration",
         "source",
+        "actor",
         "run_duration",
         "eligible",
         "already_held",
@@ -1248,12 +1253,12 @@ class CredentialRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "chunks_done",
         "chunks_total",
     )
-    list_select_related = ("configuration__credential_type",)
+    list_select_related = ("configuration__credential_type", "actor")
     list_filter = ("source", "configuration")
 
     @admin.display(description=_("duration"))
-    def run_duration(self, obj: CredentialRun) -> timedelta | None:
-        return obj.duration
+    def run_duration(self, obj: CredentialRun) -> str | None:
+        return duration_words(obj.duration) if obj.duration is not None else None
 
 
 # --- Exports ------------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ class TestConfigurations:
         counts = [row.available_count, row.generating_count, row.error_count, row.invalidated_count]
         assert counts == [3, 1, 2, 1]
         assert row.last_run_started == last.started_at
-        assert "0:01:30" in response.content.decode()
+        assert "1 minute 30 seconds" in response.content.decode()
 
     def test_list_queries_do_not_grow_with_rows(self, admin_client, configuration):
         def add_configuration():
