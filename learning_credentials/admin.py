@@ -725,7 +725,11 @@ def run_outcome(run: CredentialRun) -> dict[str, str]:
             }
         return {
             "level": "info",
-            "summary": gettext("Nothing to issue: the %(eligible)s eligible learners already hold this credential.")
+            "summary": ngettext(
+                "Nothing to issue: the eligible learner already holds this credential.",
+                "Nothing to issue: the %(eligible)s eligible learners already hold this credential.",
+                run.eligible,
+            )
             % values,
         }
     return {

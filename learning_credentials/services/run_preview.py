@@ -48,7 +48,7 @@ class RunPreview:
     already_held: int = 0
     to_issue: int = 0
     to_renew: int = 0
-    # Ineligible learners by reason, most frequent first; a learner may count under several.
+    # Ineligible learners by reason, most frequent first (then by code); a learner may count under several.
     reasons: tuple[tuple[Reason, int], ...] = ()
     # Why the run could not go ahead (the run would record it as its error).
     error: str = ""
@@ -205,7 +205,7 @@ def configuration_preview(
         already_held=tally.held,
         to_issue=tally.to_issue,
         to_renew=tally.to_renew,
-        reasons=tuple(tally.reasons.most_common()),
+        reasons=tuple(sorted(tally.reasons.items(), key=lambda item: (-item[1], item[0].code, item[0].params))),
     )
 
 
