@@ -696,6 +696,8 @@ def run_outcome(run: CredentialRun) -> dict[str, str]:
         "total": run.chunks_total,
         "error": run.error,
     }
+    if run.finished_at is None and not run.chunks_total:
+        return {"level": "info", "summary": gettext("Running: working out who is eligible.")}
     if run.finished_at is None:
         return {
             "level": "info",
@@ -705,8 +707,8 @@ def run_outcome(run: CredentialRun) -> dict[str, str]:
             % values,
         }
     values["duration"] = duration_words(run.duration)
-    if run.error:
-        return {"level": "error", "summary": gettext("The run could not go ahead: %(error)s") % values}
+    if run.error:  # the configuration or its context is wrong: nothing was issued
+        return {"level": "warning", "summary": gettext("The run could not go ahead: %(error)s") % values}
     if run.failed:
         return {
             "level": "error",

@@ -193,3 +193,17 @@ class TestUnknownContext:
 )
 def test_durations_in_words(seconds, words):
     assert duration_words(timedelta(seconds=seconds)) == words
+
+
+def test_a_run_that_could_not_go_ahead_is_a_warning(staff_client, configuration):
+    run = CredentialRun.objects.create(configuration=configuration, source="admin", error="The course is gone.")
+    CredentialRun.objects.filter(pk=run.pk).update(finished_at=run.started_at)
+    panel = staff_client.get(url("latest_run", configuration.pk)).content.decode()
+    assert 'data-run-level="warning"' in panel
+    assert "The run could not go ahead: The course is gone." in panel
+
+
+def test_a_run_just_started_is_working_out_who_is_eligible(staff_client, configuration):
+    CredentialRun.objects.create(configuration=configuration, source="admin")
+    panel = staff_client.get(url("latest_run", configuration.pk)).content.decode()
+    assert "Running: working out who is eligible." in panel and "data-refresh-url" in panel
