@@ -6,14 +6,18 @@ Reads through the host adapter; the model's clean() (every form) asks, services 
 from django.utils.translation import gettext, ngettext
 
 from .adapters import get_adapter
-from .adapters.base import is_learning_path
+from .adapters.base import ContextLookup, is_learning_path
 from .exceptions import ConfigurationError
 from .registry import function_options, resolve_options
 
 
 def context_known(context_key) -> bool:
-    """Whether the host has this course or learning path (its names list only the contexts it knows)."""
-    return context_key in get_adapter().get_context_names([context_key])
+    """Whether the host has this course or learning path: its adapter's ``context_exists``, or else whether
+    it names the context (names list only the contexts a host knows)."""
+    adapter = get_adapter()
+    if isinstance(adapter, ContextLookup):
+        return adapter.context_exists(context_key)
+    return context_key in adapter.get_context_names([context_key])
 
 
 def missing_grade_categories(*, context_key, retrieve, options: dict) -> dict[str, list[str]]:

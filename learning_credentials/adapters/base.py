@@ -93,10 +93,7 @@ class HostAdapter(Protocol):
         """
 
     def get_context_names(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, str]:
-        """Names of courses or learning paths as credentials print them; unknown keys are absent.
-
-        Absence is how the app tells a context the host does not know (a configuration for one is refused at save).
-        """
+        """Names of courses or learning paths as credentials print them; unknown keys are absent."""
 
     def get_organization_name(self, context_key: LearningContextKey) -> str:
         """Name of the issuing organisation for a context; the platform's name when it has none."""
@@ -151,6 +148,18 @@ class ProgressDating(Protocol):
 
         Learners without progress, unknown courses and learning paths are absent; a fixed number of queries.
         """
+
+
+@runtime_checkable
+class ContextLookup(Protocol):
+    """What a host adapter may add so that saving a configuration can tell whether its context exists (both
+    built-in adapters do).
+
+    Optional: without it, a context exists when ``get_context_names`` names it.
+    """
+
+    def context_exists(self, context_key: LearningContextKey) -> bool:
+        """Whether the host has this course or learning path, even one not published or listed yet."""
 
 
 def is_learning_path(context_key: LearningContextKey) -> bool:

@@ -17,6 +17,7 @@ from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
 from learning_credentials.adapters.base import (
     ANY_MODE,
+    ContextLookup,
     GradingPolicy,
     HostAdapter,
     Learner,
@@ -184,12 +185,20 @@ class AdapterContract:
         # Callers look results up with their own key objects.
         assert names[LearningContextKey.from_string(str(world.course_key))] == world.course_name
 
-    def test_get_context_names_tells_known_contexts_from_unknown_ones(self, adapter, world):
-        """Saving a configuration asks this (configuration_checks.context_known): an unknown path is absent too."""
+    def test_get_context_names_leaves_out_unknown_paths_too(self, adapter, world):
+        """Without ``context_exists``, saving a configuration asks this (configuration_checks.context_known)."""
         unknown_path = LearningContextKey.from_string(str(world.path_key).replace(world.path_key.org, "NoSuchOrg"))
         assert adapter.get_context_names([UNKNOWN_COURSE_KEY, unknown_path]) == {}
-        assert list(adapter.get_context_names([world.course_key])) == [world.course_key]
-        assert list(adapter.get_context_names([world.path_key])) == [world.path_key]
+
+    def test_context_exists(self, adapter, world):
+        """Optional (ContextLookup): saving a configuration for a context the host does not know is refused."""
+        if not isinstance(adapter, ContextLookup):
+            pytest.skip("The adapter does not implement ContextLookup.")
+        unknown_path = LearningContextKey.from_string(str(world.path_key).replace(world.path_key.org, "NoSuchOrg"))
+        assert adapter.context_exists(world.course_key) is True
+        assert adapter.context_exists(world.path_key) is True
+        assert adapter.context_exists(UNKNOWN_COURSE_KEY) is False
+        assert adapter.context_exists(unknown_path) is False
 
     def test_get_organization_name(self, adapter, world):
         assert adapter.get_organization_name(world.course_key) == world.organization
