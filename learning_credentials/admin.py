@@ -588,7 +588,7 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
         return TemplateResponse(
             request,
             "learning_credentials/admin/generate_now.html",
-            {**self._page_context(request, configuration), "preview": preview, "warning": preview.warning()},
+            {**self._page_context(request, configuration), "preview": preview},
         )
 
     def generate_now_confirm_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
