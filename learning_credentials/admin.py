@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,8 @@ from .selectors import (
     PUBLIC_STATUSES,
     configurations_with_stats,
     invalidation_reasons,
+    run_error_messages,
+    run_latest,
     user_may_export,
 )
 from .services import credential_invalidate, credential_issue_or_get, credential_reissue, credential_retry
@@ -77,6 +80,7 @@ from .services.configuration import configuration_run_queue
 from .services.exports import credential_export_open, credential_export_start, export_download_name
 from .services.issuance import credential_renew
 from .services.preview import credential_preview
+from .services.run_preview import RunPreview, configuration_preview_start, preview_state
 from .services.suspension import credential_suspend, credential_suspension_lift
 
 SOURCE = CredentialEvent.Source.ADMIN
@@ -422,9 +426,19 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
     search_fields = ("learning_context_key", "credential_type__name")
     ordering = ("learning_context_key",)
     actions = ("generate_now", "export_csv", "export_zip")
-    readonly_fields = ("effective_options", "periodic_task", "recent_runs")
+    readonly_fields = ("context_confirmation", "effective_options", "periodic_task", "recent_runs")
     fieldsets = (
-        (None, {"fields": ("learning_context_key", "credential_type", "enabled")}),
+        (
+            None,
+            {
+                "fields": (
+                    "learning_context_key",
+                    ("context_not_created_yet", "context_confirmation"),
+                    "credential_type",
+                    "enabled",
+                )
+            },
+        ),
         (_("Options"), {"fields": ("custom_options", "effective_options")}),
         (
             _("Schedule"),
@@ -473,7 +487,25 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
             return None
         if obj.last_run_finished is None:
             return gettext("running")
-        return str(obj.last_run_finished - obj.last_run_started)
+        return duration_words(obj.last_run_finished - obj.last_run_started)
+
+    @admin.display(description=_("Confirmed"))
+    def context_confirmation(self, obj: CredentialConfiguration) -> str:
+        """Who said the course does not exist yet, and when."""
+        if not obj.context_not_created_yet or obj.context_not_created_yet_at is None:
+            return "-"
+        return gettext("by %(user)s on %(date)s") % {
+            "user": obj.context_not_created_yet_by or gettext("a deleted user"),
+            "date": date_format(timezone.localtime(obj.context_not_created_yet_at), "DATETIME_FORMAT"),
+        }
+
+    def save_model(self, request: HttpRequest, obj: CredentialConfiguration, form, change: bool) -> None:
+        """Record who ticked "The course does not exist yet", and when (cleared with the tick)."""
+        if "context_not_created_yet" in form.changed_data:
+            ticked = obj.context_not_created_yet
+            obj.context_not_created_yet_by = request.user if ticked else None
+            obj.context_not_created_yet_at = timezone.now() if ticked else None
+        super().save_model(request, obj, form, change)
 
     @admin.display(description=_("Effective options"))
     def effective_options(self, obj: CredentialConfiguration) -> str:
@@ -487,13 +519,18 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
         if obj.pk is None:
             return "-"
         all_url = reverse("admin:learning_credentials_credentialrun_changelist") + f"?configuration__id__exact={obj.pk}"
-        return _render("recent_runs.html", {"runs": obj.runs.all()[:RECENT_RUNS], "all_url": all_url})
+        runs = [
+            (run, duration_words(run.duration) if run.duration is not None else None)
+            for run in obj.runs.select_related("actor")[:RECENT_RUNS]
+        ]
+        return _render("recent_runs.html", {"runs": runs, "all_url": all_url})
 
     def render_change_form(
         self, request: HttpRequest, context: dict[str, Any], add=False, change=False, form_url="", obj=None
     ) -> HttpResponse:
-        """A saved configuration's page opens with its dashboard (see dashboard.py for the queries)."""
+        """A saved configuration's page opens with its latest run and its dashboard (dashboard.py has the queries)."""
         if obj is not None and obj.pk is not None:
+            context["latest_run"] = self._latest_run_panel(obj)
             context["dashboard"] = _render(
                 "dashboard.html", dashboard_context(configuration_dashboard(configuration=obj), obj)
             )
@@ -526,29 +563,138 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
                 self.admin_site.admin_view(require_POST(self.generate_now_view)),
                 name=_url_name(self, "generate_now"),
             ),
+            path(
+                "<path:object_id>/generate-now/confirm/",
+                self.admin_site.admin_view(require_POST(self.generate_now_confirm_view)),
+                name=_url_name(self, "generate_now_confirm"),
+            ),
+            path(
+                "<path:object_id>/generate-now/preview/<slug:preview_id>/",
+                self.admin_site.admin_view(never_cache(self.generate_now_preview_view)),
+                name=_url_name(self, "generate_now_preview"),
+            ),
+            path(
+                "<path:object_id>/latest-run/",
+                self.admin_site.admin_view(never_cache(self.latest_run_view)),
+                name=_url_name(self, "latest_run"),
+            ),
             *super().get_urls(),
         ]
 
-    def generate_now_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """The change page's "Generate now" button."""
+    def _configuration_or_404(self, request: HttpRequest, object_id: str, *, change: bool) -> CredentialConfiguration:
         configuration = self.get_object(request, unquote(object_id))
         if configuration is None:
             raise Http404()
-        if not self.has_change_permission(request, configuration):
+        allowed = self.has_change_permission if change else self.has_view_permission
+        if not allowed(request, configuration):
             raise PermissionDenied
+        return configuration
+
+    def _change_url(self, configuration: CredentialConfiguration) -> str:
+        return reverse(f"admin:{_url_name(self, 'change')}", args=[configuration.pk])
+
+    def generate_now_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The change page's "Generate now" button: first what a run would do; large contexts in a task."""
+        configuration = self._configuration_or_404(request, object_id, change=True)
+        try:
+            started = configuration_preview_start(configuration=configuration)
+        except QueueUnavailable as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(self._change_url(configuration))
+        if isinstance(started, RunPreview):
+            return self._preview_page(request, configuration, started)
+        return HttpResponseRedirect(
+            reverse(f"admin:{_url_name(self, 'generate_now_preview')}", args=[configuration.pk, started])
+        )
+
+    def generate_now_preview_view(self, request: HttpRequest, object_id: str, preview_id: str) -> HttpResponse:
+        """A preview task's page: its progress, refreshing itself, until the preview is ready."""
+        configuration = self._configuration_or_404(request, object_id, change=True)
+        state = preview_state(preview_id=preview_id)
+        if state is None or state.configuration_id != configuration.pk:
+            self.message_user(
+                request, gettext("That preview is no longer available; press Generate now again."), messages.WARNING
+            )
+            return HttpResponseRedirect(self._change_url(configuration))
+        if state.preview is None:
+            return TemplateResponse(
+                request,
+                "learning_credentials/admin/generate_now_progress.html",
+                {**self._page_context(request, configuration), "state": state},
+            )
+        return self._preview_page(request, configuration, state.preview)
+
+    def _page_context(self, request: HttpRequest, configuration: CredentialConfiguration) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": configuration,
+            "title": gettext("Generate now: %(configuration)s") % {"configuration": configuration},
+        }
+
+    def _preview_page(
+        self, request: HttpRequest, configuration: CredentialConfiguration, preview: RunPreview
+    ) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            "learning_credentials/admin/generate_now.html",
+            {**self._page_context(request, configuration), "preview": preview},
+        )
+
+    def generate_now_confirm_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Staff confirmed the preview: the real run starts, in their name; its page shows its progress."""
+        configuration = self._configuration_or_404(request, object_id, change=True)
         self._queue_runs(request, [configuration])
-        return HttpResponseRedirect(reverse(f"admin:{_url_name(self, 'change')}", args=[configuration.pk]))
+        return HttpResponseRedirect(self._change_url(configuration))
+
+    def latest_run_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The latest run's panel alone, for the change page to refresh while the run goes on."""
+        configuration = self._configuration_or_404(request, object_id, change=False)
+        return HttpResponse(self._latest_run_panel(configuration))
+
+    def _latest_run_panel(self, configuration: CredentialConfiguration) -> str:
+        run = run_latest(configuration=configuration)
+        if run is None:
+            return ""
+        return _render(
+            "latest_run.html",
+            {
+                "run": run,
+                **run_outcome(run),
+                "errors": run_error_messages(run=run) if run.finished_at else [],
+                "refresh_url": reverse(f"admin:{_url_name(self, 'latest_run')}", args=[configuration.pk]),
+            },
+        )
 
     @admin.action(description=_("Generate now"), permissions=["change"])
-    def generate_now(self, request: HttpRequest, queryset: QuerySet[CredentialConfiguration]) -> None:
-        self._queue_runs(request, queryset)
+    def generate_now(self, request: HttpRequest, queryset: QuerySet[CredentialConfiguration]) -> HttpResponse | None:
+        """Previews of each selected configuration on one page; its button starts the runs."""
+        if request.POST.get("confirm"):
+            self._queue_runs(request, queryset)
+            return None
+        return TemplateResponse(
+            request,
+            "learning_credentials/admin/generate_now_many.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": gettext("Generate now"),
+                # Inline only: None for a context too large to preview on this page (its own Generate now can).
+                "previews": [
+                    (configuration, configuration_preview_start(configuration=configuration, inline_only=True))
+                    for configuration in queryset
+                ],
+                "selected": [configuration.pk for configuration in queryset],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     def _queue_runs(self, request: HttpRequest, configurations) -> None:
         """Queue a run of each configuration; a broker that is down would fail them all, so stop at the first."""
         queued = []
         for index, configuration in enumerate(configurations):
             try:
-                configuration_run_queue(configuration=configuration, source=SOURCE)
+                configuration_run_queue(configuration=configuration, source=SOURCE, actor_id=request.user.pk)
             except QueueUnavailable as exc:
                 not_queued = ", ".join(map(str, list(configurations)[index:]))
                 self.message_user(
@@ -565,9 +711,83 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
         if queued:
             self.message_user(
                 request,
-                gettext("A run was queued for: %(configurations)s.") % {"configurations": ", ".join(map(str, queued))},
-                messages.SUCCESS,
+                gettext("A run was started for: %(configurations)s.") % {"configurations": ", ".join(map(str, queued))},
+                messages.INFO,  # started, not yet a success: the latest run's panel says how it went
             )
+
+
+def duration_words(duration: timedelta) -> str:
+    """A duration as people say it: "less than a second", "12 seconds", "3 minutes 5 seconds", "2 hours 1 minute"."""
+    seconds = int(duration.total_seconds())
+    if seconds < 1:
+        return gettext("less than a second")
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours})
+    if minutes:
+        parts.append(ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes})
+    if seconds and not hours:
+        parts.append(ngettext("%(count)s second", "%(count)s seconds", seconds) % {"count": seconds})
+    return " ".join(parts)
+
+
+def run_outcome(run: CredentialRun) -> dict[str, str]:
+    """How a run went, in words, and the message level it deserves: a run that issued nothing is never a success."""
+    values = {
+        "issued": run.issued,
+        "renewed": run.renewed,
+        "failed": run.failed,
+        "retried": run.retried,
+        "eligible": run.eligible,
+        "held": run.already_held,
+        "done": run.chunks_done,
+        "total": run.chunks_total,
+        "error": run.error,
+    }
+    if run.finished_at is None and not run.chunks_total:
+        return {"level": "info", "summary": gettext("Running: working out who is eligible.")}
+    if run.finished_at is None:
+        return {
+            "level": "info",
+            "summary": gettext(
+                "Running: %(done)s of %(total)s chunks done, %(issued)s issued and %(renewed)s renewed so far."
+            )
+            % values,
+        }
+    values["duration"] = duration_words(run.duration)
+    if run.error:  # the configuration or its context is wrong: nothing was issued
+        return {"level": "warning", "summary": gettext("The run could not go ahead: %(error)s") % values}
+    if run.failed:
+        return {
+            "level": "error",
+            "summary": gettext(
+                "%(issued)s issued and %(renewed)s renewed in %(duration)s, but %(failed)s failed (see below)."
+            )
+            % values,
+        }
+    if not (run.issued or run.renewed or run.retried):
+        if not run.eligible:
+            return {
+                "level": "warning",
+                "summary": gettext(
+                    "The run issued nothing: no learner is eligible. Press Generate now to see why before the next run."
+                ),
+            }
+        return {
+            "level": "info",
+            "summary": ngettext(
+                "Nothing to issue: the eligible learner already holds this credential.",
+                "Nothing to issue: the %(eligible)s eligible learners already hold this credential.",
+                run.eligible,
+            )
+            % values,
+        }
+    return {
+        "level": "success",
+        "summary": gettext("%(issued)s issued and %(renewed)s renewed in %(duration)s.") % values,
+    }
 
 
 # --- Credentials --------------------------------------------------------------------------------
@@ -1096,6 +1316,7 @@ class CredentialRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "started_at",
         "configuration",
         "source",
+        "actor",
         "run_duration",
         "eligible",
         "already_held",
@@ -1106,12 +1327,12 @@ class CredentialRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "chunks_done",
         "chunks_total",
     )
-    list_select_related = ("configuration__credential_type",)
+    list_select_related = ("configuration__credential_type", "actor")
     list_filter = ("source", "configuration")
 
     @admin.display(description=_("duration"))
-    def run_duration(self, obj: CredentialRun) -> timedelta | None:
-        return obj.duration
+    def run_duration(self, obj: CredentialRun) -> str | None:
+        return duration_words(obj.duration) if obj.duration is not None else None
 
 
 # --- Exports ------------------------------------------------------------------------------------

@@ -36,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
     "STORAGE_THREADS": 4,
     # Learners per chunk task of a run: each chunk issues and generates its learners.
     "CHUNK_SIZE": 200,
+    # "Generate now" previews what a run would do: inline for a context of up to this many enrolled learners,
+    # above it as a task (learning_credentials.preview_configuration) whose progress the admin page shows.
+    "PREVIEW_INLINE_MAX_LEARNERS": 1000,
+    # Alias in settings.CACHES where a preview task leaves its progress and result for the admin page (for an
+    # hour): a cache shared by web and worker processes (Redis, Memcached), as for the verification counts.
+    "PREVIEW_CACHE": "default",
     # Open edX without a fresh completion aggregate: seconds each process keeps what a course's block
     # structure says counts toward completion, so a run reads it once; a publish shows up after it.
     "COMPLETION_STRUCTURE_SECONDS": 300,

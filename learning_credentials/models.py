@@ -146,13 +146,40 @@ class CredentialConfiguration(TimeStampedModel):
     """
     Where a credential type applies: one learning context (course or learning path).
 
-    .. no_pii:
+    .. pii: The staff member who confirmed that the context does not exist yet (a user link).
+    .. pii_types: id
+    .. pii_retirement: local_api (kept: a staff member's act, as in the audit trail; the account deletion empties it)
     """
 
     learning_context_key = ContextKeyField(
         _("learning context key"),
         max_length=255,
         help_text=_("Course key (course-v1:...) or learning path key (path-v1:...)."),
+    )
+    context_not_created_yet = models.BooleanField(
+        _("The course does not exist yet"),
+        default=False,
+        help_text=_(
+            "Tick to save a configuration for a course or learning path the platform does not know yet "
+            "(a key planned for a course still to be created). Without it, an unknown key is refused."
+        ),
+    )
+    context_not_created_yet_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+        help_text=_("Who ticked 'The course does not exist yet'."),
+    )
+    context_not_created_yet_at = models.DateTimeField(
+        _("confirmed at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When 'The course does not exist yet' was ticked."),
     )
     credential_type = models.ForeignKey(
         CredentialType,
@@ -277,7 +304,8 @@ class CredentialConfiguration(TimeStampedModel):
         """The reminder days, largest first (validated on save)."""
         return reminder_days_parse(self.reminder_days)
 
-    def clean(self) -> None:
+    def clean_options(self) -> None:
+        """What the configuration itself must get right: validity, schedule and options."""
         # Stored as they apply ("60, 7"), however they were typed ("7; 60, 7"); the field's validator says what is wrong.
         with contextlib.suppress(ValueError):
             self.reminder_days = ", ".join(str(days) for days in reminder_days_parse(self.reminder_days))
@@ -316,9 +344,37 @@ class CredentialConfiguration(TimeStampedModel):
         except ConfigurationError as exc:
             raise ValidationError({"credential_type": exc.message}) from exc
 
+    def clean(self) -> None:
+        """Forms also ask the host: the context must exist (unless staff say it does not yet), and offer what
+        the options require. Saving in code (imports, the demo, services) skips these reads of the host."""
+        self.clean_options()
+        if self.learning_context_key is not None and self.credential_type_id:
+            self.clean_against_host()
+
+    def clean_against_host(self) -> None:
+        from .configuration_checks import context_known, grade_categories_message, missing_grade_categories
+
+        key = self.learning_context_key
+        if not context_known(key):
+            if not self.context_not_created_yet:
+                raise ValidationError(
+                    {
+                        "learning_context_key": _(
+                            "The platform has no course or learning path %(key)s. Check the key; to configure a "
+                            "course that is still to be created, tick 'The course does not exist yet'."
+                        )
+                        % {"key": key}
+                    }
+                )
+            return
+        retrieve = self.credential_type.functions()[0]
+        missing = missing_grade_categories(context_key=key, retrieve=retrieve, options=self.options())
+        if missing:
+            raise ValidationError({"custom_options": grade_categories_message(missing)})
+
     def save(self, *args, **kwargs) -> None:
         """Refuse invalid options on every save path, not only in forms."""
-        self.clean()
+        self.clean_options()
         super().save(*args, **kwargs)
 
 
@@ -885,7 +941,9 @@ class CredentialRun(models.Model):
 
     Chunks may finish on different workers; each adds its counts and the last one closes the run.
 
-    .. no_pii:
+    .. pii: The staff member who started the run (a user link).
+    .. pii_types: id
+    .. pii_retirement: local_api (kept: a staff member's act, as in the audit trail; the account deletion empties it)
     """
 
     configuration = models.ForeignKey(
@@ -897,6 +955,15 @@ class CredentialRun(models.Model):
     )
     source = models.CharField(
         _("source"), max_length=32, choices=CredentialEvent.Source.choices, help_text=_("What started the run.")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+        help_text=_("The staff member who started the run; empty for the schedule and the system."),
     )
     started_at = models.DateTimeField(
         _("started at"), auto_now_add=True, db_index=True, help_text=_("When the run started.")

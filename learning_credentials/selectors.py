@@ -710,3 +710,20 @@ def verification_counts_for_context(*, context_key) -> list[tuple[CredentialConf
     )
     found = verification_counts_for_configurations(configuration_ids=[c.pk for c in configurations])
     return [(configuration, found.get(configuration.pk, VerificationSummary())) for configuration in configurations]
+
+
+def run_latest(*, configuration: CredentialConfiguration) -> CredentialRun | None:
+    """The configuration's most recent run, with who started it."""
+    return CredentialRun.objects.filter(configuration=configuration).select_related("actor").first()
+
+
+def run_error_messages(*, run: CredentialRun) -> list[tuple[str, int]]:
+    """Why the run's credentials failed: each generation error message with how many credentials it stopped."""
+    rows = (
+        Credential.objects.filter(configuration_id=run.configuration_id, status=Status.ERROR)
+        .filter(modified__gte=run.started_at)
+        .values("error_message")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "error_message")
+    )
+    return [(row["error_message"], row["count"]) for row in rows]

@@ -15,6 +15,7 @@ from .services.exports import credential_export_run, credential_exports_expire
 from .services.notification import credential_notify, credentials_notify
 from .services.progress import learner_progress_check
 from .services.renewal import expiry_reminders_send
+from .services.run_preview import configuration_preview_compute
 from .services.sweeper import credentials_sweep
 from .services.verification_counts import verification_counts_flush
 
@@ -39,18 +40,30 @@ def run_all_configurations(source: str = "schedule") -> list[int]:
 
 
 @shared_task(name=dispatch.RUN_CONFIGURATION, **ALWAYS, **RETRY)
-def run_configuration(configuration_id: int, source: str = "schedule") -> int | None:
-    """Plan one configuration's run (beat calls this with the configuration's id)."""
-    run = configuration_run(configuration_id=configuration_id, source=source)
+def run_configuration(configuration_id: int, source: str = "schedule", actor_id: int | None = None) -> int | None:
+    """Plan one configuration's run (beat passes the configuration's id; staff's "Generate now" their own too)."""
+    run = configuration_run(configuration_id=configuration_id, source=source, actor_id=actor_id)
     return run.pk if run else None
 
 
 @shared_task(name=dispatch.ISSUE_CHUNK, **ALWAYS, **RETRY)
 def issue_chunk(
-    configuration_id: int, user_ids: list[int], run_id: int | None = None, source: str = "schedule"
+    configuration_id: int,
+    user_ids: list[int],
+    run_id: int | None = None,
+    source: str = "schedule",
+    actor_id: int | None = None,
 ) -> dict:
     """Issue and generate one chunk of a run."""
-    return configuration_issue_chunk(configuration_id=configuration_id, user_ids=user_ids, run_id=run_id, source=source)
+    return configuration_issue_chunk(
+        configuration_id=configuration_id, user_ids=user_ids, run_id=run_id, source=source, actor_id=actor_id
+    )
+
+
+@shared_task(name=dispatch.PREVIEW_CONFIGURATION, **ALWAYS, **RETRY)
+def preview_configuration(configuration_id: int, preview_id: str) -> dict:
+    """Preview what a run of a large configuration would do, leaving its progress for the admin page."""
+    return configuration_preview_compute(configuration_id=configuration_id, preview_id=preview_id)
 
 
 @shared_task(name=dispatch.CHECK_LEARNER, **ALWAYS, **RETRY)

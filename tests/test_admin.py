@@ -106,7 +106,7 @@ class TestConfigurations:
         counts = [row.available_count, row.generating_count, row.error_count, row.invalidated_count]
         assert counts == [3, 1, 2, 1]
         assert row.last_run_started == last.started_at
-        assert "0:01:30" in response.content.decode()
+        assert "1 minute 30 seconds" in response.content.decode()
 
     def test_list_queries_do_not_grow_with_rows(self, admin_client, configuration):
         def add_configuration():
@@ -126,18 +126,18 @@ class TestConfigurations:
     ):
         factories.set_completion(learner, course, 1.0)
         with django_capture_on_commit_callbacks(execute=True):
-            response = admin_client.post(url(CredentialConfiguration, "generate_now", configuration.pk))
+            response = admin_client.post(url(CredentialConfiguration, "generate_now_confirm", configuration.pk))
         assert response.status_code == 302
         assert response["Location"] == url(CredentialConfiguration, "change", configuration.pk)
         run = CredentialRun.objects.get()
         assert (run.source, run.issued) == (ADMIN, 1)
         assert Credential.objects.get().user == learner
-        assert any("A run was queued" in text for text in texts(response))
+        assert any("A run was started" in text for text in texts(response))
 
     def test_generate_now_action(self, admin_client, configuration):
         response = admin_client.post(
             url(CredentialConfiguration, "changelist"),
-            {"action": "generate_now", "_selected_action": [configuration.pk]},
+            {"action": "generate_now", "_selected_action": [configuration.pk], "confirm": "yes"},
         )
         assert response.status_code == 302
         assert CredentialRun.objects.filter(configuration=configuration, source=ADMIN).count() == 1
@@ -151,7 +151,7 @@ class TestConfigurations:
         self, admin_client, configuration, learner, course
     ):
         factories.set_completion(learner, course, 1.0)
-        response = admin_client.post(url(CredentialConfiguration, "generate_now", configuration.pk))
+        response = admin_client.post(url(CredentialConfiguration, "generate_now_confirm", configuration.pk))
         assert response.status_code == 302
         (message,) = get_messages(response.wsgi_request)
         assert message.level_tag == "error"
@@ -503,7 +503,7 @@ def test_generate_now_on_a_disabled_configuration_warns_instead_of_failing(admin
 
     configuration.enabled = False
     configuration.save()
-    url = reverse("admin:learning_credentials_credentialconfiguration_generate_now", args=[configuration.pk])
+    url = reverse("admin:learning_credentials_credentialconfiguration_generate_now_confirm", args=[configuration.pk])
     response = admin_client.post(url, follow=True)
     assert response.status_code == 200
     assert any("is disabled" in str(message) for message in get_messages(response.wsgi_request))

@@ -101,15 +101,17 @@ class TestOnARealBroker:
             dispatch.chunk_queue(configuration_id=3, user_ids=[1, 2], run_id=7, source="schedule")
             dispatch.run_queue(configuration_id=3, source="schedule")
             dispatch.learner_check_queue(user_id=1, context_key="course-v1:A+B+C", source="event", order_reference="")
-        task_id = dispatch.run_send(configuration_id=4, source="admin")
+        task_id = dispatch.run_send(configuration_id=4, source="admin", actor_id=9)
+        preview_id = dispatch.preview_send(configuration_id=4, preview_id="p1")
         assert [(message["task"], message["args"]) for message in broker.messages()] == [
             (dispatch.SEND_CREDENTIAL_EMAILS, [[str(uuid.UUID(int=1))]]),
-            (dispatch.ISSUE_CHUNK, [3, [1, 2], 7, "schedule"]),
+            (dispatch.ISSUE_CHUNK, [3, [1, 2], 7, "schedule", None]),
             (dispatch.RUN_CONFIGURATION, [3, "schedule"]),
             (dispatch.CHECK_LEARNER, [1, "course-v1:A+B+C", "event", ""]),
-            (dispatch.RUN_CONFIGURATION, [4, "admin"]),
+            (dispatch.RUN_CONFIGURATION, [4, "admin", 9]),
+            (dispatch.PREVIEW_CONFIGURATION, [4, "p1"]),
         ]
-        assert broker.messages()[-1]["id"] == task_id
+        assert [message["id"] for message in broker.messages()[-2:]] == [task_id, preview_id]
 
     def test_a_message_that_cannot_be_sent_is_logged_as_not_sent(
         self, broker, caplog, django_capture_on_commit_callbacks

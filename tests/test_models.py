@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.forms import modelform_factory
 from django.utils import timezone
 from PIL import Image
+from sandbox.lms import models as lms
 
 from learning_credentials.models import CredentialAsset, CredentialConfiguration, CredentialEvent, CredentialType
 from tests import factories
@@ -149,6 +150,7 @@ class TestTypeAndConfigurationValidation:
         )
         assert not form.is_valid()
         assert "learning_context_key" in form.errors
+        lms.LearningPath.objects.create(key="path-v1:DemoX+data+2026+all", display_name="Data", organization="DemoX")
         path = form_class(
             data={
                 "learning_context_key": "path-v1:DemoX+data+2026+all",

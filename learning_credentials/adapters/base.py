@@ -174,6 +174,18 @@ class HostNavigation(Protocol):
         """The host's learner home and sign-out URLs, absolute or site-relative; no query per call."""
 
 
+@runtime_checkable
+class ContextLookup(Protocol):
+    """What a host adapter may add so that saving a configuration can tell whether its context exists (both
+    built-in adapters do).
+
+    Optional: without it, a context exists when ``get_context_names`` names it.
+    """
+
+    def context_exists(self, context_key: LearningContextKey) -> bool:
+        """Whether the host has this course or learning path, even one not published or listed yet."""
+
+
 def is_learning_path(context_key: LearningContextKey) -> bool:
     """Learning paths are the non-course contexts whose steps are courses."""
     return getattr(context_key, "CANONICAL_NAMESPACE", "") == "path-v1"

@@ -309,6 +309,21 @@ class OpenEdxAdapter:
                 names.update((str(key), name) for key, name in rows)
         return {by_string[key]: name for key, name in names.items()}
 
+    def context_exists(self, context_key: LearningContextKey) -> bool:
+        """A course with a course overview, or one the modulestore holds (its overview is made when it is first
+        published); a learning path of the learning-paths plugin."""
+        if _is_course(context_key):
+            from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+            return CourseOverview.objects.filter(id=context_key).exists() or self._course_block(context_key) is not None
+        if is_learning_path(context_key):
+            try:
+                from learning_paths.models import LearningPath
+            except ImportError:
+                return False
+            return LearningPath.objects.filter(key=context_key).exists()
+        return False
+
     def get_sites(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, Site]:
         """The site configuration whose ``course_org_filter`` names the context's organisation, as the platform
         finds a course's site (site_configuration's get_value_for_org); one look-up per distinct organisation.

@@ -17,7 +17,8 @@ from opaque_keys.edx.keys import LearningContextKey
 from ..adapters.base import HostAdapter, is_learning_path
 from ..exceptions import ConfigurationError
 from ..registry import Option, declare_options
-from . import Eligibility
+from . import Eligibility, Reason
+from . import reasons as codes
 
 CourseCheck = Callable[[LearningContextKey, list[int]], dict[int, Eligibility]]
 EPSILON = 1e-9
@@ -76,15 +77,18 @@ def _percent(fraction: float) -> Decimal:
 
 def _completion_check(adapter: HostAdapter, options: dict) -> CourseCheck:
     required = options["required_completion"] / 100
+    below = float(options["required_completion"])
 
     def check(course_key, user_ids):
         completion = adapter.get_completion(course_key, user_ids)
         results = {}
         for user_id in user_ids:
             done = completion.get(user_id, 0.0)
+            eligible = done + EPSILON >= required
             results[user_id] = Eligibility(
-                eligible=done + EPSILON >= required,
+                eligible=eligible,
                 details={"completion": float(_percent(done)), "required_completion": options["required_completion"]},
+                reasons=() if eligible else (Reason.of(codes.COMPLETION_BELOW, required=below),),
             )
         return results
 
@@ -110,8 +114,14 @@ def _grades_check(adapter: HostAdapter, options: dict) -> CourseCheck:
             # The host's total is authoritative (it applies drop rules and rounding we cannot see).
             total = learner.percent if learner else 0.0
             failed = [cat for cat, minimum in minimums.items() if by_category.get(cat, 0.0) + EPSILON < minimum / 100]
+            reasons = tuple(
+                Reason.of(codes.CATEGORY_BELOW, category=cat, required=float(minimums[cat])) for cat in failed
+            )
+            if total + EPSILON < required_total:
+                reasons += (Reason.of(codes.TOTAL_BELOW, required=float(_percent(required_total))),)
             results[user_id] = Eligibility(
-                eligible=not failed and total + EPSILON >= required_total,
+                eligible=not reasons,
+                reasons=reasons,
                 score=_percent(total),
                 details={
                     "grades": {cat: float(_percent(by_category.get(cat, 0.0))) for cat in policy.weights},
@@ -134,6 +144,7 @@ def _both(first: CourseCheck, second: CourseCheck) -> CourseCheck:
                 eligible=a[uid].eligible and b[uid].eligible,
                 score=b[uid].score if b[uid].score is not None else a[uid].score,
                 details={**a[uid].details, **b[uid].details},
+                reasons=a[uid].reasons + b[uid].reasons,
             )
             for uid in user_ids
         }
@@ -153,8 +164,14 @@ def _evaluate(adapter: HostAdapter, context_key, user_ids, check: CourseCheck, o
     for uid in learners:
         verdicts = [per_step[str(step)][uid] for step in steps]
         scores = [v.score for v in verdicts if v.score is not None]
+        reasons = tuple(
+            Reason.of(codes.STEP_NOT_PASSED, step=str(step))
+            for step, verdict in zip(steps, verdicts, strict=True)
+            if not verdict.eligible
+        )
         results[uid] = Eligibility(
-            eligible=bool(steps) and all(v.eligible for v in verdicts),
+            eligible=bool(steps) and not reasons,
+            reasons=reasons if steps else (Reason.of(codes.PATH_WITHOUT_STEPS),),
             score=(sum(scores) / len(scores)).quantize(Decimal("0.01"))
             if scores and len(scores) == len(verdicts)
             else None,
@@ -206,8 +223,14 @@ def _perfect_assessments_check(adapter: HostAdapter) -> CourseCheck:
             learner = grades.get(user_id)
             assessments = learner.by_assessment if learner else {}
             imperfect = sorted(key for key, fraction in assessments.items() if fraction + EPSILON < 1.0)
+            reasons = () if done + EPSILON >= 1.0 else (Reason.of(codes.COMPLETION_BELOW, required=100.0),)
+            if not assessments:
+                reasons += (Reason.of(codes.NO_GRADED_ASSESSMENTS),)
+            elif imperfect:
+                reasons += (Reason.of(codes.ASSESSMENTS_NOT_PERFECT),)
             results[user_id] = Eligibility(
-                eligible=done + EPSILON >= 1.0 and bool(assessments) and not imperfect,
+                eligible=not reasons,
+                reasons=reasons,
                 score=_percent(learner.percent) if learner else None,
                 details={
                     "completion": float(_percent(done)),

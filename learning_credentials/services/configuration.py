@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from .. import conf
+from ..eligibility import Eligibility
 from ..exceptions import ConfigurationDisabled, IssuanceDisabled, LearningCredentialsError
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, CredentialRun, ScheduleType
@@ -83,21 +84,28 @@ class RunPlan:
     held: set[int]
     to_issue: list[int]
     to_renew: list[int] = field(default_factory=list)
+    # Every verdict behind it, the ineligible learners' included (a preview counts their reasons).
+    verdicts: dict[int, Eligibility] = field(default_factory=dict, compare=False, repr=False)
 
 
-def configuration_plan(*, configuration: CredentialConfiguration) -> RunPlan:
+def configuration_plan(*, configuration: CredentialConfiguration, user_ids: list[int] | None = None) -> RunPlan:
     """Bulk eligibility minus every learner with a credential of this configuration, in any status.
 
     Invalidated credentials count as held, so a refunded learner never gets it back from a run.
     Holders whose live credential is due for renewal are planned for it (``renewals_due``).
+    ``user_ids``: only these learners (a preview plans a large context in chunks).
     """
-    verdicts = configuration_evaluate(configuration=configuration)
+    verdicts = configuration_evaluate(configuration=configuration, user_ids=user_ids)
     eligible = sorted(uid for uid, verdict in verdicts.items() if verdict.eligible)
     holders = Credential.objects.filter(configuration=configuration, user_id__in=eligible)
     held = set(holders.values_list("user_id", flat=True))
     to_renew = renewals_due(configuration=configuration, verdicts={uid: verdicts[uid] for uid in held}) if held else []
     return RunPlan(
-        eligible=eligible, held=held, to_issue=[uid for uid in eligible if uid not in held], to_renew=to_renew
+        eligible=eligible,
+        held=held,
+        to_issue=[uid for uid in eligible if uid not in held],
+        to_renew=to_renew,
+        verdicts=verdicts,
     )
 
 
@@ -107,24 +115,26 @@ def configuration_run(
     source: str,
     inline: bool = False,
     on_chunk: Callable[[dict], None] | None = None,
+    actor_id: int | None = None,
 ) -> CredentialRun | None:
     """Run a configuration: retry ERRORs, then issue the plan in chunks.
 
     Chunks are queued as tasks, or with ``inline`` run in this process one after another
     (``on_chunk`` hears each chunk's counts). Returns None when issuance is off globally or
-    for this configuration; a run the host cannot serve records its error.
+    for this configuration; a run the host cannot serve records its error. ``actor_id``: the
+    staff member who started it, named by the run and its audit rows.
     """
     configuration = CredentialConfiguration.objects.select_related("credential_type").get(pk=configuration_id)
     if not issuance_enabled(configuration=configuration):
         return None
-    run = CredentialRun.objects.create(configuration=configuration, source=source)
+    run = CredentialRun.objects.create(configuration=configuration, source=source, actor_id=actor_id)
     try:
         plan = configuration_plan(configuration=configuration)
     except LearningCredentialsError as exc:
         CredentialRun.objects.filter(pk=run.pk).update(error=exc.message, finished_at=timezone.now())
         run.refresh_from_db()
         return run
-    retried = _retry_errors(configuration=configuration, source=source)
+    retried = _retry_errors(configuration=configuration, source=source, actor_id=actor_id)
     size = conf.get("CHUNK_SIZE")
     planned = plan.to_issue + plan.to_renew
     chunks = [planned[i : i + size] for i in range(0, len(planned), size)]
@@ -138,28 +148,32 @@ def configuration_run(
     for chunk in chunks:
         if inline:
             counts = configuration_issue_chunk(
-                configuration_id=configuration.pk, user_ids=chunk, run_id=run.pk, source=source
+                configuration_id=configuration.pk, user_ids=chunk, run_id=run.pk, source=source, actor_id=actor_id
             )
             if on_chunk:
                 on_chunk({**counts, "learners": len(chunk)})
         else:
-            chunk_queue(configuration_id=configuration.pk, user_ids=chunk, run_id=run.pk, source=source)
+            chunk_queue(
+                configuration_id=configuration.pk, user_ids=chunk, run_id=run.pk, source=source, actor_id=actor_id
+            )
     run.refresh_from_db()
     return run
 
 
-def _retry_errors(*, configuration: CredentialConfiguration, source: str) -> int:
+def _retry_errors(*, configuration: CredentialConfiguration, source: str, actor_id: int | None) -> int:
     errored = Credential.objects.filter(
         configuration=configuration, status=Status.ERROR, attempts__lt=conf.get("MAX_ATTEMPTS")
     )
     count = 0
     for credential in errored:
-        credential_retry(credential=credential, source=source)
+        credential_retry(credential=credential, source=source, actor_id=actor_id)
         count += 1
     return count
 
 
-def configuration_issue_chunk(*, configuration_id: int, user_ids: list[int], run_id: int | None, source: str) -> dict:
+def configuration_issue_chunk(
+    *, configuration_id: int, user_ids: list[int], run_id: int | None, source: str, actor_id: int | None = None
+) -> dict:
     """Issue and generate the credentials of one chunk, in bulk; one learner's failure never stops the others.
 
     A fixed number of queries per chunk (see credentials_issue and credentials_generate).
@@ -175,9 +189,13 @@ def configuration_issue_chunk(*, configuration_id: int, user_ids: list[int], run
             configuration=configuration,
             verdicts={uid: verdict for uid, verdict in eligible.items() if uid not in renewing},
             source=source,
+            actor_id=actor_id,
         )
         renewed, not_renewed = credentials_renew(
-            configuration=configuration, verdicts={uid: eligible[uid] for uid in renewing}, source=source
+            configuration=configuration,
+            verdicts={uid: eligible[uid] for uid in renewing},
+            source=source,
+            actor_id=actor_id,
         )
     except (IssuanceDisabled, ConfigurationDisabled) as exc:
         log.warning("Chunk of %s not issued: %s", configuration, exc.message)
@@ -212,11 +230,11 @@ def configurations_run_all(*, source: str = CredentialEvent.Source.SCHEDULE) -> 
     return ids
 
 
-def configuration_run_queue(*, configuration: CredentialConfiguration, source: str) -> str:
-    """Queue a run now ("Generate now"); returns the Celery task id.
+def configuration_run_queue(*, configuration: CredentialConfiguration, source: str, actor_id: int | None = None) -> str:
+    """Queue a run now ("Generate now", confirmed after its preview); returns the Celery task id.
 
     Refuses a disabled configuration (the run would do nothing) and fails fast with
     QueueUnavailable when the broker cannot be reached.
     """
     issuance_check(configuration=configuration)
-    return run_send(configuration_id=configuration.pk, source=source)
+    return run_send(configuration_id=configuration.pk, source=source, actor_id=actor_id)

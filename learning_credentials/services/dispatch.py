@@ -28,6 +28,7 @@ from ..observability import log_activity
 RUN_ALL_CONFIGURATIONS = "learning_credentials.run_all_configurations"
 RUN_CONFIGURATION = "learning_credentials.run_configuration"
 ISSUE_CHUNK = "learning_credentials.issue_chunk"
+PREVIEW_CONFIGURATION = "learning_credentials.preview_configuration"
 CHECK_LEARNER = "learning_credentials.check_learner"
 GENERATE_CREDENTIAL = "learning_credentials.generate_credential"
 SWEEP_GENERATING = "learning_credentials.sweep_generating"
@@ -79,12 +80,14 @@ def emails_queue(*, credential_ids: Sequence[uuid.UUID | str]) -> None:
     _on_commit("emails", SEND_CREDENTIAL_EMAILS, args=[ids], log_fields={"credentials": len(ids)})
 
 
-def chunk_queue(*, configuration_id: int, user_ids: list[int], run_id: int | None, source: str) -> None:
+def chunk_queue(
+    *, configuration_id: int, user_ids: list[int], run_id: int | None, source: str, actor_id: int | None = None
+) -> None:
     """Issue one chunk of a run in a worker once the run is committed."""
     _on_commit(
         "chunk",
         ISSUE_CHUNK,
-        args=[configuration_id, user_ids, run_id, source],
+        args=[configuration_id, user_ids, run_id, source, actor_id],
         log_fields={"configuration": configuration_id, "run": run_id, "learners": len(user_ids)},
     )
 
@@ -96,16 +99,29 @@ def run_queue(*, configuration_id: int, source: str) -> None:
     )
 
 
-def run_send(*, configuration_id: int, source: str) -> str:
+def run_send(*, configuration_id: int, source: str, actor_id: int | None = None) -> str:
     """Run one configuration in a worker now ("Generate now"); its task id, or QueueUnavailable."""
     task_id = _send(
         "run",
         RUN_CONFIGURATION,
-        args=[configuration_id, source],
+        args=[configuration_id, source, actor_id],
         required=True,
         log_fields={"configuration": configuration_id},
     )
     assert task_id is not None  # a required send raises instead of returning nothing
+    return task_id
+
+
+def preview_send(*, configuration_id: int, preview_id: str) -> str:
+    """Preview a large configuration's run in a worker now (staff wait for it); its task id, or QueueUnavailable."""
+    task_id = _send(
+        "preview",
+        PREVIEW_CONFIGURATION,
+        args=[configuration_id, preview_id],
+        required=True,
+        log_fields={"configuration": configuration_id},
+    )
+    assert task_id is not None
     return task_id
 
 
@@ -188,6 +204,7 @@ TASK_NAMES: tuple[str, ...] = (
     RUN_ALL_CONFIGURATIONS,
     RUN_CONFIGURATION,
     ISSUE_CHUNK,
+    PREVIEW_CONFIGURATION,
     CHECK_LEARNER,
     GENERATE_CREDENTIAL,
     SWEEP_GENERATING,

@@ -175,7 +175,11 @@ def credential_issue_or_get(
 
 
 def credentials_issue(
-    *, configuration: CredentialConfiguration, verdicts: dict[int, Eligibility], source: str
+    *,
+    configuration: CredentialConfiguration,
+    verdicts: dict[int, Eligibility],
+    source: str,
+    actor_id: int | None = None,
 ) -> tuple[list[uuid.UUID], int]:
     """Issue to many eligible learners at once: the credentials to generate and how many learners failed.
 
@@ -195,7 +199,7 @@ def credentials_issue(
         if credential.status == Status.GENERATING:
             pending.append(credential.pk)
         elif credential.active:  # another path got there after the run was planned
-            _duplicate(credential, source=source, actor_id=None, started=started)
+            _duplicate(credential, source=source, actor_id=actor_id, started=started)
     new = [user_id for user_id in verdicts if user_id not in holders]
     if not new:
         return pending, 0
@@ -210,6 +214,7 @@ def credentials_issue(
             credential=credential,
             kind=Kind.ISSUED,
             source=source,
+            actor_id=actor_id,
             details={"eligibility": verdicts[credential.user_id].details},
             to_status=Status.GENERATING,
         )
@@ -222,7 +227,12 @@ def credentials_issue(
             credentials_issued.send(sender=Credential, credentials=credentials, source=source)
     except IntegrityError:
         return _issue_one_by_one(
-            configuration=configuration, verdicts=verdicts, user_ids=new, source=source, pending=pending
+            configuration=configuration,
+            verdicts=verdicts,
+            user_ids=new,
+            source=source,
+            pending=pending,
+            actor_id=actor_id,
         )
     for credential in credentials:
         log_credential_activity(
@@ -236,12 +246,19 @@ def credentials_issue(
     return pending + [credential.pk for credential in credentials], 0
 
 
-def _issue_one_by_one(*, configuration, verdicts, user_ids, source, pending) -> tuple[list[uuid.UUID], int]:
+def _issue_one_by_one(
+    *, configuration, verdicts, user_ids, source, pending, actor_id=None
+) -> tuple[list[uuid.UUID], int]:
     failed = 0
     for user_id in user_ids:
         try:
             credential, created = credential_issue_or_get(
-                user_id=user_id, configuration=configuration, source=source, eligibility=verdicts[user_id], queue=False
+                user_id=user_id,
+                configuration=configuration,
+                source=source,
+                eligibility=verdicts[user_id],
+                queue=False,
+                actor_id=actor_id,
             )
         except LearningCredentialsError as exc:
             log.warning("Not issuing %s to user %s: %s", configuration, user_id, exc.message)
@@ -332,7 +349,11 @@ def credential_renew(
 
 
 def credentials_renew(
-    *, configuration: CredentialConfiguration, verdicts: dict[int, Eligibility], source: str
+    *,
+    configuration: CredentialConfiguration,
+    verdicts: dict[int, Eligibility],
+    source: str,
+    actor_id: int | None = None,
 ) -> tuple[list[uuid.UUID], int]:
     """Renew the due credentials of many eligible learners at once (a run's chunk): the new credentials to
     generate, and how many learners failed.
@@ -361,21 +382,25 @@ def credentials_renew(
             if not due:
                 return [], 0
             scores = {credential.pk: verdicts[credential.user_id].score for credential in due}
-            renewed = _renew_locked(due, source=source, scores=scores)
+            renewed = _renew_locked(due, source=source, scores=scores, actor_id=actor_id)
     except IntegrityError:
-        return _renew_one_by_one(configuration=configuration, verdicts=verdicts, source=source)
+        return _renew_one_by_one(configuration=configuration, verdicts=verdicts, source=source, actor_id=actor_id)
     log_activity("renewed", configuration=configuration.pk, count=len(renewed), duration_ms=elapsed_ms(started))
     return [credential.pk for credential in renewed], 0
 
 
-def _renew_one_by_one(*, configuration, verdicts, source) -> tuple[list[uuid.UUID], int]:
+def _renew_one_by_one(*, configuration, verdicts, source, actor_id=None) -> tuple[list[uuid.UUID], int]:
     renewed, failed = [], 0
     for credential in Credential.objects.filter(configuration=configuration, user_id__in=list(verdicts), active=True):
         if not credential_renewal_due(credential):
             continue
         try:
             new = credential_renew(
-                credential=credential, source=source, score=verdicts[credential.user_id].score, queue=False
+                credential=credential,
+                source=source,
+                score=verdicts[credential.user_id].score,
+                queue=False,
+                actor_id=actor_id,
             )
         except LearningCredentialsError as exc:
             log.warning("Not renewing %s of user %s: %s", configuration, credential.user_id, exc.message)

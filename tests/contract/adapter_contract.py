@@ -17,6 +17,7 @@ from opaque_keys.edx.keys import CourseKey, LearningContextKey
 
 from learning_credentials.adapters.base import (
     ANY_MODE,
+    ContextLookup,
     GradingPolicy,
     HostAdapter,
     HostNavigation,
@@ -26,6 +27,7 @@ from learning_credentials.adapters.base import (
     Site,
     is_learning_path,
 )
+from learning_credentials.exceptions import ConfigurationError
 
 UNKNOWN_COURSE_KEY = CourseKey.from_string("course-v1:NoSuchOrg+NoSuchCourse+Never")
 BULK_SIZE = 20
@@ -195,6 +197,21 @@ class AdapterContract:
         # Callers look results up with their own key objects.
         assert names[LearningContextKey.from_string(str(world.course_key))] == world.course_name
 
+    def test_get_context_names_leaves_out_unknown_paths_too(self, adapter, world):
+        """Without ``context_exists``, saving a configuration asks this (configuration_checks.context_known)."""
+        unknown_path = LearningContextKey.from_string(str(world.path_key).replace(world.path_key.org, "NoSuchOrg"))
+        assert adapter.get_context_names([UNKNOWN_COURSE_KEY, unknown_path]) == {}
+
+    def test_context_exists(self, adapter, world):
+        """Optional (ContextLookup): saving a configuration for a context the host does not know is refused."""
+        if not isinstance(adapter, ContextLookup):
+            pytest.skip("The adapter does not implement ContextLookup.")
+        unknown_path = LearningContextKey.from_string(str(world.path_key).replace(world.path_key.org, "NoSuchOrg"))
+        assert adapter.context_exists(world.course_key) is True
+        assert adapter.context_exists(world.path_key) is True
+        assert adapter.context_exists(UNKNOWN_COURSE_KEY) is False
+        assert adapter.context_exists(unknown_path) is False
+
     def test_get_organization_name(self, adapter, world):
         assert adapter.get_organization_name(world.course_key) == world.organization
 
@@ -233,6 +250,11 @@ class AdapterContract:
         assert policy.passing_grade == pytest.approx(world.grading_policy.passing_grade)
         assert sum(policy.weights.values()) == pytest.approx(1.0)
         assert 0.0 <= policy.passing_grade <= 1.0
+
+    def test_an_unknown_course_has_no_grading_policy(self, adapter, world):
+        """Saving a configuration checks its required grade categories against the policy of a known course only."""
+        with pytest.raises(ConfigurationError):
+            adapter.get_grading_policy(UNKNOWN_COURSE_KEY)
 
     def test_get_grades(self, adapter, world):
         ids = [*world.grades, *world.ungraded_user_ids, world.unknown_user_id]

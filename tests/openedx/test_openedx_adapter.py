@@ -676,3 +676,19 @@ class TestSites:
     def test_a_named_date_format_of_the_platform_is_left_to_the_default(self, adapter, world, settings):
         settings.CERTIFICATE_DATE_FORMAT = "LONG_DATE"  # strftime_localized's name for its translated format
         assert adapter.get_sites([COURSE])[COURSE].date_format is None
+
+
+def test_a_course_the_modulestore_holds_exists_before_its_overview_is_made(adapter, openedx):
+    """Studio creates the course in the modulestore; its course overview follows on the first publish."""
+    key = CourseKey.from_string("course-v1:DemoX+Fresh+2027")
+    assert adapter.context_exists(key) is False
+    modulestore.COURSES[str(key)] = modulestore.CourseBlock(key, [], {"Pass": 0.5})
+    assert adapter.context_exists(key) is True
+    assert adapter.get_context_names([key]) == {}  # names still come from overviews only
+
+
+def test_without_the_learning_paths_plugin_no_path_exists(adapter, openedx, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "learning_paths.models", None)
+    assert adapter.context_exists(LearningContextKey.from_string("path-v1:DemoX+data+2026+all")) is False

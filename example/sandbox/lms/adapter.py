@@ -73,6 +73,10 @@ class SandboxAdapter:
         names.update(LearningPath.objects.filter(key__in=by_string).values_list("key", "display_name"))
         return {by_string[key]: name for key, name in names.items()}
 
+    def context_exists(self, context_key: LearningContextKey) -> bool:
+        key = str(context_key)
+        return Course.objects.filter(key=key).exists() or LearningPath.objects.filter(key=key).exists()
+
     def get_sites(self, context_keys: list[LearningContextKey]) -> dict[LearningContextKey, Site]:
         """One site for everything: its name from PLATFORM_NAME; links, sender and dates from the app's settings."""
         return dict.fromkeys(context_keys, Site(platform_name=getattr(settings, "PLATFORM_NAME", "Sandbox LMS")))

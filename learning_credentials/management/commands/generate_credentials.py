@@ -6,7 +6,8 @@ from tqdm import tqdm
 
 from ...exceptions import LearningCredentialsError
 from ...models import CredentialConfiguration, CredentialEvent
-from ...services.configuration import configuration_plan, configuration_run, configuration_run_queue
+from ...services.configuration import configuration_run, configuration_run_queue
+from ...services.run_preview import configuration_preview
 
 SOURCE = CredentialEvent.Source.COMMAND
 HEADER = ("configuration", "eligible", "held", "issued", "renewed", "failed", "retried", "result")
@@ -20,7 +21,11 @@ class Command(BaseCommand):
         target.add_argument("--configuration", type=int, action="append", dest="ids", help="Configuration id.")
         target.add_argument("--all", action="store_true", help="Every enabled configuration.")
         parser.add_argument("--sync", action="store_true", help="Run in this process instead of queueing tasks.")
-        parser.add_argument("--dry-run", action="store_true", help="List who would be issued; change nothing.")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Show what a run would do (who would be issued or renewed, why the others are not); change nothing.",
+        )
 
     def handle(self, *args, ids=None, all=False, sync=False, dry_run=False, **options):
         configurations = CredentialConfiguration.objects.select_related("credential_type").order_by("pk")
@@ -45,7 +50,21 @@ class Command(BaseCommand):
             raise CommandError("Some configurations could not run; see the table above.")
 
     def _dry_run(self, configuration):
-        plan = configuration_plan(configuration=configuration)
+        """The admin's Generate now preview: who would be issued or renewed, the counts, and why the others not."""
+        preview = configuration_preview(
+            configuration=configuration, on_plan=lambda plan: self._list(configuration, plan)
+        )
+        if preview.error:
+            return (configuration, "", "", "", "", "", "", f"error: {preview.error}")
+        self.stdout.write(f"{configuration}: {preview.summary()}")
+        for _code, words, learners in preview.reason_lines():
+            self.stdout.write(f"  not eligible: {words} ({learners})")
+        if preview.warning():
+            self.stdout.write(f"  warning: {preview.warning()}")
+        counts = (preview.eligible, preview.already_held, preview.to_issue, preview.to_renew, 0, "")
+        return (configuration, *counts, "dry run")
+
+    def _list(self, configuration, plan) -> None:
         names = dict(
             get_user_model().objects.filter(pk__in=[*plan.to_issue, *plan.to_renew]).values_list("pk", "username")
         )
@@ -57,8 +76,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"would renew '{configuration.credential_type.slug}' of user {user_id} ({names.get(user_id)})"
             )
-        counts = (len(plan.eligible), len(plan.held), len(plan.to_issue), len(plan.to_renew), 0, "")
-        return (configuration, *counts, "dry run")
 
     def _sync(self, configuration):
         with tqdm(desc=str(configuration)[:48], unit="learner", file=self.stderr) as bar:

@@ -2,7 +2,7 @@ from django.apps import apps
 from django.urls import include, path
 
 from ..schema import SchemaView
-from . import counts, learner, progress, views, webhooks
+from . import configurations, counts, learner, progress, views, webhooks
 
 urlpatterns = [
     path("metadata/<path:verify_uuid>/", views.MetadataView.as_view(), name="api-v1-metadata"),
@@ -14,6 +14,12 @@ urlpatterns = [
     path("credentials/<str:uuid>/events/", learner.CredentialEventsView.as_view(), name="api-v1-credential-events"),
     path("credentials/<path:uuid>/", views.CredentialDetailView.as_view(), name="api-v1-credential"),
     path("progress/", progress.ProgressView.as_view(), name="api-v1-progress"),
+    path("configurations/", configurations.ConfigurationListView.as_view(), name="api-v1-configurations"),
+    path(
+        "configurations/<str:configuration_id>/preview/",
+        configurations.ConfigurationPreviewView.as_view(),
+        name="api-v1-configuration-preview",
+    ),
     path(
         "verification-counts/<str:context_key>/",
         counts.VerificationCountsView.as_view(),
