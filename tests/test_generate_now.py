@@ -155,6 +155,8 @@ class TestUnknownContext:
             "reminder_days": "60, 7",
             "credits-TOTAL_FORMS": 0,
             "credits-INITIAL_FORMS": 0,
+            "language_templates-TOTAL_FORMS": 0,
+            "language_templates-INITIAL_FORMS": 0,
             **extra,
         }
 
