@@ -58,7 +58,9 @@ def test_the_pdf_is_in_spanish(spanish_credential, tmp_path):
     pdf = tmp_path / "credential.pdf"
     with artifact_storage().open(spanish_credential.artifact, "rb") as file:
         pdf.write_bytes(file.read())
-    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode().split())
+    text = " ".join(
+        subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode().split()
+    )
     code_label = spanish("Verification code: {verify_code}").split("{")[0].strip()
     assert code_label in text, text
     with translation.override("es"):
