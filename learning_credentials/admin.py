@@ -42,7 +42,7 @@ from .forms import (
     RenewForm,
     SuspendForm,
 )
-from .identifiers import format_code, normalize_code
+from .identifiers import normalize_code
 from .lifecycle import Status
 from .models import (
     Credential,
@@ -65,6 +65,8 @@ from .selectors import (
     PUBLIC_STATUSES,
     configurations_with_stats,
     invalidation_reasons,
+    public_code,
+    public_identities_attach,
     user_may_export,
 )
 from .services import credential_invalidate, credential_issue_or_get, credential_reissue, credential_retry
@@ -686,9 +688,16 @@ class CredentialAdmin(admin.ModelAdmin):
     def context(self, obj: Credential) -> str:
         return str(obj.configuration.learning_context_key)
 
+    def get_changelist_instance(self, request: HttpRequest):
+        """The page's credentials learn their public codes in one ask, for the code column."""
+        changelist = super().get_changelist_instance(request)
+        public_identities_attach(changelist.result_list)
+        return changelist
+
     @admin.display(description=_("verification code"), ordering="verification_code")
     def code(self, obj: Credential) -> str:
-        return format_code(obj.verification_code)
+        """As the public page shows it (a certification's certificates share their record's code)."""
+        return public_code(obj)
 
     @admin.display(description=_("PDF"))
     def download(self, obj: Credential) -> str:
@@ -770,6 +779,7 @@ class CredentialAdmin(admin.ModelAdmin):
             action="invalidate",
             form_class=InvalidateForm,
             title=gettext("Invalidate credentials"),
+            template="invalidate_action.html",
             apply=lambda credential, data: credential_invalidate(
                 credential=credential,
                 category=data["category"],
@@ -869,19 +879,22 @@ class CredentialAdmin(admin.ModelAdmin):
         title: str,
         apply: Callable[[Credential, dict[str, Any]], object],
         done: Callable[[int], str],
+        template: str = "credential_action.html",
     ) -> HttpResponse | None:
         """Ask for the action's input first; once it is valid, apply it to each selected credential."""
         form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             self._each(request, queryset, lambda credential: apply(credential, form.cleaned_data), done=done)
             return None
+        credentials = list(queryset)
+        public_identities_attach(credentials)
         return self._form_page(
             request,
-            "credential_action.html",
+            template,
             form=form,
             title=title,
             submit_label=title,
-            selection=[(credential, format_code(credential.verification_code)) for credential in queryset],
+            selection=[(credential, public_code(credential)) for credential in credentials],
             action=action,
             action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
         )
@@ -895,11 +908,13 @@ class CredentialAdmin(admin.ModelAdmin):
         done: Callable[[int], str],
     ) -> None:
         succeeded, refused = 0, []
-        for credential in queryset:
+        credentials = list(queryset)
+        public_identities_attach(credentials)
+        for credential in credentials:
             try:
                 service(credential)
             except LearningCredentialsError as exc:
-                refused.append(f"{format_code(credential.verification_code)}: {exc.message}")
+                refused.append(gettext("%(code)s: %(problem)s") % {"code": public_code(credential), "problem": exc.message})
             else:
                 succeeded += 1
         if succeeded:
@@ -1013,7 +1028,7 @@ class RefundEventAdmin(AppendOnlyMixin, admin.ModelAdmin):
             format_html(
                 '<a href="{}">{}</a>',
                 reverse("admin:learning_credentials_credential_change", args=[credential.pk]),
-                format_code(credential.verification_code),
+                public_code(credential),
             )
             for credential in obj.credentials.all()
         ]

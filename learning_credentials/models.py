@@ -600,7 +600,7 @@ class Credential(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.type_name} for {self.learner_name} ({self.status})"
+        return f"{self.type_name} for {self.learner_name} ({self.get_status_display().lower()})"
 
 
 class CredentialAsset(TimeStampedModel):
