@@ -914,7 +914,8 @@ class CredentialAdmin(admin.ModelAdmin):
             try:
                 service(credential)
             except LearningCredentialsError as exc:
-                refused.append(gettext("%(code)s: %(problem)s") % {"code": public_code(credential), "problem": exc.message})
+                code = public_code(credential)
+                refused.append(gettext("%(code)s: %(problem)s") % {"code": code, "problem": exc.message})
             else:
                 succeeded += 1
         if succeeded:

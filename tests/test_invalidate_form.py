@@ -46,7 +46,8 @@ def test_no_reason_is_chosen_in_advance(admin_client, configuration):
 def test_each_reason_shows_the_words_the_verification_page_will_use(admin_client, client, configuration, reason):
     credential = factories.CredentialFactory(configuration=configuration)
     html = form_page(admin_client, credential).content.decode()
-    label = re.search(rf'<label[^>]*><input type="radio" name="category" value="{reason}"[^>]*>(.*?)</label>', html, re.S)
+    radio = rf'<label[^>]*><input type="radio" name="category" value="{reason}"[^>]*>(.*?)</label>'
+    label = re.search(radio, html, re.S)
     shown = words(re.search(r"data-public-wording>(.*?)</span>\s*$", label.group(1), re.S).group(1))
 
     admin_client.post(CHANGELIST, {**_selected(credential), "apply": "1", "category": reason, "confirm": "on"})

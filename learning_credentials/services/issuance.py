@@ -456,7 +456,8 @@ def _renewable_check(credential: Credential) -> None:
         )
     if credential.status != Status.AVAILABLE:
         raise InvalidTransition(
-            f"Only a valid credential can be renewed; {public_code(credential)} is {credential.get_status_display().lower()}."
+            f"Only a valid credential can be renewed; {public_code(credential)} is "
+            f"{credential.get_status_display().lower()}."
         )
     if credential.suspended_at is not None:
         raise InvalidTransition(
@@ -618,7 +619,5 @@ def _create(
             if live is not None:
                 return live, False
             if replaces is not None and Credential.objects.filter(replaces=replaces).exists():
-                raise InvalidTransition(
-                    f"The credential {public_code(replaces)} has already been reissued."
-                ) from None
+                raise InvalidTransition(f"The credential {public_code(replaces)} has already been reissued.") from None
     raise IntegrityError("Could not allocate a unique verification code.")

@@ -25,9 +25,9 @@ from ..models import Credential, CredentialConfiguration, CredentialEvent
 from ..selectors import (
     configuration_evaluate,
     credential_held,
+    invalidation_reason_label,
     issuance_check,
     issuance_enabled,
-    invalidation_reason_label,
     learner_current_name,
     public_code,
     user_is_enrolled,
