@@ -23,6 +23,16 @@ class AssetKind(models.TextChoices):
     FONT = "font", gettext_lazy("TrueType font")
 
 
+def asset_kind_phrase(kind: str) -> str:
+    """An asset kind with its article, for the middle of a sentence ("'logo' is an image, not a PDF template")."""
+    phrases = {
+        AssetKind.PDF_TEMPLATE: _("a PDF template"),
+        AssetKind.IMAGE: _("an image"),
+        AssetKind.FONT: _("a TrueType font"),
+    }
+    return phrases.get(kind) or _("an asset of another kind")
+
+
 def _read(file) -> bytes:
     file.seek(0)
     data = file.read()

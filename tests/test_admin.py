@@ -517,8 +517,8 @@ def test_audit_trail_shows_visibility_and_status_changes_with_actor_and_reason(
 
     credential = factories.CredentialFactory(user=learner, configuration=configuration)
     credential_set_visibility(credential=credential, visibility="private", source="learner", actor_id=learner.pk)
-    selected = {"action": "invalidate", "_selected_action": [credential.pk], "apply": "1"}
-    admin_client.post(url(Credential, "changelist"), {**selected, "category": "refunded", "note": "chargeback 991", "confirm": "on"})
+    selected = {"action": "invalidate", "_selected_action": [credential.pk], "apply": "1", "confirm": "on"}
+    admin_client.post(url(Credential, "changelist"), {**selected, "category": "refunded", "note": "chargeback 991"})
     event = credential.events.get(kind="invalidated")
     assert (event.actor, event.reason, event.details) == (admin_user, "chargeback 991", {"category": "refunded"})
 

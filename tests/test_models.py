@@ -90,12 +90,12 @@ class TestTypeAndConfigurationValidation:
     @pytest.mark.parametrize(
         "options,message",
         [
-            ({"required_completion": "ninety"}, "required_completion: expected a number, got str"),
-            ({"required_completion": 120}, "required_completion: must be a percentage"),
-            ({"colour": "#fff"}, "colour: Unknown option"),
+            ({"required_completion": "ninety"}, "required_completion must be a number between 0 and 100."),
+            ({"required_completion": 120}, "required_completion must be a number between 0 and 100."),
+            ({"colour": "#fff"}, "There is no option 'colour'; the accepted options are: 'color',"),
             ({"elements": {"name": {"text": "{nmae}"}}}, "unknown placeholder {nmae}"),
             ({"elements": {"logo": False}}, "only standard elements"),
-            ({"font": "Comic Sans"}, "font: unknown font"),
+            ({"font": "Comic Sans"}, "font names the unknown font 'Comic Sans'"),
         ],
     )
     def test_malformed_options_name_the_option(self, options, message):
@@ -108,17 +108,19 @@ class TestTypeAndConfigurationValidation:
         credential_type = factories.CredentialTypeFactory(custom_options={})
         credential_type.full_clean()
         configuration = factories.ConfigurationFactory.build(credential_type=credential_type)
-        with pytest.raises(ValidationError, match="template: This option is required"):
+        with pytest.raises(ValidationError, match="template is required"):
             configuration.full_clean()
         configuration.custom_options = {"template": "certificate-template"}
         configuration.full_clean()
 
     def test_missing_or_wrong_kind_asset_is_refused_on_save(self, course, template_asset):
-        with pytest.raises(ValidationError, match="no pdf template asset with the slug 'nope'"):
+        with pytest.raises(
+            ValidationError, match=r"template: there is no asset with the slug 'nope'; it should name a PDF template\."
+        ):
             factories.CredentialTypeFactory(custom_options={"template": "nope"})
         CredentialAsset.objects.create(slug="logo", kind="image", file=ContentFile(_png(), name="logo.png"))
         credential_type = factories.CredentialTypeFactory(custom_options={})
-        with pytest.raises(ValidationError, match="no pdf template asset with the slug 'logo'"):
+        with pytest.raises(ValidationError, match=r"template: 'logo' is an image, not a PDF template\."):
             factories.ConfigurationFactory(credential_type=credential_type, custom_options={"template": "logo"})
         assert not CredentialConfiguration.objects.exists()
 
@@ -225,4 +227,4 @@ class TestAssetValidation:
 def test_assets_named_inside_options_must_exist(template_asset, options, path):
     with pytest.raises(ValidationError) as error:
         factories.CredentialTypeFactory(custom_options={"template": "certificate-template", **options})
-    assert f"{path}: There is no" in str(error.value)
+    assert f"{path}: there is no asset with the slug" in str(error.value)
