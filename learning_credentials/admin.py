@@ -34,6 +34,7 @@ from .exceptions import (
     QueueUnavailable,
 )
 from .forms import (
+    READABLE_JSON,
     CredentialTypeForm,
     ExportForm,
     InvalidateForm,
@@ -182,6 +183,7 @@ class PreviewMixin:
 class CredentialTypeAdmin(PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/type_change_form.html"
     form = CredentialTypeForm
+    formfield_overrides = READABLE_JSON
     list_display = ("name", "slug", "retrieval_func", "generation_func", "modified")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -372,6 +374,7 @@ def dashboard_context(dashboard: ConfigurationDashboard, configuration: Credenti
 @admin.register(CredentialConfiguration)
 class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/configuration_change_form.html"
+    formfield_overrides = READABLE_JSON
     list_display = (
         "learning_context_key",
         "credential_type",

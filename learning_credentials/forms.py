@@ -1,6 +1,8 @@
 """Admin forms. They collect and check input; the services they feed hold the rules."""
 
 from django import forms
+from django.db import models
+from django.forms.fields import JSONString
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
@@ -11,8 +13,26 @@ from django.utils.translation import gettext_lazy as _
 from .exceptions import InvalidContextKey
 from .identifiers import parse_context_key
 from .models import CredentialConfiguration, CredentialExport, CredentialType, InvalidationReason
+from .problems import JSONProblem, json_parse
 from .registry import generation_functions, retrieval_functions
 from .selectors import invalidated_public_status, invalidation_reasons, user_get
+
+
+class ReadableJSONField(forms.JSONField):
+    """A JSON form field whose syntax errors say where and what (line, column), not just "Enter a valid JSON"."""
+
+    def to_python(self, value):
+        if self.disabled or value in self.empty_values or not isinstance(value, str):
+            return super().to_python(value)
+        try:
+            converted = json_parse(value, cls=self.decoder)
+        except JSONProblem as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+        return JSONString(converted) if isinstance(converted, str) else converted
+
+
+# For a ModelAdmin's formfield_overrides: every JSON field of the model gets the readable form field.
+READABLE_JSON = {models.JSONField: {"form_class": ReadableJSONField}}
 
 
 class CredentialTypeForm(forms.ModelForm):

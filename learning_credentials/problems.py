@@ -88,7 +88,10 @@ def _container_at(text: str, position: int) -> str | None:
 def json_problem(exc: json.JSONDecodeError) -> str:
     """Python's JSON error as a sentence: 'Line 3, column 14: expected a comma or a closing brace.'"""
     container = _container_at(exc.doc, exc.pos)
-    if exc.msg == "Expecting ',' delimiter":
+    after_comma = exc.doc[: exc.pos].rstrip().endswith(",")
+    if after_comma and exc.doc[exc.pos : exc.pos + 1] in ("}", "]"):
+        what = gettext("a comma before a closing brace or bracket is one too many")
+    elif exc.msg == "Expecting ',' delimiter":
         what = (
             gettext("expected a comma or a closing bracket ]")
             if container == "["
@@ -102,9 +105,7 @@ def json_problem(exc: json.JSONDecodeError) -> str:
                 "expected a value: a string in double quotes, a number, true, false, null, an object or a list"
             ),
             "Expecting ':' delimiter": gettext("expected a colon after the field name"),
-            "Expecting property name enclosed in double quotes": gettext(
-                "expected a field name in double quotes (a comma before a closing brace is one too many)"
-            ),
+            "Expecting property name enclosed in double quotes": gettext("expected a field name in double quotes"),
             "Unterminated string starting at": gettext("this string is not closed with a double quote"),
             "Invalid control character at": gettext("a string holds a line break or tab; write it as \\n or \\t"),
             "Invalid \\escape": gettext("a string holds a backslash that starts no escape; write \\\\ for one"),

@@ -34,6 +34,7 @@ from jsonschema.exceptions import relevance
 from ..exceptions import ConfigurationError, CredentialUnreadable
 from ..identifiers import parse_uuid
 from ..models import Credential
+from ..problems import json_problem
 from .documents import xsd_datetime
 from .keys import PublicKey, jwk_public_key, public_key
 from .models import Issuer, SigningKey, StatusList
@@ -74,17 +75,6 @@ REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 P256_MULTICODEC = b"\x80\x24"  # p256-pub 0x1200, varint-encoded; then the compressed point
 LIST_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 SCHEMA = Path(__file__).resolve().parent / "schema" / "achievementcredential.json"
-JSON_ERRORS = {
-    "Expecting value": "a value was expected",
-    "Expecting ',' delimiter": "a comma was expected",
-    "Expecting ':' delimiter": "a colon was expected",
-    "Expecting property name enclosed in double quotes": "a field name in double quotes was expected",
-    "Unterminated string starting at": "a string is not closed",
-    "Invalid control character at": "a string holds a control character",
-    "Invalid \\escape": "a string holds an invalid escape",
-    "Invalid \\uXXXX escape": "a string holds an invalid escape",
-    "Extra data": "more follows the end of the JSON object",
-}
 
 
 @dataclass(frozen=True)
@@ -280,8 +270,7 @@ def _json_ld_read(text: str) -> _Read:
     try:
         document, problem = _json_parse(text)
     except json.JSONDecodeError as exc:
-        words = JSON_ERRORS.get(exc.msg, "it is not valid JSON")
-        raise CredentialUnreadable(f"It is not valid JSON: {words} at line {exc.lineno}, column {exc.colno}.") from None
+        raise CredentialUnreadable(f"It is not valid JSON. {json_problem(exc)}") from None
     except RecursionError:
         raise CredentialUnreadable("It is nested too deeply to be read.") from None
     if problem:

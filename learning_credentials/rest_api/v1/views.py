@@ -54,6 +54,7 @@ from ...selectors import (
 )
 from ...services.verification_counts import verification_count
 from ...throttling import CodeLookupThrottle, PublicThrottle
+from ..parsers import PARSERS
 from ..schema import PAGE_PARAMETERS, VIEW_SCHEMA, documented, errors, page_of, query
 from .serializers import CredentialSerializer, MetadataSchemaSerializer, MetadataSerializer
 
@@ -131,6 +132,7 @@ def body_read(request, *, limit: int) -> bytes:
 
 class BaseView(APIView):
     schema = VIEW_SCHEMA()
+    parser_classes = PARSERS
 
     def handle_exception(self, exc):
         if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE: our 413, not Django's HTML 400
