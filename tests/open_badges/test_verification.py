@@ -475,7 +475,7 @@ class TestHostileInput:
             (b"hello world", "It is neither a credential as a JSON object nor a VC-JWT"),
             (
                 b'{\n  "a": 1,\n  "b" 2\n}',
-                "It is not valid JSON. Line 3, column 7: expected a colon after the field name.",
+                "It is not valid JSON. Line 3, column 7: expected a colon after the field name",
             ),
             (
                 b'{"a": 1} {"b": 2}',
