@@ -279,7 +279,10 @@ def test_a_malformed_pool_key_is_refused_in_words():
         (b"\xff\xfe{}", "The file is not UTF-8 text."),
         (
             b'{"format": ',
-            "The file is not valid JSON. Line 1, column 12: the text ends where a value was expected",
+            (
+                "The file is not valid JSON. Line 1, column 12: the text ends where a value was expected (is "
+                "something unclosed?)."
+            ),
         ),
         (b'{"version": 1, "version": 2}', "The file repeats the field 'version' in one object."),
         (b'{"version": NaN}', "The file is not valid JSON: it holds a value that cannot be read."),
