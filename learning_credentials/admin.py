@@ -950,8 +950,9 @@ class CredentialAssetAdmin(admin.ModelAdmin):
         try:
             with obj.file.open("rb") as file:
                 info = pdf_template_info(file.read())
-        except (OSError, ValueError) as exc:
-            return _render("asset_info.html", {"error": gettext("The file cannot be read: %(error)s") % {"error": exc}})
+        except (OSError, ValueError):
+            error = gettext("The file cannot be read as a PDF: it is damaged, or it changed since it was uploaded.")
+            return _render("asset_info.html", {"error": error})
         return _render("asset_info.html", {"info": info})
 
     @admin.display(description=_("Image"))

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
-from ..problems import JSONProblem, json_parse
+from ..problems import JSONProblem, json_kind, json_parse
 
 
 def _no_constant(name: str):
@@ -22,9 +22,12 @@ class ReadableJSONParser(JSONParser):
         except UnicodeDecodeError:
             raise ParseError(_("The body is not text in %(encoding)s.") % {"encoding": encoding}) from None
         try:
-            return json_parse(text, parse_constant=_no_constant if self.strict else None)
+            data = json_parse(text, parse_constant=_no_constant if self.strict else None)
         except JSONProblem as exc:
             raise ParseError(_("The body is not valid JSON. %(problem)s") % {"problem": exc}) from None
+        if not isinstance(data, dict):  # every endpoint takes an object; DRF would name a Python type
+            raise ParseError(_("The body must be a JSON object (in braces), not %(kind)s.") % {"kind": json_kind(data)})
+        return data
 
 
 PARSERS = (ReadableJSONParser, FormParser, MultiPartParser)

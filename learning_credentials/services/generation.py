@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .. import conf
 from ..adapters.base import Site
@@ -193,7 +194,11 @@ def _failure_message(credential: Credential, exc: Exception) -> str:
     if isinstance(exc, LearningCredentialsError):
         return exc.message
     log.exception("Generating credential %s failed", credential.pk)
-    return f"{type(exc).__name__}: {exc}"
+    # The exception's own text is for the log: staff read this on the credential's page.
+    return gettext(
+        "Generating the credential failed unexpectedly (generation function '%(function)s'); the server log of "
+        "credential %(id)s has the details."
+    ) % {"function": credential.configuration.credential_type.generation_func, "id": credential.pk}
 
 
 # What recording a generation attempt changes on each credential.
