@@ -212,7 +212,7 @@ class WebhookError(LearningCredentialsError):
 
 
 class WebhookNotConfigured(WebhookError):
-    """The webhook's shared secret is not set (LEARNING_CREDENTIALS['REFUND_WEBHOOK_SECRET'])."""
+    """The webhook's shared secret is not set on this server (setting REFUND_WEBHOOK_SECRET of LEARNING_CREDENTIALS)."""
 
     code = "webhook_not_configured"
 

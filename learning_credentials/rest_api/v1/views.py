@@ -4,8 +4,9 @@ import hashlib
 import json
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -164,6 +165,10 @@ class BaseView(APIView):
                 response["Retry-After"] = str(exc.extra["retry_after"])
             return response
         response = super().handle_exception(exc)
+        if isinstance(exc, Http404):  # DRF answers Django's own 404 without a code
+            exc = NotFound()
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = PermissionDenied()
         if isinstance(exc, APIException):
             response.data = error_body(exc)
         return response
