@@ -58,6 +58,7 @@ from .models import (
     VerificationChannel,
     Visibility,
 )
+from .problems import expected_kinds
 from .registry import function_options, generation_functions, retrieval_functions
 from .rendering.images import ImageRefused, image_open
 from .rendering.share_image import share_image_options
@@ -121,12 +122,6 @@ def form_page(
             "media": model_admin.media + form.media,
             **context,
         },
-    )
-
-
-def _type_label(types: type | tuple[type, ...]) -> str:
-    return " | ".join(
-        "null" if t is type(None) else t.__name__ for t in (types if isinstance(types, tuple) else (types,))
     )
 
 
@@ -215,7 +210,7 @@ class CredentialTypeAdmin(PreviewMixin, admin.ModelAdmin):
                 section["options"] = [
                     {
                         "name": name,
-                        "type": _type_label(option.types),
+                        "type": option.expects or expected_kinds(option.types),
                         "required": option.required,
                         "default": None if option.required else json.dumps(option.default, default=str),
                         "help": option.help,
