@@ -112,7 +112,8 @@ def test_an_asset_of_the_wrong_kind_says_what_it_is(admin_client, course, templa
         ("{'a': 1}", "Line 1, column 2: expected a field name in double quotes."),
         (
             '{"a": }',
-            "Line 1, column 7: expected a value: a string in double quotes, a number, true, false, null, an object or a list.",
+            "Line 1, column 7: expected a value: a string in double quotes, a number, true, false, null, an object "
+            "or a list.",
         ),
         ('{"a": 1', "Line 1, column 8: expected a comma or a closing brace }."),
         ('{"a": ', "Line 1, column 7: the text ends where a value was expected (is something unclosed?)."),

@@ -1,4 +1,4 @@
-"""In Chromium: invalidating a credential in the admin: no reason chosen in advance, the public words, a confirmation."""
+"""In Chromium: invalidating in the admin: no reason chosen in advance, the public words, a confirmation."""
 
 import pytest
 from django.urls import reverse
