@@ -58,7 +58,7 @@ from .models import (
     VerificationChannel,
     Visibility,
 )
-from .problems import expected_kinds
+from .problems import expected_kinds, form_sentences
 from .registry import function_options, generation_functions, retrieval_functions
 from .rendering.images import ImageRefused, image_open
 from .rendering.share_image import share_image_options
@@ -158,14 +158,14 @@ class PreviewMixin:
         form = self.get_form(request, obj, change=obj is not None)(request.POST, request.FILES, instance=obj)
         context: dict[str, Any] = {**self.admin_site.each_context(request), "opts": self.model._meta, "errors": []}
         if not form.is_valid():
-            context["errors"] = [(field, list(messages)) for field, messages in form.errors.items()]
+            context["errors"] = form_sentences(form)
         else:
             try:
                 preview = credential_preview(**self.preview_arguments(form.save(commit=False)))
             except InvalidOptions as exc:
-                context["errors"] = list(exc.errors.items())
+                context["errors"] = exc.sentences
             except LearningCredentialsError as exc:
-                context["errors"] = [(gettext("generation"), [exc.message])]
+                context["errors"] = [exc.message]
             else:
                 context.update(pdf_uri=preview.data_uri("pdf"), image_uri=preview.data_uri("image"))
         return TemplateResponse(request, "learning_credentials/admin/preview.html", context)

@@ -5,10 +5,9 @@ so none shows Python's own words: no reprs, type names, exception texts or ``['.
 """
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 MAX_SHOWN = 60
@@ -143,19 +142,15 @@ def option_sentence(name: str, problem: str) -> str:
     return gettext("%(name)s: %(problem)s.") % {"name": name, "problem": problem}
 
 
-def validation_sentences(error: ValidationError | Mapping | Iterable | str) -> list[str]:
-    """Messages of a ValidationError (or DRF's nested error details) as plain sentences, nested keys named."""
-    if isinstance(error, ValidationError):
-        error = error.message_dict if hasattr(error, "error_dict") else error.messages
-    if isinstance(error, str):
-        return [str(error)]
-    if isinstance(error, Mapping):
-        sentences = []
-        for key, value in error.items():
-            for sentence in validation_sentences(value):
-                if key in ("non_field_errors", "__all__") or sentence.startswith(str(key)):
-                    sentences.append(sentence)
-                else:
-                    sentences.append(gettext("%(field)s: %(problem)s") % {"field": key, "problem": sentence})
-        return sentences
-    return [sentence for item in error for sentence in validation_sentences(item)]
+def form_sentences(form) -> list[str]:
+    """A bound form's errors as sentences, each field named by its label (never its key), non-field ones bare."""
+    sentences = []
+    for name, messages in form.errors.items():
+        field = form.fields.get(name)
+        for message in messages:
+            if field is None:
+                sentences.append(str(message))
+            else:
+                label = field.label or name.replace("_", " ")
+                sentences.append(gettext("%(field)s: %(problem)s") % {"field": label, "problem": message})
+    return sentences

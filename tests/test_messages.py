@@ -315,3 +315,15 @@ def test_every_api_endpoint_answers_bad_input_in_words(client, staff_user, learn
                         assert_no_internals(response.content.decode(), f"{response.request['REQUEST_METHOD']} {url}")
                         body = json.loads(response.content)
                         assert response.status_code < 400 or {"detail", "code"} <= set(body), (url, body)
+
+
+def test_the_preview_words_its_refusals(admin_client, course, template_asset):
+    url = reverse("admin:learning_credentials_credentialconfiguration_preview")
+    credential_type = factories.CredentialTypeFactory()
+    for options, expected in (
+        ('{"required_total": "x"', "Option overrides: Line 1, column 23: expected a comma or a closing brace }."),
+        ('{"required_completion": 120}', "Option overrides: required_completion must be a number between 0 and 100."),
+    ):
+        response = admin_client.post(url, configuration_form(credential_type, custom_options=options))
+        assert response.context["errors"] == [expected]
+        assert_no_internals(admin_messages(response), f"preview of {options}")
