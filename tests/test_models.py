@@ -173,7 +173,7 @@ class TestAssetValidation:
             ("pdf_template", b"hello", "t.pdf", "not a PDF"),
             ("pdf_template", b"%PDF-1.4\ngarbage", "t.pdf", "cannot be read"),
             ("pdf_template", b"%PDF-1.4" + b"0" * (10 * 1024 * 1024), "big.pdf", "at most 10 MB"),
-            ("image", b"not an image", "logo.png", "not a PNG or JPEG image"),
+            ("image", b"not an image", "logo.png", "The file is not an image we can read (PNG or JPEG)."),
             ("font", b"OTTO" + b"\x00" * 64, "cff.otf", "only TrueType-outline fonts"),
             ("font", b"\x00\x01\x00\x00garbage", "bad.ttf", "font cannot be read: it is damaged"),
             ("image", b"", "empty.png", "empty"),

@@ -156,8 +156,7 @@ class TestRun:
         failed = Credential.objects.get(user=cohort["dee"])
         assert failed.status == Status.ERROR
         assert failed.error_message == (
-            "Generating the credential failed unexpectedly (generation function 'flaky'); the server log of "
-            f"credential {failed.pk} has the details."
+            f"Generating the credential failed unexpectedly; the server log of credential {failed.pk} has the details."
         )
         assert Credential.objects.filter(status=Status.AVAILABLE).count() == 3
         retried = [run(configuration, django_capture_on_commit_callbacks).retried for _ in range(3)]

@@ -196,9 +196,8 @@ def _failure_message(credential: Credential, exc: Exception) -> str:
     log.exception("Generating credential %s failed", credential.pk)
     # The exception's own text is for the log: staff read this on the credential's page.
     return gettext(
-        "Generating the credential failed unexpectedly (generation function '%(function)s'); the server log of "
-        "credential %(id)s has the details."
-    ) % {"function": credential.configuration.credential_type.generation_func, "id": credential.pk}
+        "Generating the credential failed unexpectedly; the server log of credential %(id)s has the details."
+    ) % {"id": credential.pk}
 
 
 # What recording a generation attempt changes on each credential.
