@@ -327,3 +327,35 @@ def test_the_preview_words_its_refusals(admin_client, course, template_asset):
         response = admin_client.post(url, configuration_form(credential_type, custom_options=options))
         assert response.context["errors"] == [expected]
         assert_no_internals(admin_messages(response), f"preview of {options}")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["generate_credentials", "--configuration", "999999"],
+        ["export_credentials", "--context", "course-v1:Nope+", "--output", "{tmp}/out.csv"],
+        ["export_credentials", "--configuration", "999999", "--output", "{tmp}/out.csv"],
+        ["export_credentials", "--context", factories.COURSE_KEY, "--output", "{tmp}/missing/out.csv"],
+        ["grant_points", "5", "nobody", "x'y", "--note", "gift"],
+        ["import_question_pool", "--context", factories.COURSE_KEY, "{tmp}/pool.json"],
+        ["import_question_pool", "--context", "course-v1:Nope+", "{tmp}/pool.json"],
+        ["export_question_pool", "--context", "not a key"],
+        ["verify_credential", "{tmp}/pool.json"],
+        ["credential_keys", "revoke", "--key", "nope"],
+    ],
+)
+def test_management_commands_refuse_bad_input_in_words(arguments, tmp_path, course, capsys):
+    from django.core.management import CommandError, call_command
+
+    (tmp_path / "pool.json").write_text('{"format": "question-pool",\n "version": 1 "questions": []}')
+    arguments = [argument.replace("{tmp}", str(tmp_path)) for argument in arguments]
+    try:
+        call_command(*arguments)
+    except CommandError as error:
+        said = str(error)
+    except SystemExit:  # a command that reports and exits with a status of its own
+        said = ""
+    captured = capsys.readouterr()
+    said = "\n".join((said, captured.out, captured.err))
+    assert said.strip(), arguments
+    assert_no_internals(said, " ".join(arguments))
