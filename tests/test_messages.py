@@ -359,3 +359,32 @@ def test_management_commands_refuse_bad_input_in_words(arguments, tmp_path, cour
     said = "\n".join((said, captured.out, captured.err))
     assert said.strip(), arguments
     assert_no_internals(said, " ".join(arguments))
+
+
+def test_every_page_answers_bad_input_in_words(client, learner):
+    """The learner and public pages (verification lookup, file check, exams): no 500, no Python in the page."""
+    routes = []
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                routes.append(prefix + str(pattern.pattern))
+
+    walk(get_resolver().url_patterns, "/")
+    pages = sorted({r for r in routes if r.startswith("/learning_credentials/")})
+    assert len(pages) >= 10
+    client.force_login(learner)
+    upload = SimpleUploadedFile("credential.json", b'{"a": 1,}')
+    for route in pages:
+        url = re.sub(r"<(?:\w+:)?\w+>", "nope", route).replace(".jwt", "x.jwt")
+        for response in (
+            client.get(url, {"code": "zz}", "via": "x", "page": "x"}),
+            client.post(url, {"code": "zz}", "file": upload, "answer": "x", "option": "x"}),
+        ):
+            upload.seek(0)
+            assert response.status_code != 500, url
+            text = html.unescape(response.content.decode(errors="replace"))
+            found = [marker for marker in ("<class", "Traceback", "object at 0x", "ValidationError(") if marker in text]
+            assert not found, (url, found)
