@@ -37,6 +37,7 @@ from .exceptions import (
     QueueUnavailable,
 )
 from .forms import (
+    READABLE_JSON,
     CredentialTypeForm,
     ExportForm,
     InvalidateForm,
@@ -45,7 +46,7 @@ from .forms import (
     RenewForm,
     SuspendForm,
 )
-from .identifiers import format_code, normalize_code
+from .identifiers import normalize_code
 from .languages import language_choices
 from .lifecycle import Status
 from .models import (
@@ -62,6 +63,7 @@ from .models import (
     VerificationChannel,
     Visibility,
 )
+from .problems import expected_kinds, form_sentences
 from .registry import function_options, generation_functions, retrieval_functions
 from .rendering.images import ImageRefused, image_open
 from .rendering.share_image import share_image_options
@@ -70,6 +72,8 @@ from .selectors import (
     PUBLIC_STATUSES,
     configurations_with_stats,
     invalidation_reasons,
+    public_code,
+    public_identities_attach,
     run_error_messages,
     run_latest,
     user_may_export,
@@ -129,12 +133,6 @@ def form_page(
     )
 
 
-def _type_label(types: type | tuple[type, ...]) -> str:
-    return " | ".join(
-        "null" if t is type(None) else t.__name__ for t in (types if isinstance(types, tuple) else (types,))
-    )
-
-
 # --- Preview ----------------------------------------------------------------------------------------
 
 
@@ -172,7 +170,7 @@ class PreviewMixin:
         form = self.get_form(request, obj, change=obj is not None)(request.POST, request.FILES, instance=obj)
         context: dict[str, Any] = {**self.admin_site.each_context(request), "opts": self.model._meta, "errors": []}
         if not form.is_valid():
-            context["errors"] = [(field, list(messages)) for field, messages in form.errors.items()]
+            context["errors"] = form_sentences(form)
         else:
             instance = form.save(commit=False)
             arguments, samples = self.preview_arguments(instance), []
@@ -183,9 +181,9 @@ class PreviewMixin:
                         {"heading": heading, "pdf_uri": preview.data_uri("pdf"), "image_uri": preview.data_uri("image")}
                     )
             except InvalidOptions as exc:
-                context["errors"] = list(exc.errors.items())
+                context["errors"] = exc.sentences
             except LearningCredentialsError as exc:
-                context["errors"] = [(gettext("generation"), [exc.message])]
+                context["errors"] = [exc.message]
             else:
                 context["samples"] = samples
         return TemplateResponse(request, "learning_credentials/admin/preview.html", context)
@@ -198,6 +196,7 @@ class PreviewMixin:
 class CredentialTypeAdmin(PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/type_change_form.html"
     form = CredentialTypeForm
+    formfield_overrides = READABLE_JSON
     list_display = ("name", "slug", "retrieval_func", "generation_func", "modified")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -229,7 +228,7 @@ class CredentialTypeAdmin(PreviewMixin, admin.ModelAdmin):
                 section["options"] = [
                     {
                         "name": name,
-                        "type": _type_label(option.types),
+                        "type": option.expects or expected_kinds(option.types),
                         "required": option.required,
                         "default": None if option.required else json.dumps(option.default, default=str),
                         "help": option.help,
@@ -411,6 +410,7 @@ class LanguageTemplateInline(admin.TabularInline):
 class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/configuration_change_form.html"
     inlines = (LanguageTemplateInline,)
+    formfield_overrides = READABLE_JSON
     list_display = (
         "learning_context_key",
         "credential_type",
@@ -974,9 +974,16 @@ class CredentialAdmin(admin.ModelAdmin):
             return "-"
         return invalidation_reasons().get(obj.invalidation_reason, obj.invalidation_reason)
 
+    def get_changelist_instance(self, request: HttpRequest):
+        """The page's credentials learn their public codes in one ask, for the code column."""
+        changelist = super().get_changelist_instance(request)
+        public_identities_attach(changelist.result_list)
+        return changelist
+
     @admin.display(description=_("verification code"), ordering="verification_code")
     def code(self, obj: Credential) -> str:
-        return format_code(obj.verification_code)
+        """As the public page shows it (a certification's certificates share their record's code)."""
+        return public_code(obj)
 
     @admin.display(description=_("PDF"))
     def download(self, obj: Credential) -> str:
@@ -1058,6 +1065,7 @@ class CredentialAdmin(admin.ModelAdmin):
             action="invalidate",
             form_class=InvalidateForm,
             title=gettext("Invalidate credentials"),
+            template="invalidate_action.html",
             apply=lambda credential, data: credential_invalidate(
                 credential=credential,
                 category=data["category"],
@@ -1157,19 +1165,22 @@ class CredentialAdmin(admin.ModelAdmin):
         title: str,
         apply: Callable[[Credential, dict[str, Any]], object],
         done: Callable[[int], str],
+        template: str = "credential_action.html",
     ) -> HttpResponse | None:
         """Ask for the action's input first; once it is valid, apply it to each selected credential."""
         form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             self._each(request, queryset, lambda credential: apply(credential, form.cleaned_data), done=done)
             return None
+        credentials = list(queryset)
+        public_identities_attach(credentials)
         return self._form_page(
             request,
-            "credential_action.html",
+            template,
             form=form,
             title=title,
             submit_label=title,
-            selection=[(credential, format_code(credential.verification_code)) for credential in queryset],
+            selection=[(credential, public_code(credential)) for credential in credentials],
             action=action,
             action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
         )
@@ -1183,11 +1194,14 @@ class CredentialAdmin(admin.ModelAdmin):
         done: Callable[[int], str],
     ) -> None:
         succeeded, refused = 0, []
-        for credential in queryset:
+        credentials = list(queryset)
+        public_identities_attach(credentials)
+        for credential in credentials:
             try:
                 service(credential)
             except LearningCredentialsError as exc:
-                refused.append(f"{format_code(credential.verification_code)}: {exc.message}")
+                code = public_code(credential)
+                refused.append(gettext("%(code)s: %(problem)s") % {"code": code, "problem": exc.message})
             else:
                 succeeded += 1
         if succeeded:
@@ -1219,8 +1233,9 @@ class CredentialAssetAdmin(admin.ModelAdmin):
         try:
             with obj.file.open("rb") as file:
                 info = pdf_template_info(file.read())
-        except (OSError, ValueError) as exc:
-            return _render("asset_info.html", {"error": gettext("The file cannot be read: %(error)s") % {"error": exc}})
+        except (OSError, ValueError):
+            error = gettext("The file cannot be read as a PDF: it is damaged, or it changed since it was uploaded.")
+            return _render("asset_info.html", {"error": error})
         return _render("asset_info.html", {"info": info})
 
     @admin.display(description=_("Image"))
@@ -1301,7 +1316,7 @@ class RefundEventAdmin(AppendOnlyMixin, admin.ModelAdmin):
             format_html(
                 '<a href="{}">{}</a>',
                 reverse("admin:learning_credentials_credential_change", args=[credential.pk]),
-                format_code(credential.verification_code),
+                public_code(credential),
             )
             for credential in obj.credentials.all()
         ]

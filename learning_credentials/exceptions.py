@@ -40,10 +40,13 @@ class InvalidOptions(ConfigurationError):
     code = "invalid_options"
 
     def __init__(self, message: str = "", *, errors: dict[str, list[str]] | None = None):
+        # Each message is a sentence that names its option (learning_credentials.problems).
         self.errors = errors or {}
-        if not message:
-            message = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in self.errors.items())
-        super().__init__(message)
+        super().__init__(message or " ".join(msg for msgs in self.errors.values() for msg in msgs))
+
+    @property
+    def sentences(self) -> list[str]:
+        return [msg for msgs in self.errors.values() for msg in msgs] or [self.message]
 
 
 class AssetMissing(ConfigurationError):
@@ -209,7 +212,7 @@ class WebhookError(LearningCredentialsError):
 
 
 class WebhookNotConfigured(WebhookError):
-    """The webhook's shared secret is not set (LEARNING_CREDENTIALS['REFUND_WEBHOOK_SECRET'])."""
+    """The webhook's shared secret is not set on this server (setting REFUND_WEBHOOK_SECRET of LEARNING_CREDENTIALS)."""
 
     code = "webhook_not_configured"
 

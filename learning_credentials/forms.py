@@ -1,14 +1,38 @@
 """Admin forms. They collect and check input; the services they feed hold the rules."""
 
 from django import forms
+from django.db import models
+from django.forms.fields import JSONString
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import InvalidContextKey
 from .identifiers import parse_context_key
 from .models import CredentialConfiguration, CredentialExport, CredentialType, InvalidationReason
+from .problems import JSONProblem, json_parse
 from .registry import generation_functions, retrieval_functions
-from .selectors import invalidation_reasons, user_get
+from .selectors import invalidated_public_status, invalidation_reasons, user_get
+
+
+class ReadableJSONField(forms.JSONField):
+    """A JSON form field whose syntax errors say where and what (line, column), not just "Enter a valid JSON"."""
+
+    def to_python(self, value):
+        if self.disabled or value in self.empty_values or not isinstance(value, str):
+            return super().to_python(value)
+        try:
+            converted = json_parse(value, cls=self.decoder)
+        except JSONProblem as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+        return JSONString(converted) if isinstance(converted, str) else converted
+
+
+# For a ModelAdmin's formfield_overrides: every JSON field of the model gets the readable form field.
+READABLE_JSON = {models.JSONField: {"form_class": ReadableJSONField}}
 
 
 class CredentialTypeForm(forms.ModelForm):
@@ -30,18 +54,38 @@ class CredentialTypeForm(forms.ModelForm):
             self.fields[name].widget = forms.Select(choices=[("", "---------"), *choices])
 
 
+def public_wording(reason: str) -> str:
+    """The sentence the verification page would give about a credential invalidated now for ``reason`` (HTML)."""
+    status = invalidated_public_status(reason=reason, invalidated_at=timezone.now())
+    return render_to_string("learning_credentials/public_status_sentence.html", {"s": status}).strip()
+
+
 def _reason_choices() -> list[tuple[str, str]]:
-    """Every reason but 'renewed', which only a renewal gives (its page links the newer credential)."""
+    """Every reason but 'renewed' (only a renewal gives it), each with the public sentence it produces."""
     reasons = invalidation_reasons()
     reasons.pop(InvalidationReason.RENEWED, None)
-    return list(reasons.items())  # pairs: Django 4.2 takes no mapping
+    return [
+        (
+            key,
+            format_html(
+                '{} <span class="public-wording" data-public-wording>{}</span>',
+                label,
+                mark_safe(public_wording(key)),
+            ),
+        )
+        for key, label in reasons.items()
+    ]
 
 
 class InvalidateForm(forms.Form):
+    """Nothing chosen in advance: staff pick the reason, see what the public page will say, and confirm."""
+
     category = forms.ChoiceField(
-        label=_("Reason category"),
+        label=_("Reason"),
         choices=_reason_choices,
-        help_text=_("Shown publicly on the verification page."),
+        widget=forms.RadioSelect,
+        help_text=_("Shown publicly on the verification page, in the words beside each reason."),
+        error_messages={"required": _("Choose the reason the verification page will give.")},
     )
     note = forms.CharField(
         label=_("Staff note"),
@@ -49,6 +93,19 @@ class InvalidateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For staff only; never shown publicly."),
     )
+    confirm = forms.BooleanField(
+        label=_("I understand that invalidation is final"),
+        help_text=_(
+            "An invalidated credential can never be valid again. To give the learner a valid credential again, "
+            "reissue it: the reissue is a new credential with a new verification code."
+        ),
+        error_messages={"required": _("Tick this box to confirm that the invalidation is final.")},
+    )
+
+    def chosen_wording(self) -> str:
+        """The public sentence of the reason already chosen (a form shown again with errors), else ''."""
+        chosen = self["category"].value()
+        return mark_safe(public_wording(chosen)) if chosen in invalidation_reasons() else ""
 
 
 class ReissueForm(forms.Form):

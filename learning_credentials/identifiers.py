@@ -8,10 +8,12 @@ import re
 import secrets
 import uuid
 
+from django.utils.translation import gettext
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import LearningContextKey
 
 from .exceptions import InvalidContextKey
+from .problems import shown
 
 # Crockford base32: no I, L, O, U, so codes survive being read aloud or typed from paper.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -53,9 +55,13 @@ def parse_uuid(raw: str) -> uuid.UUID | None:
 
 def parse_context_key(raw: str) -> LearningContextKey:
     """Parse a course or learning-path key; InvalidContextKey (HTTP 400) when it is not one."""
+    refused = InvalidContextKey(
+        gettext("'%(key)s' is not a course key (course-v1:...) or a learning path key (path-v1:...).")
+        % {"key": shown(raw if isinstance(raw, str) else "", limit=80)}
+    )
     if not isinstance(raw, str) or not raw or len(raw) > 255 or "\x00" in raw:
-        raise InvalidContextKey(f"{raw!r:.80} is not a valid learning context key.")
+        raise refused
     try:
         return LearningContextKey.from_string(raw)
     except InvalidKeyError:
-        raise InvalidContextKey(f"{raw!r:.80} is not a valid learning context key.") from None
+        raise refused from None

@@ -16,12 +16,13 @@ from django_celery_beat.validators import crontab_validator
 from model_utils.models import TimeStampedModel
 from opaque_keys.edx.django.models import LearningContextKeyField
 
-from .assets import AssetKind, validate_asset_file
+from .assets import AssetKind, asset_kind_phrase, validate_asset_file
 from .compat import check_constraint
 from .exceptions import ConfigurationError, InvalidContextKey, InvalidOptions
 from .expiry import MAX_VALIDITY, ValidityUnit, reminder_days_parse
 from .identifiers import parse_context_key
 from .lifecycle import Status
+from .problems import shown
 from .registry import asset_references, deep_merge, generation_functions, retrieval_functions, validate_options
 
 
@@ -41,10 +42,29 @@ def validate_reminder_days(value: str) -> None:
 
 def check_asset_references(funcs, options: dict) -> None:
     """Raise InvalidOptions for options naming an asset that does not exist or is of another kind."""
+    references = asset_references(funcs, options)
+    found = dict(
+        CredentialAsset.objects.filter(slug__in={slug for slug, _kind in references.values()}).values_list(
+            "slug", "kind"
+        )
+    )
     errors = {}
-    for name, (slug, kind) in asset_references(funcs, options).items():
-        if not CredentialAsset.objects.filter(slug=slug, kind=kind).exists():
-            errors[name] = [f"There is no {kind.replace('_', ' ')} asset with the slug '{slug}'."]
+    for name, (slug, kind) in references.items():
+        if slug not in found:
+            errors[name] = [
+                _("%(option)s: there is no asset with the slug '%(slug)s'; it should name %(kind)s.")
+                % {"option": name, "slug": shown(slug), "kind": asset_kind_phrase(kind)}
+            ]
+        elif found[slug] != kind:
+            errors[name] = [
+                _("%(option)s: '%(slug)s' is %(actual)s, not %(expected)s.")
+                % {
+                    "option": name,
+                    "slug": shown(slug),
+                    "actual": asset_kind_phrase(found[slug]),
+                    "expected": asset_kind_phrase(kind),
+                }
+            ]
     if errors:
         raise InvalidOptions(errors=errors)
 
@@ -126,7 +146,7 @@ class CredentialType(TimeStampedModel):
             validate_options(self.option_declarations(), self.custom_options, partial=True)
             check_asset_references(self.option_declarations(), self.custom_options)
         except InvalidOptions as exc:
-            raise ValidationError({"custom_options": exc.message}) from exc
+            raise ValidationError({"custom_options": exc.sentences}) from exc
 
     def save(self, *args, **kwargs) -> None:
         """Refuse unknown function keys and invalid options on every save path, not only in forms."""
@@ -340,7 +360,7 @@ class CredentialConfiguration(TimeStampedModel):
             validate_options(functions, self.options())
             check_asset_references(functions, self.options())
         except InvalidOptions as exc:
-            raise ValidationError({"custom_options": exc.message}) from exc
+            raise ValidationError({"custom_options": exc.sentences}) from exc
         except ConfigurationError as exc:
             raise ValidationError({"credential_type": exc.message}) from exc
 
@@ -750,7 +770,7 @@ class Credential(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.type_name} for {self.learner_name} ({self.status})"
+        return f"{self.type_name} for {self.learner_name} ({self.get_status_display().lower()})"
 
 
 class CredentialAsset(TimeStampedModel):

@@ -12,9 +12,20 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
+from django.utils.translation import gettext
+
 from .exceptions import ConfigurationError, InvalidOptions, UnknownFunction
+from .problems import expected_kinds, json_kind, names, option_sentence, shown
 
 REQUIRED = object()
+
+
+class OptionProblem(ValueError):
+    """A validator's refusal as a sentence: ``%(name)s`` stands for the option, other placeholders for ``params``."""
+
+    def __init__(self, sentence: str = "", **params: Any):
+        self.sentence, self.params = sentence, params
+        super().__init__(sentence)
 
 
 @dataclass(frozen=True)
@@ -24,39 +35,40 @@ class Option:
     types: type | tuple[type, ...]
     default: Any = REQUIRED
     help: str = ""
-    # Called with the value; raises ValueError with a readable message when it is wrong.
+    # Called with the value; raises OptionProblem (or ValueError with a readable message) when it is wrong.
     validator: Callable[[Any], None] | None = None
     # The value is the slug of a CredentialAsset of this kind (checked against the database on save).
     asset_kind: str | None = None
     # For nested values: yields (option path, asset slug, asset kind) for every asset the value names.
     asset_refs: Callable[[Any], Iterable[tuple[str, str, str]]] | None = None
+    # What a right value is, in words ("a number between 0 and 100"); else the accepted kinds are named.
+    expects: Any = ""
 
     @property
     def required(self) -> bool:
         return self.default is REQUIRED
 
-    def check(self, value: Any) -> None:
+    def check(self, name: str, value: Any) -> None:
+        """Raise ValueError whose message is one sentence naming the option: what is wrong, in words."""
         types = self.types if isinstance(self.types, tuple) else (self.types,)
-        # bool is an int in Python; an option typed int or float must not accept True.
-        if isinstance(value, bool) and bool not in types:
-            raise ValueError(f"expected {_type_names(types)}, got a boolean")
         accepted = types + ((int,) if float in types else ())
-        if not isinstance(value, accepted):
-            raise ValueError(f"expected {_type_names(types)}, got {type(value).__name__}")
-        if self.validator:
+        # bool is an int in Python; an option typed int or float must not accept True.
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, accepted):
+            raise ValueError(self.expected_sentence(name))
+        if not self.validator:
+            return
+        try:
             self.validator(value)
+        except OptionProblem as exc:
+            raise ValueError((exc.sentence or self.expected_sentence(name)) % {"name": name, **exc.params}) from None
+        except ValueError as exc:
+            raise ValueError(option_sentence(name, str(exc))) from None
 
-
-def _type_names(types: tuple[type, ...]) -> str:
-    names = {
-        dict: "an object",
-        list: "a list",
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "a boolean",
-    }
-    return " or ".join(names.get(t, t.__name__) for t in types)
+    def expected_sentence(self, name: str) -> str:
+        return gettext("%(name)s must be %(expected)s.") % {
+            "name": name,
+            "expected": self.expects or expected_kinds(self.types),
+        }
 
 
 def declare_options(**options: Option) -> Callable[[Callable], Callable]:
@@ -92,21 +104,23 @@ def validate_options(funcs: Iterable[Callable], options: Any, *, partial: bool =
     ``partial`` waives required keys: a type's defaults may leave them to each configuration.
     """
     if not isinstance(options, dict):
-        raise InvalidOptions(errors={"options": ["Options must be a JSON object."]})
+        problem = gettext("The options must be a JSON object (in braces), not %(kind)s.") % {"kind": json_kind(options)}
+        raise InvalidOptions(errors={"options": [problem]})
     declared: dict[str, Option] = {}
     for func in funcs:
         declared.update(function_options(func))
     errors: dict[str, list[str]] = {}
     for key in options:
         if key not in declared:
-            errors.setdefault(key, []).append(f"Unknown option; accepted: {', '.join(sorted(declared)) or 'none'}.")
+            problem = gettext("There is no option '%(name)s'; the accepted options are: %(accepted)s.")
+            errors.setdefault(key, []).append(problem % {"name": shown(key), "accepted": names(declared)})
     for key, option in declared.items():
         if key not in options:
             if option.required and not partial:
-                errors.setdefault(key, []).append("This option is required.")
+                errors.setdefault(key, []).append(gettext("%(name)s is required.") % {"name": key})
             continue
         try:
-            option.check(options[key])
+            option.check(key, options[key])
         except ValueError as exc:
             errors.setdefault(key, []).append(str(exc))
     if errors:

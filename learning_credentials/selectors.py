@@ -144,6 +144,12 @@ def invalidation_reasons() -> dict[str, str]:
     }
 
 
+def invalidation_reason_label(credential: Credential) -> str:
+    """The public label of the credential's invalidation reason, lower-cased for the middle of a sentence."""
+    reason = credential.invalidation_reason
+    return invalidation_reasons().get(reason, reason).lower()
+
+
 def context_sites(*, context_keys: Iterable[LearningContextKey]) -> dict[LearningContextKey, Site]:
     """The site of each context, the global settings filled in where it sets nothing; one adapter read for all.
 
@@ -328,26 +334,32 @@ def credential_public_status(
         if expires_at is not None and expires_at <= (now or timezone.now()):
             return PublicStatus(status="expired", expires_at=expires_at)
         return PublicStatus(status="valid", expires_at=expires_at)
-    reason = credential.invalidation_reason
+    reason, url = credential.invalidation_reason, None
     if reason in REPLACEMENT_REASONS:
         newer = getattr(credential, "replaced_by", None)
         shown = newer is not None and newer.status == Status.AVAILABLE and newer.visibility == Visibility.PUBLIC
         # A private newer credential is not revealed.
         url = verify_url(newer, site=site or credential_site(credential)) if shown else None
-        return PublicStatus(
-            status="superseded",
-            revoked_at=credential.invalidated_at,
-            expires_at=expires_at,
-            reason=reason,
-            reason_label=invalidation_reasons().get(reason, reason),
-            superseded_by_url=url,
-        )
+    return invalidated_public_status(
+        reason=reason, invalidated_at=credential.invalidated_at, expires_at=expires_at, superseded_by_url=url
+    )
+
+
+def invalidated_public_status(
+    *,
+    reason: str,
+    invalidated_at: datetime | None,
+    expires_at: datetime | None = None,
+    superseded_by_url: str | None = None,
+) -> PublicStatus:
+    """How an invalidation for ``reason`` stands publicly; staff see it before they invalidate (admin)."""
     return PublicStatus(
-        status="revoked",
-        revoked_at=credential.invalidated_at,
+        status="superseded" if reason in REPLACEMENT_REASONS else "revoked",
+        revoked_at=invalidated_at,
         expires_at=expires_at,
         reason=reason,
         reason_label=invalidation_reasons().get(reason, reason),
+        superseded_by_url=superseded_by_url,
     )
 
 

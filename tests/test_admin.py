@@ -255,7 +255,7 @@ class TestCredentials:
         assert "category" in form_page.context["form"].fields
         assert Credential.objects.filter(status=Status.INVALIDATED).count() == 1
 
-        data = {**selected, "apply": "1", "category": "issued_in_error", "note": "wrong cohort"}
+        data = {**selected, "apply": "1", "category": "issued_in_error", "note": "wrong cohort", "confirm": "on"}
         response = admin_client.post(url(Credential, "changelist"), data)
 
         assert response.status_code == 302
@@ -527,7 +527,7 @@ def test_audit_trail_shows_visibility_and_status_changes_with_actor_and_reason(
 
     credential = factories.CredentialFactory(user=learner, configuration=configuration)
     credential_set_visibility(credential=credential, visibility="private", source="learner", actor_id=learner.pk)
-    selected = {"action": "invalidate", "_selected_action": [credential.pk], "apply": "1"}
+    selected = {"action": "invalidate", "_selected_action": [credential.pk], "apply": "1", "confirm": "on"}
     admin_client.post(url(Credential, "changelist"), {**selected, "category": "refunded", "note": "chargeback 991"})
     event = credential.events.get(kind="invalidated")
     assert (event.actor, event.reason, event.details) == (admin_user, "chargeback 991", {"category": "refunded"})

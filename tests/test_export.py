@@ -493,7 +493,7 @@ class TestCommand:
     def test_bad_arguments_are_said_in_words(self, tmp_path):
         with pytest.raises(CommandError, match="no credential configuration with id 999"):
             call_command("export_credentials", configuration=999, output=str(tmp_path / "x.csv"))
-        with pytest.raises(CommandError, match="not a valid learning context key"):
+        with pytest.raises(CommandError, match="is not a course key"):
             call_command("export_credentials", context="nonsense", output=str(tmp_path / "x.csv"))
         with pytest.raises(CommandError, match="No credential configuration is for course-v1:A\\+B\\+C"):
             call_command("export_credentials", context="course-v1:A+B+C", output=str(tmp_path / "x.csv"))

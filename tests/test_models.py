@@ -91,12 +91,12 @@ class TestTypeAndConfigurationValidation:
     @pytest.mark.parametrize(
         "options,message",
         [
-            ({"required_completion": "ninety"}, "required_completion: expected a number, got str"),
-            ({"required_completion": 120}, "required_completion: must be a percentage"),
-            ({"colour": "#fff"}, "colour: Unknown option"),
+            ({"required_completion": "ninety"}, "required_completion must be a number between 0 and 100."),
+            ({"required_completion": 120}, "required_completion must be a number between 0 and 100."),
+            ({"colour": "#fff"}, "There is no option 'colour'; the accepted options are: 'color',"),
             ({"elements": {"name": {"text": "{nmae}"}}}, "unknown placeholder {nmae}"),
             ({"elements": {"logo": False}}, "only standard elements"),
-            ({"font": "Comic Sans"}, "font: unknown font"),
+            ({"font": "Comic Sans"}, "font names the unknown font 'Comic Sans'"),
         ],
     )
     def test_malformed_options_name_the_option(self, options, message):
@@ -109,17 +109,19 @@ class TestTypeAndConfigurationValidation:
         credential_type = factories.CredentialTypeFactory(custom_options={})
         credential_type.full_clean()
         configuration = factories.ConfigurationFactory.build(credential_type=credential_type)
-        with pytest.raises(ValidationError, match="template: This option is required"):
+        with pytest.raises(ValidationError, match="template is required"):
             configuration.full_clean()
         configuration.custom_options = {"template": "certificate-template"}
         configuration.full_clean()
 
     def test_missing_or_wrong_kind_asset_is_refused_on_save(self, course, template_asset):
-        with pytest.raises(ValidationError, match="no pdf template asset with the slug 'nope'"):
+        with pytest.raises(
+            ValidationError, match=r"template: there is no asset with the slug 'nope'; it should name a PDF template\."
+        ):
             factories.CredentialTypeFactory(custom_options={"template": "nope"})
         CredentialAsset.objects.create(slug="logo", kind="image", file=ContentFile(_png(), name="logo.png"))
         credential_type = factories.CredentialTypeFactory(custom_options={})
-        with pytest.raises(ValidationError, match="no pdf template asset with the slug 'logo'"):
+        with pytest.raises(ValidationError, match=r"template: 'logo' is an image, not a PDF template\."):
             factories.ConfigurationFactory(credential_type=credential_type, custom_options={"template": "logo"})
         assert not CredentialConfiguration.objects.exists()
 
@@ -173,7 +175,7 @@ class TestAssetValidation:
             ("pdf_template", b"hello", "t.pdf", "not a PDF"),
             ("pdf_template", b"%PDF-1.4\ngarbage", "t.pdf", "cannot be read"),
             ("pdf_template", b"%PDF-1.4" + b"0" * (10 * 1024 * 1024), "big.pdf", "at most 10 MB"),
-            ("image", b"not an image", "logo.png", "not a PNG or JPEG image"),
+            ("image", b"not an image", "logo.png", "The file is not an image we can read (PNG or JPEG)."),
             ("font", b"OTTO" + b"\x00" * 64, "cff.otf", "only TrueType-outline fonts"),
             ("font", b"\x00\x01\x00\x00garbage", "bad.ttf", "font cannot be read: it is damaged"),
             ("image", b"", "empty.png", "empty"),
@@ -227,4 +229,4 @@ class TestAssetValidation:
 def test_assets_named_inside_options_must_exist(template_asset, options, path):
     with pytest.raises(ValidationError) as error:
         factories.CredentialTypeFactory(custom_options={"template": "certificate-template", **options})
-    assert f"{path}: There is no" in str(error.value)
+    assert f"{path}: there is no asset with the slug" in str(error.value)

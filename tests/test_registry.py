@@ -109,13 +109,16 @@ def _declared(**kwargs):
     [
         ({"title": "x"}, {}),
         ({"title": "x", "ratio": 1}, {}),
-        ({}, {"title": ["This option is required."]}),
-        ({"title": 3}, {"title": ["expected a string, got int"]}),
-        ({"title": "x", "size": True}, {"size": ["expected an integer, got a boolean"]}),
-        ({"title": "x", "size": 1.5}, {"size": ["expected an integer, got float"]}),
-        ({"title": "x", "ratio": 2}, {"ratio": ["must be 0-1"]}),
-        ({"title": "x", "flag": "yes"}, {"flag": ["expected a boolean, got str"]}),
-        ({"title": "x", "extra": 1}, {"extra": ["Unknown option; accepted: flag, ratio, size, title."]}),
+        ({}, {"title": ["title is required."]}),
+        ({"title": 3}, {"title": ["title must be a string."]}),
+        ({"title": "x", "size": True}, {"size": ["size must be a whole number."]}),
+        ({"title": "x", "size": 1.5}, {"size": ["size must be a whole number."]}),
+        ({"title": "x", "ratio": 2}, {"ratio": ["ratio: must be 0-1."]}),
+        ({"title": "x", "flag": "yes"}, {"flag": ["flag must be a boolean (true or false)."]}),
+        (
+            {"title": "x", "extra": 1},
+            {"extra": ["There is no option 'extra'; the accepted options are: 'flag', 'ratio', 'size', 'title'."]},
+        ),
     ],
 )
 def test_validate_options_names_each_wrong_key(options, errors):
@@ -151,7 +154,7 @@ def test_system_check_reports_unregistered_keys_and_bad_options(configuration):
     )
     messages = {e.id: e.msg for e in run_checks(databases=["default"]) if e.id.startswith("learning_credentials")}
     assert "unregistered retrieval_func 'removed_plugin_func'" in messages["learning_credentials.E002"]
-    assert "required_completion: expected a number" in messages["learning_credentials.E003"]
+    assert "required_completion must be a number between 0 and 100." in messages["learning_credentials.E003"]
     type(configuration).objects.filter(pk=configuration.pk).update(enabled=False)
     messages = {e.id: e for e in run_checks(databases=["default"]) if e.id.startswith("learning_credentials")}
     assert "learning_credentials.E002" not in messages  # nothing can fail on it while no configuration is enabled

@@ -12,11 +12,13 @@ Thresholds in options are percentages (0-100).
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_lazy
 from opaque_keys.edx.keys import LearningContextKey
 
 from ..adapters.base import HostAdapter, is_learning_path
 from ..exceptions import ConfigurationError
-from ..registry import Option, declare_options
+from ..problems import shown
+from ..registry import Option, OptionProblem, declare_options
 from . import Eligibility, Reason
 from . import reasons as codes
 
@@ -28,18 +30,21 @@ MAX_LISTED_ASSESSMENTS = 50
 
 def _percentage(value) -> None:
     if not 0 <= value <= 100:
-        raise ValueError("must be a percentage between 0 and 100")
+        raise OptionProblem()  # the option's ``expects`` says what is right
 
 
 def _category_minimums(value: dict) -> None:
     for category, minimum in value.items():
         if isinstance(minimum, bool) or not isinstance(minimum, int | float) or not 0 <= minimum <= 100:
-            raise ValueError(f"the minimum of '{category}' must be a percentage between 0 and 100")
+            raise OptionProblem(
+                gettext_lazy("In %(name)s, the minimum of '%(category)s' must be a number between 0 and 100."),
+                category=shown(category),
+            )
 
 
 def _modes(value: list | None) -> None:
     if value is not None and not all(isinstance(mode, str) and mode.strip() and mode != "*" for mode in value):
-        raise ValueError("must be a list of enrollment modes (e.g. verified, professional), or null")
+        raise OptionProblem()
 
 
 # Every built-in function: who counts as a learner of the context.
@@ -50,10 +55,17 @@ ENROLLMENT_OPTIONS = {
         help='Course enrollment modes that may earn the credential, e.g. ["verified"]; null means those the '
         "platform's own certificates require (Open edX: every mode but audit). Deactivated accounts never do.",
         validator=_modes,
+        expects=gettext_lazy('a list of enrollment modes (e.g. ["verified", "professional"]), or null'),
     ),
 }
 COMPLETION_OPTIONS = {
-    "required_completion": Option(float, default=100, help="Minimum completion, in percent.", validator=_percentage),
+    "required_completion": Option(
+        float,
+        default=100,
+        help="Minimum completion, in percent.",
+        validator=_percentage,
+        expects=gettext_lazy("a number between 0 and 100"),
+    ),
 }
 GRADE_OPTIONS = {
     "required_grades": Option(
@@ -61,12 +73,14 @@ GRADE_OPTIONS = {
         default={},
         help='Minimum grade per assignment category, in percent, e.g. {"Exam": 70}.',
         validator=_category_minimums,
+        expects=gettext_lazy('an object of assignment categories and minimum percentages, e.g. {"Exam": 70}'),
     ),
     "required_total": Option(
         (float, type(None)),
         default=None,
         help="Minimum weighted total, in percent; null means the course's own passing grade.",
         validator=lambda v: v is None or _percentage(v),
+        expects=gettext_lazy("a number between 0 and 100, or null"),
     ),
 }
 

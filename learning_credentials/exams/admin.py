@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..admin import form_page
+from ..identifiers import format_code
 from ..models import CredentialEvent
 from ..selectors import user_get
 from .exceptions import PoolImportRefused
@@ -274,12 +275,27 @@ class AttemptAdmin(ReadOnlyAdmin):
 class CertificationAdmin(ReadOnlyAdmin):
     """Each learner's certification in a course: its stable code and page, the most recent score, the certificate."""
 
-    list_display = ("user", "context_key", "score", "passed", "scored_at", "code")
+    list_display = ("user", "context_key", "score", "passed", "scored_at", "verification_code")
     list_select_related = ("user",)
     list_filter = ("passed",)
     search_fields = ("user__username", "context_key", "=code")
-    fields = ("user", "context_key", "public_id", "code", "score", "passed", "scored_at", "credential", "created")
+    fields = (
+        "user",
+        "context_key",
+        "public_id",
+        "verification_code",
+        "score",
+        "passed",
+        "scored_at",
+        "credential",
+        "created",
+    )
     readonly_fields = fields
+
+    @admin.display(description=_("verification code"), ordering="code")
+    def verification_code(self, obj: Certification) -> str:
+        """Grouped as the public page and every admin message print codes (ABCDE-FGHJK)."""
+        return format_code(obj.code)
 
 
 class PointsEntryInline(admin.TabularInline):

@@ -197,7 +197,10 @@ def payment_webhook_secret() -> str:
     """The payment webhook's shared secret; WebhookNotConfigured when it is not set."""
     secret = exam_settings().payment_webhook_secret
     if not secret:
-        raise WebhookNotConfigured("LEARNING_CREDENTIALS['EXAMS']['PAYMENT_WEBHOOK_SECRET'] is not set.")
+        raise WebhookNotConfigured(
+            "The payment webhook's shared secret is not set on this server (setting EXAMS.PAYMENT_WEBHOOK_SECRET of "
+            "LEARNING_CREDENTIALS)."
+        )
     return secret
 
 

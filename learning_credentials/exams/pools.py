@@ -22,6 +22,7 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from ..observability import elapsed_ms, log_activity
+from ..problems import json_problem
 from .exceptions import PoolImportRefused
 from .models import Question, QuestionOption, reference_key
 from .selectors import OPTION_RULES
@@ -105,9 +106,7 @@ def question_pool_parse(raw: bytes) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise PoolImportRefused(
-            errors=[f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."]
-        ) from None
+        raise PoolImportRefused(errors=[f"The file is not valid JSON. {json_problem(exc)}"]) from None
     except _DuplicateKey as exc:
         raise PoolImportRefused(errors=[f"The file repeats the field '{exc.key}' in one object."]) from None
     except (ValueError, RecursionError):  # NaN, Infinity, a number too long, nesting too deep

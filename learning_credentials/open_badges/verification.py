@@ -30,12 +30,12 @@ from django.http import Http404
 from django.urls import resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from jsonschema.exceptions import relevance
 
 from ..exceptions import ConfigurationError, CredentialUnreadable
 from ..identifiers import parse_uuid
 from ..models import Credential
+from ..problems import json_problem
 from .documents import xsd_datetime
 from .keys import PublicKey, jwk_public_key, public_key
 from .models import Issuer, SigningKey, StatusList
@@ -76,18 +76,6 @@ REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 P256_MULTICODEC = b"\x80\x24"  # p256-pub 0x1200, varint-encoded; then the compressed point
 LIST_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 SCHEMA = Path(__file__).resolve().parent / "schema" / "achievementcredential.json"
-# json's syntax errors in words, for "It is not valid JSON: {problem} at line {line}, column {column}."
-JSON_ERRORS = {
-    "Expecting value": gettext_lazy("a value was expected"),
-    "Expecting ',' delimiter": gettext_lazy("a comma was expected"),
-    "Expecting ':' delimiter": gettext_lazy("a colon was expected"),
-    "Expecting property name enclosed in double quotes": gettext_lazy("a field name in double quotes was expected"),
-    "Unterminated string starting at": gettext_lazy("a string is not closed"),
-    "Invalid control character at": gettext_lazy("a string holds a control character"),
-    "Invalid \\escape": gettext_lazy("a string holds an invalid escape"),
-    "Invalid \\uXXXX escape": gettext_lazy("a string holds an invalid escape"),
-    "Extra data": gettext_lazy("more follows the end of the JSON object"),
-}
 
 
 @dataclass(frozen=True)
@@ -283,14 +271,7 @@ def _json_ld_read(text: str) -> _Read:
     try:
         document, problem = _json_parse(text)
     except json.JSONDecodeError as exc:
-        if exc.msg in JSON_ERRORS:
-            message = _("It is not valid JSON: {problem} at line {line}, column {column}.").format(
-                problem=JSON_ERRORS[exc.msg], line=exc.lineno, column=exc.colno
-            )
-        else:
-            message = _("It is not valid JSON at line {line}, column {column}.")
-            message = message.format(line=exc.lineno, column=exc.colno)
-        raise CredentialUnreadable(message) from None
+        raise CredentialUnreadable(_("It is not valid JSON. %(problem)s") % {"problem": json_problem(exc)}) from None
     except RecursionError:
         raise CredentialUnreadable(_("It is nested too deeply to be read.")) from None
     if problem:

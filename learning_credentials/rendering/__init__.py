@@ -15,6 +15,7 @@ from django.utils import formats
 from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.translation import get_language, gettext_noop
 
+from ..problems import shown
 from .cache import BoundedCache
 
 # Placeholder -> what it stands for. Text options may use these and nothing else; other parts of
@@ -252,13 +253,25 @@ def check_placeholders(text: str) -> None:
     try:
         fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
-        raise ValueError(f"malformed text {text!r}: {exc}; write {{{{ for a literal brace") from exc
+        raise ValueError(
+            gettext(
+                "the text '%(text)s' has a brace that opens or closes no placeholder; write {{ or }} for a "
+                "literal brace"
+            )
+            % {"text": shown(text)}
+        ) from exc
     for name, spec, conversion in fields:
         if name not in PLACEHOLDERS:
             known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-            raise ValueError(f"unknown placeholder {{{name}}}; known: {known}; write {{{{ for a literal brace")
+            raise ValueError(
+                gettext("unknown placeholder {%(name)s}; known: %(known)s; write {{ for a literal brace")
+                % {"name": shown(name), "known": known}
+            )
         if spec or conversion:
-            raise ValueError(f"placeholder {{{name}}} takes no format or conversion; write {{{name}}}")
+            raise ValueError(
+                gettext("placeholder {%(name)s} takes no format or conversion; write {%(name)s}")
+                % {"name": shown(name)}
+            )
 
 
 def fill_placeholders(text: str, data: CredentialData) -> str:

@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from ..exceptions import GenerationFailed, InvalidOptions, LearningCredentialsError
-from ..registry import Option, declare_options, resolve_options, validate_options
+from ..registry import Option, OptionProblem, declare_options, resolve_options, validate_options
 from . import Artifact, Asset, AssetLoader, CredentialData, as_asset, document_info
 from .cache import BoundedCache
 from .fonts import STANDARD_FONTS, Font, standard_font, system_fallback_fonts, truetype_font
@@ -42,12 +44,18 @@ from .templates import prepared_template
 
 def _check_page(value: int) -> None:
     if value < 1:
-        raise ValueError("template_page counts from 1")
+        raise OptionProblem()  # the option's ``expects`` says what is right
 
 
 @declare_options(
     template=Option(str, help="Slug of the PDF template asset.", asset_kind="pdf_template"),
-    template_page=Option(int, default=1, help="Which page of the template is the background.", validator=_check_page),
+    template_page=Option(
+        int,
+        default=1,
+        help="Which page of the template is the background.",
+        validator=_check_page,
+        expects=gettext_lazy("a page number: 1 for the first page"),
+    ),
     font=Option(
         str,
         default="Helvetica",

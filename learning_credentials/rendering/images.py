@@ -37,6 +37,10 @@ class ImageRefused(ValueError):
         return str(self.args[0])
 
 
+class ImageUnreadable(ImageRefused):
+    """The file is not a PNG or JPEG that Pillow can read at all (not merely too large or damaged)."""
+
+
 def image_open(data: bytes) -> Image.Image:
     """The PNG or JPEG in ``data`` with only its header read; ImageRefused beyond IMAGE_MAX_PIXELS or unreadable."""
     limit = conf.get("IMAGE_MAX_PIXELS")
@@ -50,7 +54,7 @@ def image_open(data: bytes) -> Image.Image:
             % {"pillow": _megapixels(pillow), "limit": _megapixels(limit)}
         ) from exc
     except Exception as exc:  # every failure of a parser given arbitrary bytes is "not an image"
-        raise ImageRefused(_("it is not a PNG or JPEG image")) from exc
+        raise ImageUnreadable(_("it is not a PNG or JPEG image")) from exc
     width, height = image.size
     if width * height > limit:
         raise ImageRefused(

@@ -13,6 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from ..problems import json_kind, names, shown
 from . import FIXED_TEXTS, CredentialData, check_placeholders
 from .fonts import STANDARD_FONTS, Font
 from .images import PreparedImage
@@ -71,17 +74,20 @@ _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 def _number(value: Any, where: str, *, minimum: float | None = 0, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{where} must be a number, not {type(value).__name__}")
+        raise ValueError(_("%(where)s must be a number, not %(kind)s") % {"where": where, "kind": json_kind(value)})
     if positive and value <= 0:
-        raise ValueError(f"{where} must be greater than 0")
+        raise ValueError(_("%(where)s must be greater than 0") % {"where": where})
     if minimum is not None and value < minimum:
-        raise ValueError(f"{where} must be at least {minimum}")
+        raise ValueError(_("%(where)s must be at least %(minimum)s") % {"where": where, "minimum": minimum})
     return float(value)
 
 
 def parse_color(value: Any, where: str) -> Color:
     if not isinstance(value, str) or not _HEX.fullmatch(value):
-        raise ValueError(f"{where} must be a hex colour such as #1a2b3c, not {value!r}")
+        raise ValueError(
+            _("%(where)s must be a hex colour such as #1a2b3c, not '%(value)s'")
+            % {"where": where, "value": shown(value)}
+        )
     digits = value[1:] if len(value) == 7 else "".join(c * 2 for c in value[1:])
     return tuple(int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4))
 
@@ -90,8 +96,11 @@ def check_font_name(value: Any, where: str = "font") -> str:
     """A built-in font name or a font asset's slug (the asset must be a TrueType font)."""
     if not isinstance(value, str) or not (value in STANDARD_FONTS or _SLUG.fullmatch(value)):
         raise ValueError(
-            f"unknown font {value!r} in {where}: use a built-in font ({', '.join(STANDARD_FONTS)}) "
-            "or the slug of a TrueType font asset"
+            _(
+                "%(where)s names the unknown font '%(value)s': use a built-in font (%(fonts)s) or the slug of a "
+                "TrueType font asset"
+            )
+            % {"where": where, "value": shown(value), "fonts": ", ".join(STANDARD_FONTS)}
         )
     return value
 
@@ -100,7 +109,7 @@ def _style_value(key: str, value: Any, where: str) -> Any:
     where = f"{where}.{key}"
     if key == "text":
         if not isinstance(value, str):
-            raise ValueError(f"{where} must be a string")
+            raise ValueError(_("%(where)s must be a string") % {"where": where})
         check_placeholders(value)
         return value
     if key in ("x", "y"):
@@ -113,7 +122,7 @@ def _style_value(key: str, value: Any, where: str) -> Any:
         return None if value is None else _number(value, where, positive=True)
     if key == "align":
         if value not in ALIGNMENTS:
-            raise ValueError(f"{where} must be one of {', '.join(ALIGNMENTS)}")
+            raise ValueError(_("%(where)s must be one of %(values)s") % {"where": where, "values": names(ALIGNMENTS)})
         return value
     if key == "font":
         return check_font_name(value, where)
@@ -122,18 +131,25 @@ def _style_value(key: str, value: Any, where: str) -> Any:
         return value
     if key == "uppercase":
         if not isinstance(value, bool):
-            raise ValueError(f"{where} must be true or false")
+            raise ValueError(_("%(where)s must be true or false") % {"where": where})
         return value
     raise AssertionError(key)
 
 
 def _keys(value: Any, where: str, allowed: frozenset[str]) -> dict:
     if not isinstance(value, dict):
-        raise ValueError(f"{where} must be an object")
+        raise ValueError(_("%(where)s must be an object") % {"where": where})
+    _no_unknown_keys(value, where, allowed)
+    return {key: _style_value(key, item, where) if key in ELEMENT_KEYS else item for key, item in value.items()}
+
+
+def _no_unknown_keys(value: dict, where: str, allowed: frozenset[str]) -> None:
     unknown = set(value) - allowed
     if unknown:
-        raise ValueError(f"{where} has unknown keys {sorted(unknown)}; accepted: {sorted(allowed)}")
-    return {key: _style_value(key, item, where) if key in ELEMENT_KEYS else item for key, item in value.items()}
+        raise ValueError(
+            _("%(where)s has unknown keys %(unknown)s; accepted: %(accepted)s")
+            % {"where": where, "unknown": names(unknown), "accepted": names(allowed)}
+        )
 
 
 def parse_defaults(value: Any) -> dict:
@@ -144,20 +160,21 @@ def parse_defaults(value: Any) -> dict:
 def parse_elements(value: Any) -> dict[str, dict | bool]:
     """The ``elements`` option: standard elements adjusted or hidden (false), custom ones added."""
     if not isinstance(value, dict):
-        raise ValueError("elements must be an object")
+        raise ValueError(_("%(where)s must be an object") % {"where": "elements"})
     parsed: dict[str, dict | bool] = {}
     for name, element in value.items():
         if element is False:
             if name not in STANDARD_ELEMENTS:
                 raise ValueError(
-                    f"'{name}': only standard elements ({', '.join(STANDARD_ELEMENTS)}) can be hidden with false"
+                    _("elements.%(name)s: only standard elements (%(standard)s) can be hidden with false")
+                    % {"name": shown(name), "standard": ", ".join(STANDARD_ELEMENTS)}
                 )
             parsed[name] = False
             continue
         if not isinstance(element, dict):
-            raise ValueError(f"'{name}' must be an object or false")
+            raise ValueError(_("elements.%(name)s must be an object or false") % {"name": shown(name)})
         if name not in STANDARD_ELEMENTS and "text" not in element:
-            raise ValueError(f"custom element '{name}' needs a text")
+            raise ValueError(_("elements.%(name)s is a custom element: it needs a text") % {"name": shown(name)})
         parsed[name] = _keys(element, f"elements.{name}", ELEMENT_KEYS)
     return parsed
 
@@ -165,22 +182,20 @@ def parse_elements(value: Any) -> dict[str, dict | bool]:
 def parse_images(value: Any) -> dict[str, dict]:
     """The ``images`` option: name -> image asset slug, lower-left corner and width and/or height."""
     if not isinstance(value, dict):
-        raise ValueError("images must be an object")
+        raise ValueError(_("%(where)s must be an object") % {"where": "images"})
     parsed = {}
     for name, image in value.items():
-        where = f"images.{name}"
+        where = f"images.{shown(name)}"
         if not isinstance(image, dict):
-            raise ValueError(f"{where} must be an object")
-        unknown = set(image) - IMAGE_KEYS
-        if unknown:
-            raise ValueError(f"{where} has unknown keys {sorted(unknown)}; accepted: {sorted(IMAGE_KEYS)}")
+            raise ValueError(_("%(where)s must be an object") % {"where": where})
+        _no_unknown_keys(image, where, IMAGE_KEYS)
         if not isinstance(image.get("image"), str) or not _SLUG.fullmatch(image["image"]):
-            raise ValueError(f"{where}.image must be the slug of an image asset")
+            raise ValueError(_("%(where)s.image must be the slug of an image asset") % {"where": where})
         if "width" not in image and "height" not in image:
-            raise ValueError(f"{where} needs a width, a height or both")
+            raise ValueError(_("%(where)s needs a width, a height or both") % {"where": where})
         for key in ("x", "y"):
             if key not in image:
-                raise ValueError(f"{where}.{key} is required")
+                raise ValueError(_("%(where)s is required") % {"where": f"{where}.{key}"})
         parsed[name] = {
             "image": image["image"],
             "x": _number(image["x"], f"{where}.x"),
@@ -199,10 +214,8 @@ def parse_qr(value: Any) -> dict | None:
     if value is True:
         return {}
     if not isinstance(value, dict):
-        raise ValueError("qr must be true, false or an object")
-    unknown = set(value) - QR_KEYS
-    if unknown:
-        raise ValueError(f"qr has unknown keys {sorted(unknown)}; accepted: {sorted(QR_KEYS)}")
+        raise ValueError(_("qr must be true, false or an object"))
+    _no_unknown_keys(value, "qr", QR_KEYS)
     parsed = {key: _number(value[key], f"qr.{key}") for key in ("x", "y") if key in value}
     if "size" in value:
         parsed["size"] = _number(value["size"], "qr.size", positive=True)

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.pdfbase.ttfonts import TTFontFile
 
 from ..exceptions import GenerationFailed
-from ..registry import Option, declare_options
+from ..problems import names
+from ..registry import Option, OptionProblem, declare_options
 from . import AssetLoader, as_asset, fixed_text
 from .images import image_open, image_page_sized
 from .text import break_spans, largest, wrap
@@ -37,13 +39,20 @@ SMALLEST_NAME_SIZE = 8
 def _check(value: dict) -> None:
     unknown = set(value) - {"background", "font_asset", "color", "accent"}
     if unknown:
-        raise ValueError(f"unknown keys {sorted(unknown)}; accepted: accent, background, color, font_asset")
+        raise OptionProblem(
+            gettext_lazy(
+                "%(name)s has unknown keys %(unknown)s; accepted: 'accent', 'background', 'color', 'font_asset'."
+            ),
+            unknown=names(unknown),
+        )
     for key in ("color", "accent"):
         if key in value:
             try:
                 Image.new("RGB", (1, 1), value[key])
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"'{key}' must be a colour such as #1a2b3c") from exc
+            except (ValueError, TypeError):
+                raise OptionProblem(
+                    gettext_lazy("%(name)s.%(key)s must be a colour such as #1a2b3c."), key=key
+                ) from None
 
 
 @declare_options(

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from .. import conf
 from ..adapters import get_adapter
@@ -355,11 +356,12 @@ def credential_export_run(*, export_id) -> CredentialExport | None:
     except ExportWithdrawn:
         log_activity("export_withdrawn", export=str(export.pk))
         return export
-    except Exception as exc:
+    except Exception:
         log.exception("Export %s failed", export.pk)
         CredentialExport.objects.filter(pk=export.pk, status=CredentialExport.State.RUNNING).update(
             status=CredentialExport.State.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
+            error=gettext("The export failed unexpectedly; the server log of export %(id)s has the details.")
+            % {"id": export.pk},
             finished_at=timezone.now(),
         )
         return export

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .. import conf
 from ..adapters.base import Site
@@ -197,7 +198,10 @@ def _failure_message(credential: Credential, exc: Exception) -> str:
     if isinstance(exc, LearningCredentialsError):
         return exc.message
     log.exception("Generating credential %s failed", credential.pk)
-    return f"{type(exc).__name__}: {exc}"
+    # The exception's own text is for the log: staff read this on the credential's page.
+    return gettext(
+        "Generating the credential failed unexpectedly; the server log of credential %(id)s has the details."
+    ) % {"id": credential.pk}
 
 
 # What recording a generation attempt changes on each credential.

@@ -26,7 +26,7 @@ from ..languages import site_language
 from ..lifecycle import Status
 from ..models import Credential, CredentialConfiguration, CredentialEvent, InvalidationReason
 from ..observability import elapsed_ms, log_activity, log_credential_activity
-from ..selectors import issuance_check, learner_issue_facts
+from ..selectors import invalidation_reason_label, issuance_check, learner_issue_facts, public_code
 from ..signals import credential_reissued, credentials_issued, credentials_renewed
 from .announcement import credentials_announce_on_commit
 from .audit import event_record
@@ -133,8 +133,8 @@ def credential_issue_or_get(
         replacing = previous is not None and not manual and may_replace is not None and may_replace(previous)
         if previous is not None and not manual and not replacing:
             raise PreviouslyInvalidated(
-                f"The learner's credential {previous.verification_code} was invalidated "
-                f"({previous.invalidation_reason}); only staff can issue it again."
+                f"The learner's credential {public_code(previous)} was invalidated "
+                f"({invalidation_reason_label(previous)}); only staff can issue it again."
             )
         credential, created = _create(
             user_id=user_id,
@@ -288,7 +288,7 @@ def credential_reissue(
     with transaction.atomic():
         old = Credential.objects.select_for_update().get(pk=credential.pk)
         if Credential.objects.filter(replaces=old).exists():
-            raise InvalidTransition(f"The credential {old.verification_code} has already been reissued.")
+            raise InvalidTransition(f"The credential {public_code(old)} has already been reissued.")
         if old.status != Status.INVALIDATED:
             old = credential_invalidate(
                 credential=old, category=InvalidationReason.SUPERSEDED, source=source, actor_id=actor_id, reason=reason
@@ -304,7 +304,7 @@ def credential_reissue(
             **{field: getattr(old, field) for field in CARRIED_OVER_FIELDS},
         )
         if not created:
-            raise InvalidTransition(f"The learner already holds another live credential, {new.verification_code}.")
+            raise InvalidTransition(f"The learner already holds another live credential, {public_code(new)}.")
         for subject in (old, new):
             event_record(
                 credential=subject,
@@ -340,7 +340,7 @@ def credential_renew(
     with transaction.atomic():
         old = Credential.objects.select_for_update().get(pk=credential.pk)  # the row only, not its configuration
         if Credential.objects.filter(replaces=old).exists():
-            raise InvalidTransition(f"The credential {old.verification_code} has already been reissued.")
+            raise InvalidTransition(f"The credential {public_code(old)} has already been reissued.")
         _renewable_check(old)
         [new] = _renew_locked([old], source=source, actor_id=actor_id, reason=reason, scores={old.pk: score})
         if queue:
@@ -478,16 +478,17 @@ def _renew_locked(
 def _renewable_check(credential: Credential) -> None:
     if credential.expires_at is None and not credential.configuration.validity_period:
         raise InvalidTransition(
-            f"The credential {credential.verification_code} never expires (its configuration gives no validity "
+            f"The credential {public_code(credential)} never expires (its configuration gives no validity "
             "period): there is nothing to renew. Reissue it to correct it."
         )
     if credential.status != Status.AVAILABLE:
         raise InvalidTransition(
-            f"Only a valid credential can be renewed; {credential.verification_code} is {credential.status}."
+            f"Only a valid credential can be renewed; {public_code(credential)} is "
+            f"{credential.get_status_display().lower()}."
         )
     if credential.suspended_at is not None:
         raise InvalidTransition(
-            f"The credential {credential.verification_code} is suspended: lift the suspension before renewing it."
+            f"The credential {public_code(credential)} is suspended: lift the suspension before renewing it."
         )
 
 
@@ -645,7 +646,5 @@ def _create(
             if live is not None:
                 return live, False
             if replaces is not None and Credential.objects.filter(replaces=replaces).exists():
-                raise InvalidTransition(
-                    f"The credential {replaces.verification_code} has already been reissued."
-                ) from None
+                raise InvalidTransition(f"The credential {public_code(replaces)} has already been reissued.") from None
     raise IntegrityError("Could not allocate a unique verification code.")

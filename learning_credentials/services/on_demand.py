@@ -25,9 +25,11 @@ from ..models import Credential, CredentialConfiguration, CredentialEvent
 from ..selectors import (
     configuration_evaluate,
     credential_held,
+    invalidation_reason_label,
     issuance_check,
     issuance_enabled,
     learner_current_name,
+    public_code,
     user_is_enrolled,
 )
 from .dispatch import generation_queue
@@ -83,7 +85,7 @@ def credential_request(
             return held, Outcome.EXISTING
     elif held is not None:
         raise PreviouslyInvalidated(
-            f"Your credential {held.verification_code} was invalidated ({held.invalidation_reason}); "
+            f"Your credential {public_code(held)} was invalidated ({invalidation_reason_label(held)}); "
             "only staff can issue it again."
         )
     else:

@@ -8,7 +8,6 @@ and read their fields with the parsers below, so that both refuse the same thing
 
 import hashlib
 import hmac
-import json
 import re
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from ..exceptions import (
 )
 from ..identifiers import parse_context_key
 from ..observability import elapsed_ms, log_activity
+from ..problems import JSONProblem, json_parse
 
 MAX_BODY_BYTES = 64 * 1024
 TIMESTAMP_TOLERANCE_SECONDS = 5 * 60
@@ -97,9 +97,13 @@ def parse_json_object(raw_body: bytes) -> dict:
     """The body as a JSON object, its decimals exact (never floats); WebhookPayloadInvalid otherwise."""
     webhook_check_size(raw_body)
     try:
-        data = json.loads(raw_body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise WebhookPayloadInvalid(errors={"body": [f"Not a UTF-8 JSON document: {exc}"]}) from exc
+        text = raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WebhookPayloadInvalid(errors={"body": ["The body is not UTF-8 text."]}) from None
+    try:
+        data = json_parse(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except JSONProblem as exc:
+        raise WebhookPayloadInvalid(errors={"body": [f"The body is not valid JSON. {exc}"]}) from None
     if not isinstance(data, dict):
         raise WebhookPayloadInvalid(errors={"body": ["Must be a JSON object."]})
     return data

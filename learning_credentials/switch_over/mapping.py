@@ -11,6 +11,8 @@ after the switch decides as the plugin did, and new PDFs keep its layout.
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..problems import shown
+
 PLUGIN_RETRIEVAL = {
     "learning_credentials.processors.retrieve_completions": "course_completion",
     "learning_credentials.processors.retrieve_subsection_grades": "subsection_grades",
@@ -51,7 +53,7 @@ class Mapped:
 
 def _percent(value: Any, where: str, mapped: Mapped) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        mapped.blocking.append(f"{where} is {value!r}, not a number")
+        mapped.blocking.append(f"{where} is '{shown(value)}', not a number")
         return None
     return round(float(value) * 100, 2)
 
@@ -62,7 +64,7 @@ def _retrieval(options: dict, retrieval: str, mapped: Mapped) -> None:
     grades = options.get("required_grades")
     if grades is not None and retrieval in USES_GRADES:
         if not isinstance(grades, dict):
-            mapped.blocking.append(f"required_grades is {grades!r}, not an object")
+            mapped.blocking.append(f"required_grades is '{shown(grades)}', not an object")
             return
         minimums = {}
         for category, minimum in grades.items():
@@ -83,7 +85,7 @@ def _font(value: Any, assets: dict[str, str], where: str, mapped: Mapped) -> str
         return value
     if value in assets:
         return assets[value]
-    mapped.notes.append(f"{where}: no font asset {value!r}; Helvetica is used, as the plugin did")
+    mapped.notes.append(f"{where}: no font asset '{shown(value)}'; Helvetica is used, as the plugin did")
     return "Helvetica"
 
 
@@ -105,7 +107,7 @@ def _generation(options: dict, assets: dict[str, str], mapped: Mapped, *, spell_
         if template in assets:
             mapped.options["template"] = assets[template]
         else:
-            mapped.blocking.append(f"template {template!r} is not one of the plugin's assets")
+            mapped.blocking.append(f"template '{shown(template)}' is not one of the plugin's assets")
     if options.get("template_multiline"):
         mapped.notes.append(
             "template_multiline (another template for two-line course names) has no equivalent; "
@@ -130,7 +132,7 @@ def _generation(options: dict, assets: dict[str, str], mapped: Mapped, *, spell_
             base = elements.get(ours) if isinstance(elements.get(ours), dict) else {}
             elements[ours] = {**base, **_style(element, assets, f"text_elements.{name}", mapped)}
         else:
-            mapped.blocking.append(f"text_elements.{name} is {element!r}, not an object or false")
+            mapped.blocking.append(f"text_elements.{name} is '{shown(element)}', not an object or false")
     elements = {name: value for name, value in elements.items() if value is not None}
     if elements:
         mapped.options["elements"] = elements
@@ -146,7 +148,7 @@ def options_map(
     """
     mapped = Mapped()
     if not isinstance(options, dict):
-        mapped.blocking.append(f"options are {options!r}, not an object")
+        mapped.blocking.append(f"options are '{shown(options)}', not an object")
         return mapped
     if retrieval is not None:
         if type_level and retrieval in USES_COMPLETION:
@@ -159,7 +161,7 @@ def options_map(
     known = {"required_completion", "required_grades", "steps", "template", "template_multiline"}
     known |= {"defaults", "text_elements"}
     for key in sorted(set(options) - known):
-        mapped.notes.append(f"option {key!r} is not one of the plugin's built-in options; left out")
+        mapped.notes.append(f"option '{shown(key)}' is not one of the plugin's built-in options; left out")
     return mapped
 
 

@@ -479,6 +479,7 @@ def test_beat_runs_the_sweep_every_minute(ready, learner):
 @pytest.mark.django_db
 def test_staff_read_attempts_and_certifications_in_the_admin(admin_client, sit, learner):
     from learning_credentials.exams.models import Certification
+    from learning_credentials.identifiers import format_code
 
     sit(45)
     attempt, certification = Attempt.objects.get(), Certification.objects.get()
@@ -489,6 +490,8 @@ def test_staff_read_attempts_and_certifications_in_the_admin(admin_client, sit, 
         f"/admin/learning_credentials_exams/certification/{certification.pk}/change/",
     ):
         assert admin_client.get(url).status_code == 200, url
+    listed = admin_client.get("/admin/learning_credentials_exams/certification/").content.decode()
+    assert format_code(certification.code) in listed  # grouped, as the public page and admin messages print it
     page = admin_client.get(f"/admin/learning_credentials_exams/attempt/{attempt.pk}/change/").content.decode()
     assert attempt.questions[0]["text"] not in page  # the drawn questions and answers are not shown
     assert admin_client.get("/admin/learning_credentials_exams/attempt/add/").status_code == 403

@@ -198,7 +198,11 @@ class TestListEndpoint:
         [
             ([], "bad_request", "at least one course"),
             ([str(COURSE)] * 101, "bad_request", "at most 100 courses at a time, not 101"),
-            ([str(COURSE), "not-a-key"], "invalid_context_key", "context_key number 2: 'not-a-key' is not a valid"),
+            (
+                [str(COURSE), "not-a-key"],
+                "invalid_context_key",
+                "context_key number 2: 'not-a-key' is not a course key",
+            ),
         ],
         ids=["none", "too many", "malformed"],
     )

@@ -92,7 +92,13 @@ def test_every_error_is_shown_on_the_form_and_nothing_is_imported(admin_client):
     ("content", "expected"),
     [
         (b"\x00\xff\xfe garbage \x89PNG", "The file is not UTF-8 text."),
-        (b"%PDF-1.7 not json", "The file is not valid JSON: Expecting value at line 1, column 1."),
+        (
+            b"%PDF-1.7 not json",
+            (
+                "The file is not valid JSON. Line 1, column 1: expected a value: a string in double quotes, a "
+                "number, true, false, null, an object or a list."
+            ),
+        ),
         (b"", "The submitted file is empty."),
         (b" " * (MAX_FILE_BYTES + 1), "The file is larger than 5 MB."),
     ],

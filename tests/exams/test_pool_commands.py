@@ -69,7 +69,7 @@ def test_every_error_is_listed_and_nothing_imported(tmp_path):
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"{not json", "The file is not valid JSON: Expecting property name enclosed in double quotes at line 1"),
+        (b"{not json", "The file is not valid JSON. Line 1, column 2: expected a field name in double quotes."),
         (b"\x89PNG\r\n\x1a\n", "The file is not UTF-8 text."),
         (b" " * (MAX_FILE_BYTES + 10), "The file is larger than 5 MB."),
     ],

@@ -277,7 +277,13 @@ def test_a_malformed_pool_key_is_refused_in_words():
     ("raw", "expected"),
     [
         (b"\xff\xfe{}", "The file is not UTF-8 text."),
-        (b'{"format": ', "The file is not valid JSON: Expecting value at line 1, column 12."),
+        (
+            b'{"format": ',
+            (
+                "The file is not valid JSON. Line 1, column 12: the text ends where a value was expected (is "
+                "something unclosed?)."
+            ),
+        ),
         (b'{"version": 1, "version": 2}', "The file repeats the field 'version' in one object."),
         (b'{"version": NaN}', "The file is not valid JSON: it holds a value that cannot be read."),
         (b"[" * 100_000, "The file is not valid JSON: it holds a value that cannot be read."),

@@ -337,7 +337,7 @@ def test_an_embedded_file_that_inflates_to_megabytes_is_refused_without_inflatin
     [
         (b"%PDF-1.7\n1 0 obj <<", "broken.pdf", 400, "The PDF cannot be read: it is damaged or incomplete."),
         (b"\x00\x01garbage", "thing.bin", 400, ""),
-        (b'{"a": 1,}', "credential.json", 400, "line 1"),
+        (b'{"a": 1,}', "credential.json", 400, "Line 1"),
         (b"", "empty.pdf", 400, ""),
         (b"A" * (300 * 1024), "big.jwt", 413, "It is larger than 256 KB"),
     ],

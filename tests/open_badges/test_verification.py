@@ -473,10 +473,13 @@ class TestHostileInput:
             (b"\xff\xfe{}", "It is not UTF-8 text"),
             (b"", "It is empty"),
             (b"hello world", "It is neither a credential as a JSON object nor a VC-JWT"),
-            (b'{\n  "a": 1,\n  "b" 2\n}', "It is not valid JSON: a colon was expected at line 3, column 7."),
+            (
+                b'{\n  "a": 1,\n  "b" 2\n}',
+                "It is not valid JSON. Line 3, column 7: expected a colon after the field name",
+            ),
             (
                 b'{"a": 1} {"b": 2}',
-                "It is not valid JSON: more follows the end of the JSON object at line 1, column 10.",
+                "It is not valid JSON. Line 1, column 10: more text follows the end of the JSON value.",
             ),
             (b'{"a":' * 100_000, "It is nested too deeply to be read."),
         ],

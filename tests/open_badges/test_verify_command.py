@@ -80,7 +80,10 @@ def test_invalid_exits_1_and_so_does_incomplete(credential, tmp_path):
             b"just some words",
             "It is neither a credential as a JSON object nor a VC-JWT (three base64url parts separated by dots).",
         ),
-        (b'{"a": 1,}', "It is not valid JSON: a field name in double quotes was expected at line 1, column 9."),
+        (
+            b'{"a": 1,}',
+            ("It is not valid JSON. Line 1, column 9: a comma before a closing brace or bracket is one too many."),
+        ),
         (b" " * (MAX_BYTES + 1), "It is larger than 256 KB, the most a signed credential (.json or .jwt) may weigh."),
     ],
 )

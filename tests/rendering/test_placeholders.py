@@ -24,8 +24,8 @@ def points_placeholder():
     "text,message",
     [
         ("{unknown}", "unknown placeholder {unknown}"),
-        ("{name", "malformed text"),
-        ("}", "malformed text"),
+        ("{name", "the text .{name. has a brace that opens or closes no placeholder"),
+        ("}", "the text .}. has a brace that opens or closes no placeholder"),
         ("{name:>20}", "takes no format or conversion"),
         ("{name.upper}", "unknown placeholder {name.upper}"),
     ],

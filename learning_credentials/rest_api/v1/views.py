@@ -4,13 +4,15 @@ import hashlib
 import json
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, ErrorDetail, NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -55,6 +57,7 @@ from ...selectors import (
 )
 from ...services.verification_counts import verification_count
 from ...throttling import CodeLookupThrottle, PublicThrottle
+from ..parsers import PARSERS
 from ..schema import PAGE_PARAMETERS, VIEW_SCHEMA, documented, errors, page_of, query
 from .serializers import CredentialSerializer, MetadataSchemaSerializer, MetadataSerializer
 
@@ -90,9 +93,23 @@ def error_body(exc: APIException) -> dict:
     A body that fails validation keeps its messages by field under ``errors``.
     """
     if isinstance(exc, ValidationError):
-        return {"detail": _("The request is not valid."), "code": "invalid", "errors": exc.detail}
+        return {"detail": _("The request is not valid."), "code": "invalid", "errors": _reworded(exc.detail)}
     codes = exc.get_codes()
     return {"detail": str(exc.detail), "code": codes if isinstance(codes, str) else exc.default_code}
+
+
+# Django REST framework's messages that name a Python type ("got type \"str\""), by their codes.
+REWORDED = {"not_a_list": _lazy("Must be a list."), "not_a_dict": _lazy("Must be an object.")}
+
+
+def _reworded(detail):
+    """Validation messages by field, those that would name a Python type in words instead."""
+    if isinstance(detail, dict):
+        return {key: _reworded(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_reworded(item) for item in detail]
+    code = getattr(detail, "code", None)
+    return ErrorDetail(str(REWORDED[code]), code=code) if code in REWORDED else detail
 
 
 @csrf_exempt  # it changes nothing; a CSRF refusal would be Django's HTML page
@@ -133,6 +150,7 @@ def body_read(request, *, limit: int) -> bytes:
 
 class BaseView(APIView):
     schema = VIEW_SCHEMA()
+    parser_classes = PARSERS
 
     def dispatch(self, request, *args, **kwargs):
         """Messages in the client's language (``Accept-Language``), as on the public pages."""
@@ -153,6 +171,10 @@ class BaseView(APIView):
                 response["Retry-After"] = str(exc.extra["retry_after"])
             return response
         response = super().handle_exception(exc)
+        if isinstance(exc, Http404):  # DRF answers Django's own 404 without a code
+            exc = NotFound()
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = PermissionDenied()
         if isinstance(exc, APIException):
             response.data = error_body(exc)
         return response

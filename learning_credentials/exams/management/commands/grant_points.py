@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ....models import CredentialEvent
+from ....problems import names
 from ....selectors import user_get
 from ...services import points_grant
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         learners = {username: user_get(username=username) for username in usernames}
         unknown = [username for username, learner in learners.items() if learner is None]
         if unknown:  # before granting anything: all or nothing
-            raise CommandError(f"No user named {', '.join(repr(name) for name in unknown)}; nothing was granted.")
+            raise CommandError(f"No user named {names(unknown)}; nothing was granted.")
         for username, learner in learners.items():
             points_grant(
                 user_id=learner.pk, amount=points, note=note[:255], activity_source=CredentialEvent.Source.COMMAND
