@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import formats
 from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS, WEEKDAYS_ABBR
-from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from ..problems import shown
 from .cache import BoundedCache
