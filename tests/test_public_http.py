@@ -43,6 +43,7 @@ OTHER_PARAMETERS = {
     "attempt_id": str(uuid.uuid4()),
     "slug": "platform",  # an Open Badges issuer
     "list_id": "platform-revocation-1",  # one of its status lists
+    "configuration_id": 1,  # a configuration (the API answers it to its context's staff only)
 }
 
 

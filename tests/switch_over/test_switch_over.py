@@ -97,7 +97,9 @@ def execute(site, sql: str) -> None:
 
 def probe(site) -> dict:
     credentials = [{"uuid": c["uuid"], "verify_uuid": c["verify_uuid"]} for c in site.manifest["credentials"]]
-    result = run(site, "shell", "-c", PROBE, env={"PROBE_CREDENTIALS": json.dumps(credentials)})
+    # Django's test Client calls itself "testserver"; the sandbox allows only its own address by default.
+    environment = {"PROBE_CREDENTIALS": json.dumps(credentials), "ALLOWED_HOSTS": "testserver"}
+    result = run(site, "shell", "-c", PROBE, env=environment)
     assert result.returncode == 0, result.stderr[-3000:]
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
     return json.loads(line.removeprefix("RESULT "))
