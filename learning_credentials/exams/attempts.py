@@ -188,11 +188,24 @@ def _discard(attempt: Attempt, *, reason: str, now: datetime, activity_source: s
     )
 
 
+def _discarded_words() -> dict[str, str]:
+    """One whole sentence per discard reason, so each language words it its own way."""
+    return {
+        Attempt.DiscardReason.LEFT: _("This exam was discarded because you left it; start a new one."),
+        Attempt.DiscardReason.SUPERSEDED: _("This exam was discarded because you started a new attempt."),
+        Attempt.DiscardReason.EXPIRED: _(
+            "This exam was discarded because it was idle for longer than the idle timeout; start a new one."
+        ),
+        Attempt.DiscardReason.RETIRED: _("This exam was discarded because the account was retired."),
+    }
+
+
 def _closed(attempt: Attempt) -> AttemptClosed:
     words = {
         Status.GRADED: _("This exam was already submitted."),
-        Status.DISCARDED: _("This exam was discarded (%(reason)s); start a new one.")
-        % {"reason": attempt.get_discard_reason_display().lower()},
+        Status.DISCARDED: _discarded_words().get(
+            attempt.discard_reason, _("This exam was discarded; start a new one.")
+        ),
     }
     return AttemptClosed(
         words.get(attempt.status, _("This exam is over.")),
