@@ -368,6 +368,20 @@ def dashboard_context(dashboard: ConfigurationDashboard, configuration: Credenti
     }
 
 
+def interval_words(*, every: int, period: str) -> str:
+    """ "every day", "every 2 days": one sentence per period with its plural forms, never the beat's raw period."""
+    sentences = {
+        "days": ngettext("every day", "every %(count)d days", every),
+        "hours": ngettext("every hour", "every %(count)d hours", every),
+        "minutes": ngettext("every minute", "every %(count)d minutes", every),
+        "seconds": ngettext("every second", "every %(count)d seconds", every),
+        "microseconds": ngettext("every microsecond", "every %(count)d microseconds", every),
+    }
+    if period not in sentences:
+        return gettext("every %(count)d %(period)s") % {"count": every, "period": period}
+    return sentences[period] % {"count": every}
+
+
 @admin.register(CredentialConfiguration)
 class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/configuration_change_form.html"
@@ -419,7 +433,7 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
     def schedule(self, obj: CredentialConfiguration) -> str:
         if obj.schedule_type == ScheduleType.CRONTAB:
             return gettext("crontab %(crontab)s") % {"crontab": obj.crontab}
-        return gettext("every %(every)s %(period)s") % {"every": obj.interval_every, "period": obj.interval_period}
+        return interval_words(every=obj.interval_every, period=obj.interval_period)
 
     @admin.display(description=_("failure rate"))
     def failure_rate(self, obj: CredentialConfiguration) -> str:
@@ -594,11 +608,16 @@ class CredentialEventInline(AppendOnlyMixin, admin.TabularInline):
             }
         if not (obj.from_status or obj.to_status):
             return "-"
-        change = f"{obj.from_status or '-'} → {obj.to_status or '-'}"
+        labels = dict(Status.choices)
+        statuses = {
+            "from": labels.get(obj.from_status, obj.from_status or "-"),
+            "to": labels.get(obj.to_status, obj.to_status or "-"),
+        }
         category = details.get("category")
         if category:
-            change += f" ({invalidation_reasons().get(category, category)})"
-        return change
+            reason = invalidation_reasons().get(category, category)
+            return gettext("%(from)s → %(to)s (%(reason)s)") % {**statuses, "reason": reason}
+        return gettext("%(from)s → %(to)s") % statuses
 
     @admin.display(description=_("actor"))
     def actor_name(self, obj: CredentialEvent) -> str:

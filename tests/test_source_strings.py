@@ -6,11 +6,13 @@ A tiny German catalogue of the test's own (tests/catalogues.py) shows what a tra
 
 import pytest
 from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from learning_credentials.exceptions import InvalidTransition
 from learning_credentials.lifecycle import Status
-from learning_credentials.models import CredentialEvent
+from learning_credentials.models import CredentialConfiguration, CredentialEvent
+from learning_credentials.open_badges.models import SigningKey
 from learning_credentials.services.suspension import credential_suspend
 from tests import factories
 from tests.catalogues import install_catalogue
@@ -80,3 +82,55 @@ def test_a_learner_reads_valid_until_as_one_sentence(client, configuration, lear
     with translation.override("de"):
         date = date_filter(timezone.localtime(credential.expires_at), "DATE_FORMAT")
     assert f"Gültig bis {date}" in html
+
+
+@pytest.mark.parametrize(
+    ("every", "period", "words"),
+    [
+        (1, "days", "every day"),
+        (2, "days", "every 2 days"),
+        (1, "hours", "every hour"),
+        (12, "hours", "every 12 hours"),
+        (1, "minutes", "every minute"),
+        (30, "seconds", "every 30 seconds"),
+    ],
+)
+def test_a_schedule_reads_as_one_sentence_per_period_and_count(admin_client, configuration, every, period, words):
+    CredentialConfiguration.objects.filter(pk=configuration.pk).update(
+        schedule_type="interval", interval_every=every, interval_period=period
+    )
+    html = admin_client.get(reverse("admin:learning_credentials_credentialconfiguration_changelist")).content.decode()
+    assert f'<td class="field-schedule">{words}</td>' in html
+
+
+def test_a_schedule_period_is_translated_with_its_plural(admin_client, configuration, tmp_path, settings):
+    install_catalogue(
+        tmp_path, settings, "de", [(None, ("every day", "every %(count)d days"), ("täglich", "alle %(count)d Tage"))]
+    )
+    CredentialConfiguration.objects.filter(pk=configuration.pk).update(
+        schedule_type="interval", interval_every=3, interval_period="days"
+    )
+    with translation.override("de"):
+        html = admin_client.get(
+            reverse("admin:learning_credentials_credentialconfiguration_changelist"), HTTP_ACCEPT_LANGUAGE="de"
+        ).content.decode()
+    assert "alle 3 Tage" in html
+
+
+def test_the_key_id_help_text_has_nothing_a_browser_takes_for_a_tag():
+    """The admin renders help texts unescaped (help_text|safe): "<issuer DID>" would vanish in the browser."""
+    help_text = str(SigningKey._meta.get_field("key_id").help_text)
+    assert "<" not in help_text and ">" not in help_text
+    assert "issuer's DID, “#” and this key id" in help_text
+
+
+def test_a_score_is_written_the_languages_way(client, configuration, tmp_path, settings):
+    """French and German put a space before the percent sign: the translator decides."""
+    install_catalogue(tmp_path, settings, "de", [("a score in percent", "%(score)s%%", "%(score)s %%")])
+    credential = factories.CredentialFactory(configuration=configuration, score="91.50")
+    english = client.get(f"/learning_credentials/verify/{credential.verify_uuid}/").content.decode()
+    german = client.get(
+        f"/learning_credentials/verify/{credential.verify_uuid}/", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert "<dd>91.50%</dd>" in english
+    assert "<dd>91,50 %</dd>" in german
