@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_celery_beat.models import PeriodicTask
 
 from ..adapters import get_adapter
@@ -98,7 +99,12 @@ def _start_limit(*, user_id: int, context_key, now: datetime) -> None:
     if starts["count"] >= limit:
         retry_after = max(1, int((starts["first"] + DAY - now).total_seconds()) + 1)
         raise StartLimitReached(
-            _("You have started this exam %(limit)d times in the last 24 hours; try again later.") % {"limit": limit},
+            ngettext(
+                "You have started this exam %(limit)d time in the last 24 hours; try again later.",
+                "You have started this exam %(limit)d times in the last 24 hours; try again later.",
+                limit,
+            )
+            % {"limit": limit},
             extra={"retry_after": retry_after},
         )
 

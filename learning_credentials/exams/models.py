@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from model_utils.models import TimeStampedModel
 
 from ..compat import UniqueConstraintMessages, check_constraint
@@ -143,9 +144,11 @@ class CertificationSettings(UniqueConstraintMessages, TimeStampedModel):
             if self.pool_context_key is None or self.pool_context_key == self.context_key:
                 errors["exam_size"] = _("Only a child course, which draws from its parent's pool, sets its own size.")
             elif self.exam_size >= standard:
-                errors["exam_size"] = _("A child course's exam is shorter than the standard %(size)d questions.") % {
-                    "size": standard
-                }
+                errors["exam_size"] = ngettext(
+                    "A child course's exam is shorter than the standard %(size)d question.",
+                    "A child course's exam is shorter than the standard %(size)d questions.",
+                    standard,
+                ) % {"size": standard}
         if (self.price_amount is None) != (not self.price_currency):
             errors["price_currency" if self.price_amount is not None else "price_amount"] = _(
                 "Give the price and its currency together."
