@@ -981,18 +981,15 @@ class CredentialAssetAdmin(admin.ModelAdmin):
                 with obj.file.open("rb") as file:
                     width, height = image_open(file.read()).size
             except (OSError, ImageRefused) as exc:
-                reason = exc.reason if isinstance(exc, ImageRefused) else gettext("it cannot be read")
-                return _render("asset_info.html", {"error": gettext("The image cannot be used: %s.") % reason})
-        text = gettext("%(width)d x %(height)d pixels (%(megapixels)s megapixels)") % {
-            "width": width,
-            "height": height,
-            "megapixels": f"{width * height / 1_000_000:.3g}",
-        }
+                error = exc.reason if isinstance(exc, ImageRefused) else gettext("The image file cannot be read.")
+                return _render("asset_info.html", {"error": error})
+        size = {"width": width, "height": height, "megapixels": f"{width * height / 1_000_000:.3g}"}
         if obj.page_copy:
-            text += gettext("; credentials draw a copy scaled down to the page (%(name)s)") % {
-                "name": obj.page_copy.name
-            }
-        return text
+            return gettext(
+                "%(width)d x %(height)d pixels (%(megapixels)s megapixels); "
+                "credentials draw a copy scaled down to the page (%(name)s)"
+            ) % {**size, "name": obj.page_copy.name}
+        return gettext("%(width)d x %(height)d pixels (%(megapixels)s megapixels)") % size
 
     def save_model(self, request: HttpRequest, obj: CredentialAsset, form, change: bool) -> None:
         """A replaced file goes through the service, which decides whether the old file may be deleted."""

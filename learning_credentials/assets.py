@@ -118,7 +118,7 @@ def _validate_image(data: bytes, facts: AssetFacts) -> AssetFacts:
             image_page_copy(page, original_format=original_format) if page.size != (width, height) else (None, "")
         )
     except ImageRefused as exc:
-        raise ValidationError(_("The image cannot be used: %(reason)s.") % {"reason": exc.reason}) from exc
+        raise ValidationError(exc.reason) from exc
     return replace(facts, width=width, height=height, page_copy=copy, page_copy_extension=extension)
 
 
