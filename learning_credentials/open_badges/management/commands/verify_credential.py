@@ -34,7 +34,9 @@ def file_verify(*, data: bytes, name: str, as_json: bool = False) -> Printed:
     status = EXIT_VALID if result.verdict == "valid" else EXIT_NOT_VALID
     if as_json:
         return Printed(json.dumps(result.as_json(), indent=2, ensure_ascii=False), status)
-    lines = [f"verdict: {result.verdict} ({result.kind})", result.sentence, *result.notes]
+    lines = [f"verdict: {result.verdict} ({result.kind})", result.sentence]
+    lines += [f"{label}: {value}" for _name, label, value in result.facts]
+    lines += result.notes
     lines += [f"{check.result:<12}{check.name}: {check.reason}" for check in result.checks]
     return Printed("\n".join(lines), status)
 
