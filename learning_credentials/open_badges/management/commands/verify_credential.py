@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from ....exceptions import CredentialUnreadable, LearningCredentialsError, PayloadTooLarge
 from ...file_check import MAX_FILE_BYTES, file_check
@@ -48,6 +49,17 @@ def refused(error: LearningCredentialsError, *, name: str, as_json: bool) -> Pri
     return Printed(f"{name}: {error.message}", EXIT_UNREADABLE)
 
 
+def _unreadable_words(error: OSError) -> str:
+    """Why the file cannot be read, as a sentence of ours (never the system's English words)."""
+    if isinstance(error, FileNotFoundError):
+        return _("There is no such file.")
+    if isinstance(error, PermissionError):
+        return _("It cannot be read: permission to read it is denied.")
+    if isinstance(error, IsADirectoryError):
+        return _("It is a folder, not a file.")
+    return _("It cannot be read.")
+
+
 class Command(BaseCommand):
     help = (
         "Verify an Open Badges 3.0 credential (JSON-LD with its proof, or a VC-JWT) as the verify API does, or a "
@@ -64,7 +76,7 @@ class Command(BaseCommand):
         try:
             data = self._read(file, options.get("stdin") or sys.stdin)
         except OSError as exc:
-            error = CredentialUnreadable(f"It cannot be read ({exc.strerror or 'unknown error'}).")
+            error = CredentialUnreadable(_unreadable_words(exc))
             printed = refused(error, name=file, as_json=as_json)
         else:
             printed = file_verify(data=data, name=file, as_json=as_json)
