@@ -9,10 +9,11 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from learning_credentials.exceptions import InvalidTransition
+from learning_credentials.exceptions import CredentialUnreadable, InvalidTransition
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import CredentialConfiguration, CredentialEvent
 from learning_credentials.open_badges.models import SigningKey
+from learning_credentials.open_badges.verification import credential_verify
 from learning_credentials.services.suspension import credential_suspend
 from tests import factories
 from tests.catalogues import install_catalogue
@@ -134,3 +135,33 @@ def test_a_score_is_written_the_languages_way(client, configuration, tmp_path, s
     ).content.decode()
     assert "<dd>91.50%</dd>" in english
     assert "<dd>91,50 %</dd>" in german
+
+
+def test_the_verifiers_reasons_are_whole_sentences_a_translator_words(tmp_path, settings):
+    """No fragment is put into another sentence: each reason, and an unreadable input's message, is one msgid."""
+    install_catalogue(
+        tmp_path,
+        settings,
+        "de",
+        [
+            (None, "It holds NaN or Infinity, which JSON does not allow.", "Es enthält NaN oder Infinity."),
+            (
+                None,
+                "Could not be checked: the input is not a credential that can be read (see the format check).",
+                "Nicht geprüft: die Eingabe ist kein lesbarer Nachweis.",
+            ),
+            (
+                None,
+                "It is not valid JSON: a value was expected at line %(line)d, column %(column)d.",
+                "Kein gültiges JSON: in Zeile %(line)d, Spalte %(column)d fehlt ein Wert.",
+            ),
+        ],
+    )
+    with translation.override("de"):
+        verification = credential_verify(data='{"a": NaN}')
+        with pytest.raises(CredentialUnreadable) as unreadable:
+            credential_verify(data='{"a": }')
+    reasons = [check.reason for check in verification.checks]
+    assert reasons[0] == "Es enthält NaN oder Infinity."
+    assert set(reasons[1:]) == {"Nicht geprüft: die Eingabe ist kein lesbarer Nachweis."}
+    assert unreadable.value.message == "Kein gültiges JSON: in Zeile 1, Spalte 7 fehlt ein Wert."
