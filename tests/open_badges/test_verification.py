@@ -246,7 +246,8 @@ class TestOurCredentials:
         key = key_revoke(key=SigningKey.objects.get(algorithm=algorithm), reason="leaked")
         verification = credential_verify(data=data)
         assert results(verification)["signature"] == "pass"
-        assert reason(verification, "key_revoked") == f"The key that signed it was revoked on {key.revoked_at:%Y-%m-%d}."
+        revoked = f"The key that signed it was revoked on {key.revoked_at:%Y-%m-%d}."
+        assert reason(verification, "key_revoked") == revoked
         assert verification.verdict == "invalid"
 
     def test_a_key_id_the_issuer_does_not_have(self, credential):
@@ -392,9 +393,8 @@ class TestOtherIssuers:
         signed = proof_create(document, key=private, verification_method=f"{did}#key-1", created="2025-01-02T00:00:00Z")
         verification = credential_verify(data=json.dumps(signed))
         assert results(verification)["issuer_key"] == "fail" and verification.verdict == "invalid"
-        assert (
-            reason(verification, "issuer_key") == f"It names the key {did}#key-1: keys are not fetched from other hosts."
-        )
+        words = f"It names the key {did}#key-1: keys are not fetched from other hosts."
+        assert reason(verification, "issuer_key") == words
         assert reason(verification, "signature").startswith("Could not be checked")
 
     @pytest.mark.parametrize("method", ["https://elsewhere.example/keys/1", "did:example:123#key-1"])
@@ -497,7 +497,7 @@ class TestHostileInput:
             ("bm90IGpzb24.e30.c2ln", "The JWT's header cannot be used. It is not base64url-encoded JSON."),
             (b64url(b'{"alg":"none"}') + ".e30.c2ln", "The JWT is not signed (its algorithm is “none”)."),
             (b64url(b'{"alg":"HS256"}') + ".e30.c2ln", "The JWT is signed with HS256; ES256 and EdDSA are the algor"),
-            (b64url(b'{"alg":"ES256"}') + "." + b64url(b"[1]") + ".c2ln", "The JWT's payload cannot be used. It is not a JSON object."),
+            (b64url(b'{"alg":"ES256"}') + "." + b64url(b"[1]") + ".c2ln", "The JWT's payload cannot be used. It is not"),
             (b64url(b'{"alg":"ES256","crit":["b64"]}') + ".e30.c2ln", "The JWT's header asks for extensions"),
         ],
     )
