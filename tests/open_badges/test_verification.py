@@ -497,7 +497,7 @@ class TestHostileInput:
             ("bm90IGpzb24.e30.c2ln", "The JWT's header cannot be used. It is not base64url-encoded JSON."),
             (b64url(b'{"alg":"none"}') + ".e30.c2ln", "The JWT is not signed (its algorithm is “none”)."),
             (b64url(b'{"alg":"HS256"}') + ".e30.c2ln", "The JWT is signed with HS256; ES256 and EdDSA are the algor"),
-            (b64url(b'{"alg":"ES256"}') + "." + b64url(b"[1]") + ".c2ln", "The JWT's payload cannot be used. It is not"),
+            (b64url(b'{"alg":"ES256"}') + "." + b64url(b"[1]") + ".c2ln", "The JWT's payload cannot be used."),
             (b64url(b'{"alg":"ES256","crit":["b64"]}') + ".e30.c2ln", "The JWT's header asks for extensions"),
         ],
     )
