@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -1129,7 +1129,7 @@ class CredentialExportAdmin(ReadOnlyMixin, admin.ModelAdmin):
         """Files go when their link expires (or a learner is retired); rows stay as the record of who exported."""
         return False
 
-    @admin.display(description=_("what"))
+    @admin.display(description=pgettext_lazy("what an export holds", "what"))
     def scope(self, obj: CredentialExport) -> str:
         if obj.configuration_id:
             return str(obj.configuration)

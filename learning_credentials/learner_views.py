@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from .adapters import get_adapter
@@ -53,7 +53,7 @@ from .services.verification_counts import credential_set_verification_counting
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
 
 STATUS_WORDS = {
-    Status.AVAILABLE: gettext_lazy("Valid"),
+    Status.AVAILABLE: pgettext_lazy("a credential's status", "Valid"),
     Status.GENERATING: gettext_lazy("Being prepared"),
     Status.ERROR: gettext_lazy("Not ready yet"),
 }

@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_celery_beat.validators import crontab_validator
 from model_utils.models import TimeStampedModel
@@ -711,7 +712,7 @@ class CredentialEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        ISSUED = "issued", _("Issued")
+        ISSUED = "issued", pgettext_lazy("a credential event", "Issued")
         STATUS_CHANGED = "status_changed", _("Status changed")
         INVALIDATED = "invalidated", _("Invalidated")
         REISSUED = "reissued", _("Reissued")
@@ -722,9 +723,9 @@ class CredentialEvent(models.Model):
         EMAIL_FAILED = "email_failed", _("Email failed")
         PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased (learner retired)")
         IMPORTED = "imported", _("Imported (switch-over from another plugin)")
-        SUSPENDED = "suspended", _("Suspended")
+        SUSPENDED = "suspended", pgettext_lazy("a credential event", "Suspended")
         SUSPENSION_LIFTED = "suspension_lifted", _("Suspension lifted")
-        RENEWED = "renewed", _("Renewed")
+        RENEWED = "renewed", pgettext_lazy("a credential event", "Renewed")
         EXPIRY_REMINDED = "expiry_reminded", _("Expiry reminder sent")
         COUNTING_CHANGED = "counting_changed", _("Verification counting switched")
 
@@ -867,7 +868,7 @@ class RefundEvent(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        REVOKED = "revoked", _("Revoked")
+        REVOKED = "revoked", pgettext_lazy("what a refund did", "Revoked")
         PARTIAL = "partial", _("Partial refund (nothing changed)")
         IGNORED = "ignored", _("Ignored (no credential matched)")
 
@@ -912,7 +913,10 @@ class RefundEvent(models.Model):
         help_text=_("The host's order or payment id the refund is for; empty when the sender gave none."),
     )
     amount = models.DecimalField(
-        _("amount"), max_digits=21, decimal_places=6, help_text=_("The amount of the order, as sent.")
+        pgettext_lazy("money", "amount"),
+        max_digits=21,
+        decimal_places=6,
+        help_text=_("The amount of the order, as sent."),
     )
     amount_refunded = models.DecimalField(
         _("amount refunded"),
@@ -1006,7 +1010,7 @@ class CredentialExport(models.Model):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         READY = "ready", _("Ready")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("an export's state", "Failed")
         EXPIRED = "expired", _("Expired (file deleted)")
         WITHDRAWN = "withdrawn", _("Withdrawn (it held a retired learner's data)")
 
@@ -1117,7 +1121,7 @@ class VerificationChannel(models.TextChoices):
     QR = "qr", _("QR code link")
     PDF = "pdf", _("Public PDF")
     OPEN_BADGES = "open_badges", _("Signed Open Badges credential")
-    FILE_CHECK = "file_check", _("Check a file")
+    FILE_CHECK = "file_check", pgettext_lazy("a verification channel", "Check a file")
 
 
 class VerificationCount(models.Model):
@@ -1165,7 +1169,7 @@ class VerificationCountFlush(models.Model):
     """
 
     bucket = models.CharField(
-        _("bucket"),
+        pgettext_lazy("a period of verification counts", "bucket"),
         max_length=32,
         unique=True,
         help_text=_("The bucket's start (seconds since 1970, UTC) and length, as its cache keys name it."),

@@ -11,9 +11,10 @@ from django.utils import timezone, translation
 
 from learning_credentials.exceptions import CredentialUnreadable, InvalidTransition
 from learning_credentials.lifecycle import Status
-from learning_credentials.models import CredentialConfiguration, CredentialEvent
+from learning_credentials.models import CredentialConfiguration, CredentialEvent, CredentialExport
 from learning_credentials.open_badges.models import SigningKey
 from learning_credentials.open_badges.verification import credential_verify
+from learning_credentials.open_badges.views import RESULT_WORDS
 from learning_credentials.services.suspension import credential_suspend
 from tests import factories
 from tests.catalogues import install_catalogue
@@ -165,3 +166,28 @@ def test_the_verifiers_reasons_are_whole_sentences_a_translator_words(tmp_path, 
     assert reasons[0] == "Es enthält NaN oder Infinity."
     assert set(reasons[1:]) == {"Nicht geprüft: die Eingabe ist kein lesbarer Nachweis."}
     assert unreadable.value.message == "Kein gültiges JSON: in Zeile 1, Spalte 7 fehlt ein Wert."
+
+
+def test_one_english_word_of_several_roles_is_translated_per_role(client, configuration, learner, tmp_path, settings):
+    """ "Issued" is an event kind in the audit trail and a date column on the learner's list: two contexts."""
+    install_catalogue(
+        tmp_path,
+        settings,
+        "de",
+        [
+            ("a credential event", "Issued", "Ausgestellt"),
+            ("a column of issue dates", "Issued", "Ausgestellt am"),
+            ("a check's result", "Failed", "Nicht bestanden"),
+            ("an export's state", "Failed", "Fehlgeschlagen"),
+        ],
+    )
+    factories.CredentialFactory(user=learner, configuration=configuration)
+    learner.profile.language = "de"
+    learner.profile.save()
+    client.force_login(learner)
+    html = client.get("/learning_credentials/credentials/").content.decode()
+    assert '<th scope="col">Ausgestellt am</th>' in html
+    with translation.override("de"):
+        assert str(CredentialEvent.Kind.ISSUED.label) == "Ausgestellt"
+        assert str(CredentialExport.State.FAILED.label) == "Fehlgeschlagen"
+        assert str(RESULT_WORDS["fail"]) == "Nicht bestanden"

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ..admin import form_page
@@ -308,7 +308,11 @@ class PointsEntryInline(admin.TabularInline):
 class GrantPointsForm(forms.Form):
     username = forms.CharField(label=_("Learner's username"), max_length=150)
     points = forms.IntegerField(label=_("Points to grant"), min_value=1, max_value=1_000_000)
-    note = forms.CharField(label=_("Why"), max_length=255, help_text=_("Kept on the entry, e.g. 'Welcome gift'."))
+    note = forms.CharField(
+        label=pgettext_lazy("a form field: the reason", "Why"),
+        max_length=255,
+        help_text=_("Kept on the entry, e.g. 'Welcome gift'."),
+    )
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
