@@ -442,3 +442,13 @@ def test_a_genuine_pdf_with_bytes_changed_anywhere_is_never_valid_and_never_a_50
     assert response.status_code in (200, 400)
     if bytes(damaged) != genuine_pdf and response.status_code == 200:
         assert response.context["result"].verdict != "valid"
+
+
+def test_a_fact_the_credential_does_not_give_is_a_row_of_its_own_not_words_in_the_sentence(client):
+    """ "Not named" stands alone in its row: no "an unnamed holder" is put into a sentence a language must inflect."""
+    token, _key, _document = jwt_with_did_jwk(holder_name="")
+    response = check(client, token.encode(), "elsewhere.jwt")
+    facts = {name: value for name, _label, value in response.context["result"].facts}
+    assert facts["holder"] == "Not named" and facts["issuer"] == "Elsewhere Academy"
+    assert "unnamed" not in verdict(response) and "Not named" not in verdict(response)
+    assert '<dt>Holder</dt><dd data-fact="holder">Not named</dd>' in response.content.decode()
