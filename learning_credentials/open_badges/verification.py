@@ -502,7 +502,7 @@ def _schema_words(error: jsonschema.ValidationError) -> str:
             _("%(path)s should be of type %(expected)s, not %(actual)s.")
             % {
                 **facts,
-                "expected": " or ".join(expected) if isinstance(expected, list) else expected,
+                "expected": " | ".join(expected) if isinstance(expected, list) else expected,
                 "actual": _json_type(instance),
             }
         ),
