@@ -141,6 +141,13 @@ class ScheduleType(models.TextChoices):
 
 
 INTERVAL_PERIODS = (IntervalSchedule.DAYS, IntervalSchedule.HOURS, IntervalSchedule.MINUTES, IntervalSchedule.SECONDS)
+# The unit of "every" in the admin's choice, in the reader's language (the beat stores its English key).
+INTERVAL_PERIOD_LABELS = {
+    IntervalSchedule.DAYS: pgettext_lazy("a schedule's unit", "days"),
+    IntervalSchedule.HOURS: pgettext_lazy("a schedule's unit", "hours"),
+    IntervalSchedule.MINUTES: pgettext_lazy("a schedule's unit", "minutes"),
+    IntervalSchedule.SECONDS: pgettext_lazy("a schedule's unit", "seconds"),
+}
 
 
 class CredentialConfiguration(TimeStampedModel):
@@ -189,7 +196,7 @@ class CredentialConfiguration(TimeStampedModel):
     interval_period = models.CharField(
         _("period"),
         max_length=24,
-        choices=[(p, p) for p in INTERVAL_PERIODS],
+        choices=[(period, INTERVAL_PERIOD_LABELS[period]) for period in INTERVAL_PERIODS],
         default=IntervalSchedule.HOURS,
         help_text=_("With an interval schedule: the unit of 'every'."),
     )

@@ -191,3 +191,10 @@ def test_one_english_word_of_several_roles_is_translated_per_role(client, config
         assert str(CredentialEvent.Kind.ISSUED.label) == "Ausgestellt"
         assert str(CredentialExport.State.FAILED.label) == "Fehlgeschlagen"
         assert str(RESULT_WORDS["fail"]) == "Nicht bestanden"
+
+
+def test_the_schedule_unit_is_offered_in_the_readers_language(admin_client, configuration, tmp_path, settings):
+    install_catalogue(tmp_path, settings, "de", [("a schedule's unit", "hours", "Stunden")])
+    url = reverse("admin:learning_credentials_credentialconfiguration_change", args=[configuration.pk])
+    html = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<option value="hours"' in html and ">Stunden</option>" in html
