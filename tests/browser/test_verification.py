@@ -74,7 +74,7 @@ def test_a_retired_learners_credential_says_so_without_a_name(browser, available
     page = browser.new_page()
     page.goto(url)
     main = page.locator("main")
-    expect(main).to_contain_text("no longer available at the holder's request")
+    expect(main).to_contain_text("Reason: No longer available at the holder's request")
     expect(main).to_contain_text("name withdrawn at the holder's request")
     expect(main).not_to_contain_text("Ada Lovelace")
     assert "Ada Lovelace" not in page.title()
