@@ -20,7 +20,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -406,6 +406,20 @@ class LanguageTemplateInline(admin.TabularInline):
     )
 
 
+def interval_words(*, every: int, period: str) -> str:
+    """ "every day", "every 2 days": one sentence per period with its plural forms, never the beat's raw period."""
+    sentences = {
+        "days": ngettext("every day", "every %(count)d days", every),
+        "hours": ngettext("every hour", "every %(count)d hours", every),
+        "minutes": ngettext("every minute", "every %(count)d minutes", every),
+        "seconds": ngettext("every second", "every %(count)d seconds", every),
+        "microseconds": ngettext("every microsecond", "every %(count)d microseconds", every),
+    }
+    if period not in sentences:
+        return gettext("every %(count)d %(period)s") % {"count": every, "period": period}
+    return sentences[period] % {"count": every}
+
+
 @admin.register(CredentialConfiguration)
 class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/configuration_change_form.html"
@@ -469,7 +483,7 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
     def schedule(self, obj: CredentialConfiguration) -> str:
         if obj.schedule_type == ScheduleType.CRONTAB:
             return gettext("crontab %(crontab)s") % {"crontab": obj.crontab}
-        return gettext("every %(every)s %(period)s") % {"every": obj.interval_every, "period": obj.interval_period}
+        return interval_words(every=obj.interval_every, period=obj.interval_period)
 
     @admin.display(description=_("failure rate"))
     def failure_rate(self, obj: CredentialConfiguration) -> str:
@@ -863,11 +877,16 @@ class CredentialEventInline(AppendOnlyMixin, admin.TabularInline):
             }
         if not (obj.from_status or obj.to_status):
             return "-"
-        change = f"{obj.from_status or '-'} → {obj.to_status or '-'}"
+        labels = dict(Status.choices)
+        statuses = {
+            "from": labels.get(obj.from_status, obj.from_status or "-"),
+            "to": labels.get(obj.to_status, obj.to_status or "-"),
+        }
         category = details.get("category")
         if category:
-            change += f" ({invalidation_reasons().get(category, category)})"
-        return change
+            reason = invalidation_reasons().get(category, category)
+            return gettext("%(from)s → %(to)s (%(reason)s)") % {**statuses, "reason": reason}
+        return gettext("%(from)s → %(to)s") % statuses
 
     @admin.display(description=_("actor"))
     def actor_name(self, obj: CredentialEvent) -> str:
@@ -1249,18 +1268,15 @@ class CredentialAssetAdmin(admin.ModelAdmin):
                 with obj.file.open("rb") as file:
                     width, height = image_open(file.read()).size
             except (OSError, ImageRefused) as exc:
-                reason = exc.reason if isinstance(exc, ImageRefused) else gettext("it cannot be read")
-                return _render("asset_info.html", {"error": gettext("The image cannot be used: %s.") % reason})
-        text = gettext("%(width)d x %(height)d pixels (%(megapixels)s megapixels)") % {
-            "width": width,
-            "height": height,
-            "megapixels": f"{width * height / 1_000_000:.3g}",
-        }
+                error = exc.reason if isinstance(exc, ImageRefused) else gettext("The image file cannot be read.")
+                return _render("asset_info.html", {"error": error})
+        size = {"width": width, "height": height, "megapixels": f"{width * height / 1_000_000:.3g}"}
         if obj.page_copy:
-            text += gettext("; credentials draw a copy scaled down to the page (%(name)s)") % {
-                "name": obj.page_copy.name
-            }
-        return text
+            return gettext(
+                "%(width)d x %(height)d pixels (%(megapixels)s megapixels); "
+                "credentials draw a copy scaled down to the page (%(name)s)"
+            ) % {**size, "name": obj.page_copy.name}
+        return gettext("%(width)d x %(height)d pixels (%(megapixels)s megapixels)") % size
 
     def save_model(self, request: HttpRequest, obj: CredentialAsset, form, change: bool) -> None:
         """A replaced file goes through the service, which decides whether the old file may be deleted."""
@@ -1401,7 +1417,7 @@ class CredentialExportAdmin(ReadOnlyMixin, admin.ModelAdmin):
         """Files go when their link expires (or a learner is retired); rows stay as the record of who exported."""
         return False
 
-    @admin.display(description=_("what"))
+    @admin.display(description=pgettext_lazy("what an export holds", "what"))
     def scope(self, obj: CredentialExport) -> str:
         if obj.configuration_id:
             return str(obj.configuration)

@@ -118,7 +118,7 @@ def _validate_font(data: bytes) -> None:
 
 def _validate_image(data: bytes, facts: AssetFacts) -> AssetFacts:
     """Header first (format, pixels), then the pixels, decoded once to make the page-sized copy."""
-    from .rendering.images import ImageRefused, ImageUnreadable, image_open, image_page_copy, image_page_sized
+    from .rendering.images import ImageRefused, image_open, image_page_copy, image_page_sized
 
     try:
         original = image_open(data)
@@ -127,10 +127,8 @@ def _validate_image(data: bytes, facts: AssetFacts) -> AssetFacts:
         copy, extension = (
             image_page_copy(page, original_format=original_format) if page.size != (width, height) else (None, "")
         )
-    except ImageUnreadable as exc:
-        raise ValidationError(_("The file is not an image we can read (PNG or JPEG).")) from exc
     except ImageRefused as exc:
-        raise ValidationError(_("The image cannot be used: %(reason)s.") % {"reason": exc.reason}) from exc
+        raise ValidationError(exc.reason) from exc
     return replace(facts, width=width, height=height, page_copy=copy, page_copy_extension=extension)
 
 

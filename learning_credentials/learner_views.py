@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from .adapters import get_adapter
@@ -54,7 +54,7 @@ from .services.verification_counts import credential_set_verification_counting
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
 
 STATUS_WORDS = {
-    Status.AVAILABLE: gettext_lazy("Valid"),
+    Status.AVAILABLE: pgettext_lazy("a credential's status", "Valid"),
     Status.GENERATING: gettext_lazy("Being prepared"),
     Status.ERROR: gettext_lazy("Not ready yet"),
 }
@@ -98,16 +98,15 @@ def _status_words(credential: Credential, public: PublicStatus) -> str:
     if public.status == "expired":
         return _("Expired on %(date)s") % {"date": _date_words(public.expires_at)}
     if credential.status != Status.INVALIDATED:
-        words = str(STATUS_WORDS.get(credential.status, credential.get_status_display()))
         if public.expires_at is not None and credential.status == Status.AVAILABLE:
-            return _("%(status)s until %(date)s") % {"status": words, "date": _date_words(public.expires_at)}
-        return words
+            return _("Valid until %(date)s") % {"date": _date_words(public.expires_at)}
+        return str(STATUS_WORDS.get(credential.status, credential.get_status_display()))
     date = _date_words(public.revoked_at) if public.revoked_at else ""
     if public.reason == "renewed":
         return _("Renewed on %(date)s") % {"date": date}
     if public.status == "superseded":
         return _("Superseded on %(date)s") % {"date": date}
-    return _("Revoked on %(date)s (%(reason)s)") % {"date": date, "reason": public.reason_label}
+    return _("Revoked on %(date)s. Reason: %(reason)s") % {"date": date, "reason": public.reason_label}
 
 
 def _date_words(moment) -> str:

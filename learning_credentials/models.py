@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_celery_beat.validators import crontab_validator
 from model_utils.models import TimeStampedModel
@@ -160,6 +161,13 @@ class ScheduleType(models.TextChoices):
 
 
 INTERVAL_PERIODS = (IntervalSchedule.DAYS, IntervalSchedule.HOURS, IntervalSchedule.MINUTES, IntervalSchedule.SECONDS)
+# The unit of "every" in the admin's choice, in the reader's language (the beat stores its English key).
+INTERVAL_PERIOD_LABELS = {
+    IntervalSchedule.DAYS: pgettext_lazy("a schedule's unit", "days"),
+    IntervalSchedule.HOURS: pgettext_lazy("a schedule's unit", "hours"),
+    IntervalSchedule.MINUTES: pgettext_lazy("a schedule's unit", "minutes"),
+    IntervalSchedule.SECONDS: pgettext_lazy("a schedule's unit", "seconds"),
+}
 
 
 class CredentialConfiguration(TimeStampedModel):
@@ -235,7 +243,7 @@ class CredentialConfiguration(TimeStampedModel):
     interval_period = models.CharField(
         _("period"),
         max_length=24,
-        choices=[(p, p) for p in INTERVAL_PERIODS],
+        choices=[(period, INTERVAL_PERIOD_LABELS[period]) for period in INTERVAL_PERIODS],
         default=IntervalSchedule.HOURS,
         help_text=_("With an interval schedule: the unit of 'every'."),
     )
@@ -877,7 +885,7 @@ class CredentialEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        ISSUED = "issued", _("Issued")
+        ISSUED = "issued", pgettext_lazy("a credential event", "Issued")
         STATUS_CHANGED = "status_changed", _("Status changed")
         INVALIDATED = "invalidated", _("Invalidated")
         REISSUED = "reissued", _("Reissued")
@@ -888,9 +896,9 @@ class CredentialEvent(models.Model):
         EMAIL_FAILED = "email_failed", _("Email failed")
         PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased (learner retired)")
         IMPORTED = "imported", _("Imported (switch-over from another plugin)")
-        SUSPENDED = "suspended", _("Suspended")
+        SUSPENDED = "suspended", pgettext_lazy("a credential event", "Suspended")
         SUSPENSION_LIFTED = "suspension_lifted", _("Suspension lifted")
-        RENEWED = "renewed", _("Renewed")
+        RENEWED = "renewed", pgettext_lazy("a credential event", "Renewed")
         EXPIRY_REMINDED = "expiry_reminded", _("Expiry reminder sent")
         COUNTING_CHANGED = "counting_changed", _("Verification counting switched")
 
@@ -1044,7 +1052,7 @@ class RefundEvent(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        REVOKED = "revoked", _("Revoked")
+        REVOKED = "revoked", pgettext_lazy("what a refund did", "Revoked")
         PARTIAL = "partial", _("Partial refund (nothing changed)")
         IGNORED = "ignored", _("Ignored (no credential matched)")
 
@@ -1089,7 +1097,10 @@ class RefundEvent(models.Model):
         help_text=_("The host's order or payment id the refund is for; empty when the sender gave none."),
     )
     amount = models.DecimalField(
-        _("amount"), max_digits=21, decimal_places=6, help_text=_("The amount of the order, as sent.")
+        pgettext_lazy("money", "amount"),
+        max_digits=21,
+        decimal_places=6,
+        help_text=_("The amount of the order, as sent."),
     )
     amount_refunded = models.DecimalField(
         _("amount refunded"),
@@ -1183,7 +1194,7 @@ class CredentialExport(models.Model):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         READY = "ready", _("Ready")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("an export's state", "Failed")
         EXPIRED = "expired", _("Expired (file deleted)")
         WITHDRAWN = "withdrawn", _("Withdrawn (it held a retired learner's data)")
 
@@ -1294,7 +1305,7 @@ class VerificationChannel(models.TextChoices):
     QR = "qr", _("QR code link")
     PDF = "pdf", _("Public PDF")
     OPEN_BADGES = "open_badges", _("Signed Open Badges credential")
-    FILE_CHECK = "file_check", _("Check a file")
+    FILE_CHECK = "file_check", pgettext_lazy("a verification channel", "Check a file")
 
 
 class VerificationCount(models.Model):
@@ -1342,7 +1353,7 @@ class VerificationCountFlush(models.Model):
     """
 
     bucket = models.CharField(
-        _("bucket"),
+        pgettext_lazy("a period of verification counts", "bucket"),
         max_length=32,
         unique=True,
         help_text=_("The bucket's start (seconds since 1970, UTC) and length, as its cache keys name it."),

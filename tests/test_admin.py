@@ -537,7 +537,7 @@ def test_audit_trail_shows_visibility_and_status_changes_with_actor_and_reason(
     assert len(list(inline)) == 2  # the visibility change and the invalidation, read-only rows
     html = response.content.decode()
     assert "visibility: Public → Private" in html
-    assert "available → invalidated (Refunded)" in html
+    assert "Available → Invalidated (Refunded)" in html
     assert "chargeback 991" in html and learner.username in html and admin_user.username in html
     assert 'name="visibility"' not in html  # shown, not editable
     assert '<div class="readonly">Private</div>' in html

@@ -208,7 +208,9 @@ class TestTemplatePerLanguage:
         assert refused.value.message_dict["language"] == ["Choose one of the site's languages."]
         with pytest.raises(ValidationError) as refused:
             LanguageTemplate.objects.create(configuration=localised, language="ar", template="nope")
-        assert refused.value.message_dict == {"template": ["template: there is no asset with the slug 'nope'; it should name a PDF template."]}
+        assert refused.value.message_dict == {
+            "template": ["template: there is no asset with the slug 'nope'; it should name a PDF template."]
+        }
 
     def test_the_admin_previews_each_language_and_shows_the_credentials_language(
         self, localised, admin_client, course, django_capture_on_commit_callbacks

@@ -178,7 +178,7 @@ def test_revoked_credential_says_so_and_offers_no_sharing(client, credential, le
     credential_invalidate(credential=credential, category="refunded", source="staff", note="internal")
     client.force_login(learner)
     body = client.get(f"{BASE}/{credential.uuid}/").content.decode()
-    assert "Revoked on" in body and "(Refunded)" in body and "internal" not in body
+    assert "Revoked on" in body and "Reason: Refunded" in body and "internal" not in body
     assert 'id="copy-link"' not in body and "linkedin.com" not in body and "Reissue under" not in body
     assert "Revoked on" in client.get(f"{BASE}/").content.decode()
 

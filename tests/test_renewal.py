@@ -100,6 +100,17 @@ class TestReminders:
         assert sorted(ExpiryReminder.objects.values_list("days_before", flat=True)) == [7, 60]
         assert [e.details["days_before"] for e in held.events.filter(kind=Kind.EXPIRY_REMINDED)] == [60, 7]
 
+    def test_without_instructions_one_sentence_says_how_to_renew(self, held, client, learner):
+        CredentialConfiguration.objects.filter(pk=held.configuration_id).update(renewal_instructions="")
+        age(held, expires_in=45 * DAY)
+        assert expiry_reminders_send()["sent"] == 1
+        [email] = mail.outbox
+        sentence = f"To renew it, meet the requirements of {held.context_name} again."
+        assert sentence in email.body and sentence in email.alternatives[0][0]
+        client.force_login(learner)
+        page = client.get(f"/learning_credentials/credentials/{held.uuid}/").content.decode()
+        assert sentence in page and "To renew it:" not in page
+
     def test_a_late_run_sends_only_the_nearer_reminder(self, held):
         age(held, expires_in=3 * DAY)
         assert expiry_reminders_send()["sent"] == 1

@@ -131,7 +131,7 @@ class TestLearnerRetire:
         page = client.get(f"/learning_credentials/verify/{second.verify_uuid}/")
         assert page.status_code == 200
         text = page.content.decode()
-        assert "no longer available at the holder" in text and NAME not in text
+        assert "Reason: No longer available at the holder" in text and NAME not in text
         assert "Awarded to (name withdrawn at the holder" in text
         assert client.get(f"/learning_credentials/verify/{second.verify_uuid}/credential.pdf").status_code == 404
 

@@ -138,7 +138,7 @@ class TestPage:
         html = response.content.decode()
         assert response.status_code == 200
         date = date_filter(available.invalidated_at, "DATE_FORMAT")
-        assert f"This credential was revoked on {date} (issued in error)." in html
+        assert f"This credential was revoked on {date}. Reason: Issued in error." in html
         assert "is valid" not in html and "chargeback" not in html
 
     def test_superseded_links_to_the_newer_credential(self, client, available):

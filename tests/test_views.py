@@ -38,7 +38,7 @@ def test_revoked_page_says_so_with_reason_but_not_the_note(client, available):
     available.save()
     html = page(client, available).content.decode()
     date = date_filter(available.invalidated_at, "DATE_FORMAT")
-    assert f"This credential was revoked on {date} (refunded)." in html
+    assert f"This credential was revoked on {date}. Reason: Refunded." in html
     assert "chargeback" not in html
 
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..compat import UniqueConstraintMessages, check_constraint
 from ..models import ContextKeyField, Credential, CredentialConfiguration
@@ -20,7 +21,7 @@ MAX_AMOUNT = Decimal("99.99")
 def amount_field(**kwargs) -> models.DecimalField:
     """Credits are awarded in hundredths, from 0.01 to 99.99 (the seed's numeric(4,2))."""
     return models.DecimalField(
-        _("amount"),
+        pgettext_lazy("credits", "amount"),
         max_digits=4,
         decimal_places=2,
         validators=[

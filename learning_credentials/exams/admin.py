@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 from django.utils.text import format_lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ..admin import form_page
@@ -61,7 +61,11 @@ class CertificationSettingsAdmin(admin.ModelAdmin):
         if obj.pk is None:
             return "-"
         status = certification_availability(context_key=obj.context_key, certification=obj)
-        pool = gettext("%(count)d valid questions in the pool; exams of %(size)d.") % {
+        pool = ngettext(
+            "%(count)d valid question in the pool; exam size: %(size)d.",
+            "%(count)d valid questions in the pool; exam size: %(size)d.",
+            status.pool_count,
+        ) % {
             "count": status.pool_count,
             "size": status.exam_size,
         }
@@ -80,14 +84,22 @@ class CertificationSettingsAdmin(admin.ModelAdmin):
         if total < POOL_TARGET_QUESTIONS:
             messages.warning(
                 request,
-                gettext("The pool holds %(total)d valid questions, short of the %(target)d-question target.")
+                ngettext(
+                    "The pool holds %(total)d valid question; the target is %(target)d.",
+                    "The pool holds %(total)d valid questions; the target is %(target)d.",
+                    total,
+                )
                 % {"total": total, "target": POOL_TARGET_QUESTIONS},
             )
         if short:
             lessons = ", ".join(f"{lesson} ({count})" for lesson, count in short)
             messages.warning(
                 request,
-                gettext("Lessons with fewer than %(per_lesson)d questions: %(lessons)s.")
+                ngettext(
+                    "Lessons with fewer than %(per_lesson)d question: %(lessons)s.",
+                    "Lessons with fewer than %(per_lesson)d questions: %(lessons)s.",
+                    POOL_TARGET_PER_LESSON,
+                )
                 % {"per_lesson": POOL_TARGET_PER_LESSON, "lessons": lessons},
             )
 
@@ -312,7 +324,11 @@ class PointsEntryInline(admin.TabularInline):
 class GrantPointsForm(forms.Form):
     username = forms.CharField(label=_("Learner's username"), max_length=150)
     points = forms.IntegerField(label=_("Points to grant"), min_value=1, max_value=1_000_000)
-    note = forms.CharField(label=_("Why"), max_length=255, help_text=_("Kept on the entry, e.g. 'Welcome gift'."))
+    note = forms.CharField(
+        label=pgettext_lazy("a form field: the reason", "Why"),
+        max_length=255,
+        help_text=_("Kept on the entry, e.g. 'Welcome gift'."),
+    )
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
@@ -352,7 +368,11 @@ class PointsAccountAdmin(admin.ModelAdmin):
             )
             messages.success(
                 request,
-                gettext("%(points)d points granted to %(username)s.")
+                ngettext(
+                    "%(points)d point granted to %(username)s.",
+                    "%(points)d points granted to %(username)s.",
+                    entry.amount,
+                )
                 % {"points": entry.amount, "username": form.cleaned_data["username"]},
             )
             return redirect("admin:learning_credentials_exams_pointsaccount_change", entry.account_id)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_celery_beat.models import PeriodicTask
 
 from ..adapters import get_adapter
@@ -98,7 +99,12 @@ def _start_limit(*, user_id: int, context_key, now: datetime) -> None:
     if starts["count"] >= limit:
         retry_after = max(1, int((starts["first"] + DAY - now).total_seconds()) + 1)
         raise StartLimitReached(
-            _("You have started this exam %(limit)d times in the last 24 hours; try again later.") % {"limit": limit},
+            ngettext(
+                "You have started this exam %(limit)d time in the last 24 hours; try again later.",
+                "You have started this exam %(limit)d times in the last 24 hours; try again later.",
+                limit,
+            )
+            % {"limit": limit},
             extra={"retry_after": retry_after},
         )
 
@@ -188,11 +194,24 @@ def _discard(attempt: Attempt, *, reason: str, now: datetime, activity_source: s
     )
 
 
+def _discarded_words() -> dict[str, str]:
+    """One whole sentence per discard reason, so each language words it its own way."""
+    return {
+        Attempt.DiscardReason.LEFT: _("This exam was discarded because you left it; start a new one."),
+        Attempt.DiscardReason.SUPERSEDED: _("This exam was discarded because you started a new attempt."),
+        Attempt.DiscardReason.EXPIRED: _(
+            "This exam was discarded because it was idle for longer than the idle timeout; start a new one."
+        ),
+        Attempt.DiscardReason.RETIRED: _("This exam was discarded because the account was retired."),
+    }
+
+
 def _closed(attempt: Attempt) -> AttemptClosed:
     words = {
         Status.GRADED: _("This exam was already submitted."),
-        Status.DISCARDED: _("This exam was discarded (%(reason)s); start a new one.")
-        % {"reason": attempt.get_discard_reason_display().lower()},
+        Status.DISCARDED: _discarded_words().get(
+            attempt.discard_reason, _("This exam was discarded; start a new one.")
+        ),
     }
     return AttemptClosed(
         words.get(attempt.status, _("This exam is over.")),

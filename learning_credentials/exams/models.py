@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 from model_utils.models import TimeStampedModel
 
 from ..compat import UniqueConstraintMessages, check_constraint
@@ -143,9 +144,11 @@ class CertificationSettings(UniqueConstraintMessages, TimeStampedModel):
             if self.pool_context_key is None or self.pool_context_key == self.context_key:
                 errors["exam_size"] = _("Only a child course, which draws from its parent's pool, sets its own size.")
             elif self.exam_size >= standard:
-                errors["exam_size"] = _("A child course's exam is shorter than the standard %(size)d questions.") % {
-                    "size": standard
-                }
+                errors["exam_size"] = ngettext(
+                    "A child course's exam is shorter than the standard %(size)d question.",
+                    "A child course's exam is shorter than the standard %(size)d questions.",
+                    standard,
+                ) % {"size": standard}
         if (self.price_amount is None) != (not self.price_currency):
             errors["price_currency" if self.price_amount is not None else "price_amount"] = _(
                 "Give the price and its currency together."
@@ -239,7 +242,7 @@ class Entitlement(models.Model):
     """
 
     class Source(models.TextChoices):
-        PAID = "paid", _("Paid")
+        PAID = "paid", pgettext_lazy("how an entitlement was obtained", "Paid")
         POINTS = "points", _("Redeemed with points")
         INCLUDED_IN_PREMIUM = "included_in_premium", _("Included in premium")
 
@@ -351,7 +354,7 @@ class PointsEntry(models.Model):
         related_name="+",
         help_text=_("Who granted them (staff), if anyone."),
     )
-    created = models.DateTimeField(_("at"), auto_now_add=True)
+    created = models.DateTimeField(pgettext_lazy("when an entry was made", "at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("points entry")
@@ -410,7 +413,7 @@ class CertificationEvent(models.Model):
         help_text=_("Staff who acted, if anyone."),
     )
     details = models.JSONField(_("details"), default=dict, blank=True)
-    created = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    created = models.DateTimeField(pgettext_lazy("when an entry was made", "at"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("certification event")
@@ -461,7 +464,9 @@ class PaymentEvent(models.Model):
     payment_reference = models.CharField(
         _("payment reference"), max_length=255, blank=True, help_text=_("The host's payment reference.")
     )
-    amount = models.DecimalField(_("amount"), max_digits=21, decimal_places=6, help_text=_("The amount paid, as sent."))
+    amount = models.DecimalField(
+        pgettext_lazy("money", "amount"), max_digits=21, decimal_places=6, help_text=_("The amount paid, as sent.")
+    )
     currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code of the amount."))
     payload = models.JSONField(
         _("payload"),
@@ -501,7 +506,7 @@ class Attempt(models.Model):
     """
 
     class Status(models.TextChoices):
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", pgettext_lazy("an exam attempt's status", "In progress")
         GRADED = "graded", _("Graded")
         DISCARDED = "discarded", _("Discarded")
 

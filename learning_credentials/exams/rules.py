@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
@@ -75,7 +75,7 @@ _CERTIFICATES = (CERTIFICATE_NONE, CERTIFICATE_VALID, CERTIFICATE_REVOKED)
 class Chip(models.TextChoices):
     """The course list's chip (seed 004 §3.1): a stable key for clients, an English label for people."""
 
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("a course's certification state", "In progress")
     COMPLETED = "completed", _("Completed")
     AVAILABLE = "available", _("Completed, certificate available")
     UNLOCKED = "unlocked", _("Certification unlocked")

@@ -13,6 +13,7 @@ from uuid import UUID
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..lifecycle import Status
 from ..models import Credential
@@ -130,7 +131,11 @@ def _availability(*, certification: CertificationSettings | None, count: int) ->
     elif certification.configuration_id is None:
         problem = _("No certificate configuration is chosen.")
     elif count < max(limits.min_pool_size, exam_size):
-        problem = _("The pool holds %(count)d valid questions; it needs at least %(needed)d.") % {
+        problem = ngettext(
+            "The pool holds %(count)d valid question; it needs at least %(needed)d.",
+            "The pool holds %(count)d valid questions; it needs at least %(needed)d.",
+            count,
+        ) % {
             "count": count,
             "needed": max(limits.min_pool_size, exam_size),
         }

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..adapters import get_adapter
 from ..observability import log_activity
@@ -214,7 +215,11 @@ def _points_refund(*, user_id: int | None, reference: str, activity_source: str)
 
 
 def _insufficient(*, balance: int, price: int) -> str:
-    return _("Certification costs %(price)d points; you have %(balance)d.") % {"price": price, "balance": balance}
+    return ngettext(
+        "Certification costs %(price)d point; your balance is %(balance)d.",
+        "Certification costs %(price)d points; your balance is %(balance)d.",
+        price,
+    ) % {"price": price, "balance": balance}
 
 
 def entitlement_redeem_points(*, user_id: int, context_key, activity_source: str) -> tuple[Entitlement, bool]:

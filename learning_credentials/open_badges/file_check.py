@@ -16,6 +16,7 @@ from itertools import islice
 
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from pypdf import PdfReader
 
 from ..exceptions import ConfigurationError, CredentialUnreadable, PayloadTooLarge
@@ -84,6 +85,36 @@ class FileCheck:
         """The verdict in one plain sentence, before the checks."""
         return verdict_sentence(self)
 
+    @property
+    def facts(self) -> tuple[tuple[str, str, str], ...]:
+        """What a credential whose signature holds says, as (name, label, value) rows beside the sentence: each
+        language words a row on its own, where a sentence with a name or "unnamed" put in would not inflect."""
+        verification = self.verification
+        if verification is None or verification.summary is None or not _passed(verification.checks, GENUINE_CHECKS):
+            return ()
+        summary = verification.summary
+        not_named = pgettext("a credential's fact", "Not named")
+        return (
+            (
+                "credential",
+                pgettext("a credential's fact", "Credential"),
+                _words(summary.achievement_name) or not_named,
+            ),
+            (
+                "issuer",
+                pgettext("a credential's fact", "Issuer"),
+                _words(summary.issuer_name or summary.issuer_id) or not_named,
+            ),
+            ("holder", pgettext("a credential's fact", "Holder"), _words(summary.holder_name) or not_named),
+            (
+                "issued_on",
+                pgettext("a credential's fact", "Issue date"),
+                format_date(summary.valid_from.date())
+                if summary.valid_from
+                else pgettext("a credential's fact", "Unknown"),
+            ),
+        )
+
     def as_json(self) -> dict:
         """The verify API's answer, with the file check first among the checks, the sentence and the notes."""
         summary = self.verification.summary if self.verification else None
@@ -91,6 +122,7 @@ class FileCheck:
             "verdict": self.verdict,
             "format": self.kind,
             "sentence": self.sentence,
+            "facts": [{"name": name, "label": label, "value": value} for name, label, value in self.facts],
             "notes": list(self.notes),
             "checks": [{"check": check.name, "result": check.result, "reason": check.reason} for check in self.checks],
             "credential": summary.as_json() if summary else None,
@@ -238,19 +270,21 @@ def _stored_verification(credential: Credential) -> Verification | None:
 def _file_check(credential: Credential | None, identical: bool | None, *, has_token: bool) -> Check:
     if identical:
         when = format_date(credential.created.date())
-        return Check(FILE, PASS, _("this file is byte for byte the file issued on %(date)s") % {"date": when})
+        return Check(FILE, PASS, _("This file is byte for byte the file issued on %(date)s.") % {"date": when})
     if identical is False:
         return Check(
             FILE,
             FAIL,
-            _("this file is not the file that was issued: its content was changed, or a program saved it again"),
+            _("This file is not the file that was issued: its content was changed, or a program saved it again."),
         )
     if credential is not None:
-        return Check(FILE, NOT_CHECKED, _("the issued file is no longer kept, so this file cannot be compared with it"))
+        return Check(
+            FILE, NOT_CHECKED, _("The issued file is no longer kept, so this file cannot be compared with it.")
+        )
     if has_token:
-        return Check(FILE, FAIL, _("this site did not issue this file: no credential issued here matches it"))
+        return Check(FILE, FAIL, _("This site did not issue this file: no credential issued here matches it."))
     return Check(
-        FILE, FAIL, _("this file carries no signed credential and matches no file issued here: it cannot be confirmed")
+        FILE, FAIL, _("This file carries no signed credential and matches no file issued here: it cannot be confirmed.")
     )
 
 
@@ -264,32 +298,32 @@ def _words(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _replaced_words(credential, *, genuine: str) -> str:
+def _replaced_words(credential) -> str:
     """The sentence of a genuine credential a newer one replaced (renewed, or reissued), not "revoked"."""
     if not isinstance(credential, Credential) or credential.status != Status.INVALIDATED:
         return ""
-    facts = {"genuine": genuine, "date": format_date(credential.invalidated_at.date())}
+    date = {"date": format_date(credential.invalidated_at.date())}
     if credential.invalidation_reason == InvalidationReason.RENEWED:
         return (
             _(
-                "This is a genuine %(genuine)s; it was renewed on %(date)s: a newer credential replaces it (its "
+                "This is a genuine credential; it was renewed on %(date)s: a newer credential replaces it (its "
                 "verification page links to it)."
             )
-            % facts
+            % date
         )
     if credential.invalidation_reason == InvalidationReason.SUPERSEDED:
         return (
             _(
-                "This is a genuine %(genuine)s; it was superseded on %(date)s by a newer credential (its verification "
+                "This is a genuine credential; it was superseded on %(date)s by a newer credential (its verification "
                 "page links to it)."
             )
-            % facts
+            % date
         )
     return ""
 
 
 def verdict_sentence(result: FileCheck) -> str:
-    """The verdict in words: who issued what to whom and whether it stands, or what fails."""
+    """The verdict in words: whether the credential is genuine and stands, or what fails; ``facts`` say who and what."""
     verification = result.verification
     if verification is None:
         if result.file_check is not None and result.file_check.result == PASS:
@@ -305,39 +339,29 @@ def verdict_sentence(result: FileCheck) -> str:
         )
     if not _passed(checks, GENUINE_CHECKS):
         return _("This is not a genuine credential: its signature does not prove who issued it or what it says.")
-    summary = verification.summary
-    facts = {
-        "issuer": _words(summary.issuer_name or summary.issuer_id) or _("an unnamed issuer"),
-        "holder": _words(summary.holder_name) or _("an unnamed holder"),
-        "date": format_date(summary.valid_from.date()) if summary.valid_from else _("an unknown date"),
-        "achievement": _words(summary.achievement_name) or _("credential"),
-    }
     if result.credential is None:  # signed, but not by a key of ours: only its own key vouches for it
         return _(
             "This credential was not issued here. Its signature holds, but the key that made it is its own "
-            "identifier (%(method)s): nothing confirms that %(issuer)s issued it."
-        ) % {"method": Truncator(verification.verification_method.split("#")[0]).chars(60), "issuer": facts["issuer"]}
-    genuine = _("%(achievement)s issued by %(issuer)s to %(holder)s on %(date)s") % facts
+            "identifier (%(method)s): nothing confirms who issued it."
+        ) % {"method": Truncator(verification.verification_method.split("#")[0]).chars(60)}
     if result.file_check is not None and result.file_check.result == FAIL:
         return _(
             "This file was changed after it was issued: do not rely on what it shows. The credential inside it is "
-            "genuine: a %(genuine)s."
-        ) % {"genuine": genuine}
+            "genuine."
+        )
     found = {check.name: check for check in checks}
-    replaced = _replaced_words(result.credential, genuine=genuine)
+    replaced = _replaced_words(result.credential)
     if replaced and found["revocation"].result == FAIL:  # its bit says revoked: a newer credential replaced it
         return replaced
     for name, words in (
-        ("revocation", _("This is a genuine %(genuine)s, but it has been revoked.")),
-        ("suspension", _("This is a genuine %(genuine)s, but it is suspended.")),
-        ("validity", _("This is a genuine %(genuine)s, but it is not valid now: %(reason)s.")),
-        ("schema", _("This is a genuine %(genuine)s, but it does not follow the Open Badges 3.0 format.")),
-        ("claims", _("This is a genuine %(genuine)s, but its JWT claims do not match it.")),
+        ("revocation", _("This is a genuine credential, but it has been revoked.")),
+        ("suspension", _("This is a genuine credential, but it is suspended.")),
+        ("validity", _("This is a genuine credential, but it is not valid now. %(reason)s")),
+        ("schema", _("This is a genuine credential, but it does not follow the Open Badges 3.0 format.")),
+        ("claims", _("This is a genuine credential, but its JWT claims do not match it.")),
     ):
         if found[name].result == FAIL:
-            return words % {"genuine": genuine, "reason": found[name].reason}
+            return words % {"reason": found[name].reason}
     if result.verdict == "incomplete":
-        return _("This is a genuine %(genuine)s; whether it still stands could not be checked here.") % {
-            "genuine": genuine
-        }
-    return _("This is a genuine %(genuine)s; it is valid.") % {"genuine": genuine}
+        return _("This is a genuine credential; whether it still stands could not be checked here.")
+    return _("This is a genuine credential; it is valid.")

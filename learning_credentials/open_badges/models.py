@@ -69,7 +69,11 @@ class SigningKey(models.Model):
 
     issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="keys", verbose_name=_("issuer"))
     key_id = models.CharField(
-        _("key id"), max_length=64, help_text=_("The fragment of its verification method: <issuer DID>#<key id>.")
+        _("key id"),
+        max_length=64,
+        help_text=_(
+            "The fragment of its verification method: the method reads as the issuer's DID, “#” and this key id."
+        ),
     )
     algorithm = models.CharField(_("algorithm"), max_length=16, choices=Algorithm.choices)
     public_jwk = models.JSONField(_("public key (JWK)"), help_text=_("The public key, as a JSON Web Key."))

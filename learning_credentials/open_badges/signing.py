@@ -19,6 +19,7 @@ import base58
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.utils.translation import gettext as _
 from pyld import jsonld
 
 CONTEXTS = Path(__file__).resolve().parent / "contexts"
@@ -36,7 +37,8 @@ MAX_NODES = 256
 
 
 class SigningError(ValueError):
-    """A document that cannot be signed as it is (an undefined term, a context we do not hold)."""
+    """A document that cannot be signed or checked as it is (an undefined term, a context we do not hold); its
+    message is a whole translated sentence, shown as the verifier's reason."""
 
 
 @cache
@@ -51,7 +53,7 @@ def document_loader(url: str, options=None) -> dict:
     try:
         document = pinned_contexts()[url]
     except KeyError:
-        raise SigningError(f"the context {url} is not one of the pinned contexts") from None
+        raise SigningError(_("The context %(url)s is not one of the contexts held here.") % {"url": url}) from None
     return {"contextUrl": None, "documentUrl": url, "document": document}
 
 
@@ -63,7 +65,7 @@ def _processed(operation, document: dict, options: dict):
         cause = exc
         while cause is not None and not isinstance(cause, SigningError):
             cause = cause.__cause__ or cause.__context__
-        raise (cause or SigningError(f"the document is not valid JSON-LD: {exc.code}")) from None
+        raise (cause or SigningError(_("The document is not valid JSON-LD (%(code)s).") % {"code": exc.code})) from None
 
 
 def canonical_nquads(document: dict) -> str:
@@ -79,25 +81,25 @@ def multikey_public(key: Ed25519PublicKey) -> str:
 def multikey_public_decode(value: str) -> Ed25519PublicKey:
     raw = multibase_decode(value)
     if not raw.startswith(ED25519_PUBLIC_PREFIX) or len(raw) != 34:
-        raise SigningError("not an Ed25519 Multikey public key")
+        raise SigningError(_("It is not an Ed25519 Multikey public key."))
     return Ed25519PublicKey.from_public_bytes(raw[2:])
 
 
 def multikey_secret_decode(value: str) -> Ed25519PrivateKey:
     raw = multibase_decode(value)
     if not raw.startswith(ED25519_PRIVATE_PREFIX) or len(raw) != 34:
-        raise SigningError("not an Ed25519 Multikey secret key")
+        raise SigningError(_("It is not an Ed25519 Multikey secret key."))
     return Ed25519PrivateKey.from_private_bytes(raw[2:])
 
 
 def multibase_decode(value: str) -> bytes:
     """The bytes of a multibase base58btc value ("z" + base58btc); SigningError in words for anything else."""
     if not isinstance(value, str) or not value.startswith("z"):
-        raise SigningError("a Multikey value is multibase base58btc: it starts with 'z'")
+        raise SigningError(_("A Multikey value is multibase base58btc: it starts with “z”."))
     try:
         return base58.b58decode(value[1:])
     except ValueError:
-        raise SigningError("the value after 'z' is not base58btc") from None
+        raise SigningError(_("The value after “z” is not base58btc.")) from None
 
 
 def strip_controls(value):
@@ -133,9 +135,13 @@ def undefined_terms_refuse(document: dict, *, expanded: list | None = None) -> N
     if _properties(expanded, expanded=True) != _properties(document, expanded=False):
         known = _defined_terms(document.get("@context"))
         unknown = sorted({key for key in _keys(document) if key not in known and ":" not in key})
+        if not unknown:
+            raise SigningError(
+                _("A nested object has a term its contexts do not define, which a proof would leave unsigned.")
+            )
         raise SigningError(
-            "the document has terms its contexts do not define, which a proof would leave unsigned: "
-            + (", ".join(unknown) or "(a term inside a nested object)")
+            _("The document has terms its contexts do not define, which a proof would leave unsigned: %(terms)s.")
+            % {"terms": ", ".join(unknown)}
         )
 
 
@@ -207,30 +213,34 @@ def proof_of(document: dict) -> dict:
     proofs = document.get("proof")
     proofs = proofs if isinstance(proofs, list) else [proofs] if proofs else []
     if not proofs:
-        raise SigningError("it carries no proof")
+        raise SigningError(_("It carries no proof."))
     ours = [proof for proof in proofs if isinstance(proof, dict) and proof.get("cryptosuite") == CRYPTOSUITE]
     if not ours:
-        raise SigningError(f"it carries no {CRYPTOSUITE} Data Integrity proof, the only kind checked here")
+        raise SigningError(
+            _("It carries no %(suite)s Data Integrity proof, the only kind checked here.") % {"suite": CRYPTOSUITE}
+        )
     if len(ours) > 1:
-        raise SigningError(f"it carries more than one {CRYPTOSUITE} proof, so which one counts is unclear")
+        raise SigningError(
+            _("It carries more than one %(suite)s proof, so which one counts is unclear.") % {"suite": CRYPTOSUITE}
+        )
     return ours[0]
 
 
 def proof_check(document: dict, proof: dict, *, key: Ed25519PublicKey) -> None:
     """SigningError, in words, unless ``proof`` (one of the document's) holds under ``key``."""
     if proof.get("type") != "DataIntegrityProof":
-        raise SigningError("its proof is not a DataIntegrityProof")
+        raise SigningError(_("Its proof is not a DataIntegrityProof."))
     if proof.get("proofPurpose") != "assertionMethod":
-        raise SigningError("its proof was not made for asserting a credential (proofPurpose assertionMethod)")
+        raise SigningError(_("Its proof was not made for asserting a credential (proofPurpose assertionMethod)."))
     try:
         signature = multibase_decode(proof.get("proofValue"))
     except SigningError:
-        raise SigningError("its proofValue is not multibase base58btc") from None
+        raise SigningError(_("Its proofValue is not multibase base58btc.")) from None
     options = {name: value for name, value in proof.items() if name != "proofValue"}
     try:
         key.verify(signature, _signing_input(document, options))
     except InvalidSignature:
-        raise SigningError("the signature does not match the document: something signed was changed") from None
+        raise SigningError(_("The signature does not match the document: something signed was changed.")) from None
 
 
 def proof_verify(document: dict, *, resolve_key: Callable[[str], Ed25519PublicKey]) -> bool:
@@ -257,15 +267,17 @@ def untrusted_refuse(document: dict) -> None:
     contexts = document.get("@context")
     contexts = contexts if isinstance(contexts, list) else [contexts]
     if not all(isinstance(url, str) and url in pinned_contexts() for url in contexts):
-        raise SigningError("its @context must name only the contexts held here (VC 2.0 and Open Badges 3.0)")
+        raise SigningError(_("Its @context must name only the contexts held here (VC 2.0 and Open Badges 3.0)."))
     if _nested_context(document):
-        raise SigningError("it defines a context inside the document, which is not accepted here")
+        raise SigningError(_("It defines a context inside the document, which is not accepted here."))
     expanded = _processed(jsonld.expand, document, {})
     nodes, named_blank = _nodes(expanded)
     if named_blank:
-        raise SigningError("it names blank nodes (identifiers starting with '_:'), which no credential needs")
+        raise SigningError(_("It names blank nodes (identifiers starting with “_:”), which no credential needs."))
     if nodes > MAX_NODES:
-        raise SigningError(f"it holds more than {MAX_NODES} objects, more than a credential needs")
+        raise SigningError(
+            _("It holds more than %(count)d objects, more than a credential needs.") % {"count": MAX_NODES}
+        )
     undefined_terms_refuse(document, expanded=expanded)
 
 

@@ -30,6 +30,7 @@ from django.http import Http404
 from django.urls import resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from jsonschema.exceptions import relevance
 
 from ..exceptions import ConfigurationError, CredentialUnreadable
@@ -171,7 +172,7 @@ def credential_verify(*, data: bytes | str, now: datetime | None = None) -> Veri
     read = _jwt_read(text) if form == JWT else _json_ld_read(text)
     credential = read.credential
     if credential is None:
-        unread = "could not be checked: the input is not a credential that can be read (see format)"
+        unread = _("Could not be checked: the input is not a credential that can be read (see the format check).")
         checks = (read.format_check, *(Check(name, FAIL, unread) for name in CHECKS[1:]))
         return Verification(form, checks, None, None, "", None)
     issuer_id = _issuer_id(credential)
@@ -182,7 +183,7 @@ def credential_verify(*, data: bytes | str, now: datetime | None = None) -> Veri
         proof, proof_problem = None, ""
         method = _jwt_method(read.header, read.payload)
     if proof_problem:
-        key = _Key(Check("issuer_key", FAIL, "could not be checked: it carries no proof that names a key"))
+        key = _Key(Check("issuer_key", FAIL, _("Could not be checked: it carries no proof that names a key.")))
         signature = Check("signature", FAIL, proof_problem)
     else:
         key = _key_resolve(method, issuer_id=issuer_id)
@@ -238,22 +239,24 @@ def _json_parse(text: str) -> tuple[object, str]:
 
     def pairs(items: list[tuple[str, object]]) -> dict:
         if len({key for key, _value in items}) != len(items):
-            problems.append("it repeats a field in one object, which readers can take two ways")
+            problems.append(_("It repeats a field in one object, which readers can take two ways."))
         return dict(items)
 
     def constant(_name: str) -> None:
-        problems.append("it holds NaN or Infinity, which JSON does not allow")
+        problems.append(_("It holds NaN or Infinity, which JSON does not allow."))
 
     def integer(digits: str) -> int:
         try:
             return int(digits)
         except ValueError:  # more digits than Python converts
-            problems.append("it holds a number with thousands of digits")
+            problems.append(_("It holds a number with thousands of digits."))
             return 0
 
     value = json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_int=integer)
     if not problems and _depth(value) > MAX_DEPTH:
-        problems.append(f"it is nested more than {MAX_DEPTH} levels deep, deeper than any credential")
+        problems.append(
+            _("It is nested more than %(depth)d levels deep, deeper than any credential.") % {"depth": MAX_DEPTH}
+        )
     return value, problems[0] if problems else ""
 
 
@@ -276,7 +279,7 @@ def _json_ld_read(text: str) -> _Read:
         raise CredentialUnreadable(_("It is nested too deeply to be read.")) from None
     if problem:
         return _Read(JSON_LD, None, Check("format", FAIL, problem), {}, {})
-    return _Read(JSON_LD, document, Check("format", PASS, "a JSON object, read as JSON-LD"), {}, {})
+    return _Read(JSON_LD, document, Check("format", PASS, _("A JSON object, read as JSON-LD.")), {}, {})
 
 
 def _b64url(text: str) -> bytes:
@@ -291,11 +294,11 @@ def _json_object_part(encoded: str) -> tuple[dict | None, str]:
     try:
         value, problem = _json_parse(_b64url(encoded).decode("utf-8"))
     except (ValueError, RecursionError):  # not base64url, not UTF-8, not JSON
-        return None, "is not base64url-encoded JSON"
+        return None, _("It is not base64url-encoded JSON.")
     if problem:
-        return None, problem.removeprefix("it ")
+        return None, problem
     if not isinstance(value, dict):
-        return None, "is not a JSON object"
+        return None, _("It is not a JSON object.")
     return value, ""
 
 
@@ -307,33 +310,37 @@ def _jwt_read(text: str) -> _Read:
 
     header, problem = _json_object_part(header_part)
     if header is None:
-        return refused(f"the JWT's header {problem}")
+        return refused(_("The JWT's header cannot be used. %(problem)s") % {"problem": problem})
     algorithm = header.get("alg")
     if algorithm == "none":
-        return refused("the JWT is not signed (its algorithm is 'none')")
+        return refused(_("The JWT is not signed (its algorithm is “none”)."))
     if algorithm not in JWT_ALGORITHMS:
-        named = f"with {_shown(algorithm)}" if isinstance(algorithm, str) else "with no algorithm named"
-        return refused(f"the JWT is signed {named}; ES256 and EdDSA are the algorithms checked here")
+        if not isinstance(algorithm, str):
+            return refused(_("The JWT names no algorithm; ES256 and EdDSA are the algorithms checked here."))
+        return refused(
+            _("The JWT is signed with %(algorithm)s; ES256 and EdDSA are the algorithms checked here.")
+            % {"algorithm": _shown(algorithm)}
+        )
     if "crit" in header:
-        return refused("the JWT's header asks for extensions (crit) that are not understood here")
+        return refused(_("The JWT's header asks for extensions (crit) that are not understood here."))
     payload, problem = _json_object_part(payload_part)
     if payload is None:
-        return refused(f"the JWT's payload {problem}")
+        return refused(_("The JWT's payload cannot be used. %(problem)s") % {"problem": problem})
     try:
         signature = _b64url(signature_part)
     except ValueError:
-        return refused("the JWT's signature is not base64url")
+        return refused(_("The JWT's signature is not base64url."))
     if not signature:
-        return refused("the JWT carries no signature")
+        return refused(_("The JWT carries no signature."))
     vc = payload.get("vc")
     if isinstance(vc, dict):
-        credential, where = vc, "in its vc claim"
+        credential, reason = vc, _("A JWT signed with %(algorithm)s, the credential in its vc claim.")
     else:
-        credential, where = (
+        credential, reason = (
             {key: value for key, value in payload.items() if key not in REGISTERED_CLAIMS},
-            "as its payload",
+            _("A JWT signed with %(algorithm)s, the credential as its payload."),
         )
-    reason = f"a JWT signed with {algorithm}, the credential {where}"
+    reason %= {"algorithm": algorithm}
     signed = f"{header_part}.{payload_part}".encode("ascii")
     return _Read(JWT, credential, Check("format", PASS, reason), header, payload, signed, signature)
 
@@ -423,54 +430,86 @@ def _schema_validator() -> jsonschema.Draft201909Validator:
 
 
 def _json_type(value) -> str:
+    """The JSON type's own name (as the schema names types): the same in every language."""
     if isinstance(value, bool):
-        return "true or false"
-    kinds = ((dict, "an object"), (list, "a list"), (str, "a string"), (int | float, "a number"))
-    return next((words for kind, words in kinds if isinstance(value, kind)), "null")
+        return "boolean"
+    kinds = ((dict, "object"), (list, "array"), (str, "string"), (int | float, "number"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), "null")
 
 
 def _path(error: jsonschema.ValidationError) -> str:
+    """The field's path (credentialSubject.achievement.name); "$" for the credential itself, as JSONPath writes it."""
     path = ""
     for part in error.absolute_path:
         path += f"[{part}]" if isinstance(part, int) else f".{_shown(part, 40)}"
-    return path.lstrip(".") or "the credential"
+    return path.lstrip(".") or "$"
 
 
 def _schema_words(error: jsonschema.ValidationError) -> str:
-    """One schema error in words: the field's path and what is wrong (never the validator's own message)."""
+    """One schema error as a sentence: the field's path and what is wrong (never the validator's own message)."""
     keyword, expected, instance = error.validator, error.validator_value, error.instance
+    facts = {"path": _path(error)}
     if keyword == "required" and isinstance(instance, dict):
         missing = ", ".join(name for name in expected if name not in instance)
-        return f"{_path(error)}: {missing} is missing"
+        if not error.absolute_path:
+            return _("The credential lacks %(missing)s.") % {"missing": missing}
+        return _("%(path)s lacks %(missing)s.") % {**facts, "missing": missing}
+    if keyword in ("minItems", "minLength"):
+        sentence = (
+            ngettext(
+                "%(path)s should hold at least %(count)d item.",
+                "%(path)s should hold at least %(count)d items.",
+                expected,
+            )
+            if keyword == "minItems"
+            else ngettext(
+                "%(path)s should be at least %(count)d character long.",
+                "%(path)s should be at least %(count)d characters long.",
+                expected,
+            )
+        )
+        return sentence % {**facts, "count": expected}
     words = {
         "type": lambda: (
-            f"should be {' or '.join(expected) if isinstance(expected, list) else expected}, not {_json_type(instance)}"
+            _("%(path)s should be of type %(expected)s, not %(actual)s.")
+            % {
+                **facts,
+                "expected": " | ".join(expected) if isinstance(expected, list) else expected,
+                "actual": _json_type(instance),
+            }
         ),
-        "enum": lambda: "should be one of " + ", ".join(json.dumps(item) for item in expected[:6]),
-        "const": lambda: f"should be {json.dumps(expected)}",
+        "enum": lambda: (
+            _("%(path)s should be one of %(values)s.")
+            % {**facts, "values": ", ".join(json.dumps(item) for item in expected[:6])}
+        ),
+        "const": lambda: _("%(path)s should be %(value)s.") % {**facts, "value": json.dumps(expected)},
         "contains": lambda: (
-            "lacks an item it must include"
-            + (f" ({json.dumps(expected['const'])})" if isinstance(expected, dict) and "const" in expected else "")
+            _("%(path)s lacks an item it must include (%(value)s).") % {**facts, "value": json.dumps(expected["const"])}
+            if isinstance(expected, dict) and "const" in expected
+            else _("%(path)s lacks an item it must include.") % facts
         ),
-        "pattern": lambda: "does not have the expected form",
-        "format": lambda: f"is not a valid {expected}",
-        "minItems": lambda: f"should hold at least {expected} item(s)",
-        "minLength": lambda: f"should be at least {expected} character(s) long",
-        "anyOf": lambda: "matches none of the forms the schema allows",
-        "oneOf": lambda: "does not match exactly one of the forms the schema allows",
-        "additionalProperties": lambda: "holds a field the schema does not allow",
+        "pattern": lambda: _("%(path)s does not have the expected form.") % facts,
+        "format": lambda: _("%(path)s is not a valid %(format)s.") % {**facts, "format": expected},
+        "anyOf": lambda: _("%(path)s matches none of the forms the schema allows.") % facts,
+        "oneOf": lambda: _("%(path)s does not match exactly one of the forms the schema allows.") % facts,
+        "additionalProperties": lambda: _("%(path)s holds a field the schema does not allow.") % facts,
     }
-    what = words.get(keyword, lambda: f"breaks the schema's rule '{keyword}'")()
-    return f"{_path(error)}: {what}"
+    default = lambda: _("%(path)s breaks the schema's rule “%(rule)s”.") % {**facts, "rule": keyword}  # noqa: E731
+    return words.get(keyword, default)()
 
 
 def _schema_check(credential: dict) -> Check:
     errors = sorted(islice(_schema_validator().iter_errors(credential), 50), key=relevance, reverse=True)
     if not errors:
-        return Check("schema", PASS, "it matches the Open Badges 3.0 AchievementCredential schema")
+        return Check("schema", PASS, _("It matches the Open Badges 3.0 AchievementCredential schema."))
     found = list(dict.fromkeys(_schema_words(error) for error in errors))
-    more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
-    return Check("schema", FAIL, "it does not match the Open Badges 3.0 schema: " + "; ".join(found[:3]) + more)
+    sentences = [_("It does not match the Open Badges 3.0 schema."), *found[:3]]
+    if len(found) > 3:
+        more = len(found) - 3
+        sentences.append(
+            ngettext("%(count)d more problem was found.", "%(count)d more problems were found.", more) % {"count": more}
+        )
+    return Check("schema", FAIL, " ".join(sentences))
 
 
 # issuer_key ------------------------------------------------------------------------------------------------------
@@ -499,8 +538,8 @@ def _database_safe(value: str, max_length: int) -> bool:
 def _key_resolve(method, *, issuer_id: str | None) -> _Key:
     """The verification method's key: ours from the database, did:key and did:jwk from themselves, no other."""
     if not isinstance(method, str) or not method:
-        return _Key(Check("issuer_key", FAIL, "it names no key to check its signature with"))
-    did, _, fragment = method.partition("#")
+        return _Key(Check("issuer_key", FAIL, _("It names no key to check its signature with.")))
+    did, _hash, fragment = method.partition("#")
     if did.startswith("did:key:"):
         key = _self_key(did, fragment, "did:key", _did_key_public)
     elif did.startswith("did:jwk:"):
@@ -510,14 +549,18 @@ def _key_resolve(method, *, issuer_id: str | None) -> _Key:
     else:
         key = _not_fetched(method)
     if key.check.result == PASS and did != issuer_id:
-        named = f"the credential's issuer {_shown(issuer_id)}" if issuer_id else "the credential, which names no issuer"
-        reason = f"the key that signed it belongs to {_shown(did)}, not to {named}"
+        reason = (
+            _("The key that signed it belongs to %(did)s, not to the credential's issuer %(issuer)s.")
+            if issuer_id
+            else _("The key that signed it belongs to %(did)s, but the credential names no issuer.")
+        ) % {"did": _shown(did), "issuer": _shown(issuer_id or "")}
         return _Key(Check("issuer_key", FAIL, reason), key.public, key.row, key.method_kind)
     return key
 
 
 def _not_fetched(method: str) -> _Key:
-    return _Key(Check("issuer_key", FAIL, f"it names the key {_shown(method)}: we do not fetch keys from other hosts"))
+    reason = _("It names the key %(method)s: keys are not fetched from other hosts.") % {"method": _shown(method)}
+    return _Key(Check("issuer_key", FAIL, reason))
 
 
 def _our_key(did: str, fragment: str, method: str) -> _Key:
@@ -525,16 +568,28 @@ def _our_key(did: str, fragment: str, method: str) -> _Key:
     if issuer is None:
         hosts = {our.split(":")[2] for our in Issuer.objects.values_list("did", flat=True)}
         if did.split(":")[2] in hosts:
-            return _Key(Check("issuer_key", FAIL, f"no issuer of this site has the identifier {_shown(did)}"))
+            reason = _("No issuer of this site has the identifier %(did)s.") % {"did": _shown(did)}
+            return _Key(Check("issuer_key", FAIL, reason))
         return _not_fetched(method)
     row = issuer.keys.filter(key_id=fragment).first() if _database_safe(fragment, 64) else None
     if row is None:
-        return _Key(Check("issuer_key", FAIL, f"{issuer.name} has no key {_shown(fragment or '(none named)')}"))
+        reason = (
+            _("The issuer %(issuer)s has no key %(key)s.")
+            if fragment
+            else _("It names no key of the issuer %(issuer)s.")
+        ) % {"issuer": issuer.name, "key": _shown(fragment)}
+        return _Key(Check("issuer_key", FAIL, reason))
     try:
         public = public_key(row)
     except ConfigurationError:
-        return _Key(Check("issuer_key", FAIL, f"{issuer.name}'s key {row.key_id} cannot be read on this site"), row=row)
-    reason = f"the key is one of {issuer.name}'s, read from this site's own records (nothing was fetched)"
+        reason = _("The key %(key)s of the issuer %(issuer)s cannot be read on this site.") % {
+            "key": row.key_id,
+            "issuer": issuer.name,
+        }
+        return _Key(Check("issuer_key", FAIL, reason), row=row)
+    reason = _(
+        "The key belongs to the issuer %(issuer)s and was read from this site's own records (nothing was fetched)."
+    ) % {"issuer": issuer.name}
     return _Key(Check("issuer_key", PASS, reason), public, row)
 
 
@@ -543,10 +598,12 @@ def _self_key(did: str, fragment: str, kind: str, decode) -> _Key:
     try:
         public, expected_fragment = decode(did.removeprefix(f"{kind}:"))
     except (ValueError, SigningError):
-        return _Key(Check("issuer_key", FAIL, f"the {kind} identifier holds no Ed25519 or P-256 key"))
+        reason = _("The %(method)s identifier holds no Ed25519 or P-256 key.") % {"method": kind}
+        return _Key(Check("issuer_key", FAIL, reason))
     if fragment != expected_fragment:
-        return _Key(Check("issuer_key", FAIL, f"the {kind} key is named with the wrong fragment after '#'"))
-    reason = f"the key is the issuer's {kind} identifier itself (nothing was fetched)"
+        reason = _("The %(method)s key is named with the wrong fragment after “#”.") % {"method": kind}
+        return _Key(Check("issuer_key", FAIL, reason))
+    reason = _("The key is the issuer's %(method)s identifier itself (nothing was fetched).") % {"method": kind}
     return _Key(Check("issuer_key", PASS, reason), public, method_kind=kind)
 
 
@@ -577,22 +634,26 @@ def _key_kind(key: PublicKey) -> str:
 
 def _signature_check(read: _Read, proof: dict | None, key: _Key) -> Check:
     if key.public is None:
-        return Check("signature", FAIL, "could not be checked: the key it names cannot be read (see issuer_key)")
+        return Check("signature", FAIL, _("Could not be checked: the key it names cannot be read (see the key check)."))
     kind = _key_kind(key.public)
     if read.form == JSON_LD:
         if kind != "Ed25519":
-            return Check("signature", FAIL, f"its {CRYPTOSUITE} proof needs an Ed25519 key; the key it names is {kind}")
+            reason = _("Its %(suite)s proof needs an Ed25519 key; the key it names is of another kind.")
+            return Check("signature", FAIL, reason % {"suite": CRYPTOSUITE})
         try:
             untrusted_refuse(read.credential)
             proof_check(read.credential, proof, key=key.public)
         except SigningError as exc:
             return Check("signature", FAIL, _shown(str(exc), 300))
         except Exception:  # the JSON-LD processor on input from anyone: any failure of it is a refusal
-            return Check("signature", FAIL, "it cannot be read as JSON-LD, so its proof cannot be checked")
-        return Check("signature", PASS, f"its {CRYPTOSUITE} proof holds: nothing signed was changed")
+            return Check("signature", FAIL, _("It cannot be read as JSON-LD, so its proof cannot be checked."))
+        return Check(
+            "signature", PASS, _("Its %(suite)s proof holds: nothing signed was changed.") % {"suite": CRYPTOSUITE}
+        )
     algorithm = read.header["alg"]
     if (algorithm, kind) not in (("ES256", "P-256"), ("EdDSA", "Ed25519")):
-        return Check("signature", FAIL, f"the JWT is signed with {algorithm}, which the {kind} key it names cannot do")
+        reason = _("The JWT is signed with %(algorithm)s, which the key it names cannot do.")
+        return Check("signature", FAIL, reason % {"algorithm": algorithm})
     try:
         if algorithm == "ES256":
             if len(read.signature) != 64:
@@ -602,48 +663,52 @@ def _signature_check(read: _Read, proof: dict | None, key: _Key) -> Check:
         else:
             key.public.verify(read.signature, read.signed)
     except InvalidSignature:
-        return Check("signature", FAIL, "the JWT's signature does not match: something signed was changed")
-    return Check("signature", PASS, f"the JWT's {algorithm} signature holds: nothing signed was changed")
+        return Check("signature", FAIL, _("The JWT's signature does not match: something signed was changed."))
+    reason = _("The JWT's %(algorithm)s signature holds: nothing signed was changed.")
+    return Check("signature", PASS, reason % {"algorithm": algorithm})
 
 
 def _key_revoked_check(key: _Key) -> Check:
     if key.row is not None and key.public is not None:
         if key.row.revoked_at is not None:
-            return Check("key_revoked", FAIL, f"the key that signed it was revoked on {key.row.revoked_at:%Y-%m-%d}")
-        return Check("key_revoked", PASS, "the issuer has not revoked the key that signed it")
+            reason = _("The key that signed it was revoked on %(date)s.") % {"date": f"{key.row.revoked_at:%Y-%m-%d}"}
+            return Check("key_revoked", FAIL, reason)
+        return Check("key_revoked", PASS, _("The issuer has not revoked the key that signed it."))
     if key.method_kind:
-        return Check("key_revoked", PASS, f"a {key.method_kind} key cannot be revoked: the key is its own identifier")
-    return Check("key_revoked", FAIL, "could not be checked: the key it names cannot be read (see issuer_key)")
+        reason = _("A %(method)s key cannot be revoked: the key is its own identifier.") % {"method": key.method_kind}
+        return Check("key_revoked", PASS, reason)
+    return Check("key_revoked", FAIL, _("Could not be checked: the key it names cannot be read (see the key check)."))
 
 
 # claims, validity ------------------------------------------------------------------------------------------------
 
 
 def _no_claims() -> Check:
-    return Check("claims", PASS, "not a JWT: no claims to match")
+    return Check("claims", PASS, _("It is not a JWT: there are no claims to match."))
 
 
 def _claim_problem(claim: str, value, field: str, expected, *, moment: bool) -> str:
-    """What is wrong between a JWT claim and the credential field it repeats ("" when they match)."""
+    """What is wrong between a JWT claim and the credential field it repeats, as a sentence ("" when they match)."""
+    names = {"claim": claim, "field": field}
     if value is None and expected is None:
         return ""
     if value is None:
-        return f"the credential gives its {field} but the JWT has no {claim} claim"
+        return _("The credential gives its %(field)s, but the JWT has no %(claim)s claim.") % names
     if expected is None:
-        return f"the JWT has a {claim} claim but the credential gives no {field}"
+        return _("The JWT has a %(claim)s claim, but the credential gives no %(field)s.") % names
     if moment:
         at = _moment(expected)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            return f"its {claim} claim is not a time in seconds"
+            return _("The JWT's %(claim)s claim is not a time in seconds.") % names
         if at is None or int(value) != math.floor(at.timestamp()):
-            return f"its {claim} claim is not the credential's {field}"
+            return _("The JWT's %(claim)s claim is not the credential's %(field)s.") % names
         return ""
-    return "" if value == expected else f"its {claim} claim is not the credential's {field}"
+    return "" if value == expected else _("The JWT's %(claim)s claim is not the credential's %(field)s.") % names
 
 
 def _claims_check(payload: dict, credential: dict, *, issuer_id: str | None) -> Check:
     if "iss" not in payload:
-        return Check("claims", FAIL, "the JWT has no iss claim naming its issuer")
+        return Check("claims", FAIL, _("The JWT has no iss claim naming its issuer."))
     dates = _dates(credential)
     subject = _first_object(credential.get("credentialSubject"))
     pairs = (
@@ -661,8 +726,10 @@ def _claims_check(payload: dict, credential: dict, *, issuer_id: str | None) -> 
         elif claim in payload:
             matched.append(claim)
     if problems:
-        return Check("claims", FAIL, "; ".join(problems))
-    return Check("claims", PASS, f"the JWT's claims {', '.join(matched)} match the credential")
+        return Check("claims", FAIL, " ".join(problems))
+    return Check(
+        "claims", PASS, _("The JWT's claims %(claims)s match the credential.") % {"claims": ", ".join(matched)}
+    )
 
 
 def _validity_check(credential: dict, *, now: datetime) -> Check:
@@ -670,18 +737,21 @@ def _validity_check(credential: dict, *, now: datetime) -> Check:
     (start_name, start_value), (end_name, end_value) = dates["validFrom"], dates["validUntil"]
     start = _moment(start_value)
     if start_value is None:
-        return Check("validity", FAIL, "it has no validFrom date, so when it became valid is unknown")
+        return Check("validity", FAIL, _("It has no validFrom date, so when it became valid is unknown."))
     if start is None:
-        return Check("validity", FAIL, f"its {start_name} is not a date and time")
+        return Check("validity", FAIL, _("Its %(field)s is not a date and time.") % {"field": start_name})
     end = _moment(end_value)
     if end_value is not None and end is None:
-        return Check("validity", FAIL, f"its {end_name} is not a date and time")
+        return Check("validity", FAIL, _("Its %(field)s is not a date and time.") % {"field": end_name})
     if start > now:
-        return Check("validity", FAIL, f"it is not valid yet: it is valid from {_when(start)}")
+        return Check("validity", FAIL, _("It is not valid yet: it is valid from %(start)s.") % {"start": _when(start)})
     if end is not None and end <= now:
-        return Check("validity", FAIL, f"it expired on {_when(end)}")
-    until = f" until {_when(end)}" if end else ", with no end date"
-    return Check("validity", PASS, f"valid since {_when(start)}{until}")
+        return Check("validity", FAIL, _("It expired on %(end)s.") % {"end": _when(end)})
+    if end is None:
+        return Check("validity", PASS, _("Valid since %(start)s, with no end date.") % {"start": _when(start)})
+    return Check(
+        "validity", PASS, _("Valid since %(start)s until %(end)s.") % {"start": _when(start), "end": _when(end)}
+    )
 
 
 # revocation, suspension ------------------------------------------------------------------------------------------
@@ -691,7 +761,9 @@ def _status_checks(credential: dict, *, issuer_id: str | None, trusted: bool) ->
     """Both status bits: from the entries the credential names and, for one of ours, its own suspension entry."""
     purposes = (StatusList.Purpose.REVOCATION.value, StatusList.Purpose.SUSPENSION.value)
     if not trusted:
-        reason = "could not be checked: without a valid signature by its issuer's key, its status entries prove nothing"
+        reason = _(
+            "Could not be checked: without a valid signature by its issuer's key, its status entries prove nothing."
+        )
         return tuple(Check(purpose, FAIL, reason) for purpose in purposes)
     entries = credential.get("credentialStatus")
     entries = [entry for entry in (entries if isinstance(entries, list) else [entries]) if isinstance(entry, dict)]
@@ -704,7 +776,7 @@ def _status_checks(credential: dict, *, issuer_id: str | None, trusted: bool) ->
         elif ours is not None and (row := ours.open_badges_status.filter(purpose=purpose).first()) is not None:
             results = [_bit_check(row.status_list, row.index, purpose, ours=ours)]
         else:
-            results = [Check(purpose, PASS, "the issuer gave it no status list entry")]
+            results = [Check(purpose, PASS, _("The issuer gave it no status list entry."))]
         checks.append(_worst(results))
     return checks[0], checks[1]
 
@@ -743,32 +815,58 @@ def _our_status_list(url: str) -> StatusList | None:
     return status_list if status_list is not None and status_list_url(status_list) == url else None
 
 
+def _status_words(purpose: str) -> dict[str, str]:
+    """The status checks' sentences for one purpose (revocation or suspension): each language words each whole."""
+    if purpose == StatusList.Purpose.REVOCATION:
+        return {
+            "no_list": _("Its revocation entry names no status list."),
+            "unknown_list": _("Its revocation entry names a status list this site does not have."),
+            "other_issuer": _("Its revocation entry names the status list of another issuer."),
+            "other_purpose": _("Its revocation entry names a suspension list."),
+            "bad_index": _("Its revocation entry's index is not a place in the list."),
+            "clear": _("The issuer's revocation list does not mark it revoked."),
+            "set_on": _("The issuer revoked it on %(date)s."),
+            "set": _("The issuer has revoked it."),
+        }
+    return {
+        "no_list": _("Its suspension entry names no status list."),
+        "unknown_list": _("Its suspension entry names a status list this site does not have."),
+        "other_issuer": _("Its suspension entry names the status list of another issuer."),
+        "other_purpose": _("Its suspension entry names a revocation list."),
+        "bad_index": _("Its suspension entry's index is not a place in the list."),
+        "clear": _("The issuer's suspension list does not mark it suspended."),
+        "set_on": _("The issuer suspended it on %(date)s."),
+        "set": _("The issuer has suspended it."),
+    }
+
+
 def _entry_check(entry: dict, purpose: str, *, issuer_id: str | None, ours: Credential | None) -> Check:
     url, index = entry.get("statusListCredential"), entry.get("statusListIndex")
+    words = _status_words(purpose)
     if not isinstance(url, str) or not url:
-        return Check(purpose, FAIL, f"its {purpose} entry names no status list")
+        return Check(purpose, FAIL, words["no_list"])
     status_list = _our_status_list(url)
     if status_list is None:
         if any(url.startswith(f"{base}/") for base in Issuer.objects.values_list("base_url", flat=True)):
-            return Check(purpose, FAIL, f"its {purpose} entry names a status list this site does not have")
-        return Check(purpose, NOT_CHECKED, "status lists of other hosts are not fetched")
+            return Check(purpose, FAIL, words["unknown_list"])
+        return Check(purpose, NOT_CHECKED, _("Status lists of other hosts are not fetched."))
     if status_list.issuer.did != issuer_id:
-        return Check(purpose, FAIL, f"its {purpose} entry names the status list of another issuer")
+        return Check(purpose, FAIL, words["other_issuer"])
     if status_list.purpose != purpose:
-        return Check(purpose, FAIL, f"its {purpose} entry names a {status_list.purpose} list")
+        return Check(purpose, FAIL, words["other_purpose"])
     if isinstance(index, str) and index.isdigit() and len(index) < 12:
         index = int(index)
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < status_list.size:
-        return Check(purpose, FAIL, f"its {purpose} entry's index is not a place in the list")
+        return Check(purpose, FAIL, words["bad_index"])
     return _bit_check(status_list, index, purpose, ours=ours)
 
 
 def _bit_check(status_list: StatusList, index: int, purpose: str, *, ours: Credential | None) -> Check:
     revocation = purpose == StatusList.Purpose.REVOCATION
+    words = _status_words(purpose)
     if not bit_get(bytes(status_list.bits), index):
-        return Check(
-            purpose, PASS, f"the issuer's {purpose} list does not mark it {'revoked' if revocation else 'suspended'}"
-        )
+        return Check(purpose, PASS, words["clear"])
     since = (ours.invalidated_at if revocation else ours.suspended_at) if ours is not None else None
-    when = f" on {since:%Y-%m-%d}" if since else ""
-    return Check(purpose, FAIL, f"the issuer has {'revoked' if revocation else 'suspended'} it{when}")
+    if since is None:
+        return Check(purpose, FAIL, words["set"])
+    return Check(purpose, FAIL, words["set_on"] % {"date": f"{since:%Y-%m-%d}"})

@@ -12,7 +12,7 @@ from functools import wraps
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -168,7 +168,11 @@ CHECK_LABELS = {
     "revocation": gettext_lazy("Not revoked"),
     "suspension": gettext_lazy("Not suspended"),
 }
-RESULT_WORDS = {PASS: gettext_lazy("Passed"), FAIL: gettext_lazy("Failed"), NOT_CHECKED: gettext_lazy("Not checked")}
+RESULT_WORDS = {
+    PASS: pgettext_lazy("a check's result", "Passed"),
+    FAIL: pgettext_lazy("a check's result", "Failed"),
+    NOT_CHECKED: pgettext_lazy("a check's result", "Not checked"),
+}
 VERDICT_STYLES = {"valid": "valid", "incomplete": "suspended", "invalid": "revoked"}
 # The multipart body around a 10 MB file: its headers and boundaries.
 UPLOAD_OVERHEAD = 64 * 1024

@@ -30,15 +30,11 @@ MEGAPIXEL = 1_000_000
 
 
 class ImageRefused(ValueError):
-    """Why an image file is not used, as a phrase that completes "The image ... cannot be used: "."""
+    """Why an image file is not used, as a whole translated sentence (each language words it its own way)."""
 
     @property
     def reason(self) -> str:
         return str(self.args[0])
-
-
-class ImageUnreadable(ImageRefused):
-    """The file is not a PNG or JPEG that Pillow can read at all (not merely too large or damaged)."""
 
 
 def image_open(data: bytes) -> Image.Image:
@@ -50,22 +46,22 @@ def image_open(data: bytes) -> Image.Image:
         # Pillow's own process-wide guard fired on the header (its warning, where warnings are errors).
         pillow = Image.MAX_IMAGE_PIXELS * (2 if isinstance(exc, Image.DecompressionBombError) else 1)
         raise ImageRefused(
-            _("it has more than %(pillow)s megapixels; images may have at most %(limit)s megapixels")
+            _("The image has more than %(pillow)s megapixels; images may have at most %(limit)s megapixels.")
             % {"pillow": _megapixels(pillow), "limit": _megapixels(limit)}
         ) from exc
     except Exception as exc:  # every failure of a parser given arbitrary bytes is "not an image"
-        raise ImageUnreadable(_("it is not a PNG or JPEG image")) from exc
+        raise ImageRefused(_("The file is not an image we can read (PNG or JPEG).")) from exc
     width, height = image.size
     if width * height > limit:
         raise ImageRefused(
             _(
-                "it is %(width)d x %(height)d pixels (%(pixels)s megapixels); "
-                "images may have at most %(limit)s megapixels"
+                "The image is %(width)d x %(height)d pixels (%(pixels)s megapixels); "
+                "images may have at most %(limit)s megapixels."
             )
             % {"width": width, "height": height, "pixels": _megapixels(width * height), "limit": _megapixels(limit)}
         )
     if width < 1 or height < 1:
-        raise ImageRefused(_("it has no pixels"))
+        raise ImageRefused(_("The image has no pixels."))
     return image
 
 
@@ -82,7 +78,7 @@ def image_page_sized(image: Image.Image) -> Image.Image:
         if image.size != target:
             image = _resize(image, target)
     except Exception as exc:  # truncated or corrupt pixel data: Pillow raises OSError, SyntaxError, ValueError, ...
-        raise ImageRefused(_("it is damaged or incomplete")) from exc
+        raise ImageRefused(_("The image is damaged or incomplete.")) from exc
     return image
 
 
@@ -155,7 +151,7 @@ def _prepare(asset: Asset) -> PreparedImage:
         if image.size != header_size:  # a stored original larger than the page (saved before copies were made)
             source, _extension = image_page_copy(image, original_format=header_format)
     except ImageRefused as exc:
-        raise GenerationFailed(f"The image '{asset.slug}' cannot be used: {exc.reason}.") from exc
+        raise GenerationFailed(f"The image '{asset.slug}' cannot be used. {exc.reason}") from exc
     if image is original and header_format == "JPEG" and image.mode in ("RGB", "L"):
         space = "/DeviceRGB" if image.mode == "RGB" else "/DeviceGray"
         return PreparedImage(asset.content_hash, image.width, image.height, space, "/DCTDecode", source, None, source)

@@ -262,7 +262,7 @@ def render_share_image(
             background_asset = as_asset(options["background"], load_asset(options["background"]))
             background = image_page_sized(image_open(background_asset.data)).convert("RGB")  # within the limits
         except (OSError, ValueError) as exc:
-            raise GenerationFailed(f"The share image background cannot be used: {exc}") from exc
+            raise GenerationFailed(f"The share image background cannot be used. {exc}") from exc
         image = background.resize(size)
     else:
         image = Image.new("RGB", size, "#f7f5ef")

@@ -7,6 +7,7 @@ through ``credential_suspension_changed``, sent in the same transaction (open_ba
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..exceptions import InvalidTransition
 from ..lifecycle import Status
@@ -19,8 +20,11 @@ def _changed(credential: Credential, *, suspended: bool, source: str, actor_id: 
         locked = Credential.objects.select_for_update().get(pk=credential.pk)
         if locked.status != Status.AVAILABLE:
             raise InvalidTransition(
-                "Only a valid credential can be suspended or have its suspension lifted; this one is "
-                f"{locked.get_status_display().lower()}."
+                _(
+                    "Only a valid credential can be suspended or have its suspension lifted; "
+                    "this one's status is “%(status)s”."
+                )
+                % {"status": locked.get_status_display()}
             )
         if (locked.suspended_at is not None) == suspended:
             return locked  # already so: nothing to record

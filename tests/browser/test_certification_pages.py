@@ -209,7 +209,7 @@ def test_too_few_points_is_a_sentence(browser, orm, for_sale, learner_with_passw
     assert_no_sideways_scroll(page)
     browser.screenshot(page, "get-certificate-360")
     page.get_by_role("button", name="Redeem 60 points").click()
-    expect(page.get_by_role("status")).to_have_text("Certification costs 60 points; you have 50.")
+    expect(page.get_by_role("status")).to_have_text("Certification costs 60 points; your balance is 50.")
     expect(page.get_by_role("button", name="Redeem 60 points")).to_be_visible()
     assert_no_sideways_scroll(page)
     browser.screenshot(page, "too-few-points-360")

@@ -43,7 +43,7 @@ def test_employer_sees_expired_and_the_holder_the_badge(browser, available_crede
     assert_accessible(own)
     browser.screenshot(own, "learner-list-expired")
     own.get_by_role("link", name=re.compile(r"^Details")).click()
-    how_to_renew = re.compile(r"It expired on .+\s+To renew it: meet the requirements")
+    how_to_renew = re.compile(r"It expired on .+\s+To renew it, meet the requirements")
     expect(own.locator("#renewal")).to_contain_text(how_to_renew)
     assert_accessible(own)
     browser.screenshot(own, "learner-detail-how-to-renew")

@@ -61,7 +61,7 @@ def test_full_refund_webhook_makes_the_page_say_revoked(browser, available_crede
     )
     assert response.status == 200 and response.json()["status"] == "revoked"
     page.goto(url)
-    expect(page.locator("main")).to_contain_text(re.compile(r"revoked on .+\(refunded\)"))
+    expect(page.locator("main")).to_contain_text(re.compile(r"revoked on .+\. Reason: Refunded\."))
     browser.screenshot(page, "revoked")
 
 
@@ -74,7 +74,7 @@ def test_a_retired_learners_credential_says_so_without_a_name(browser, available
     page = browser.new_page()
     page.goto(url)
     main = page.locator("main")
-    expect(main).to_contain_text("no longer available at the holder's request")
+    expect(main).to_contain_text("Reason: No longer available at the holder's request")
     expect(main).to_contain_text("name withdrawn at the holder's request")
     expect(main).not_to_contain_text("Ada Lovelace")
     assert "Ada Lovelace" not in page.title()
@@ -116,9 +116,8 @@ def test_employer_drops_a_genuine_then_a_modified_pdf_on_the_page(browser, avail
     )
     page.get_by_role("button", name="Check the file").click()
     verdict = page.locator("#verdict")
-    expect(verdict).to_contain_text("This is a genuine")
-    expect(verdict).to_contain_text("to Ada Lovelace on")
-    expect(verdict).to_contain_text("it is valid.")
+    expect(verdict).to_have_text("This is a genuine credential; it is valid.")
+    expect(page.locator('#facts [data-fact="holder"]')).to_have_text("Ada Lovelace")
     expect(page.get_by_role("row", name=re.compile("The file is the one issued"))).to_contain_text("Passed")
     expect(page.get_by_role("link", name="See this credential's verification page")).to_be_visible()
     assert_accessible(page)

@@ -253,6 +253,9 @@ class TestIdleAndDiscard:
         with pytest.raises(AttemptClosed) as closed:
             answer(learner, attempt, attempt.questions[0], right=True, now=later)
         assert closed.value.extra == {"status": "discarded", "reason": "expired"}
+        assert str(closed.value) == (
+            "This exam was discarded because it was idle for longer than the idle timeout; start a new one."
+        )
         attempt.refresh_from_db()
         assert (attempt.status, attempt.discard_reason, attempt.answers) == ("discarded", "expired", {})
 
@@ -284,6 +287,7 @@ class TestIdleAndDiscard:
         with pytest.raises(AttemptClosed) as closed:
             answer(learner, attempt, attempt.questions[0], right=True)
         assert closed.value.extra == {"status": "discarded", "reason": "left"}
+        assert str(closed.value) == "This exam was discarded because you left it; start a new one."
         with pytest.raises(AttemptClosed):
             exam.attempt_submit(attempt_id=str(attempt.pk), user_id=learner.pk, activity_source=SOURCE)
         kinds = CertificationEvent.objects.filter(kind__startswith="attempt").values_list("kind", "details__reason")

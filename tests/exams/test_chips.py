@@ -197,7 +197,7 @@ class TestListEndpoint:
         ("asked", "code", "words"),
         [
             ([], "bad_request", "at least one course"),
-            ([str(COURSE)] * 101, "bad_request", "at most 100 courses at a time, not 101"),
+            ([str(COURSE)] * 101, "bad_request", "at most 100 courses at a time; this request asks about 101"),
             (
                 [str(COURSE), "not-a-key"],
                 "invalid_context_key",

@@ -64,7 +64,7 @@ class TestRedeemPoints:
 
     def test_insufficient_points_changes_nothing(self, offered, learner):
         _points(learner, 59)
-        with pytest.raises(InsufficientPoints, match="costs 60 points; you have 59"):
+        with pytest.raises(InsufficientPoints, match="costs 60 points; your balance is 59"):
             _redeem(learner)
         assert points_balance(user_id=learner.pk) == 59
         assert not Entitlement.objects.exists() and not PointsEntry.objects.filter(kind="spend").exists()
@@ -155,7 +155,7 @@ class TestHostPoints:
 
     def test_the_host_refusing_changes_nothing(self, offered, learner, host):
         host["balance"] = 10
-        with pytest.raises(InsufficientPoints, match="you have 10"):
+        with pytest.raises(InsufficientPoints, match="your balance is 10"):
             _redeem(learner)
         assert not Entitlement.objects.exists()
 

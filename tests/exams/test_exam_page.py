@@ -192,7 +192,7 @@ class TestRefusals:
         start_on_page(client)
         response = client.post(EXAM, follow=True)
         assert response.status_code == 200
-        assert "You have started this exam 1 times in the last 24 hours; try again later." in text(response)
+        assert "You have started this exam 1 time in the last 24 hours; try again later." in text(response)
         assert Attempt.objects.count() == 1
 
     def test_a_course_the_learner_is_not_enrolled_in_is_not_found(self, client, ready):

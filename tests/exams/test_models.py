@@ -123,8 +123,8 @@ class TestAdmin:
         make_pool(COURSE, 60, lessons=30)
         url = f"/admin/learning_credentials_exams/certificationsettings/{certification.pk}/change/"
         page = admin_client.get(url).content.decode()
-        assert "Available. 60 valid questions in the pool; exams of 50." in page
-        assert "short of the 150-question target" in page
+        assert "Available. 60 valid questions in the pool; exam size: 50." in page
+        assert "The pool holds 60 valid questions; the target is 150." in page
         assert "Lessons with fewer than 5 questions: Lesson 01 (2)" in page
 
     def test_a_pool_too_small_shows_why(self, admin_client, certification):

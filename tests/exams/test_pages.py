@@ -172,7 +172,7 @@ class TestGetCertificatePage:
         before = snapshot(learner)
         response = client.post(PAGE, {"action": "redeem"}, follow=True)
         assert response.status_code == 200
-        assert "Certification costs 60 points; you have 50." in text(response)
+        assert "Certification costs 60 points; your balance is 50." in text(response)
         assert snapshot(learner) == before
 
     def test_the_checkout_s_reference_completes_the_purchase_with_a_post(self, client, for_sale_exam, learner):

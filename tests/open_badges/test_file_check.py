@@ -35,6 +35,7 @@ from learning_credentials.open_badges.file_check import file_check
 from learning_credentials.open_badges.issuers import issuer_for_context
 from learning_credentials.open_badges.keys import key_revoke, keys_rotate
 from learning_credentials.open_badges.models import SigningKey
+from learning_credentials.rendering import format_date
 from learning_credentials.selectors import verify_url
 from learning_credentials.services.invalidation import credential_invalidate
 from learning_credentials.services.issuance import credential_issue
@@ -112,10 +113,16 @@ def test_a_genuine_pdf_is_genuine_unchanged_and_valid(client, issue):
     response = check(client, pdf)
     assert response.context["result"].verdict == "valid"
     issuer = issuer_for_context(credential.configuration.learning_context_key).name
-    assert verdict(response).startswith(
-        f"This is a genuine {credential.type_name} issued by {issuer} to Ada Lovelace on "
-    )
-    assert verdict(response).endswith("; it is valid.")
+    assert verdict(response) == "This is a genuine credential; it is valid."
+    facts = {name: value for name, _label, value in response.context["result"].facts}
+    issued_on = format_date(credential.created.date())
+    assert facts == {
+        "credential": credential.type_name,
+        "issuer": issuer,
+        "holder": "Ada Lovelace",
+        "issued_on": issued_on,
+    }
+    assert f'<dt>Issuer</dt><dd data-fact="issuer">{issuer}</dd>' in response.content.decode()
     assert set(results(response).values()) == {"pass"}
     assert next(iter(results(response))) == "The file is the one issued"
     assert response.context["page_url"] == verify_url(credential)
@@ -153,7 +160,7 @@ def test_a_pdf_of_another_issuer_is_not_from_this_site(client):
     response = check(client, out.getvalue())
     found = results(response)
     assert found["The file is the one issued"] == "fail" and found["Signature"] == "pass"
-    assert "this site did not issue this file" in response.content.decode().lower()
+    assert "This site did not issue this file" in response.content.decode()
     assert verdict(response).startswith("This credential was not issued here.")
     assert response.context["result"].verdict == "invalid" and response.context["page_url"] == ""
 
@@ -296,7 +303,8 @@ def test_a_self_signed_credential_naming_ours_is_never_called_genuine_nor_linked
     response = check(client, forged(credential).encode(), "forged.jwt")
     assert response.context["result"].verdict == "incomplete"
     assert verdict(response).startswith("This credential was not issued here. Its signature holds, but the key")
-    assert "nothing confirms that Sandbox LMS issued it" in verdict(response)
+    assert verdict(response).endswith("nothing confirms who issued it.")
+    assert dict((name, value) for name, _label, value in response.context["result"].facts)["issuer"] == "Sandbox LMS"
     assert response.context["page_url"] == ""
     writer = PdfWriter()
     writer.add_blank_page(595, 842)
@@ -378,8 +386,9 @@ def test_the_command_checks_a_pdf_as_the_page_does(issue, tmp_path):
     out = io.StringIO()
     call_command("verify_credential", str(path), stdout=out, stderr=io.StringIO())
     lines = out.getvalue().splitlines()
-    assert lines[0] == "verdict: valid (pdf)" and lines[1].startswith("This is a genuine")
-    assert lines[2].startswith("pass        file: this file is byte for byte the file issued on ")
+    assert lines[0] == "verdict: valid (pdf)" and lines[1] == "This is a genuine credential; it is valid."
+    assert lines[3] == "Issuer: Sandbox LMS" and lines[4] == "Holder: Ada Lovelace"
+    assert lines[6].startswith("pass        file: This file is byte for byte the file issued on ")
     path.write_bytes(pdf.replace(b"/Producer(learning-credentials)", b"/Producer(learning-credentialz)"))
     with pytest.raises(SystemExit) as exited:
         call_command("verify_credential", str(path), stdout=out, stderr=io.StringIO())
@@ -433,3 +442,13 @@ def test_a_genuine_pdf_with_bytes_changed_anywhere_is_never_valid_and_never_a_50
     assert response.status_code in (200, 400)
     if bytes(damaged) != genuine_pdf and response.status_code == 200:
         assert response.context["result"].verdict != "valid"
+
+
+def test_a_fact_the_credential_does_not_give_is_a_row_of_its_own_not_words_in_the_sentence(client):
+    """ "Not named" stands alone in its row: no "an unnamed holder" is put into a sentence a language must inflect."""
+    token, _key, _document = jwt_with_did_jwk(holder_name="")
+    response = check(client, token.encode(), "elsewhere.jwt")
+    facts = {name: value for name, _label, value in response.context["result"].facts}
+    assert facts["holder"] == "Not named" and facts["issuer"] == "Elsewhere Academy"
+    assert "unnamed" not in verdict(response) and "Not named" not in verdict(response)
+    assert '<dt>Holder</dt><dd data-fact="holder">Not named</dd>' in response.content.decode()

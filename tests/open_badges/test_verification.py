@@ -175,7 +175,7 @@ class TestOurCredentials:
         key = SigningKey.objects.get(algorithm=SigningKey.Algorithm.ED25519)
         assert verification.key == key and verification.verification_method == key.verification_method
         assert "nothing was fetched" in reason(verification, "issuer_key")
-        assert reason(verification, "claims") == "not a JWT: no claims to match"
+        assert reason(verification, "claims") == "It is not a JWT: there are no claims to match."
         summary = verification.summary
         assert summary.credential_id == f"urn:uuid:{credential.verify_uuid}"
         assert (summary.holder_name, summary.achievement_name) == (credential.learner_name, credential.type_name)
@@ -187,8 +187,8 @@ class TestOurCredentials:
         assert verification.verdict == "valid", verification.checks
         assert [check.name for check in verification.checks] == list(CHECKS)
         assert verification.format == "jwt" and verification.key.algorithm == SigningKey.Algorithm.P256
-        assert reason(verification, "claims") == "the JWT's claims iss, jti, nbf match the credential"
-        assert reason(verification, "format") == "a JWT signed with ES256, the credential as its payload"
+        assert reason(verification, "claims") == "The JWT's claims iss, jti, nbf match the credential."
+        assert reason(verification, "format") == "A JWT signed with ES256, the credential as its payload."
         assert verification.summary.holder_name == credential.learner_name
 
     def test_a_tampered_document_fails_its_signature_and_its_status_proves_nothing(self, credential):
@@ -199,7 +199,7 @@ class TestOurCredentials:
         assert results(verification)["signature"] == "fail"
         assert "something signed was changed" in reason(verification, "signature")
         assert results(verification)["issuer_key"] == "pass"  # the key is still ours; what it signed is not this
-        assert reason(verification, "revocation").startswith("could not be checked")
+        assert reason(verification, "revocation").startswith("Could not be checked")
         assert verification.summary.holder_name == "Mallory"  # the summary says what the document says
 
     def test_a_tampered_jwt_payload_fails_its_signature(self, credential):
@@ -209,7 +209,7 @@ class TestOurCredentials:
         )
         verification = credential_verify(data=token)
         assert results(verification)["signature"] == "fail" and verification.verdict == "invalid"
-        assert reason(verification, "signature") == "the JWT's signature does not match: something signed was changed"
+        assert reason(verification, "signature") == "The JWT's signature does not match: something signed was changed."
 
     def test_not_yet_valid_then_valid(self, credential):
         data = credential_jwt(credential=credential)
@@ -224,9 +224,7 @@ class TestOurCredentials:
         verification = credential_verify(data=data)
         assert verification.verdict == "invalid"
         credential.refresh_from_db()
-        assert (
-            reason(verification, "revocation") == f"the issuer has revoked it on {credential.invalidated_at:%Y-%m-%d}"
-        )
+        assert reason(verification, "revocation") == f"The issuer revoked it on {credential.invalidated_at:%Y-%m-%d}."
         assert results(verification)["suspension"] == "pass"
 
     @pytest.mark.parametrize("form", ["json-ld", "jwt"])
@@ -237,7 +235,7 @@ class TestOurCredentials:
         verification = credential_verify(data=data)
         assert results(verification)["revocation"] == "pass"
         assert results(verification)["suspension"] == "fail" and verification.verdict == "invalid"
-        assert reason(verification, "suspension").startswith("the issuer has suspended it on ")
+        assert reason(verification, "suspension").startswith("The issuer suspended it on ")
 
     @pytest.mark.parametrize("form", ["json-ld", "jwt"])
     def test_a_revoked_key_fails_key_revoked_though_the_signature_holds(self, credential, form):
@@ -246,7 +244,8 @@ class TestOurCredentials:
         key = key_revoke(key=SigningKey.objects.get(algorithm=algorithm), reason="leaked")
         verification = credential_verify(data=data)
         assert results(verification)["signature"] == "pass"
-        assert reason(verification, "key_revoked") == f"the key that signed it was revoked on {key.revoked_at:%Y-%m-%d}"
+        revoked = f"The key that signed it was revoked on {key.revoked_at:%Y-%m-%d}."
+        assert reason(verification, "key_revoked") == revoked
         assert verification.verdict == "invalid"
 
     def test_a_key_id_the_issuer_does_not_have(self, credential):
@@ -254,15 +253,15 @@ class TestOurCredentials:
         document["proof"][0]["verificationMethod"] += "-gone"
         verification = credential_verify(data=json.dumps(document))
         assert results(verification)["issuer_key"] == "fail" and " has no key " in reason(verification, "issuer_key")
-        assert reason(verification, "signature").startswith("could not be checked")
-        assert reason(verification, "key_revoked").startswith("could not be checked")
+        assert reason(verification, "signature").startswith("Could not be checked")
+        assert reason(verification, "key_revoked").startswith("Could not be checked")
 
     @pytest.mark.parametrize(
         ("list_name", "words"),
         [
-            ("revocation-1", "its revocation entry names the status list of another issuer"),
-            ("revocation-9", "its revocation entry names a status list this site does not have"),
-            ("suspension-1", "its revocation entry names the status list of another issuer"),
+            ("revocation-1", "Its revocation entry names the status list of another issuer."),
+            ("revocation-9", "Its revocation entry names a status list this site does not have."),
+            ("suspension-1", "Its revocation entry names the status list of another issuer."),
         ],
     )
     def test_a_status_list_of_this_site_that_is_not_the_issuer_s(self, credential, list_name, words):
@@ -298,13 +297,13 @@ class TestOtherIssuers:
         assert verification.verdict == "valid", verification.checks
         assert (
             reason(verification, "issuer_key")
-            == "the key is the issuer's did:key identifier itself (nothing was fetched)"
+            == "The key is the issuer's did:key identifier itself (nothing was fetched)."
         )
-        assert reason(verification, "key_revoked") == "a did:key key cannot be revoked: the key is its own identifier"
+        assert reason(verification, "key_revoked") == "A did:key key cannot be revoked: the key is its own identifier."
         assert (
             reason(verification, "revocation")
             == reason(verification, "suspension")
-            == ("the issuer gave it no status list entry")
+            == ("The issuer gave it no status list entry.")
         )
         assert verification.key is None and verification.verification_method.startswith(did + "#z6Mk")
 
@@ -313,7 +312,7 @@ class TestOtherIssuers:
         verification = credential_verify(data=token)
         assert verification.verdict == "valid", verification.checks
         assert verification.credential == document
-        assert reason(verification, "signature") == "the JWT's ES256 signature holds: nothing signed was changed"
+        assert reason(verification, "signature") == "The JWT's ES256 signature holds: nothing signed was changed."
         assert "did:jwk" in reason(verification, "issuer_key")
 
     def test_the_older_vc_claim_form_is_read(self):
@@ -322,7 +321,7 @@ class TestOtherIssuers:
         token = jwt.encode(claims, private, algorithm="ES256", headers={"kid": document["issuer"]["id"] + "#0"})
         verification = credential_verify(data=token)
         assert verification.verdict == "valid", verification.checks
-        assert reason(verification, "format") == "a JWT signed with ES256, the credential in its vc claim"
+        assert reason(verification, "format") == "A JWT signed with ES256, the credential in its vc claim."
 
     def test_an_eddsa_jwt_signed_with_a_did_key(self):
         private = Ed25519PrivateKey.generate()
@@ -360,11 +359,11 @@ class TestOtherIssuers:
     @pytest.mark.parametrize(
         ("change", "words"),
         [
-            (lambda document: document.pop("proof"), "it carries no proof"),
+            (lambda document: document.pop("proof"), "It carries no proof."),
             (lambda document: document["proof"].append(dict(document["proof"][0])), "more than one eddsa-rdfc-2022"),
             (lambda document: document["proof"][0].update(cryptosuite="ecdsa-rdfc-2019"), "no eddsa-rdfc-2022 Data"),
             (lambda document: document["proof"][0].update(proofPurpose="authentication"), "proofPurpose assertion"),
-            (lambda document: document["proof"][0].update(proofValue="u" + "A" * 86), "its proofValue is not"),
+            (lambda document: document["proof"][0].update(proofValue="u" + "A" * 86), "Its proofValue is not"),
         ],
     )
     def test_why_a_proof_fails_is_said(self, change, words):
@@ -381,8 +380,8 @@ class TestOtherIssuers:
         verification = credential_verify(data=token)
         assert results(verification)["signature"] == "pass" and results(verification)["claims"] == "fail"
         assert reason(verification, "claims") == (
-            "its jti claim is not the credential's id; its nbf claim is not the credential's validFrom; "
-            "the JWT has a exp claim but the credential gives no validUntil"
+            "The JWT's jti claim is not the credential's id. The JWT's nbf claim is not the credential's validFrom. "
+            "The JWT has a exp claim, but the credential gives no validUntil."
         )
 
     def test_a_foreign_did_web_fails_issuer_key_without_any_network_access(self):
@@ -392,16 +391,15 @@ class TestOtherIssuers:
         signed = proof_create(document, key=private, verification_method=f"{did}#key-1", created="2025-01-02T00:00:00Z")
         verification = credential_verify(data=json.dumps(signed))
         assert results(verification)["issuer_key"] == "fail" and verification.verdict == "invalid"
-        assert (
-            reason(verification, "issuer_key") == f"it names the key {did}#key-1: we do not fetch keys from other hosts"
-        )
-        assert reason(verification, "signature").startswith("could not be checked")
+        words = f"It names the key {did}#key-1: keys are not fetched from other hosts."
+        assert reason(verification, "issuer_key") == words
+        assert reason(verification, "signature").startswith("Could not be checked")
 
     @pytest.mark.parametrize("method", ["https://elsewhere.example/keys/1", "did:example:123#key-1"])
     def test_any_other_key_is_not_fetched(self, method):
         document, _did = signed_with_did_key()
         document["proof"][0]["verificationMethod"] = method
-        assert "we do not fetch keys from other hosts" in reason(
+        assert "keys are not fetched from other hosts" in reason(
             credential_verify(data=json.dumps(document)), "issuer_key"
         )
 
@@ -412,7 +410,7 @@ class TestOtherIssuers:
         resigned["issuer"]["id"] = "did:key:" + multikey_public(Ed25519PrivateKey.generate().public_key())
         verification = credential_verify(data=json.dumps(resigned))
         assert reason(verification, "issuer_key").startswith(
-            f"the key that signed it belongs to {did_key(other)}, not to"
+            f"The key that signed it belongs to {did_key(other)}, not to"
         )
 
     def test_a_status_list_of_another_host_is_not_checked_and_the_verdict_incomplete(self):
@@ -420,15 +418,15 @@ class TestOtherIssuers:
         document, _did = signed_with_did_key(status=status)
         verification = credential_verify(data=json.dumps(document))
         assert results(verification)["revocation"] == "not_checked"
-        assert reason(verification, "revocation") == "status lists of other hosts are not fetched"
+        assert reason(verification, "revocation") == "Status lists of other hosts are not fetched."
         assert results(verification)["suspension"] == "pass" and verification.verdict == "incomplete"
 
     @pytest.mark.parametrize(
         ("changes", "result", "words"),
         [
-            ({"valid_until": PAST + timedelta(days=1)}, "fail", "it expired on 2025-01-03 03:04 UTC"),
-            ({"valid_from": datetime.now(UTC) + timedelta(days=2)}, "fail", "it is not valid yet: it is valid from "),
-            ({"valid_until": datetime.now(UTC) + timedelta(days=2)}, "pass", "valid since 2025-01-02 03:04 UTC until "),
+            ({"valid_until": PAST + timedelta(days=1)}, "fail", "It expired on 2025-01-03 03:04 UTC."),
+            ({"valid_from": datetime.now(UTC) + timedelta(days=2)}, "fail", "It is not valid yet: it is valid from "),
+            ({"valid_until": datetime.now(UTC) + timedelta(days=2)}, "pass", "Valid since 2025-01-02 03:04 UTC until "),
         ],
     )
     def test_the_validity_window(self, changes, result, words):
@@ -444,8 +442,8 @@ class TestOtherIssuers:
         verification = credential_verify(data=json.dumps(document))
         words = reason(verification, "schema")
         assert results(verification)["schema"] == "fail"
-        assert "credentialSubject.achievement: criteria is missing" in words
-        assert "validFrom: should be string, not a number" in words
+        assert "credentialSubject.achievement lacks criteria." in words
+        assert "validFrom should be of type string, not number." in words
         assert "required property" not in words and "20250102 is not" not in words
 
     def test_named_blank_nodes_are_refused_before_canonicalisation(self):
@@ -462,7 +460,7 @@ class TestOtherIssuers:
         document, _did = signed_with_did_key()
         document["@context"] = [*document["@context"], {"favourite": "https://example.com/favourite"}]
         assert reason(credential_verify(data=json.dumps(document)), "signature").startswith(
-            "its @context must name only the contexts held here"
+            "Its @context must name only the contexts held here"
         )
 
 
@@ -491,17 +489,17 @@ class TestHostileInput:
     @pytest.mark.parametrize(
         ("data", "words"),
         [
-            ('{"a": ' * 40 + "1" + "}" * 40, "it is nested more than 32 levels deep, deeper than any credential"),
-            ('{"a": ' + "9" * 5000 + "}", "it holds a number with thousands of digits"),
-            ('{"a": NaN}', "it holds NaN or Infinity, which JSON does not allow"),
-            ('{"id": "urn:a", "id": "urn:b"}', "it repeats a field in one object, which readers can take two ways"),
-            (b64url(b'{"alg":"ES256"}') + ".e30.", "the JWT carries no signature"),
-            ("e30.e30.c2ln", "the JWT is signed with no algorithm named; ES256 and EdDSA are the algorithms checked"),
-            ("bm90IGpzb24.e30.c2ln", "the JWT's header is not base64url-encoded JSON"),
-            (b64url(b'{"alg":"none"}') + ".e30.c2ln", "the JWT is not signed (its algorithm is 'none')"),
-            (b64url(b'{"alg":"HS256"}') + ".e30.c2ln", "the JWT is signed with HS256; ES256 and EdDSA are the algor"),
-            (b64url(b'{"alg":"ES256"}') + "." + b64url(b"[1]") + ".c2ln", "the JWT's payload is not a JSON object"),
-            (b64url(b'{"alg":"ES256","crit":["b64"]}') + ".e30.c2ln", "the JWT's header asks for extensions"),
+            ('{"a": ' * 40 + "1" + "}" * 40, "It is nested more than 32 levels deep, deeper than any credential."),
+            ('{"a": ' + "9" * 5000 + "}", "It holds a number with thousands of digits."),
+            ('{"a": NaN}', "It holds NaN or Infinity, which JSON does not allow."),
+            ('{"id": "urn:a", "id": "urn:b"}', "It repeats a field in one object, which readers can take two ways."),
+            (b64url(b'{"alg":"ES256"}') + ".e30.", "The JWT carries no signature."),
+            ("e30.e30.c2ln", "The JWT names no algorithm; ES256 and EdDSA are the algorithms checked here."),
+            ("bm90IGpzb24.e30.c2ln", "The JWT's header cannot be used. It is not base64url-encoded JSON."),
+            (b64url(b'{"alg":"none"}') + ".e30.c2ln", "The JWT is not signed (its algorithm is “none”)."),
+            (b64url(b'{"alg":"HS256"}') + ".e30.c2ln", "The JWT is signed with HS256; ES256 and EdDSA are the algor"),
+            (b64url(b'{"alg":"ES256"}') + "." + b64url(b"[1]") + ".c2ln", "The JWT's payload cannot be used."),
+            (b64url(b'{"alg":"ES256","crit":["b64"]}') + ".e30.c2ln", "The JWT's header asks for extensions"),
         ],
     )
     def test_input_that_cannot_be_a_credential_fails_the_format_check_and_everything_after(self, db, data, words):
@@ -510,7 +508,7 @@ class TestHostileInput:
         assert all(check.result == "fail" for check in verification.checks)
         assert (
             reason(verification, "validity")
-            == "could not be checked: the input is not a credential that can be read (see format)"
+            == "Could not be checked: the input is not a credential that can be read (see the format check)."
         )
         assert verification.summary is None and verification.credential is None
 
@@ -527,19 +525,19 @@ class TestHostileInput:
         }
         verification = credential_verify(data=json.dumps(document))
         assert verification.verdict == "invalid" and [c.name for c in verification.checks] == list(CHECKS)
-        assert reason(verification, "issuer_key") == "it names no key to check its signature with"
+        assert reason(verification, "issuer_key") == "It names no key to check its signature with."
         assert verification.summary.issuer_id is None and verification.summary.holder_name is None
 
     def test_a_jwt_with_a_signature_of_the_wrong_length_or_the_wrong_key_kind(self, db):
         token, _private, _document = jwt_with_did_jwk()
         header, payload, _signature = token.split(".")
         short = credential_verify(data=f"{header}.{payload}.{b64url(b'short')}")
-        assert reason(short, "signature") == "the JWT's signature does not match: something signed was changed"
+        assert reason(short, "signature") == "The JWT's signature does not match: something signed was changed."
         eddsa = b64url(
             json.dumps({"alg": "EdDSA", "kid": json.loads(base64.urlsafe_b64decode(header + "=="))["kid"]}).encode()
         )
         assert reason(credential_verify(data=f"{eddsa}.{payload}.{b64url(b'x' * 64)}"), "signature") == (
-            "the JWT is signed with EdDSA, which the P-256 key it names cannot do"
+            "The JWT is signed with EdDSA, which the key it names cannot do."
         )
 
     def test_text_from_the_input_is_shortened_and_cleaned_in_reasons(self, db):
@@ -585,6 +583,6 @@ class TestVerdict:
         document, _did = signed_with_did_key()
         body = credential_verify(data=json.dumps(document)).as_json()
         assert set(body) == {"verdict", "format", "checks", "credential"}
-        assert body["checks"][0] == {"check": "format", "result": "pass", "reason": "a JSON object, read as JSON-LD"}
+        assert body["checks"][0] == {"check": "format", "result": "pass", "reason": "A JSON object, read as JSON-LD."}
         assert body["credential"]["valid_from"] == "2025-01-02T03:04:05Z" and body["credential"]["valid_until"] is None
         assert body["credential"]["holder_name"] == "Ada Lovelace" and body["credential"]["id"] == document["id"]

@@ -79,7 +79,7 @@ def test_a_tampered_credential_is_a_200_that_says_invalid(credential):
     assert signature == {
         "check": "signature",
         "result": "fail",
-        "reason": "the signature does not match the document: something signed was changed",
+        "reason": "The signature does not match the document: something signed was changed.",
     }
 
 

@@ -87,15 +87,18 @@ def test_the_pdf_draws_the_page_sized_copy_of_an_upload(small_page, tmp_path):
 @pytest.mark.parametrize(
     "data,reason",
     [
-        (png_header(8000, 8000), "it is 8000 x 8000 pixels (64 megapixels); images may have at most 25 megapixels"),
-        (png_header(300, 200), "it is damaged or incomplete"),
+        (
+            png_header(8000, 8000),
+            "The image is 8000 x 8000 pixels (64 megapixels); images may have at most 25 megapixels.",
+        ),
+        (png_header(300, 200), "The image is damaged or incomplete."),
     ],
 )
 def test_an_image_that_cannot_be_drawn_is_a_generation_error_naming_it(render, assets, data, reason):
     assets.add("logo", data, "image")
     with pytest.raises(GenerationFailed) as error:
         render(images=LOGO)
-    assert error.value.message == f"The image 'logo' cannot be used: {reason}."
+    assert error.value.message == f"The image 'logo' cannot be used. {reason}"
 
 
 @pytest.mark.django_db
@@ -131,7 +134,7 @@ class TestCredentialErrors:
         store_as_an_older_release_did(logo, png_header(side, side))
         credential = issue(images=LOGO)
         assert credential.status == "error"
-        assert credential.error_message.startswith("The image 'logo' cannot be used: it ")
+        assert credential.error_message.startswith("The image 'logo' cannot be used. The image ")
         assert credential.error_message.endswith("images may have at most 25 megapixels.")
 
 

@@ -218,7 +218,7 @@ def encrypted_template() -> bytes:
             b"not an image",
             "image",
             {"images": {"l": {"image": "logo", "x": 1, "y": 1, "width": 9}}},
-            "The image 'logo' cannot be used: it is not a PNG or JPEG image",
+            "The image 'logo' cannot be used. The file is not an image we can read",
         ),
         ("pic", image_bytes((1, 2, 3)), "image", {"font": "pic"}, "'pic' is of kind 'image', not a font"),
     ],

@@ -78,7 +78,10 @@ class TestList:
         ("params", "detail"),
         [
             ({}, "Pass context_key: the course or learning path whose configurations to list."),
-            ({"context_key": "not a key"}, "'not a key' is not a course key (course-v1:...) or a learning path key (path-v1:...)."),
+            (
+                {"context_key": "not a key"},
+                "'not a key' is not a course key (course-v1:...) or a learning path key (path-v1:...).",
+            ),
         ],
     )
     def test_the_context_key_is_required_and_checked(self, staff_user, params, detail):

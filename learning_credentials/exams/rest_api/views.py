@@ -1,6 +1,7 @@
 """Certification API views: thin; the rules are in the exams' services and selectors."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -53,7 +54,12 @@ def _context_keys(request) -> list:
         raise BadRequest(_("Give at least one course: ?context_key=course-v1:...&context_key=..."))
     if len(raw) > MAX_COURSES:
         raise BadRequest(
-            _("Ask about at most %(most)d courses at a time, not %(asked)d.") % {"most": MAX_COURSES, "asked": len(raw)}
+            ngettext(
+                "Ask about at most %(most)d course at a time; this request asks about %(asked)d.",
+                "Ask about at most %(most)d courses at a time; this request asks about %(asked)d.",
+                MAX_COURSES,
+            )
+            % {"most": MAX_COURSES, "asked": len(raw)}
         )
     keys = []
     for number, value in enumerate(raw, start=1):

@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from ....exceptions import CredentialUnreadable, LearningCredentialsError, PayloadTooLarge
 from ...file_check import MAX_FILE_BYTES, file_check
@@ -34,7 +35,9 @@ def file_verify(*, data: bytes, name: str, as_json: bool = False) -> Printed:
     status = EXIT_VALID if result.verdict == "valid" else EXIT_NOT_VALID
     if as_json:
         return Printed(json.dumps(result.as_json(), indent=2, ensure_ascii=False), status)
-    lines = [f"verdict: {result.verdict} ({result.kind})", result.sentence, *result.notes]
+    lines = [f"verdict: {result.verdict} ({result.kind})", result.sentence]
+    lines += [f"{label}: {value}" for _name, label, value in result.facts]
+    lines += result.notes
     lines += [f"{check.result:<12}{check.name}: {check.reason}" for check in result.checks]
     return Printed("\n".join(lines), status)
 
@@ -44,6 +47,17 @@ def refused(error: LearningCredentialsError, *, name: str, as_json: bool) -> Pri
     if as_json:
         return Printed(json.dumps({"detail": error.message, "code": error.code}, indent=2), EXIT_UNREADABLE)
     return Printed(f"{name}: {error.message}", EXIT_UNREADABLE)
+
+
+def _unreadable_words(error: OSError) -> str:
+    """Why the file cannot be read, as a sentence of ours (never the system's English words)."""
+    if isinstance(error, FileNotFoundError):
+        return _("There is no such file.")
+    if isinstance(error, PermissionError):
+        return _("It cannot be read: permission to read it is denied.")
+    if isinstance(error, IsADirectoryError):
+        return _("It is a folder, not a file.")
+    return _("It cannot be read.")
 
 
 class Command(BaseCommand):
@@ -62,7 +76,7 @@ class Command(BaseCommand):
         try:
             data = self._read(file, options.get("stdin") or sys.stdin)
         except OSError as exc:
-            error = CredentialUnreadable(f"It cannot be read ({exc.strerror or 'unknown error'}).")
+            error = CredentialUnreadable(_unreadable_words(exc))
             printed = refused(error, name=file, as_json=as_json)
         else:
             printed = file_verify(data=data, name=file, as_json=as_json)
