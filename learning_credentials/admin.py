@@ -400,10 +400,8 @@ class LanguageTemplateInline(admin.TabularInline):
     form = LanguageTemplateForm
     extra = 0
     verbose_name = _("PDF template for a language")
-    verbose_name_plural = _(
-        "PDF templates per language (learners get the one of their language, exact or its base language "
-        "(es-419 gets es), else the configuration's own; Preview shows each)"
-    )
+    # How a learner's language picks a row is the language field's help text; Preview shows each row's sample.
+    verbose_name_plural = _("PDF templates per language")
 
 
 def interval_words(*, every: int, period: str) -> str:
@@ -627,7 +625,7 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
         state = preview_state(preview_id=preview_id)
         if state is None or state.configuration_id != configuration.pk:
             self.message_user(
-                request, gettext("That preview is no longer available; press Generate now again."), messages.WARNING
+                request, gettext("That preview is no longer available; press “Generate now” again."), messages.WARNING
             )
             return HttpResponseRedirect(self._change_url(configuration))
         if state.preview is None:
@@ -786,7 +784,8 @@ def run_outcome(run: CredentialRun) -> dict[str, str]:
             return {
                 "level": "warning",
                 "summary": gettext(
-                    "The run issued nothing: no learner is eligible. Press Generate now to see why before the next run."
+                    "The run issued nothing: no learner is eligible. Press “Generate now” to see why before the next "
+                    "run."
                 ),
             }
         return {
@@ -1504,8 +1503,9 @@ class CredentialExportAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 request,
                 gettext(
                     "You may not download exports: they hold every learner's name and email. Ask an administrator "
-                    "for the permission “Can export credentials”."
-                ),
+                    "for the permission “%(permission)s”."
+                )
+                % {"permission": dict(CredentialExport._meta.permissions)["export_credentials"]},
                 status=403,
             )
         except ExportUnavailable as exc:

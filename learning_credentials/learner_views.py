@@ -106,7 +106,7 @@ def _status_words(credential: Credential, public: PublicStatus) -> str:
         return _("Renewed on %(date)s") % {"date": date}
     if public.status == "superseded":
         return _("Superseded on %(date)s") % {"date": date}
-    return _("Revoked on %(date)s. Reason: %(reason)s") % {"date": date, "reason": public.reason_label}
+    return _("Revoked on %(date)s. Reason: %(reason)s.") % {"date": date, "reason": public.reason_label}
 
 
 def _date_words(moment) -> str:

@@ -119,3 +119,24 @@ def set_grade(
 def list_assessment(course: lms.Course, assessment_id: str, category: str) -> None:
     """Put an assessment on the course's list of graded assessments (taken or not)."""
     lms.Assessment.objects.get_or_create(course=course, assessment_id=assessment_id, defaults={"category": category})
+
+
+def configuration_form_data(*, context_key: str, credential_type_id: int, **overrides) -> dict:
+    """What the configuration admin's change form posts: its fields and its inlines' empty management forms."""
+    return {
+        "learning_context_key": context_key,
+        "credential_type": credential_type_id,
+        "enabled": "on",
+        "custom_options": "{}",
+        "schedule_type": "interval",
+        "interval_every": "1",
+        "interval_period": "hours",
+        "validity_unit": "months",
+        "reminder_days": "60, 7",
+        "crontab": "0 3 * * *",
+        "credits-TOTAL_FORMS": 0,  # the credits sub-app's inline
+        "credits-INITIAL_FORMS": 0,
+        "language_templates-TOTAL_FORMS": 0,  # the PDF templates per language
+        "language_templates-INITIAL_FORMS": 0,
+        **overrides,
+    }

@@ -444,19 +444,11 @@ class TestPreview:
     """The Preview button posts the unsaved change form; the sample renders and nothing is recorded."""
 
     def form_data(self, configuration, **overrides):
-        data = {
-            "learning_context_key": str(configuration.learning_context_key),
-            "credential_type": configuration.credential_type_id,
-            "custom_options": "{}",
-            "enabled": "on",
-            "schedule_type": "interval",
-            "interval_every": "1",
-            "interval_period": "hours",
-            "validity_unit": "months",
-            "reminder_days": "60, 7",
-            "crontab": "0 3 * * *",
-        }
-        return {**data, **overrides}
+        return factories.configuration_form_data(
+            context_key=str(configuration.learning_context_key),
+            credential_type_id=configuration.credential_type_id,
+            **overrides,
+        )
 
     def test_configuration_preview_renders_a_sample_and_writes_nothing(self, admin_client, configuration):
         from learning_credentials.models import Credential, CredentialConfiguration

@@ -216,18 +216,9 @@ class TestTemplatePerLanguage:
         self, localised, admin_client, course, django_capture_on_commit_callbacks
     ):
         url = reverse("admin:learning_credentials_credentialconfiguration_preview_object", args=[localised.pk])
-        data = {
-            "learning_context_key": str(localised.learning_context_key),
-            "credential_type": localised.credential_type_id,
-            "custom_options": "{}",
-            "enabled": "on",
-            "schedule_type": "interval",
-            "interval_every": "1",
-            "interval_period": "hours",
-            "validity_unit": "months",
-            "reminder_days": "60, 7",
-            "crontab": "0 3 * * *",
-        }
+        data = factories.configuration_form_data(
+            context_key=str(localised.learning_context_key), credential_type_id=localised.credential_type_id
+        )
         html = admin_client.post(url, data).content.decode()
         assert html.count('download="preview.pdf"') == 2  # the default and Spanish
         assert "Spanish (es)" in html

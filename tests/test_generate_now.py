@@ -142,23 +142,9 @@ class TestLargeContexts:
 
 class TestUnknownContext:
     def form(self, configuration, key: str, **extra) -> dict:
-        return {
-            "learning_context_key": key,
-            "credential_type": configuration.credential_type.pk,
-            "enabled": "on",
-            "custom_options": "{}",
-            "schedule_type": "interval",
-            "interval_every": 1,
-            "interval_period": "hours",
-            "crontab": "0 3 * * *",
-            "validity_unit": "months",
-            "reminder_days": "60, 7",
-            "credits-TOTAL_FORMS": 0,
-            "credits-INITIAL_FORMS": 0,
-            "language_templates-TOTAL_FORMS": 0,
-            "language_templates-INITIAL_FORMS": 0,
-            **extra,
-        }
+        return factories.configuration_form_data(
+            context_key=key, credential_type_id=configuration.credential_type.pk, **extra
+        )
 
     def test_refused_with_a_clear_message(self, staff_client, configuration):
         response = staff_client.post(url("add"), self.form(configuration, UNKNOWN))

@@ -55,21 +55,9 @@ def type_form(**overrides) -> dict:
 
 
 def configuration_form(credential_type: CredentialType, **overrides) -> dict:
-    return {
-        "learning_context_key": factories.COURSE_KEY,
-        "credential_type": credential_type.pk,
-        "enabled": "on",
-        "custom_options": "{}",
-        "schedule_type": "interval",
-        "interval_every": "1",
-        "interval_period": "hours",
-        "validity_unit": "months",
-        "reminder_days": "60, 7",
-        "crontab": "0 3 * * *",
-        "credits-TOTAL_FORMS": 0,
-        "credits-INITIAL_FORMS": 0,
-        **overrides,
-    }
+    return factories.configuration_form_data(
+        context_key=factories.COURSE_KEY, credential_type_id=credential_type.pk, **overrides
+    )
 
 
 def png_bytes() -> bytes:

@@ -748,9 +748,9 @@ def _validity_check(credential: dict, *, now: datetime) -> Check:
     if end is not None and end <= now:
         return Check("validity", FAIL, _("It expired on %(end)s.") % {"end": _when(end)})
     if end is None:
-        return Check("validity", PASS, _("Valid since %(start)s, with no end date.") % {"start": _when(start)})
+        return Check("validity", PASS, _("Valid from %(start)s, with no end date.") % {"start": _when(start)})
     return Check(
-        "validity", PASS, _("Valid since %(start)s until %(end)s.") % {"start": _when(start), "end": _when(end)}
+        "validity", PASS, _("Valid from %(start)s until %(end)s.") % {"start": _when(start), "end": _when(end)}
     )
 
 

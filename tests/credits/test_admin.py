@@ -21,22 +21,11 @@ def url(model, view: str, *args) -> str:
 
 
 def configuration_form(configuration, *lines: dict, initial: int = 0) -> dict:
-    data = {
-        "learning_context_key": str(configuration.learning_context_key),
-        "credential_type": configuration.credential_type.pk,
-        "enabled": "on",
-        "custom_options": "{}",
-        "schedule_type": "interval",
-        "interval_every": 1,
-        "interval_period": "hours",
-        "validity_unit": "months",
-        "reminder_days": "60, 7",
-        "crontab": "0 3 * * *",
-        "credits-TOTAL_FORMS": len(lines),
-        "credits-INITIAL_FORMS": initial,
-        "language_templates-TOTAL_FORMS": 0,  # the core's inline of PDF templates per language
-        "language_templates-INITIAL_FORMS": 0,
-    }
+    data = factories.configuration_form_data(
+        context_key=str(configuration.learning_context_key),
+        credential_type_id=configuration.credential_type.pk,
+        **{"credits-TOTAL_FORMS": len(lines), "credits-INITIAL_FORMS": initial},
+    )
     for index, line in enumerate(lines):
         data.update({f"credits-{index}-{key}": value for key, value in line.items()})
     return data

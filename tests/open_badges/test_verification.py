@@ -426,7 +426,7 @@ class TestOtherIssuers:
         [
             ({"valid_until": PAST + timedelta(days=1)}, "fail", "It expired on 2025-01-03 03:04 UTC."),
             ({"valid_from": datetime.now(UTC) + timedelta(days=2)}, "fail", "It is not valid yet: it is valid from "),
-            ({"valid_until": datetime.now(UTC) + timedelta(days=2)}, "pass", "Valid since 2025-01-02 03:04 UTC until "),
+            ({"valid_until": datetime.now(UTC) + timedelta(days=2)}, "pass", "Valid from 2025-01-02 03:04 UTC until "),
         ],
     )
     def test_the_validity_window(self, changes, result, words):
