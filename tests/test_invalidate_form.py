@@ -60,7 +60,7 @@ def test_each_reason_shows_the_words_the_verification_page_will_use(admin_client
 def test_an_extra_reason_of_the_operator_is_worded_as_the_page_words_it(admin_client, configuration, settings):
     settings.LEARNING_CREDENTIALS = {**settings.LEARNING_CREDENTIALS, "EXTRA_INVALIDATION_REASONS": {"fraud": "Fraud"}}
     html = form_page(admin_client, factories.CredentialFactory(configuration=configuration)).content.decode()
-    assert re.search(r'value="fraud".*?This credential was revoked on .*? \(fraud\)\.', html, re.S)
+    assert re.search(r'value="fraud".*?This credential was revoked on .*?\. Reason: Fraud\.', html, re.S)
 
 
 def _selected(*credentials: Credential) -> dict:
@@ -80,7 +80,7 @@ def test_without_a_reason_or_the_confirmation_nothing_changes(admin_client, conf
     # The reason chosen stays chosen, and the preview shows its sentence without JavaScript.
     assert re.search(r'<input type="radio" name="category" value="refunded"[^>]*checked', html)
     preview = re.search(r"data-public-wording-preview>(.*?)</div>", html, re.S).group(1)
-    assert "This credential was revoked on" in preview and "(refunded)" in preview
+    assert "This credential was revoked on" in preview and "Reason: Refunded." in preview
     credential.refresh_from_db()
     assert credential.status == Status.AVAILABLE
 

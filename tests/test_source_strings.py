@@ -151,11 +151,7 @@ def test_the_verifiers_reasons_are_whole_sentences_a_translator_words(tmp_path, 
                 "Could not be checked: the input is not a credential that can be read (see the format check).",
                 "Nicht geprüft: die Eingabe ist kein lesbarer Nachweis.",
             ),
-            (
-                None,
-                "It is not valid JSON: a value was expected at line %(line)d, column %(column)d.",
-                "Kein gültiges JSON: in Zeile %(line)d, Spalte %(column)d fehlt ein Wert.",
-            ),
+            (None, "It is not valid JSON. %(problem)s", "Kein gültiges JSON. %(problem)s"),
         ],
     )
     with translation.override("de"):
@@ -165,7 +161,8 @@ def test_the_verifiers_reasons_are_whole_sentences_a_translator_words(tmp_path, 
     reasons = [check.reason for check in verification.checks]
     assert reasons[0] == "Es enthält NaN oder Infinity."
     assert set(reasons[1:]) == {"Nicht geprüft: die Eingabe ist kein lesbarer Nachweis."}
-    assert unreadable.value.message == "Kein gültiges JSON: in Zeile 1, Spalte 7 fehlt ein Wert."
+    # Two whole sentences: "not valid JSON", then where and what (one msgid per kind of syntax error).
+    assert unreadable.value.message.startswith("Kein gültiges JSON. Zeile 1, Spalte 7: ")
 
 
 def test_one_english_word_of_several_roles_is_translated_per_role(client, configuration, learner, tmp_path, settings):

@@ -54,9 +54,9 @@ def test_invalidating_shows_the_public_words_and_asks_for_confirmation(browser, 
     # Choosing a reason shows, at once, what the verification page will say.
     page.locator('input[name="category"][value="refunded"]').check()
     expect(preview).to_contain_text("This credential was revoked on")
-    expect(preview).to_contain_text("(refunded)")
+    expect(preview).to_contain_text("Reason: Refunded.")
     page.locator('input[name="category"][value="issued_in_error"]').check()
-    expect(preview).to_contain_text("(issued in error)")
+    expect(preview).to_contain_text("Reason: Issued in error.")
     browser.screenshot(page, "reason-chosen")
 
     page.get_by_label("I understand that invalidation is final").check()
@@ -68,5 +68,5 @@ def test_invalidating_shows_the_public_words_and_asks_for_confirmation(browser, 
     # The public page says what the form said it would.
     page.goto(reverse("learning_credentials:verify", kwargs={"verify_uuid": credential.verify_uuid}))
     expect(page.locator("[data-status]")).to_contain_text("This credential was revoked on")
-    expect(page.locator("[data-status]")).to_contain_text("(issued in error)")
+    expect(page.locator("[data-status]")).to_contain_text("Reason: Issued in error.")
     expect(page.locator("dd.code")).to_have_text(credential.code_shown)
