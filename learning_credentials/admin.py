@@ -398,6 +398,7 @@ class LanguageTemplateInline(admin.TabularInline):
 
     model = LanguageTemplate
     form = LanguageTemplateForm
+    formfield_overrides = READABLE_JSON  # JSON syntax errors with their line and column, as the options field
     extra = 0
     verbose_name = _("PDF template for a language")
     # How a learner's language picks a row is the language field's help text; Preview shows each row's sample.

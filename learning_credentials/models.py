@@ -365,6 +365,7 @@ class CredentialConfiguration(TimeStampedModel):
             return
         try:
             functions = self.credential_type.option_declarations()
+            validate_options(functions, self.custom_options, partial=True)  # an object, before it is merged
             validate_options(functions, self.options())
             check_asset_references(functions, self.options())
         except InvalidOptions as exc:
@@ -476,6 +477,7 @@ class LanguageTemplate(models.Model):
             return
         try:
             functions = self.configuration.credential_type.option_declarations()
+            validate_options(functions, self.custom_options, partial=True)  # an object, before it is merged
             validate_options(functions, self.options())
             check_asset_references(functions, self.options())
         except InvalidOptions as exc:

@@ -207,6 +207,46 @@ def test_options_that_are_not_an_object_say_what_they_are(admin_client, course, 
     ]
 
 
+@pytest.mark.parametrize(("text", "kind"), [("[1, 2]", "a list"), ('"text"', "a string"), ("42", "a number")])
+def test_configuration_options_that_are_not_an_object_say_what_they_are(
+    admin_client, course, template_asset, text, kind
+):
+    form = configuration_form(factories.CredentialTypeFactory(), custom_options=text)
+    response = admin_client.post(admin_url(CredentialConfiguration), form)
+    assert response.status_code == 200  # the form again, not a server error
+    assert response.context["adminform"].form.errors["custom_options"] == [
+        f"The options must be a JSON object (in braces), not {kind}."
+    ]
+
+
+def test_a_language_templates_options_say_where_json_is_wrong_and_must_be_an_object(
+    admin_client, course, template_asset
+):
+    form = configuration_form(
+        factories.CredentialTypeFactory(),
+        **{
+            "language_templates-TOTAL_FORMS": 2,
+            "language_templates-0-language": "es",
+            "language_templates-0-template": template_asset.slug,
+            "language_templates-0-custom_options": '{"font": "Helvetica",}',
+            "language_templates-1-language": "fr",
+            "language_templates-1-template": template_asset.slug,
+            "language_templates-1-custom_options": "[1]",
+        },
+    )
+    response = admin_client.post(admin_url(CredentialConfiguration), form)
+    assert response.status_code == 200
+    (languages,) = [
+        f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == "language_templates"
+    ]
+    errors = [form.errors for form in languages.forms]
+    assert errors[0]["custom_options"] == [
+        "Line 1, column 22: a comma before a closing brace or bracket is one too many."
+    ]
+    assert errors[1]["custom_options"] == ["The options must be a JSON object (in braces), not a list."]
+    assert not CredentialConfiguration.objects.exists()
+
+
 # --- The walk: bad input everywhere, no internals anywhere -----------------------------------------
 
 
