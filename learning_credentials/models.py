@@ -24,7 +24,14 @@ from .expiry import MAX_VALIDITY, ValidityUnit, reminder_days_parse
 from .identifiers import parse_context_key
 from .lifecycle import Status
 from .problems import shown
-from .registry import asset_references, deep_merge, generation_functions, retrieval_functions, validate_options
+from .registry import (
+    asset_references,
+    deep_merge,
+    generation_functions,
+    not_an_object,
+    retrieval_functions,
+    validate_options,
+)
 
 
 def validate_context_key(value) -> None:
@@ -365,7 +372,8 @@ class CredentialConfiguration(TimeStampedModel):
             return
         try:
             functions = self.credential_type.option_declarations()
-            validate_options(functions, self.custom_options, partial=True)  # an object, before it is merged
+            if problem := not_an_object(self.custom_options):  # before it is merged over the type's
+                raise ValidationError({"custom_options": problem})
             validate_options(functions, self.options())
             check_asset_references(functions, self.options())
         except InvalidOptions as exc:
@@ -473,11 +481,12 @@ class LanguageTemplate(models.Model):
             and language_match(self.language, [code for code, _name in settings.LANGUAGES]) != self.language
         ):
             raise ValidationError({"language": _("Choose one of the site's languages.")})
+        if problem := not_an_object(self.custom_options):  # even before its configuration is saved
+            raise ValidationError({"custom_options": problem})
         if not self.configuration_id:
             return
         try:
             functions = self.configuration.credential_type.option_declarations()
-            validate_options(functions, self.custom_options, partial=True)  # an object, before it is merged
             validate_options(functions, self.options())
             check_asset_references(functions, self.options())
         except InvalidOptions as exc:

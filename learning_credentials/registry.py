@@ -96,6 +96,13 @@ def resolve_options(func: Callable, options: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def not_an_object(options: Any) -> str | None:
+    """Why ``options`` cannot be options at all (a list, a string, ...), before anything merges or reads them."""
+    if isinstance(options, dict):
+        return None
+    return gettext("The options must be a JSON object (in braces), not %(kind)s.") % {"kind": json_kind(options)}
+
+
 def validate_options(funcs: Iterable[Callable], options: Any, *, partial: bool = False) -> None:
     """Raise InvalidOptions naming each wrong key: unknown, missing, of the wrong type or value.
 
@@ -103,8 +110,7 @@ def validate_options(funcs: Iterable[Callable], options: Any, *, partial: bool =
     retrieval and its generation function), so a key is known when any of them declares it.
     ``partial`` waives required keys: a type's defaults may leave them to each configuration.
     """
-    if not isinstance(options, dict):
-        problem = gettext("The options must be a JSON object (in braces), not %(kind)s.") % {"kind": json_kind(options)}
+    if problem := not_an_object(options):
         raise InvalidOptions(errors={"options": [problem]})
     declared: dict[str, Option] = {}
     for func in funcs:
