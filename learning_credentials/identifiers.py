@@ -64,4 +64,12 @@ def parse_context_key(raw: str) -> LearningContextKey:
     try:
         return LearningContextKey.from_string(raw)
     except InvalidKeyError:
-        raise refused from None
+        pass
+    # A key typed into a query string unencoded (?context_key=course-v1:Org+Course+Run) arrives with its "+" read
+    # as spaces; keys never hold spaces, so reading them back as "+" is unambiguous (edx-platform does the same).
+    if " " in raw:
+        try:
+            return LearningContextKey.from_string(raw.replace(" ", "+"))
+        except InvalidKeyError:
+            pass
+    raise refused

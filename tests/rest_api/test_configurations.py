@@ -59,6 +59,12 @@ class TestList:
             ],
         }
 
+    def test_a_key_typed_unencoded_into_the_query_string_works(self, teacher, ready):
+        # "course-v1:DemoX+CS101+2026" as typed: the query string reads its "+" as spaces.
+        response = signed_in(teacher).get(f"{API}/configurations/?context_key={factories.COURSE_KEY}")
+        assert response.status_code == 200
+        assert response.json()["context_key"] == factories.COURSE_KEY
+
     def test_platform_staff_too(self, staff_user, ready):
         response = signed_in(staff_user).get(f"{API}/configurations/", {"context_key": factories.COURSE_KEY})
         assert [c["id"] for c in response.json()["configurations"]] == [ready.pk]
