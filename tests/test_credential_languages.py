@@ -361,3 +361,17 @@ class TestEmails:
         assert reminder.subject == f"Su {credential.type_name} de Introduction to Computing vence el {spanish_date}"
         html = reminder.alternatives[0][0] if reminder.alternatives else ""
         assert spanish_date in reminder.body and spanish_date in html
+
+    @pytest.mark.parametrize("path", ["django", "ace"])
+    def test_an_arabic_learners_email_reads_right_to_left(
+        self, path, request, configuration, course, django_capture_on_commit_callbacks
+    ):
+        if path == "ace":
+            request.getfixturevalue("ace")
+        with django_capture_on_commit_callbacks(execute=True):
+            credential_issue(
+                user_id=speaker("layla", "ar", course).pk, configuration=configuration, source=Source.EVENT
+            )
+        (email,) = mail.outbox
+        html = next(content for content, kind in email.alternatives if kind == "text/html")
+        assert '<div lang="ar" dir="rtl">' in html
