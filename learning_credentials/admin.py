@@ -1083,7 +1083,7 @@ class CredentialAdmin(admin.ModelAdmin):
             queryset,
             action="invalidate",
             form_class=InvalidateForm,
-            title=gettext("Invalidate credentials"),
+            title=lambda n: ngettext("Invalidate the credential", "Invalidate %(count)d credentials", n) % {"count": n},
             template="invalidate_action.html",
             apply=lambda credential, data: credential_invalidate(
                 credential=credential,
@@ -1105,7 +1105,7 @@ class CredentialAdmin(admin.ModelAdmin):
             queryset,
             action="reissue",
             form_class=ReissueForm,
-            title=gettext("Reissue credentials"),
+            title=lambda n: ngettext("Reissue the credential", "Reissue %(count)d credentials", n) % {"count": n},
             apply=lambda credential, data: credential_reissue(
                 credential=credential, source=SOURCE, actor_id=request.user.pk, reason=data["reason"]
             ),
@@ -1121,7 +1121,7 @@ class CredentialAdmin(admin.ModelAdmin):
             queryset,
             action="renew",
             form_class=RenewForm,
-            title=gettext("Renew credentials"),
+            title=lambda n: ngettext("Renew the credential", "Renew %(count)d credentials", n) % {"count": n},
             apply=lambda credential, data: credential_renew(
                 credential=credential, source=SOURCE, actor_id=request.user.pk, reason=data["reason"]
             ),
@@ -1137,7 +1137,7 @@ class CredentialAdmin(admin.ModelAdmin):
             queryset,
             action="suspend",
             form_class=SuspendForm,
-            title=gettext("Suspend credentials"),
+            title=lambda n: ngettext("Suspend the credential", "Suspend %(count)d credentials", n) % {"count": n},
             apply=lambda credential, data: credential_suspend(
                 credential=credential, reason=data["reason"], source=SOURCE, actor_id=request.user.pk
             ),
@@ -1181,7 +1181,7 @@ class CredentialAdmin(admin.ModelAdmin):
         *,
         action: str,
         form_class: type,
-        title: str,
+        title: Callable[[int], str],
         apply: Callable[[Credential, dict[str, Any]], object],
         done: Callable[[int], str],
         template: str = "credential_action.html",
@@ -1197,8 +1197,8 @@ class CredentialAdmin(admin.ModelAdmin):
             request,
             template,
             form=form,
-            title=title,
-            submit_label=title,
+            title=title(len(credentials)),  # "Invalidate the credential" for one, "Invalidate 3 credentials"
+            submit_label=title(len(credentials)),
             selection=[(credential, public_code(credential)) for credential in credentials],
             action=action,
             action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,

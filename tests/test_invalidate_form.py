@@ -100,3 +100,16 @@ def test_messages_print_codes_as_the_public_page_shows_them(admin_client, client
     assert already.verification_code not in messages[1].replace(code, "")  # never also the ungrouped form
     page = client.get(reverse("learning_credentials:verify", kwargs={"verify_uuid": already.verify_uuid}))
     assert f'<dd class="code">{code}</dd>' in page.content.decode()
+
+
+def test_the_page_counts_what_it_will_invalidate_and_warns_without_an_error_style(admin_client, configuration):
+    one = form_page(admin_client, factories.CredentialFactory(configuration=configuration))
+    assert one.context["title"] == "Invalidate the credential"
+    html = one.content.decode()
+    assert 'class="warning" data-final' in html and 'class="errornote" data-final' not in html  # nothing is wrong yet
+    two = form_page(admin_client, *factories.CredentialFactory.create_batch(2, configuration=configuration))
+    assert two.context["title"] == "Invalidate 2 credentials"
+    assert (
+        'value="Invalidate 2 credentials"' in two.content.decode()
+        or ">Invalidate 2 credentials<" in two.content.decode()
+    )

@@ -36,7 +36,7 @@ def test_invalidating_shows_the_public_words_and_asks_for_confirmation(browser, 
     page.locator('select[name="action"]').select_option("invalidate")
     page.get_by_role("button", name="Go").click()
 
-    expect(page.get_by_role("heading", name="Invalidate credentials")).to_be_visible()
+    expect(page.get_by_role("heading", name="Invalidate the credential")).to_be_visible()
     expect(page.locator("[data-final]")).to_contain_text("Invalidation is final")
     radios = page.locator('input[name="category"]')
     assert radios.count() >= 4
@@ -46,7 +46,7 @@ def test_invalidating_shows_the_public_words_and_asks_for_confirmation(browser, 
     browser.screenshot(page, "form")
 
     # Nothing chosen, nothing confirmed: refused, and nothing changed.
-    page.get_by_role("button", name="Invalidate credentials").click()
+    page.get_by_role("button", name="Invalidate the credential").click()
     expect(page.get_by_text("Choose the reason the verification page will give.")).to_be_visible()
     expect(page.get_by_text("Tick this box to confirm that the invalidation is final.")).to_be_visible()
     assert orm(lambda: Credential.objects.get(pk=credential.pk).status) == Status.AVAILABLE
@@ -60,7 +60,7 @@ def test_invalidating_shows_the_public_words_and_asks_for_confirmation(browser, 
     browser.screenshot(page, "reason-chosen")
 
     page.get_by_label("I understand that invalidation is final").check()
-    page.get_by_role("button", name="Invalidate credentials").click()
+    page.get_by_role("button", name="Invalidate the credential").click()
     expect(page.locator(".messagelist")).to_contain_text("1 credential invalidated.")
     assert orm(lambda: Credential.objects.get(pk=credential.pk).invalidation_reason) == "issued_in_error"
     browser.screenshot(page, "done")
