@@ -1,5 +1,6 @@
 """Django admin for platform staff. Thin: every action and save that changes state calls a service."""
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -573,12 +574,12 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
         return [
             path(
                 "<path:object_id>/generate-now/",
-                self.admin_site.admin_view(require_POST(self.generate_now_view)),
+                self.admin_site.admin_view(self._posted_or_back(self.generate_now_view)),
                 name=_url_name(self, "generate_now"),
             ),
             path(
                 "<path:object_id>/generate-now/confirm/",
-                self.admin_site.admin_view(require_POST(self.generate_now_confirm_view)),
+                self.admin_site.admin_view(self._posted_or_back(self.generate_now_confirm_view)),
                 name=_url_name(self, "generate_now_confirm"),
             ),
             path(
@@ -593,6 +594,17 @@ class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.Model
             ),
             *super().get_urls(),
         ]
+
+    def _posted_or_back(self, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        """A step that only a button posts: opened otherwise (reloaded, Back, a bookmark), the configuration's page."""
+
+        @functools.wraps(view)
+        def step(request: HttpRequest, object_id: str) -> HttpResponse:
+            if request.method != "POST":
+                return HttpResponseRedirect(reverse(f"admin:{_url_name(self, 'change')}", args=[unquote(object_id)]))
+            return view(request, object_id)
+
+        return step
 
     def _configuration_or_404(self, request: HttpRequest, object_id: str, *, change: bool) -> CredentialConfiguration:
         configuration = self.get_object(request, unquote(object_id))

@@ -79,7 +79,7 @@ def validate_asset_file(*, kind: str, file) -> AssetFacts:
         _validate_font(data)
     elif kind == AssetKind.IMAGE:
         facts = _validate_image(data, facts)
-    else:
+    elif kind:  # without one, the kind field itself says it is required
         raise ValidationError(_("Unknown asset kind: %(kind)s.") % {"kind": kind})
     return facts
 

@@ -142,8 +142,13 @@ class TestConfigurations:
         assert response.status_code == 302
         assert CredentialRun.objects.filter(configuration=configuration, source=ADMIN).count() == 1
 
-    def test_generate_now_needs_post(self, admin_client, configuration):
-        assert admin_client.get(url(CredentialConfiguration, "generate_now", configuration.pk)).status_code == 405
+    def test_generate_now_opened_without_its_button_goes_back_to_the_configuration(self, admin_client, configuration):
+        """Reloaded, Back or a bookmark: the configuration's page, never a blank 405 (nothing runs on a GET)."""
+        for step in ("generate_now", "generate_now_confirm"):
+            response = admin_client.get(url(CredentialConfiguration, step, configuration.pk))
+            assert response.status_code == 302
+            assert response["Location"] == url(CredentialConfiguration, "change", configuration.pk)
+        assert not CredentialRun.objects.exists()
         assert not CredentialRun.objects.exists()
 
     @pytest.mark.usefixtures("unreachable_broker")
@@ -394,6 +399,12 @@ class TestAssets:
         data = {"slug": "broken", "kind": "pdf_template", "file": SimpleUploadedFile("t.pdf", b"not a pdf")}
         response = admin_client.post(url(CredentialAsset, "add"), data)
         assert "file" in response.context["adminform"].form.errors
+        assert not CredentialAsset.objects.exists()
+
+    def test_an_upload_without_a_kind_says_only_that_the_kind_is_required(self, admin_client, db):
+        data = {"slug": "kindless", "file": SimpleUploadedFile("t.pdf", factories.template_pdf())}
+        errors = admin_client.post(url(CredentialAsset, "add"), data).context["adminform"].form.errors
+        assert errors == {"kind": ["This field is required."]}
         assert not CredentialAsset.objects.exists()
 
     def test_replacing_through_the_admin_deletes_an_unused_file(
