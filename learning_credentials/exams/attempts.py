@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,12 +24,11 @@ from .conf import exam_settings
 from .exceptions import AlreadyAnswered, AttemptClosed, CourseNotCompleted, NoEntitlement, StartLimitReached
 from .models import Attempt, CertificationEvent, Question, QuestionOption
 from .rules import draw, passed, score_percent, shuffled
-from .selectors import course_completed, entitlement_active, valid_questions
+from .selectors import course_completed, entitlement_active, exam_start_limit, valid_questions
 from .services import certification_event, certification_require_available, entitlement_for_premium
 
 Status = Attempt.Status
 Reason = Attempt.DiscardReason
-DAY = timedelta(days=1)
 # The periodic sweep (exams.tasks): its stable task name and its beat entry.
 EXPIRE_ATTEMPTS = "learning_credentials.exams.expire_attempts"
 ATTEMPTS_SWEEP_TASK = "learning_credentials: discard idle exam attempts"
@@ -91,22 +89,18 @@ def _draw_questions(*, pool_context_key, size: int) -> list[dict]:
 
 def _start_limit(*, user_id: int, context_key, now: datetime) -> None:
     """StartLimitReached when EXAMS' MAX_STARTS_PER_DAY starts were made in the last 24 hours."""
-    limit = exam_settings().max_starts_per_day
-    if limit is None:
+    reached = exam_start_limit(user_id=user_id, context_key=context_key, now=now)
+    if reached is None:
         return
-    recent = Attempt.objects.filter(user_id=user_id, context_key=context_key, started_at__gt=now - DAY)
-    starts = recent.aggregate(first=Min("started_at"), count=Count("pk"))
-    if starts["count"] >= limit:
-        retry_after = max(1, int((starts["first"] + DAY - now).total_seconds()) + 1)
-        raise StartLimitReached(
-            ngettext(
-                "You have started this exam %(limit)d time in the last 24 hours; try again later.",
-                "You have started this exam %(limit)d times in the last 24 hours; try again later.",
-                limit,
-            )
-            % {"limit": limit},
-            extra={"retry_after": retry_after},
+    raise StartLimitReached(
+        ngettext(
+            "You have started this exam %(limit)d time in the last 24 hours; try again later.",
+            "You have started this exam %(limit)d times in the last 24 hours; try again later.",
+            reached.limit,
         )
+        % {"limit": reached.limit},
+        extra={"retry_after": max(1, int((reached.until - now).total_seconds()) + 1)},
+    )
 
 
 def attempt_start(*, user_id: int, context_key, activity_source: str, now: datetime | None = None) -> Attempt:

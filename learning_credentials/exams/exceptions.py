@@ -41,6 +41,12 @@ class PaymentNotConfirmed(IssuanceRefused):
     code = "payment_not_confirmed"
 
 
+class PaymentPending(IssuanceRefused):
+    """A payment of the learner for the course bought nothing yet: complete that purchase rather than pay twice."""
+
+    code = "payment_pending"
+
+
 class PaymentReferenceUsed(IssuanceRefused):
     """The payment reference already granted an entitlement: to another learner or course, or one since revoked."""
 

@@ -80,6 +80,18 @@ class CertificationCheckout(Protocol):
         """
 
 
+@runtime_checkable
+class PendingPayments(Protocol):
+    """The optional hook of a host adapter that knows its learners' payments (its own checkout): a payment made
+    but not yet turned into an entitlement. While one is pending, points are not redeemed and the page offers
+    only *Complete purchase*, so that a learner never pays twice. Read by selectors.payment_pending.
+    """
+
+    def certification_payment_pending(self, user_id: int, context_key: LearningContextKey) -> str | None:
+        """The reference of the learner's settled payment for the course's certification that no entitlement
+        holds yet; None when there is none."""
+
+
 def _confirms(payment: Payment | None, *, user_id: int, context_key, price: Decimal, currency: str) -> bool:
     """This learner's payment for this course, of at least the price in the price's currency (no conversion)."""
     return (

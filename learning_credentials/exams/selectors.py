@@ -7,11 +7,13 @@ fixed number of queries, so a course list costs what one course costs.
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import quote
 from uuid import UUID
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -339,6 +341,43 @@ def certification_checkout_url(*, user_id: int, context_key, return_url: str) ->
     if template is None:
         return None
     return template.format(context_key=quote(str(context_key), safe=""), return_url=quote(return_url, safe=""))
+
+
+def payment_pending(*, user_id: int, context_key) -> str | None:
+    """The reference of a payment the learner made for the course's certification that bought nothing yet; None.
+
+    The host adapter's optional certification_payment_pending (payments.PendingPayments) knows; a host
+    without it has none to tell (a payment webhook grants as it arrives), so this is None there.
+    """
+    from ..adapters import get_adapter
+
+    hook = getattr(get_adapter(), "certification_payment_pending", None)
+    return (hook(user_id, context_key) or None) if callable(hook) else None
+
+
+# EXAMS' MAX_STARTS_PER_DAY counts the starts of the last day.
+START_WINDOW = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class StartLimit:
+    """EXAMS' MAX_STARTS_PER_DAY reached: that limit, and when the learner may start again."""
+
+    limit: int
+    until: datetime
+
+
+def exam_start_limit(*, user_id: int, context_key, now: datetime | None = None) -> StartLimit | None:
+    """The start limit when the learner has reached it in the course; None while they may start."""
+    limit = exam_settings().max_starts_per_day
+    if limit is None:
+        return None
+    now = now or timezone.now()
+    recent = Attempt.objects.filter(user_id=user_id, context_key=context_key, started_at__gt=now - START_WINDOW)
+    starts = recent.aggregate(first=Min("started_at"), count=Count("pk"))
+    if starts["count"] < limit:
+        return None
+    return StartLimit(limit=limit, until=starts["first"] + START_WINDOW)
 
 
 def attempt_latest(*, user_id: int, context_key) -> Attempt | None:

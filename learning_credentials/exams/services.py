@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from ..adapters import get_adapter
 from ..observability import log_activity
 from .conf import exam_settings
-from .exceptions import CertificationUnavailable, InsufficientPoints, PointsNotAccepted
+from .exceptions import CertificationUnavailable, InsufficientPoints, PaymentPending, PointsNotAccepted
 from .models import CertificationEvent, CertificationSettings, Entitlement, PointsAccount, PointsEntry, reference_key
 from .selectors import (
     Availability,
@@ -25,6 +25,7 @@ from .selectors import (
     certification_settings_get,
     certification_status,
     entitlement_active,
+    payment_pending,
     unavailable_message,
 )
 
@@ -223,7 +224,8 @@ def _insufficient(*, balance: int, price: int) -> str:
 
 
 def entitlement_redeem_points(*, user_id: int, context_key, activity_source: str) -> tuple[Entitlement, bool]:
-    """Redeem the course's points price for certification: (entitlement, created); already entitled spends nothing.
+    """Redeem the course's points price for certification: (entitlement, created); already entitled spends nothing,
+    and a payment of the learner's that bought nothing yet (selectors.payment_pending) refuses (PaymentPending).
 
     Built-in accounts: the learner's account row is locked, then the spend (a conditional decrement)
     and the grant commit together, so two concurrent redemptions spend once. Host points hooks: the
@@ -240,6 +242,10 @@ def entitlement_redeem_points(*, user_id: int, context_key, activity_source: str
         held = entitlement_active(user_id=user_id, context_key=context_key, lock=True)
         if held is not None:
             return held, False
+        if payment_pending(user_id=user_id, context_key=context_key) is not None:
+            raise PaymentPending(
+                _("You have paid for certification in this course: complete that purchase instead of redeeming points.")
+            )
         # The same for a retried request: one reference per (learner, course, earlier points entitlements).
         earlier = Entitlement.objects.filter(user_id=user_id, context_key=context_key, source=Entitlement.Source.POINTS)
         reference = f"certification:{context_key}:{user_id}:{earlier.count() + 1}"

@@ -23,6 +23,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_protect
@@ -49,6 +50,8 @@ from .selectors import (
     certification_checkout_url,
     certification_status,
     certification_statuses,
+    exam_start_limit,
+    payment_pending,
 )
 from .services import certification_status_read, entitlement_redeem_points
 
@@ -142,6 +145,9 @@ def certification_course(request, context_key: str):
     status = certification_status_read(user=request.user, context_key=key, activity_source=LEARNER)
     for_sale = status.available and status.entitlement is None and status.chip != Chip.CERTIFIED
     reference = PurchaseForm(request.GET) if for_sale and "payment_reference" in request.GET else None
+    pending = reference.cleaned_data["payment_reference"] if reference and reference.is_valid() else ""
+    if for_sale and not pending:  # the host's word, for a learner who lost the checkout's return address
+        pending = payment_pending(user_id=request.user.pk, context_key=key) or ""
     page_path = _course_page_url(key)
     context = {
         "page_path": page_path,
@@ -156,12 +162,43 @@ def certification_course(request, context_key: str):
             certification_checkout_url(
                 user_id=request.user.pk, context_key=key, return_url=request.build_absolute_uri(page_path)
             )
-            if for_sale and status.price_amount is not None
+            if for_sale and not pending and status.price_amount is not None
             else None
         ),
-        "payment_reference": reference.cleaned_data["payment_reference"] if reference and reference.is_valid() else "",
+        "payment_reference": pending,
+        **_exam_step(request, key, status),
     }
     return learner_page_render(request, "learning_credentials/exams/course.html", context)
+
+
+def _start_wait(*, user_id: int, context_key) -> str:
+    """When the daily start limit is reached, the sentence that says until when; else empty."""
+    reached = exam_start_limit(user_id=user_id, context_key=context_key)
+    if reached is None:
+        return ""
+    return ngettext(
+        "You have started the final exam %(limit)d time in the last 24 hours. You can take it again from %(time)s.",
+        "You have started the final exam %(limit)d times in the last 24 hours. You can take it again from %(time)s.",
+        reached.limit,
+    ) % {"limit": reached.limit, "time": date_format(timezone.localtime(reached.until), "DATETIME_FORMAT")}
+
+
+def _exam_step(request, key, status: CertificationStatus) -> dict:
+    """The course page's way to the exam for an entitled learner: the exam's page, or why not now, in words.
+
+    The exam page starts it (a POST); this page only leads there, under the same rules: the course
+    completed, the daily start limit, and an unfinished attempt, which a new start discards.
+    """
+    if not (status.available and status.entitlement and status.completed) or status.chip == Chip.CERTIFIED:
+        return {}
+    wait = _start_wait(user_id=request.user.pk, context_key=key)
+    if wait:
+        return {"exam_wait": wait}
+    previous, previous_text = _previous_attempt(attempt_latest(user_id=request.user.pk, context_key=key))
+    return {
+        "exam_url": _exam_page_url(key),
+        "exam_note": previous_text if previous == "unresumable" else "",
+    }
 
 
 def _certification_obtain(request, key) -> HttpResponseRedirect:
@@ -283,7 +320,7 @@ def _exam_start_render(request, key, *, course_name: str, page_path: str):
     elif status.entitlement is None:
         refusal = _("Get certification for this course before taking the final exam.")
     else:
-        refusal = ""
+        refusal = _start_wait(user_id=request.user.pk, context_key=key)
     limits = exam_settings()
     context = {
         "course_name": course_name,

@@ -165,6 +165,9 @@ def test_completed_without_entitlement_buys_through_the_checkout_and_comes_back_
     reference = page.url.rsplit("payment_reference=", 1)[1]
     expect(main).to_contain_text(f"You paid at the checkout (reference {reference}).")
     assert orm(lambda: Entitlement.objects.count()) == 0  # coming back bought nothing by itself
+    expect(main).to_contain_text("Until this purchase is complete, you cannot pay again or redeem points")
+    expect(page.get_by_role("link", name=re.compile("^Pay"))).to_have_count(0)  # no way to pay twice
+    expect(page.get_by_role("button", name=re.compile("^Redeem"))).to_have_count(0)
     browser.screenshot(page, "complete-purchase")
     assert_accessible(page)
 
@@ -177,6 +180,11 @@ def test_completed_without_entitlement_buys_through_the_checkout_and_comes_back_
     browser.screenshot(page, "entitled-paid")
     assert_accessible(page)
     assert orm(lambda: list(Entitlement.objects.values_list("source", "reference"))) == [("paid", reference)]
+
+    page.get_by_role("link", name="Take the final exam").click()  # the next step, on the same page
+    page.wait_for_url(f"**{PAGE}exam/")
+    expect(page.get_by_role("button", name="Start final exam")).to_be_visible()
+    page.go_back()
 
     page.get_by_role("link", name="My courses").first.click()
     item = course_item(page, "Introduction to Computing")

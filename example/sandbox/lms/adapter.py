@@ -193,6 +193,19 @@ class SandboxAdapter:
             user_id=order.user_id, context_key=order.context_key, amount=order.amount, currency=order.currency
         )
 
+    def certification_payment_pending(self, user_id: int, context_key: LearningContextKey) -> str | None:
+        """The learner's newest paid order for the course that no entitlement holds (exams.payments.PendingPayments)."""
+        from learning_credentials.exams.models import Entitlement, reference_key
+
+        orders = Order.objects.filter(user_id=user_id, context_key=str(context_key), paid_at__isnull=False)
+        references = list(orders.order_by("-paid_at", "-pk").values_list("reference", flat=True))
+        used = set(
+            Entitlement.objects.filter(reference_key__in=[reference_key(r) for r in references]).values_list(
+                "reference_key", flat=True
+            )
+        )
+        return next((r for r in references if reference_key(r) not in used), None)
+
     def certification_checkout_url(self, user_id: int, context_key: LearningContextKey, return_url: str) -> str | None:
         """The fake checkout (learning_credentials.exams.payments.CertificationCheckout).
 

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django.views.static import serve
 
 from learning_credentials.exams.payments import entitlement_purchase
-from learning_credentials.exams.selectors import certification_settings_get, certification_status
+from learning_credentials.exams.selectors import certification_settings_get, certification_status, payment_pending
 from learning_credentials.exams.services import entitlement_for_premium
 from learning_credentials.exceptions import InvalidContextKey, IssuanceRefused
 from learning_credentials.identifiers import parse_context_key
@@ -95,6 +95,14 @@ def checkout(request, context_key: str):
         if not _for_sale(status):
             messages.error(request, status.message or _("There is nothing to buy: you are already entitled."))
             return _back_to_checkout(context_key, return_url)
+        pending = payment_pending(user_id=request.user.pk, context_key=key)
+        if pending is not None:  # never a second payment: back to complete the first
+            messages.error(
+                request, _("You have paid already (order %(order)s): complete that purchase.") % {"order": pending}
+            )
+            if return_url:
+                return HttpResponseRedirect(_with_reference(return_url, pending))
+            return _back_to_checkout(context_key, None)
         order = Order.objects.create(
             reference=f"SBX-{secrets.token_hex(8).upper()}",
             user=request.user,
