@@ -180,3 +180,12 @@ if os.environ.get("LC_ARTIFACT_STORAGE"):
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = BASE_DIR / "sent-emails"
 DEFAULT_FROM_EMAIL = "credentials@sandbox.example"
+
+# The demo runs with DEBUG off: a server error shows the friendly 500 page, and its traceback goes to the
+# console where `make serve` runs (Django logs request errors to mail_admins only, without this).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}},
+}

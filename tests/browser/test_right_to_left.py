@@ -64,5 +64,12 @@ def test_an_arabic_learner_reads_their_credentials_right_to_left(browser, orm, a
     browser.screenshot(page, "credentials-ar")
     page.goto(detail)
     assert_right_to_left(page)
+    # The link is a URL: it reads left to right inside the Arabic page, so its start is never cut off.
+    expect(page.locator("#share-link")).to_have_attribute("dir", "ltr")
+    assert page.locator("#share-link").evaluate("e => e.scrollLeft") == 0
     assert_accessible(page)
     browser.screenshot(page, "credential-ar")
+    home = browser.new_page(locale="ar")  # the sandbox's own pages follow the browser, and mirror too
+    home.goto("/")
+    expect(home.locator("html")).to_have_attribute("dir", "rtl")
+    browser.screenshot(home, "home-ar")
