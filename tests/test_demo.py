@@ -68,7 +68,7 @@ def test_demo_issues_sound_pdfs(capsys, tmp_path, settings, client):
 
     assert_every_link_follows_lms_root_url(out, credentials)
     assert_every_row_is_one_credential(client, out)
-    assert_certification_page_labelled(out)
+    assert_certification_page_labelled(client, out)
     assert_pdfs_in_the_learners_language(credentials, tmp_path)
     assert_achievement_shows_expiry_without_overlaps(credentials)
     assert_counts_of_this_run(out, issued=len(credentials))
@@ -82,6 +82,7 @@ def test_demo_issues_sound_pdfs(capsys, tmp_path, settings, client):
     assert "issued by this run (" not in again
     assert not re.search(r"^(learner|cert)\d\d\s.*/verify/\S+/$", again, re.M)  # no credential listed as new
     assert_counts_of_this_run(again, issued=0)
+    assert_certification_page_labelled(client, again)
 
 
 def assert_every_link_follows_lms_root_url(out: str, credentials) -> None:
@@ -113,14 +114,21 @@ def assert_every_row_is_one_credential(client, out: str) -> None:
         assert client.get(page.removeprefix(BASE)).status_code == 200
 
 
-def assert_certification_page_labelled(out: str) -> None:
-    """The certification's stable page is printed as such, with its own code (which leads to it)."""
+def assert_certification_page_labelled(client, out: str) -> None:
+    """The certification's stable page is printed as such with its code; its current certificate with its own."""
     from learning_credentials.exams.models import Certification
     from learning_credentials.exams.selectors import certification_url
 
     certification = Certification.objects.get(passed=True)
-    assert f"The certification's stable page {certification_url(certification)} (its code" in out
-    assert f"(its code {format_code(certification.code)})" in out
+    current = certification.credential
+    assert (
+        f"The certification's stable page {certification_url(certification)} (its code"
+        f" {format_code(certification.code)})" in out
+    )
+    own_page = f"{BASE}/learning_credentials/verify/{current.verify_uuid}/"
+    assert f"the current one's own page is {own_page} (its code {format_code(current.verification_code)})." in out
+    cache.clear()
+    assert client.get(certification_url(certification).removeprefix(BASE)).status_code == 200
 
 
 # The demo's template text in each language (its first line, its title, is enough to tell them apart).

@@ -451,12 +451,13 @@ class Command(BaseCommand):
 
         amount, currency, points = CERTIFICATION_PRICE
         last = CERTIFICATION_LEARNERS - 1
+        current = certification.credential
         self.stdout.write(
             f"\ncert{last:02d} passed the final exam of {CERTIFICATION_COURSE} with {certification.score}%."
             f" The certification's stable page {certification_url(certification)} (its code"
-            f" {format_code(certification.code)}) shows whichever of its certificates is current; the PDF and the"
-            " QR code carry it. The Professional Certificate listed above is one certificate of it, with its own"
-            " page and code."
+            f" {format_code(certification.code)}), which its PDF and QR code carry, shows whichever of its"
+            f" certificates is current; the current one's own page is {own_verify_url(current)}"
+            f" (its code {format_code(current.verification_code)})."
         )
         base = conf.base_url()
         self.stdout.write(
