@@ -325,8 +325,10 @@ class Command(BaseCommand):
         return ELEMENT_WORDING[language][index].replace("{organization}", ORGANIZATION)
 
     def _language_templates(self) -> None:
-        """Every configuration gets the template in es, fr, de and ar, and the demo's own element texts in them."""
-        for configuration in CredentialConfiguration.objects.select_related("credential_type"):
+        """Each of the demo's configurations gets the template in es, fr, de and ar, and its element texts in them."""
+        demo_types = ("completion", "achievement", "certification")
+        configurations = CredentialConfiguration.objects.filter(credential_type__slug__in=demo_types)
+        for configuration in configurations.select_related("credential_type"):
             elements = configuration.options().get("elements", {})
             for language in TEMPLATE_LANGUAGES:
                 overrides = {
