@@ -5,16 +5,19 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from pypdf import PdfReader
 from sandbox.lms import models as lms
 from sandbox.lms.management.commands.demo import ASSESSMENTS, PATH, assessments_reached
 
+from learning_credentials.identifiers import format_code
 from learning_credentials.models import Credential, CredentialConfiguration, CredentialRun
 from learning_credentials.selectors import verify_short_url, verify_url
 
@@ -25,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.django_db(transaction=True)  # commits as `make demo` does, so on-commit work runs in order
-def test_demo_issues_sound_pdfs(capsys, tmp_path, settings):
+def test_demo_issues_sound_pdfs(capsys, tmp_path, settings, client):
     settings.LMS_ROOT_URL = BASE
     call_command("demo")
     out = capsys.readouterr().out
@@ -46,12 +49,14 @@ def test_demo_issues_sound_pdfs(capsys, tmp_path, settings):
         text = "".join(PdfReader(path).pages[0].extract_text().split())
         assert "".join(credential.learner_name.split()) in text
         assert verify_url(credential).startswith(BASE) and verify_url(credential) in text
-        # Each issued credential is listed once, its username next to its holder's name.
+        # Each issued credential is listed once: username, language and name, then its own code and its own page.
+        own_page = f"{BASE}/learning_credentials/verify/{credential.verify_uuid}/"
         assert re.search(
-            rf"^{credential.user.username}\s+{re.escape(credential.learner_name)}\s.*{verify_url(credential)}$",
+            rf"^{credential.user.username}\s+{credential.language}\s+{re.escape(credential.learner_name)}\s.*"
+            rf"\s{format_code(credential.verification_code)}\s+{own_page}$",
             out,
             re.M,
-        )
+        ), credential.user.username
         assert credential.template_version
     sample = default_storage.path(credentials[0].artifact)
     subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", sample, str(tmp_path / "page")], check=True)
@@ -62,6 +67,10 @@ def test_demo_issues_sound_pdfs(capsys, tmp_path, settings):
     assert achievement.score is not None
 
     assert_every_link_follows_lms_root_url(out, credentials)
+    assert_every_row_is_one_credential(client, out)
+    assert_certification_page_labelled(client, out)
+    assert_pdfs_in_the_learners_language(credentials, tmp_path)
+    assert_achievement_shows_expiry_without_overlaps(credentials)
     assert_counts_of_this_run(out, issued=len(credentials))
     assert_the_data_agrees_with_itself()
 
@@ -73,6 +82,7 @@ def test_demo_issues_sound_pdfs(capsys, tmp_path, settings):
     assert "issued by this run (" not in again
     assert not re.search(r"^(learner|cert)\d\d\s.*/verify/\S+/$", again, re.M)  # no credential listed as new
     assert_counts_of_this_run(again, issued=0)
+    assert_certification_page_labelled(client, again)
 
 
 def assert_every_link_follows_lms_root_url(out: str, credentials) -> None:
@@ -87,6 +97,118 @@ def assert_every_link_follows_lms_root_url(out: str, credentials) -> None:
         links = {url for body in bodies for url in URL.findall(body)}
         ours = {url for url in links if not url.startswith("https://www.linkedin.com/")}
         assert ours and all(url.startswith(f"{BASE}/") for url in ours), ours
+
+
+ROW = re.compile(r"^(?:learner|cert)\d\d\s.*\s(\w{5}-\w{5})\s+(https?://\S+/verify/\S+/)$", re.M)
+
+
+def assert_every_row_is_one_credential(client, out: str) -> None:
+    """Looking up a row's code opens that row's page: the code and the link of one credential, never two."""
+    rows = ROW.findall(out)
+    assert rows
+    for code, page in rows:
+        cache.clear()  # the public lookups' rate limit counts in the cache: each row is a fresh visitor
+        looked_up = client.get(f"/learning_credentials/verify/code/{code}/")
+        assert looked_up.status_code == 302, code
+        assert urlsplit(looked_up.url).path == urlsplit(page).path, (code, page, looked_up.url)
+        assert client.get(page.removeprefix(BASE)).status_code == 200
+
+
+def assert_certification_page_labelled(client, out: str) -> None:
+    """The certification's stable page is printed as such with its code; its current certificate with its own."""
+    from learning_credentials.exams.models import Certification
+    from learning_credentials.exams.selectors import certification_url
+
+    certification = Certification.objects.get(passed=True)
+    current = certification.credential
+    assert (
+        f"The certification's stable page {certification_url(certification)} (its code"
+        f" {format_code(certification.code)})" in out
+    )
+    own_page = f"{BASE}/learning_credentials/verify/{current.verify_uuid}/"
+    assert f"the current one's own page is {own_page} (its code {format_code(current.verification_code)})." in out
+    cache.clear()
+    assert client.get(certification_url(certification).removeprefix(BASE)).status_code == 200
+
+
+# The demo's template text in each language (its first line, its title, is enough to tell them apart).
+TEMPLATE_TITLES = {"en": "Certificate", "es": "Certificado", "fr": "Certificat", "de": "Zertifikat"}
+VALID_UNTIL = {"en": "Valid until", "es": "Válido hasta", "fr": "Valable jusqu'au", "de": "Gültig bis"}
+ENGLISH_ONLY = ("This certifies that", "has successfully completed")
+
+
+def pdf_text(credential) -> str:
+    path = default_storage.path(credential.artifact)
+    return subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True, check=True).stdout
+
+
+def assert_pdfs_in_the_learners_language(credentials, tmp_path) -> None:
+    """Learners of es, fr, de and ar get every configuration's template in their language, with its fixed text."""
+    languages = dict(lms.Profile.objects.filter(user__username__startswith="learner").values_list("user", "language"))
+    assert {"es", "fr", "de", "ar"} <= set(languages.values())
+    for configuration in CredentialConfiguration.objects.all():
+        assert set(configuration.language_templates.values_list("language", flat=True)) == {"es", "fr", "de", "ar"}
+    seen = set()
+    for credential in credentials:
+        text = pdf_text(credential)
+        language = credential.language
+        seen.add(language)
+        if language in TEMPLATE_TITLES:
+            assert TEMPLATE_TITLES[language] in text, (language, text)
+        if language != "en":
+            assert not any(english in text for english in ENGLISH_ONLY), (language, text)
+        if language == "ar":
+            assert re.search("[\u0600-\u06ff\ufe70-\ufefc]", text), text  # Arabic letters (shaped forms)
+    assert {"en", "es", "fr", "de", "ar"} <= seen
+
+
+def assert_achievement_shows_expiry_without_overlaps(credentials) -> None:
+    """The 24-month certificate prints its expiry date in its language; no text touches another or an image."""
+    achievements = [c for c in credentials if c.type_name == "Certificate of Achievement"]
+    for credential in achievements:
+        assert credential.expires_at is not None
+        text = pdf_text(credential)
+        if credential.language in VALID_UNTIL:
+            assert VALID_UNTIL[credential.language] in text, text
+        assert str(credential.expires_at.year) in text
+    completion = next(c for c in credentials if c.type_name == "Certificate of Completion")
+    assert "Valid until" not in pdf_text(completion)
+    for credential in achievements:
+        assert_nothing_overlaps(credential)
+
+
+def assert_nothing_overlaps(credential) -> None:
+    """Every drawn line's box (ascent to descent) stays clear of the other lines, and 4 pt from the images and QR."""
+    path = default_storage.path(credential.artifact)
+    html = subprocess.run(["pdftotext", "-bbox-layout", path, "-"], capture_output=True, text=True, check=True)
+    number = r"([\d.]+)"
+    lines = [
+        tuple(map(float, box))
+        for box in re.findall(rf'<line xMin="{number}" yMin="{number}" xMax="{number}" yMax="{number}"', html.stdout)
+    ]
+    height = 612  # landscape letter; the options give images from the bottom, pdftotext from the top
+    options = credential.configuration.options()
+    shapes = {"logo": 1, "signature": 180 / 600}  # height / width of the demo's images
+    images = [
+        (
+            image["x"],
+            height - image["y"] - image["width"] * shapes[name],
+            image["x"] + image["width"],
+            height - image["y"],
+        )
+        for name, image in options["images"].items()
+    ]
+    qr = options["qr"]
+    images.append((qr["x"], height - qr["y"] - qr["size"], qr["x"] + qr["size"], height - qr["y"]))
+
+    def apart(a, b, gap: float) -> bool:
+        return a[2] + gap <= b[0] or b[2] + gap <= a[0] or a[3] + gap <= b[1] or b[3] + gap <= a[1]
+
+    for index, line in enumerate(lines):
+        for other in lines[index + 1 :]:
+            assert apart(line, other, 0.5), (credential.user.username, line, other)
+        for image in images:
+            assert apart(line, image, 4), (credential.user.username, line, image)
 
 
 def assert_counts_of_this_run(out: str, *, issued: int) -> None:

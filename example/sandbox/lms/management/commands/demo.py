@@ -23,12 +23,15 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import landscape, letter
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from learning_credentials import conf
 from learning_credentials.adapters import get_adapter
 from learning_credentials.exceptions import LearningCredentialsError
 from learning_credentials.identifiers import format_code
+from learning_credentials.languages import is_right_to_left
 from learning_credentials.models import (
     Credential,
     CredentialAsset,
@@ -36,8 +39,11 @@ from learning_credentials.models import (
     CredentialEvent,
     CredentialRun,
     CredentialType,
+    LanguageTemplate,
 )
-from learning_credentials.selectors import verify_url
+from learning_credentials.rendering.fonts import SYSTEM_FALLBACK_FONTS
+from learning_credentials.rendering.text import visual_line
+from learning_credentials.selectors import credential_site, verify_url
 from learning_credentials.services.configuration import configuration_run_queue
 
 from ... import models as lms
@@ -97,8 +103,39 @@ def assessments_reached(progress: float) -> int:
     return sum(progress >= reached for reached in (0.4, 0.8, 0.95))
 
 
-def template_pdf() -> bytes:
-    """A designer-style landscape template: background, border, title and fixed wording."""
+# The template's fixed text in each language the demo's configurations have a template for (demo content,
+# not the app's catalogues): its title, the line above the learner's name and the line above the course.
+TEMPLATE_WORDING = {
+    "en": ("Certificate", "This certifies that", "has successfully completed"),
+    "es": ("Certificado", "Se certifica que", "ha completado con éxito"),
+    "fr": ("Certificat", "Nous certifions que", "a terminé avec succès"),
+    "de": ("Zertifikat", "Verliehen an", "für den erfolgreichen Abschluss von"),
+    "ar": ("شهادة", "تشهد هذه الوثيقة بأن", "قد أتم بنجاح"),
+}
+# The demo's own element texts per language: the signatory's title, the expiry line and the credits line
+# (in Arabic a left-to-right mark keeps the credits, which start with a number, in their own order).
+ELEMENT_WORDING = {
+    "en": ("Dean of Studies, {organization}", "Valid until {expires}", "Continuing education: {credits}"),
+    "es": ("Decana de Estudios, {organization}", "Válido hasta el {expires}", "Formación continua: {credits}"),
+    "fr": ("Doyenne des études, {organization}", "Valable jusqu'au {expires}", "Formation continue : {credits}"),
+    "de": ("Studiendekanin, {organization}", "Gültig bis {expires}", "Weiterbildung: {credits}"),
+    "ar": ("عميدة الدراسات، {organization}", "صالحة حتى {expires}", "التعليم المستمر: \u200e{credits}"),
+}
+TEMPLATE_LANGUAGES = ("es", "fr", "de", "ar")
+# Learners' languages, drawn at random: mostly English, Spanish and French, a few German and Arabic.
+LEARNER_LANGUAGES = ("en", "en", "en", "es", "es", "fr", "fr", "de", "ar")
+
+
+def template_slug(language: str) -> str:
+    return "demo-template" if language == "en" else f"demo-template-{language}"
+
+
+def template_pdf(language: str = "en") -> bytes:
+    """A designer-style landscape template: background, border, title and fixed wording in ``language``.
+
+    Arabic is drawn as the renderer draws it: shaped and in visual order, in a font that has its letters.
+    """
+    title, certifies, completed = TEMPLATE_WORDING[language]
     buffer = io.BytesIO()
     width, height = landscape(letter)
     canvas = Canvas(buffer, pagesize=(width, height))
@@ -108,13 +145,29 @@ def template_pdf() -> bytes:
     canvas.setLineWidth(8)
     canvas.rect(28, 28, width - 56, height - 56)
     canvas.setFillColorRGB(0.12, 0.27, 0.5)
-    canvas.setFont("Times-Bold", 38)
-    canvas.drawCentredString(width / 2, height - 120, "Certificate")
-    canvas.setFont("Times-Italic", 16)
-    canvas.drawCentredString(width / 2, height * 0.55 + 50, "This certifies that")
-    canvas.drawCentredString(width / 2, height * 0.44 + 36, "has successfully completed")
+    title_font, line_font = "Times-Bold", "Times-Italic"
+    if is_right_to_left(language):
+        title_font, line_font = _arabic_fonts()
+        title, certifies, completed = (visual_line(text) for text in (title, certifies, completed))
+    canvas.setFont(title_font, 38)
+    canvas.drawCentredString(width / 2, height - 120, title)
+    canvas.setFont(line_font, 16)
+    canvas.drawCentredString(width / 2, height * 0.55 + 50, certifies)
+    canvas.drawCentredString(width / 2, height * 0.44 + 36, completed)
     canvas.save()
     return buffer.getvalue()
+
+
+def _arabic_fonts() -> tuple[str, str]:
+    """DejaVu Sans (bold and regular), where the renderer finds it for Arabic, registered with reportlab."""
+    regular = SYSTEM_FALLBACK_FONTS[0]
+    bold = regular.with_name("DejaVuSans-Bold.ttf")
+    if not (regular.is_file() and bold.is_file()):
+        raise CommandError(f"The Arabic template needs DejaVu Sans ({regular}): install fonts-dejavu-core.")
+    for name, path in (("DemoArabic-Bold", bold), ("DemoArabic", regular)):
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(name, str(path)))
+    return "DemoArabic-Bold", "DemoArabic"
 
 
 def logo_png() -> bytes:
@@ -132,6 +185,13 @@ def signature_png() -> bytes:
     points = [(20 + x * 5.6, 110 - 45 * math.sin(x / 9) * math.exp(-x / 140) - (x % 23)) for x in range(100)]
     ImageDraw.Draw(image).line(points, fill=(20, 30, 80, 255), width=6, joint="curve")
     return _png(image)
+
+
+def own_verify_url(credential: Credential) -> str:
+    """The credential's own page: its code leads there, even where its PDF carries a certification's stable page."""
+    return credential_site(credential).base_url + reverse(
+        "learning_credentials:verify", kwargs={"verify_uuid": credential.verify_uuid}
+    )
 
 
 def _png(image) -> bytes:
@@ -186,7 +246,7 @@ class Command(BaseCommand):
             if not created:
                 continue
             full_name = f"{FIRST[number % len(FIRST)]} {LAST[number % len(LAST)]}"
-            lms.Profile.objects.create(user=user, full_name=full_name, language=rng.choice(["en", "en", "fr", "es"]))
+            lms.Profile.objects.create(user=user, full_name=full_name, language=rng.choice(LEARNER_LANGUAGES))
             # Enrolled in the path and in both of its courses: nobody has progress in a course they are not in.
             for context in (COURSE, SECOND_COURSE, PATH):
                 lms.Enrollment.objects.create(user=user, context_key=context)
@@ -202,21 +262,27 @@ class Command(BaseCommand):
         if not users.filter(username="admin").exists():
             users.create_superuser("admin", "admin@example.com", "admin")
 
-        self._asset("demo-template", CredentialAsset.Kind.PDF_TEMPLATE, template_pdf(), "demo-template.pdf")
+        for language in TEMPLATE_WORDING:
+            slug = template_slug(language)
+            self._asset(slug, CredentialAsset.Kind.PDF_TEMPLATE, template_pdf(language), f"{slug}.pdf")
         vera = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
         self._asset("vera-sans", CredentialAsset.Kind.FONT, vera.read_bytes(), "Vera.ttf")
         self._asset("demo-logo", CredentialAsset.Kind.IMAGE, logo_png(), "demo-logo.png")
         self._asset("demo-signature", CredentialAsset.Kind.IMAGE, signature_png(), "demo-signature.png")
+        # Lines from the date down, each clear of the next: date, expiry, score, credits; then the signature
+        # block on the left and the QR code on the right, with the verification lines between them.
         base = {
-            "template": "demo-template",
+            "template": template_slug("en"),
             "font_asset": "vera-sans",
             "images": {
                 "logo": {"image": "demo-logo", "x": 60, "y": 486, "width": 72},
-                "signature": {"image": "demo-signature", "x": 96, "y": 110, "width": 150},
+                "signature": {"image": "demo-signature", "x": 106, "y": 107, "width": 130},
             },
             "elements": {
-                "signatory_name": {"text": "Dr. Ada Byron", "x": 171, "y": 96, "size": 11},
-                "signatory_title": {"text": "Dean of Studies, " + ORGANIZATION, "x": 171, "y": 83, "size": 9},
+                "issue_date": {"y": 210},
+                "score": {"y": 176},
+                "signatory_name": {"text": "Dr. Ada Byron", "x": 171, "y": 92, "size": 11},
+                "signatory_title": {"text": self._wording("en", 0), "x": 171, "y": 79, "size": 9},
                 "verify_url": {"y": 56},
                 "verify_code": {"y": 44},
             },
@@ -229,7 +295,7 @@ class Command(BaseCommand):
         if self._with_credits():
             elements = {
                 **base["elements"],
-                "credits": {"text": "Continuing education: {credits}", "y": 140, "size": 11},
+                "credits": {"text": self._wording("en", 2), "y": 159, "size": 11, "max_width": 330},
             }
             achievement_options["elements"] = elements
         achievement = self._type(
@@ -240,15 +306,41 @@ class Command(BaseCommand):
             CredentialConfiguration.objects.get_or_create(learning_context_key=key, credential_type=kind)[0]
             for key, kind in pairs
         ]
-        # The Certificate of Achievement is valid for two years, with reminders 60 and 7 days before it ends.
+        # The Certificate of Achievement is valid for two years, with reminders 60 and 7 days before it ends;
+        # it prints its expiry date.
         CredentialConfiguration.objects.filter(pk=configurations[1].pk).update(
-            validity_period=24, validity_unit="months", reminder_days="60, 7"
+            validity_period=24,
+            validity_unit="months",
+            reminder_days="60, 7",
+            custom_options={"elements": {"expires": {"text": self._wording("en", 1), "y": 193, "size": 11}}},
         )
         if self._with_credits():
             self._credits(configurations[1])
         if self._with_exams():
             self._certification_seed(base)
+        self._language_templates()
         return configurations
+
+    def _wording(self, language: str, index: int) -> str:
+        return ELEMENT_WORDING[language][index].replace("{organization}", ORGANIZATION)
+
+    def _language_templates(self) -> None:
+        """Each of the demo's configurations gets the template in es, fr, de and ar, and its element texts in them."""
+        demo_types = ("completion", "achievement", "certification")
+        configurations = CredentialConfiguration.objects.filter(credential_type__slug__in=demo_types)
+        for configuration in configurations.select_related("credential_type"):
+            elements = configuration.options().get("elements", {})
+            for language in TEMPLATE_LANGUAGES:
+                overrides = {
+                    name: {"text": self._wording(language, index)}
+                    for index, name in enumerate(("signatory_title", "expires", "credits"))
+                    if isinstance(elements.get(name), dict) and "text" in elements[name]
+                }
+                LanguageTemplate.objects.get_or_create(
+                    configuration=configuration,
+                    language=language,
+                    defaults={"template": template_slug(language), "custom_options": {"elements": overrides}},
+                )
 
     def _with_exams(self) -> bool:
         return apps.is_installed("learning_credentials.exams")
@@ -361,9 +453,13 @@ class Command(BaseCommand):
 
         amount, currency, points = CERTIFICATION_PRICE
         last = CERTIFICATION_LEARNERS - 1
+        current = certification.credential
         self.stdout.write(
-            f"\ncert{last:02d} passed the final exam of {CERTIFICATION_COURSE} with {certification.score}%: "
-            f"{certification_url(certification)} (code {format_code(certification.code)})"
+            f"\ncert{last:02d} passed the final exam of {CERTIFICATION_COURSE} with {certification.score}%."
+            f" The certification's stable page {certification_url(certification)} (its code"
+            f" {format_code(certification.code)}), which its PDF and QR code carry, shows whichever of its"
+            f" certificates is current; the current one's own page is {own_verify_url(current)}"
+            f" (its code {format_code(current.verification_code)})."
         )
         base = conf.base_url()
         self.stdout.write(
@@ -493,16 +589,17 @@ class Command(BaseCommand):
         held = Credential.objects.exclude(pk__in=[credential.pk for credential in issued]).count()
         if issued:
             self.stdout.write(f"\nCredentials issued by this run ({len(issued)}, in {seconds:.1f}s):")
-            rows = [("username", "learner", "credential", "context", "status", "code", "verify URL")]
+            rows = [("username", "language", "learner", "credential", "context", "status", "code", "verify URL")]
             rows += [
                 (
                     credential.user.username,
+                    credential.language,
                     credential.learner_name,
                     credential.type_name,
                     credential.context_name,
                     credential.status,
                     format_code(credential.verification_code),
-                    verify_url(credential),
+                    own_verify_url(credential),
                 )
                 for credential in issued
             ]
