@@ -38,7 +38,7 @@ from .exceptions import (
     QueueUnavailable,
 )
 from .forms import (
-    READABLE_JSON,
+    ADMIN_FORM_FIELDS,
     CredentialTypeForm,
     ExportForm,
     InvalidateForm,
@@ -197,7 +197,7 @@ class PreviewMixin:
 class CredentialTypeAdmin(PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/type_change_form.html"
     form = CredentialTypeForm
-    formfield_overrides = READABLE_JSON
+    formfield_overrides = ADMIN_FORM_FIELDS
     list_display = ("name", "slug", "retrieval_func", "generation_func", "modified")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -399,7 +399,7 @@ class LanguageTemplateInline(admin.TabularInline):
 
     model = LanguageTemplate
     form = LanguageTemplateForm
-    formfield_overrides = READABLE_JSON  # JSON syntax errors with their line and column, as the options field
+    formfield_overrides = ADMIN_FORM_FIELDS  # JSON syntax errors with their line and column, as the options field
     extra = 0
     verbose_name = _("PDF template for a language")
     # How a learner's language picks a row is the language field's help text; Preview shows each row's sample.
@@ -424,7 +424,7 @@ def interval_words(*, every: int, period: str) -> str:
 class CredentialConfigurationAdmin(ExportActionsMixin, PreviewMixin, admin.ModelAdmin):
     change_form_template = "learning_credentials/admin/configuration_change_form.html"
     inlines = (LanguageTemplateInline,)
-    formfield_overrides = READABLE_JSON
+    formfield_overrides = ADMIN_FORM_FIELDS
     list_display = (
         "learning_context_key",
         "credential_type",

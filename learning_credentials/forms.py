@@ -1,6 +1,7 @@
 """Admin forms. They collect and check input; the services they feed hold the rules."""
 
 from django import forms
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.db import models
 from django.forms.fields import JSONString
 from django.template.loader import render_to_string
@@ -31,8 +32,32 @@ class ReadableJSONField(forms.JSONField):
         return JSONString(converted) if isinstance(converted, str) else converted
 
 
-# For a ModelAdmin's formfield_overrides: every JSON field of the model gets the readable form field.
-READABLE_JSON = {models.JSONField: {"form_class": ReadableJSONField}}
+class ModelChoiceField(forms.ModelChoiceField):
+    """An id past SQLite's 64 bits is an unknown choice: Django 4.2 raises OverflowError there (a 500), 5.x not."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+
+class RawIdWidget(ForeignKeyRawIdWidget):
+    """The admin's raw id box, which names the object it holds; an id past SQLite's 64 bits names none (4.2)."""
+
+    def label_and_url_for_value(self, value):
+        try:
+            return super().label_and_url_for_value(value)
+        except OverflowError:
+            return "", ""
+
+
+# For a ModelAdmin's formfield_overrides: every JSON field of the model gets the readable form field, every
+# foreign key a choice that refuses any id in words.
+ADMIN_FORM_FIELDS = {
+    models.JSONField: {"form_class": ReadableJSONField},
+    models.ForeignKey: {"form_class": ModelChoiceField},
+}
 
 
 class CredentialTypeForm(forms.ModelForm):

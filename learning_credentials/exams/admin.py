@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ..admin import form_page
+from ..forms import ADMIN_FORM_FIELDS, RawIdWidget
 from ..identifiers import format_code
 from ..models import CredentialEvent
 from ..selectors import user_get
@@ -45,10 +46,17 @@ SOURCE = CredentialEvent.Source.ADMIN
 
 @admin.register(CertificationSettings)
 class CertificationSettingsAdmin(admin.ModelAdmin):
+    formfield_overrides = ADMIN_FORM_FIELDS  # a configuration id past 64 bits is refused in words on Django 4.2
     list_display = ("context_key", "enabled", "pool_context_key", "exam_size", "price_amount", "price_currency")
     list_filter = ("enabled", "premium_includes_certification")
     search_fields = ("context_key",)
     raw_id_fields = ("configuration",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.raw_id_fields:  # its box names the configuration; any id typed is answered in words
+            kwargs["widget"] = RawIdWidget(db_field.remote_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     readonly_fields = ("availability",)
     fieldsets = (
         (None, {"fields": ("context_key", "enabled", "configuration", "availability")}),
