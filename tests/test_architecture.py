@@ -91,3 +91,21 @@ def test_the_checks_see_an_import_inside_a_function(tmp_path, monkeypatch):
     lazy = grimp.build_graph("lazy_pkg")
     assert lazy.find_shortest_chain(importer="lazy_pkg.a", imported="lazy_pkg.b") == ("lazy_pkg.a", "lazy_pkg.b")
     assert lazy.find_shortest_chain(importer="lazy_pkg.b", imported="lazy_pkg.a") == ("lazy_pkg.b", "lazy_pkg.a")
+
+
+def test_rendering_is_imported_without_django_configured():
+    """The renderer is pure: the render benchmark imports it with no settings (a gettext call at import broke it)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environment = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import learning_credentials.rendering, learning_credentials.rendering.share_image"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

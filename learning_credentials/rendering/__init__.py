@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import formats
 from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS, WEEKDAYS_ABBR
-from django.utils.translation import get_language, gettext, gettext_noop
+from django.utils.translation import get_language, gettext
 
 from ..problems import shown
 from .cache import BoundedCache
@@ -32,6 +32,13 @@ PLACEHOLDERS: dict[str, str] = {
     "score": "the score in percent, when the credential has one",
     "expires": "the expiry date, as the issue date reads, e.g. 23 November 2029; empty when it never expires",
 }
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a string for `make messages` (xgettext knows the name) without reading settings: rendering is
+    imported and used without Django configured (the render benchmark, the renderer's own tests)."""
+    return message
+
 
 # The fixed text the built-in renderers draw, in English. Rendering never translates: the services
 # translate these into the credential's language (services.wording) and hand them in
