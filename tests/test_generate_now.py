@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from learning_credentials.admin import duration_words
 from learning_credentials.lifecycle import Status
 from learning_credentials.models import Credential, CredentialConfiguration, CredentialEvent, CredentialRun
+from learning_credentials.runs import duration_words
 from tests import factories
 
 pytestmark = pytest.mark.django_db
