@@ -29,6 +29,7 @@ def assert_right_to_left(page) -> None:
         heading.element_handle(),
     )
     assert main["x"] + main["width"] - text_right < 40, (main, text_right)
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # nothing sideways
 
 
 def test_an_arabic_reader_verifies_a_credential_right_to_left(browser, available_credential):
@@ -72,4 +73,6 @@ def test_an_arabic_learner_reads_their_credentials_right_to_left(browser, orm, a
     home = browser.new_page(locale="ar")  # the sandbox's own pages follow the browser, and mirror too
     home.goto("/")
     expect(home.locator("html")).to_have_attribute("dir", "rtl")
+    # Nothing sticks out sideways (a skip link parked at left: -999rem made the page 17,000 px wide in Arabic).
+    assert home.evaluate("document.documentElement.scrollWidth") <= home.viewport_size["width"]
     browser.screenshot(home, "home-ar")
